@@ -1,0 +1,1 @@
+"""Operating Caredesk: the components and the `caredesk` command that runs them."""

@@ -1,0 +1,163 @@
+"""`caredesk`: set up, run and operate the components (both run modes, same code paths)."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from caredesk.components import COMPONENTS, SERVICES
+from services.kit.db import Database
+from services.kit.logging import configure_logging
+
+DEFAULT_ADMIN = ("admin", "caredesk-admin")
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+def init(_args=None) -> None:
+    """Keys, every database migrated, the broker topology declared, the first administrator."""
+    from gateway.auth.keys import ensure_key_pair
+    from gateway.directory.bootstrap import ensure_first_admin
+    from gateway.settings import load_gateway_settings
+    from services.kit import migrations
+    from services.kit.messaging.topology import connect, declare
+
+    gateway_settings = load_gateway_settings()
+    ensure_key_pair(gateway_settings.private_key_file, gateway_settings.service.public_key_file)
+    for component in COMPONENTS.values():
+        settings = component.settings()
+        migrations.upgrade(component.migrations, settings.database_url)
+        with connect(settings) as connection:
+            declare(connection, settings, component.handlers)
+    database = Database(gateway_settings.service.database_url, COMPONENTS["gateway"].metadata)
+    username = os.environ.get("CAREDESK_ADMIN_USERNAME", DEFAULT_ADMIN[0])
+    password = os.environ.get("CAREDESK_ADMIN_PASSWORD", DEFAULT_ADMIN[1])
+    if ensure_first_admin(database, username=username, password=password):
+        print(f"created the first administrator '{username}'")
+    database.dispose()
+
+
+def serve(args) -> None:
+    component = COMPONENTS[args.component]
+    port = args.port or component.default_port
+    os.execvp(sys.executable, [
+        sys.executable, "-m", "gunicorn", "--bind", f"{args.host}:{port}", "--workers", str(args.workers),
+        "--threads", str(args.threads), "--worker-class", "gthread",
+        "--graceful-timeout", "10", component.wsgi_target,
+    ])
+
+
+def _relay(name: str):
+    from services.kit.messaging.relay import OutboxRelay
+
+    component = COMPONENTS[name]
+    settings = component.settings()
+    return OutboxRelay(Database(settings.database_url, component.metadata), settings)
+
+
+def _consumer(name: str):
+    from services.kit.messaging.consumer import ConsumerWorker
+
+    component = COMPONENTS[name]
+    settings = component.settings()
+    return ConsumerWorker(Database(settings.database_url, component.metadata), settings, component.handlers)
+
+
+def relay(args) -> None:
+    configure_logging(f"{args.component}-relay")
+    _relay(args.component).run(_stop_on_signals())
+
+
+def consume(args) -> None:
+    configure_logging(f"{args.component}-consumer")
+    _consumer(args.component).run(_stop_on_signals())
+
+
+def worker(args) -> None:
+    """Relay and consumers of one component in one process (the embedded mode's way)."""
+    configure_logging(f"{args.component}-worker")
+    stop = _stop_on_signals()
+    runners = [_relay(args.component)]
+    if COMPONENTS[args.component].handlers:
+        runners.append(_consumer(args.component))
+    threads = [threading.Thread(target=runner.run, args=(stop,), daemon=True) for runner in runners]
+    for thread in threads:
+        thread.start()
+    while not stop.is_set():
+        stop.wait(1)
+    for thread in threads:
+        thread.join(timeout=15)
+
+
+def dead_letters(args) -> None:
+    from services.kit.messaging import dead_letters as dlq
+
+    component = COMPONENTS[args.component]
+    settings = component.settings()
+    if args.action == "list":
+        for letter in dlq.list_dead_letters(settings, args.queue):
+            print(json.dumps(letter.summary(), ensure_ascii=False))
+    elif args.action == "show":
+        letter = dlq.find_dead_letter(settings, args.queue, args.message_id)
+        print(json.dumps(letter.details(), ensure_ascii=False, indent=2))
+    else:
+        count = dlq.replay_dead_letters(settings, args.queue, message_id=args.message_id)
+        print(f"replayed {count} message(s) to {args.queue}")
+
+
+def up(args) -> None:
+    from caredesk.supervisor import run_system
+
+    init()
+    run_system(gateway_port=args.port, demo=not args.no_demo)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="caredesk", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("init", help="keys, migrations, broker topology, first administrator").set_defaults(func=init)
+
+    p = commands.add_parser("up", help="start the whole system with demo data and print the console URL")
+    p.add_argument("--port", type=int, default=int(os.environ.get("CAREDESK_PORT", 8000)))
+    p.add_argument("--no-demo", action="store_true", help="do not load demo data")
+    p.set_defaults(func=up)
+
+    p = commands.add_parser("serve", help="serve one component's HTTP API under gunicorn")
+    p.add_argument("component", choices=list(COMPONENTS))
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--threads", type=int, default=8)
+    p.set_defaults(func=serve)
+
+    for name, func, help_text in (("relay", relay, "publish a component's outbox"),
+                                  ("consume", consume, "run a service's event handlers"),
+                                  ("worker", worker, "relay and consumers in one process")):
+        p = commands.add_parser(name, help=help_text)
+        p.add_argument("component", choices=list(COMPONENTS) if name != "consume" else SERVICES)
+        p.set_defaults(func=func)
+
+    p = commands.add_parser("dead-letters", help="list, show or replay dead-lettered messages")
+    p.add_argument("action", choices=["list", "show", "replay"])
+    p.add_argument("component", choices=SERVICES)
+    p.add_argument("queue", help="the handler queue, e.g. cases.replicate_customer")
+    p.add_argument("--message-id", help="one message (show needs it; replay takes all without it)")
+    p.set_defaults(func=dead_letters)
+
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

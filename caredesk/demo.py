@@ -1,0 +1,76 @@
+"""Demo data, loaded through the public API like any client would: departments, users, queues,
+customers with accented names from the seeds' countries, and one case waiting in Delivery."""
+from __future__ import annotations
+
+import os
+import time
+
+import requests
+
+DEMO_PASSWORD = "caredesk-demo"
+DEPARTMENTS = [("front-office", "Front office"), ("delivery", "Delivery"), ("billing", "Billing"),
+               ("technical", "Technical")]
+CUSTOMERS = [("C-1001", "person", "José Pérez Gómez"), ("C-1002", "person", "Nguyễn Văn An"),
+             ("C-1003", "person", "Дмитрий Иванов"), ("C-1004", "company", "Distribuidora Andina S.A.S."),
+             ("C-1005", "person", "María Fernanda López")]
+
+
+class Client:
+    def __init__(self, base_url: str) -> None:
+        self.base = base_url.rstrip("/")
+        self.http = requests.Session()
+
+    def call(self, method: str, path: str, **kwargs) -> requests.Response:
+        response = self.http.request(method, self.base + path, timeout=30, **kwargs)
+        if response.status_code >= 400:
+            raise RuntimeError(f"{method} {path} -> {response.status_code}: {response.text}")
+        return response
+
+    def login(self, username: str, password: str) -> None:
+        token = self.call("POST", "/api/v1/auth/login", json={"username": username, "password": password}).json()
+        self.http.headers["Authorization"] = f"Bearer {token['access_token']}"
+
+
+def load_demo_data(base_url: str) -> None:
+    admin = Client(base_url)
+    admin.login(os.environ.get("CAREDESK_ADMIN_USERNAME", "admin"),
+                os.environ.get("CAREDESK_ADMIN_PASSWORD", "caredesk-admin"))
+    if any(d["code"] == "delivery" for d in admin.call("GET", "/api/v1/directory/departments").json()):
+        return
+    branch = next(b for b in admin.call("GET", "/api/v1/directory/branches").json() if b["code"] == "hq")
+    departments = {code: admin.call("POST", "/api/v1/directory/departments", json={"code": code, "name": name}).json()
+                   for code, name in DEPARTMENTS}
+    users = [
+        ("ana.front", "Ana Restrepo", 3, "front-office", [], ["edit_customers"]),
+        ("boris.delivery", "Boris Sokolov", 3, "delivery", ["delivery"], []),
+        ("linh.billing", "Trần Thị Linh", 3, "billing", ["billing"], []),
+        ("sofia.supervisor", "Sofía Vargas", 2, "delivery", ["delivery", "billing"], ["manage_queues"]),
+    ]
+    created = {}
+    for username, full_name, level, department, queues, permissions in users:
+        created[username] = admin.call("POST", "/api/v1/directory/users", json={
+            "username": username, "full_name": full_name, "password": DEMO_PASSWORD, "level": level,
+            "branch_id": branch["id"], "department_id": departments[department]["id"],
+            "queues": queues, "permissions": permissions}).json()
+    for code, name in (("delivery", "Delivery"), ("billing", "Billing"), ("technical", "Technical")):
+        admin.call("POST", "/api/v1/queues", json={
+            "code": code, "name": name, "department_id": departments[code]["id"],
+            "supervisor_id": created["sofia.supervisor"]["id"]})
+    customers = [admin.call("POST", "/api/v1/customers", json={"code": code, "kind": kind, "name": name}).json()
+                 for code, kind, name in CUSTOMERS]
+    case = _create_case_when_replicated(admin, customers[0]["id"])
+    admin.call("POST", f"/api/v1/cases/{case['id']}/dispatch")
+
+
+def _create_case_when_replicated(client: Client, customer_id: str, timeout: float = 30.0) -> dict:
+    """The cases service learns of a customer from its event; wait for it to arrive."""
+    deadline = time.monotonic() + timeout
+    payload = {"customer_id": customer_id, "queue": "delivery", "subject": "Deliver the new SIM card",
+               "description": "Customer asked for delivery to the home address.", "priority": "high"}
+    while True:
+        response = client.http.post(client.base + "/api/v1/cases", json=payload, timeout=30)
+        if response.status_code == 201:
+            return response.json()
+        if response.status_code != 422 or time.monotonic() > deadline:
+            raise RuntimeError(f"creating the demo case failed: {response.status_code} {response.text}")
+        time.sleep(0.2)

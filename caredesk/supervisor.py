@@ -1,0 +1,90 @@
+"""`caredesk up`: every component's API and worker as child processes, watched until Ctrl-C."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import requests
+
+from caredesk.components import COMPONENTS
+
+
+def _child_env(gateway_port: int) -> dict:
+    env = dict(os.environ)
+    for offset, name in enumerate(("customers", "cases", "notifications"), start=1):
+        env[f"CAREDESK_GATEWAY_{name.upper()}_URL"] = f"http://127.0.0.1:{gateway_port + offset}"
+    return env
+
+
+def _wait_ready(url: str, processes: list, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for process in processes:
+            if process.poll() is not None:
+                raise SystemExit(f"a component exited during start-up: {' '.join(process.args)}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"{url} did not become ready in {timeout:.0f}s")
+
+
+def start_system(gateway_port: int, log_dir) -> list[subprocess.Popen]:
+    """Start API servers and workers; return once every API answers /readyz."""
+    env = _child_env(gateway_port)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    processes = []
+    caredesk = [sys.executable, "-m", "caredesk.cli"]
+    for offset, name in enumerate(COMPONENTS):
+        log = open(log_dir / f"{name}.log", "ab")
+        processes.append(subprocess.Popen(caredesk + ["serve", name, "--port", str(gateway_port + offset)],
+                                          env=env, stdout=log, stderr=subprocess.STDOUT))
+        processes.append(subprocess.Popen(caredesk + ["worker", name], env=env, stdout=log, stderr=subprocess.STDOUT))
+    try:
+        for offset in range(len(COMPONENTS)):
+            _wait_ready(f"http://127.0.0.1:{gateway_port + offset}/readyz", processes)
+    except BaseException:
+        stop_system(processes)
+        raise
+    return processes
+
+
+def stop_system(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def run_system(*, gateway_port: int, demo: bool) -> None:
+    from caredesk.demo import load_demo_data
+    from services.kit.settings import data_dir
+
+    log_dir = data_dir() / "logs"
+    processes = start_system(gateway_port, log_dir)
+    url = f"http://127.0.0.1:{gateway_port}/"
+    try:
+        if demo:
+            load_demo_data(url)
+        print(f"Caredesk is running: {url}  (sign in as admin / caredesk-admin; logs in {log_dir}; Ctrl-C stops)",
+              flush=True)
+        stopping = []
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stopping.append(True))
+        while not stopping:
+            exited = [p for p in processes if p.poll() is not None]
+            if exited:
+                print(f"stopping: a component exited: {' '.join(exited[0].args)}", file=sys.stderr)
+                break
+            time.sleep(0.5)
+    finally:
+        stop_system(processes)

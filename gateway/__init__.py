@@ -1,0 +1,42 @@
+"""The gateway: directory, login and tokens, routing to the services, the console."""
+from __future__ import annotations
+
+import requests
+from flask import g
+
+from gateway.auth import api as auth_api
+from gateway.auth.tokens import TokenIssuer
+from gateway.console import views as console
+from gateway.directory import api as directory_api
+from gateway.models import Base
+from gateway.routing import proxy
+from gateway.settings import GatewaySettings, load_gateway_settings
+from services.kit.app import ServiceContext, create_service_app
+from services.kit.auth import TokenVerifier
+from services.kit.db import Database
+from services.kit.problems import Unauthorized
+
+PUBLIC = {"auth.login", "console.home"}
+
+
+def create_app(settings: GatewaySettings | None = None):
+    settings = settings or load_gateway_settings()
+    database = Database(settings.service.database_url, Base.metadata)
+    context = ServiceContext(settings=settings.service, database=database,
+                             verifier=TokenVerifier.from_file(settings.service.public_key_file))
+    app = create_service_app(context, title="Caredesk gateway", public_endpoints=PUBLIC,
+                             blueprints=[auth_api.blp, directory_api.blp])
+    app.register_blueprint(proxy.blp)
+    app.register_blueprint(console.blp)
+    app.extensions["caredesk.token_issuer"] = TokenIssuer.from_file(
+        settings.private_key_file, lifetime_seconds=settings.access_token_seconds)
+    app.extensions["caredesk.service_urls"] = settings.service_urls
+    app.extensions["caredesk.http"] = requests.Session()
+
+    @app.before_request
+    def _refuse_revoked_tokens():
+        principal = g.get("principal")
+        if principal is not None and auth_api.is_revoked(principal.token_id):
+            raise Unauthorized("This token was revoked; log in again.")
+
+    return app

@@ -1,0 +1,72 @@
+"""Login, logout, who-am-I and integration tokens under /api/v1/auth."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from flask_smorest import Blueprint
+
+from gateway.directory import use_cases
+from gateway.directory.schemas import ApiTokenCreateSchema, LoginSchema, TokenSchema, UserSchema
+from gateway.models import RevokedToken
+from services.kit.app import current_principal, service_context
+from services.kit.auth import COMPANY
+from services.kit.db import utcnow
+from services.kit.problems import NotFound
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Login and tokens")
+
+
+def _issuer():
+    return current_app.extensions["caredesk.token_issuer"]
+
+
+@blp.post("/login")
+@blp.arguments(LoginSchema)
+@blp.response(200, TokenSchema)
+def login(credentials):
+    with service_context().database.session() as session:
+        user = use_cases.authenticate(session, **credentials)
+    token, expires_at = _issuer().issue(use_cases.principal_of(user))
+    return {"access_token": token, "token_type": "Bearer", "expires_at": expires_at, "user": user}
+
+
+@blp.post("/logout")
+@blp.response(204)
+def logout():
+    principal = current_principal()
+    revoke(principal.token_id, expires_in=timedelta(days=366))
+
+
+@blp.get("/me")
+@blp.response(200, UserSchema)
+def me():
+    principal = current_principal()
+    with service_context().database.session() as session:
+        return use_cases.get_user(session, principal=principal, user_id=principal.user_id)
+
+
+@blp.post("/api-tokens")
+@blp.arguments(ApiTokenCreateSchema)
+@blp.response(201, TokenSchema)
+def create_api_token(data):
+    """A long-lived token for an integration (billing, telephony), acting as the given user."""
+    principal = current_principal()
+    principal.require("manage_users")
+    if principal.level != COMPANY:
+        raise NotFound("Only company-level administrators issue integration tokens.")
+    with service_context().database.session() as session:
+        user = use_cases.get_user(session, principal=principal, user_id=data["user_id"])
+    token, expires_at = _issuer().issue(use_cases.principal_of(user), kind="api",
+                                        lifetime=timedelta(days=data["days"]))
+    return {"access_token": token, "token_type": "Bearer", "expires_at": expires_at, "user": user}
+
+
+def revoke(token_id: str, *, expires_in: timedelta) -> None:
+    with service_context().database.session() as session, session.begin():
+        session.merge(RevokedToken(token_id=token_id, expires_at=utcnow() + expires_in))
+
+
+def is_revoked(token_id: str | None) -> bool:
+    with service_context().database.session() as session:
+        return token_id is not None and session.get(RevokedToken, token_id) is not None

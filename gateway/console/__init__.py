@@ -1,0 +1,1 @@
+"""The agent console, served by the gateway (server-rendered pages)."""

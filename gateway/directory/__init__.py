@@ -1,0 +1,1 @@
+"""The directory: branches, departments, users with access levels, permissions and queues."""

@@ -1,0 +1,80 @@
+"""Directory endpoints under /api/v1/directory."""
+from __future__ import annotations
+
+import uuid
+
+from flask_smorest import Blueprint
+
+from gateway.directory import use_cases
+from gateway.directory.schemas import (BranchCreateSchema, BranchSchema, DepartmentCreateSchema, DepartmentSchema,
+                                       UserCreateSchema, UserSchema, UserUpdateSchema)
+from gateway.models import Branch, Department
+from services.kit.app import current_principal, new_uow, service_context
+from services.kit.http import etag_of, expected_version
+
+blp = Blueprint("directory", __name__, url_prefix="/api/v1/directory", description="Branches, departments, users")
+
+
+@blp.post("/branches")
+@blp.arguments(BranchCreateSchema)
+@blp.response(201, BranchSchema)
+def create_branch(data):
+    with new_uow() as uow:
+        return use_cases.create_branch(uow, principal=current_principal(), **data)
+
+
+@blp.get("/branches")
+@blp.response(200, BranchSchema(many=True))
+def list_branches():
+    with service_context().database.session() as session:
+        return session.query(Branch).order_by(Branch.code).all()
+
+
+@blp.post("/departments")
+@blp.arguments(DepartmentCreateSchema)
+@blp.response(201, DepartmentSchema)
+def create_department(data):
+    with new_uow() as uow:
+        return use_cases.create_department(uow, principal=current_principal(), **data)
+
+
+@blp.get("/departments")
+@blp.response(200, DepartmentSchema(many=True))
+def list_departments():
+    with service_context().database.session() as session:
+        return session.query(Department).order_by(Department.code).all()
+
+
+@blp.post("/users")
+@blp.arguments(UserCreateSchema)
+@blp.response(201, UserSchema)
+def create_user(data):
+    with new_uow() as uow:
+        user = use_cases.create_user(uow, principal=current_principal(), data=data)
+    return user, 201, {"ETag": etag_of(user.version)}
+
+
+@blp.get("/users")
+@blp.response(200, UserSchema(many=True))
+def list_users():
+    with service_context().database.session() as session:
+        return use_cases.list_users(session, principal=current_principal())
+
+
+@blp.get("/users/<uuid:user_id>")
+@blp.response(200, UserSchema)
+def get_user(user_id: uuid.UUID):
+    with service_context().database.session() as session:
+        user = use_cases.get_user(session, principal=current_principal(), user_id=user_id)
+    return user, 200, {"ETag": etag_of(user.version)}
+
+
+@blp.patch("/users/<uuid:user_id>")
+@blp.arguments(UserUpdateSchema)
+@blp.response(200, UserSchema)
+def update_user(changes, user_id: uuid.UUID):
+    version = expected_version()
+    with new_uow() as uow:
+        user = use_cases.update_user(uow, principal=current_principal(), user_id=user_id, changes=changes,
+                                     expected_version=version)
+    return user, 200, {"ETag": etag_of(user.version)}

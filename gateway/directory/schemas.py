@@ -1,0 +1,79 @@
+"""Request and response shapes of the directory API."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from gateway.models import PERMISSIONS
+
+CODE = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,39}$", error="Use 1-40 lower-case letters, digits, '-' or '_'.")
+
+
+class BranchCreateSchema(Schema):
+    code = fields.String(required=True, validate=CODE)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class BranchSchema(Schema):
+    id = fields.UUID()
+    code = fields.String()
+    name = fields.String()
+
+
+DepartmentCreateSchema = BranchCreateSchema
+DepartmentSchema = BranchSchema
+
+
+class UserCreateSchema(Schema):
+    username = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9._-]{3,80}$",
+                             error="Use 3-80 lower-case letters, digits, '.', '-' or '_'."))
+    full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=10, max=200))
+    level = fields.Integer(required=True, validate=validate.Range(min=1, max=4))
+    branch_id = fields.UUID(required=True)
+    department_id = fields.UUID(load_default=None, allow_none=True)
+    permissions = fields.List(fields.String(validate=validate.OneOf(PERMISSIONS)), load_default=list)
+    queues = fields.List(fields.String(validate=CODE), load_default=list)
+
+
+class UserUpdateSchema(Schema):
+    full_name = fields.String(validate=validate.Length(min=1, max=200))
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    password = fields.String(load_only=True, validate=validate.Length(min=10, max=200))
+    level = fields.Integer(validate=validate.Range(min=1, max=4))
+    branch_id = fields.UUID()
+    department_id = fields.UUID(allow_none=True)
+    permissions = fields.List(fields.String(validate=validate.OneOf(PERMISSIONS)))
+    queues = fields.List(fields.String(validate=CODE))
+    is_active = fields.Boolean()
+
+
+class UserSchema(Schema):
+    id = fields.UUID()
+    username = fields.String()
+    full_name = fields.String()
+    email = fields.String(allow_none=True)
+    level = fields.Integer()
+    branch_id = fields.UUID()
+    department_id = fields.UUID(allow_none=True)
+    permissions = fields.List(fields.String())
+    queues = fields.List(fields.String())
+    is_active = fields.Boolean()
+    version = fields.Integer()
+
+
+class LoginSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200))
+
+
+class ApiTokenCreateSchema(Schema):
+    user_id = fields.UUID(required=True)
+    days = fields.Integer(load_default=90, validate=validate.Range(min=1, max=366))
+
+
+class TokenSchema(Schema):
+    access_token = fields.String()
+    token_type = fields.String()
+    expires_at = fields.AwareDateTime()
+    user = fields.Nested(UserSchema)

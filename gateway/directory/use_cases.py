@@ -1,0 +1,132 @@
+"""Directory actions: who may do them, what they change, which events they announce."""
+from __future__ import annotations
+
+import uuid
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.models import Branch, Department, User
+from services.kit.auth import COMPANY, Principal, scope_filter
+from services.kit.problems import Conflict, InvalidFields, NotFound, StaleVersion, Unauthorized
+from services.kit.uow import UnitOfWork
+
+password_hasher = PasswordHasher()
+# Compared against when the user does not exist, so both paths cost one argon2 verification.
+_UNKNOWN_USER_HASH = password_hasher.hash("no such user: constant-time refusal")
+
+
+def _require_admin(principal: Principal) -> None:
+    principal.require("manage_users")
+
+
+def create_branch(uow: UnitOfWork, *, principal: Principal, code: str, name: str) -> Branch:
+    """Emits branch.created.v1; a duplicate code is a 409."""
+    _require_admin(principal)
+    if principal.level != COMPANY:
+        raise NotFound("Only company-level administrators manage branches.")
+    if uow.session.scalar(select(Branch.id).where(Branch.code == code)):
+        raise Conflict(f"A branch with code '{code}' exists.")
+    branch = Branch(id=uuid.uuid4(), code=code, name=name)
+    uow.session.add(branch)
+    branch.record_event("branch.created.v1", branch.snapshot())
+    uow.commit()
+    return branch
+
+
+def create_department(uow: UnitOfWork, *, principal: Principal, code: str, name: str) -> Department:
+    """Emits department.created.v1; a duplicate code is a 409."""
+    _require_admin(principal)
+    if principal.level != COMPANY:
+        raise NotFound("Only company-level administrators manage departments.")
+    if uow.session.scalar(select(Department.id).where(Department.code == code)):
+        raise Conflict(f"A department with code '{code}' exists.")
+    department = Department(id=uuid.uuid4(), code=code, name=name)
+    uow.session.add(department)
+    department.record_event("department.created.v1", department.snapshot())
+    uow.commit()
+    return department
+
+
+def _check_placement(session: Session, principal: Principal, data: dict) -> None:
+    errors = {}
+    if "branch_id" in data and session.get(Branch, data["branch_id"]) is None:
+        errors["branch_id"] = ["No such branch."]
+    if data.get("department_id") and session.get(Department, data["department_id"]) is None:
+        errors["department_id"] = ["No such department."]
+    if "level" in data and data["level"] < principal.level:
+        errors["level"] = ["You cannot grant a wider access level than your own."]
+    if principal.level != COMPANY and data.get("branch_id") not in (None, principal.branch_id):
+        errors["branch_id"] = ["You can only place users in your own branch."]
+    if errors:
+        raise InvalidFields(errors)
+
+
+def create_user(uow: UnitOfWork, *, principal: Principal, data: dict) -> User:
+    """Emits user.created.v1 (which every service replicates); duplicate username is a 409."""
+    _require_admin(principal)
+    _check_placement(uow.session, principal, data)
+    if uow.session.scalar(select(User.id).where(User.username == data["username"])):
+        raise Conflict(f"The username '{data['username']}' is taken.")
+    fields = {key: value for key, value in data.items() if key != "password"}
+    user = User(id=uuid.uuid4(), password_hash=password_hasher.hash(data["password"]), **fields)
+    uow.session.add(user)
+    uow.session.flush()
+    user.record_event("user.created.v1", user.snapshot())
+    uow.commit()
+    return user
+
+
+def visible_users(principal: Principal):
+    return scope_filter(principal, branch_column=User.branch_id, department_column=User.department_id,
+                        owner_columns=[User.id])
+
+
+def get_user(session: Session, *, principal: Principal, user_id: uuid.UUID) -> User:
+    user = session.scalar(select(User).where(User.id == user_id, visible_users(principal)))
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def list_users(session: Session, *, principal: Principal) -> list[User]:
+    return list(session.scalars(select(User).where(visible_users(principal)).order_by(User.username)))
+
+
+def update_user(uow: UnitOfWork, *, principal: Principal, user_id: uuid.UUID, changes: dict,
+                expected_version: int) -> User:
+    """Emits user.updated.v1; a stale version is a 412 and changes nothing."""
+    _require_admin(principal)
+    user = get_user(uow.session, principal=principal, user_id=user_id)
+    if user.version != expected_version:
+        raise StaleVersion(f"The user is at version {user.version}; you read version {expected_version}.")
+    _check_placement(uow.session, principal, changes)
+    for key, value in changes.items():
+        if key == "password":
+            user.password_hash = password_hasher.hash(value)
+        else:
+            setattr(user, key, value)
+    uow.session.flush()
+    user.record_event("user.updated.v1", user.snapshot())
+    uow.commit()
+    return user
+
+
+def authenticate(session: Session, *, username: str, password: str) -> User:
+    """The active user with this password; one vague 401 for every failure."""
+    user = session.scalar(select(User).where(User.username == username))
+    try:
+        password_hasher.verify(user.password_hash if user else _UNKNOWN_USER_HASH, password)
+    except VerificationError:
+        raise Unauthorized("Wrong username or password.") from None
+    if user is None or not user.is_active:
+        raise Unauthorized("Wrong username or password.")
+    return user
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(user_id=user.id, username=user.username, level=user.level, branch_id=user.branch_id,
+                     department_id=user.department_id, permissions=frozenset(user.permissions),
+                     queues=frozenset(user.queues))

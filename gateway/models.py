@@ -1,0 +1,84 @@
+"""The gateway's own database: the directory and issued-token bookkeeping."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Uuid
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.kit.db import UtcDateTime, new_id, new_metadata, utcnow
+from services.kit.uow import RecordsEvents
+
+PERMISSIONS = (
+    "edit_customers",          # edit customer master data
+    "bulk_change_sales_agent",  # change preferred sales agent in bulk
+    "delete_notes",            # only effective at level 1
+    "manage_queues",           # queues and case types
+    "manage_reminders",        # reminder concepts and templates
+    "manage_users",            # the directory
+)
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+class Branch(RecordsEvents, Base):
+    __tablename__ = "branches"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    def snapshot(self) -> dict:
+        return {"id": self.id, "code": self.code, "name": self.name}
+
+
+class Department(RecordsEvents, Base):
+    __tablename__ = "departments"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    def snapshot(self) -> dict:
+        return {"id": self.id, "code": self.code, "name": self.name}
+
+
+class User(RecordsEvents, Base):
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    level: Mapped[int] = mapped_column(Integer)
+    branch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("branches.id"))
+    department_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("departments.id"))
+    permissions: Mapped[list] = mapped_column(JSON, default=list)
+    queues: Mapped[list] = mapped_column(JSON, default=list)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def snapshot(self) -> dict:
+        """The user as other services replicate it (never the password hash)."""
+        return {
+            "id": self.id, "username": self.username, "full_name": self.full_name, "email": self.email,
+            "level": self.level, "branch_id": self.branch_id, "department_id": self.department_id,
+            "permissions": sorted(self.permissions), "queues": sorted(self.queues),
+            "is_active": self.is_active, "version": self.version,
+        }
+
+
+class RevokedToken(Base):
+    __tablename__ = "revoked_tokens"
+
+    token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -1,0 +1,1 @@
+"""Forwarding /api/v1 to the service that owns each resource."""

@@ -1,0 +1,33 @@
+"""Gateway settings: the shared ones plus its signing key, token lifetime and where the services are."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.kit.settings import ServiceSettings, load_settings
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    service: ServiceSettings
+    private_key_file: Path
+    access_token_seconds: int
+    service_urls: dict[str, str]
+
+
+def load_gateway_settings(**overrides) -> GatewaySettings:
+    service = overrides.pop("service", None) or load_settings("gateway")
+    env = os.environ.get
+    values = dict(
+        service=service,
+        private_key_file=Path(env("CAREDESK_GATEWAY_PRIVATE_KEY_FILE") or service.data_dir / "keys" / "gateway.pem"),
+        access_token_seconds=int(env("CAREDESK_GATEWAY_ACCESS_TOKEN_SECONDS") or 900),
+        service_urls={
+            "customers": env("CAREDESK_GATEWAY_CUSTOMERS_URL") or "http://127.0.0.1:8001",
+            "cases": env("CAREDESK_GATEWAY_CASES_URL") or "http://127.0.0.1:8002",
+            "notifications": env("CAREDESK_GATEWAY_NOTIFICATIONS_URL") or "http://127.0.0.1:8003",
+        },
+    )
+    values.update(overrides)
+    return GatewaySettings(**values)

@@ -1,0 +1,1 @@
+"""Caredesk services: customers, cases and notifications, built on the shared kit."""

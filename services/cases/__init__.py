@@ -1,0 +1,16 @@
+"""The cases service: department queues and case routing."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.cases import api
+from services.cases.models import Base
+from services.kit.app import build_service_app
+from services.kit.settings import ServiceSettings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: ServiceSettings | None = None):
+    return build_service_app("cases", metadata=Base.metadata, title="Caredesk cases", blueprints=[api.cases, api.queues],
+                             settings=settings)

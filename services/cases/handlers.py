@@ -1,0 +1,34 @@
+"""Reactions of the cases service to other services' events."""
+from __future__ import annotations
+
+import uuid
+
+from services.cases.models import CustomerReadModel, directory_users
+from services.kit.directory_replica import user_replicator
+from services.kit.messaging.consumer import EventHandler
+from services.kit.messaging.envelope import Envelope
+from services.kit.uow import UnitOfWork
+
+
+def replicate_customer(uow: UnitOfWork, envelope: Envelope) -> None:
+    """Keep the customer read model current; an event older than what we hold changes nothing."""
+    data = envelope.data
+    customer = uow.session.get(CustomerReadModel, uuid.UUID(data["id"]))
+    if customer is None:
+        customer = CustomerReadModel(id=uuid.UUID(data["id"]), source_version=0)
+        uow.session.add(customer)
+    if data["version"] <= customer.source_version:
+        return
+    customer.code = data["code"]
+    customer.name = data["name"]
+    customer.branch_id = uuid.UUID(data["branch_id"]) if data.get("branch_id") else None
+    customer.department_id = uuid.UUID(data["department_id"]) if data.get("department_id") else None
+    customer.source_version = data["version"]
+    customer.updated_at = envelope.occurred_at
+
+
+HANDLERS = [
+    EventHandler(name="replicate_customer", events=["customer.created.v1", "customer.updated.v1"],
+                 handle=replicate_customer),
+    user_replicator(directory_users),
+]

@@ -1,0 +1,1 @@
+"""Shared kit: settings, database, outbox/inbox messaging, auth, problems, logging, metrics, app."""

@@ -1,0 +1,127 @@
+"""The Flask app factory every service uses: correlation ids, auth, problems, health, metrics, OpenAPI."""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+
+from flask import Flask, current_app, g, jsonify, request
+from flask_smorest import Api
+from sqlalchemy import text
+
+from services.kit.auth import Principal, TokenVerifier, bearer_token
+from services.kit.db import Database
+from services.kit.logging import configure_logging, set_correlation_id
+from services.kit.messaging.topology import connect
+from services.kit.metrics import install_metrics
+from services.kit.problems import register_problem_handlers
+from services.kit.settings import ServiceSettings, load_settings
+from services.kit.uow import UnitOfWork
+
+PUBLIC_ENDPOINTS = {"healthz", "readyz", "metrics", "static"}
+CORRELATION_HEADER = "X-Correlation-ID"
+
+log = logging.getLogger("caredesk.http")
+
+
+@dataclass
+class ServiceContext:
+    """What the views of one service need; the one place tests swap parts."""
+
+    settings: ServiceSettings
+    database: Database
+    verifier: TokenVerifier | None
+
+
+def service_context() -> ServiceContext:
+    return current_app.extensions["caredesk"]
+
+
+def current_principal() -> Principal:
+    return g.principal
+
+
+def new_uow() -> UnitOfWork:
+    """A unit of work for this request: its actor and correlation id go into every event."""
+    ctx = service_context()
+    principal = g.get("principal")
+    return UnitOfWork(ctx.database, producer=ctx.settings.service,
+                      actor=str(principal.user_id) if principal else None,
+                      correlation_id=g.correlation_id)
+
+
+def broker_reachable(settings: ServiceSettings) -> bool:
+    connection = connect(settings)
+    try:
+        connection.ensure_connection(max_retries=1, timeout=2)
+        return True
+    except Exception:  # noqa: BLE001 - any failure means not ready
+        return False
+    finally:
+        connection.release()
+
+
+def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
+                       public_endpoints: set[str] = frozenset()) -> Flask:
+    settings = context.settings
+    configure_logging(settings.service, settings.log_level)
+    app = Flask(settings.service)
+    app.config.update(
+        API_TITLE=title, API_VERSION="v1", OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/", OPENAPI_JSON_PATH="openapi.json",
+        JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+    )
+    app.extensions["caredesk"] = context
+    install_metrics(app, settings.service)
+    api = Api(app)
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    register_problem_handlers(app)  # after flask-smorest, whose own HTTP error handler it replaces
+    allowed_anonymous = PUBLIC_ENDPOINTS | set(public_endpoints) | {"api-docs.openapi_json"}
+
+    @app.before_request
+    def _identify():
+        g.correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+        set_correlation_id(g.correlation_id)
+        g.started = time.perf_counter()
+        if request.endpoint in allowed_anonymous or request.endpoint is None:
+            return None
+        g.principal = context.verifier.verify(bearer_token(request.headers.get("Authorization")))
+        return None
+
+    @app.after_request
+    def _tag(response):
+        response.headers[CORRELATION_HEADER] = g.get("correlation_id", "")
+        log.info("%s %s -> %s", request.method, request.path, response.status_code,
+                 extra={"method": request.method, "path": request.path, "status": response.status_code,
+                        "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1)})
+        return response
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="alive", service=settings.service)
+
+    @app.get("/readyz")
+    def readyz():
+        checks = {"database": "ok", "broker": "ok"}
+        try:
+            with context.database.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - reported, not raised
+            checks["database"] = "unreachable"
+        if not broker_reachable(settings):
+            checks["broker"] = "unreachable"
+        ready = all(value == "ok" for value in checks.values())
+        return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503
+
+    return app
+
+
+def build_service_app(service: str, *, metadata, title: str, blueprints: list,
+                      settings: ServiceSettings | None = None) -> Flask:
+    """The composition root of one service: its settings, database, token verifier and views."""
+    settings = settings or load_settings(service)
+    context = ServiceContext(settings=settings, database=Database(settings.database_url, metadata),
+                             verifier=TokenVerifier.from_file(settings.public_key_file))
+    return create_service_app(context, title=title, blueprints=blueprints)

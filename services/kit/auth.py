@@ -1,0 +1,97 @@
+"""Access tokens issued by the gateway, verified here with its public key, and the access levels.
+
+Levels (SPEC.md): 1 whole company, 2 own branch, 3 own department, 4 own records.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jwt
+from sqlalchemy import ColumnElement, false, or_, true
+
+from services.kit.problems import Forbidden, Unauthorized
+
+ISSUER = "caredesk-gateway"
+AUDIENCE = "caredesk"
+ALGORITHM = "EdDSA"
+
+COMPANY, BRANCH, DEPARTMENT, OWN = 1, 2, 3, 4
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: uuid.UUID
+    username: str
+    level: int
+    branch_id: uuid.UUID | None
+    department_id: uuid.UUID | None
+    permissions: frozenset[str] = field(default_factory=frozenset)
+    queues: frozenset[str] = field(default_factory=frozenset)
+    token_id: str | None = None
+
+    def require(self, permission: str) -> None:
+        if permission not in self.permissions:
+            raise Forbidden(f"You need the permission '{permission}'.")
+
+    def claims(self) -> dict:
+        return {
+            "sub": str(self.user_id), "name": self.username, "lvl": self.level,
+            "br": str(self.branch_id) if self.branch_id else None,
+            "dep": str(self.department_id) if self.department_id else None,
+            "perms": sorted(self.permissions), "queues": sorted(self.queues),
+        }
+
+    @classmethod
+    def from_claims(cls, claims: dict) -> "Principal":
+        def maybe_uuid(value):
+            return uuid.UUID(value) if value else None
+
+        return cls(
+            user_id=uuid.UUID(claims["sub"]), username=claims.get("name", ""), level=int(claims["lvl"]),
+            branch_id=maybe_uuid(claims.get("br")), department_id=maybe_uuid(claims.get("dep")),
+            permissions=frozenset(claims.get("perms", [])), queues=frozenset(claims.get("queues", [])),
+            token_id=claims.get("jti"),
+        )
+
+
+class TokenVerifier:
+    """Checks signature, issuer, audience and expiry; returns the principal."""
+
+    def __init__(self, public_key_pem: bytes) -> None:
+        self.public_key = public_key_pem
+
+    @classmethod
+    def from_file(cls, path: Path) -> "TokenVerifier":
+        return cls(Path(path).read_bytes())
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(token, self.public_key, algorithms=[ALGORITHM], audience=AUDIENCE,
+                                issuer=ISSUER, options={"require": ["exp", "iat", "sub", "jti"]})
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("The access token has expired; log in again.") from None
+        except jwt.InvalidTokenError:
+            raise Unauthorized("The access token is not valid.") from None
+        if claims.get("typ") not in ("access", "api"):
+            raise Unauthorized("The access token is not valid.")
+        return Principal.from_claims(claims)
+
+
+def bearer_token(authorization_header: str | None) -> str:
+    if not authorization_header or not authorization_header.lower().startswith("bearer "):
+        raise Unauthorized("Send 'Authorization: Bearer <access token>'.")
+    return authorization_header[7:].strip()
+
+
+def scope_filter(principal: Principal, *, branch_column, department_column,
+                 owner_columns: list) -> ColumnElement[bool]:
+    """The WHERE clause that keeps only rows the principal's access level reaches."""
+    if principal.level == COMPANY:
+        return true()
+    if principal.level == BRANCH:
+        return branch_column == principal.branch_id if principal.branch_id else false()
+    if principal.level == DEPARTMENT:
+        return department_column == principal.department_id if principal.department_id else false()
+    return or_(*(column == principal.user_id for column in owner_columns))

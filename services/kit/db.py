@@ -1,0 +1,129 @@
+"""Database plumbing: engines for PostgreSQL and SQLite, the metadata convention, the unit of work."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, MetaData, String, Table, Uuid, create_engine, event
+from sqlalchemy.types import TypeDecorator
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+def new_metadata() -> MetaData:
+    """Metadata of one service's own database, with the outbox and inbox tables every service has."""
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # BigInteger on PostgreSQL, but SQLite only auto-increments an INTEGER PRIMARY KEY.
+    position_type = BigInteger().with_variant(Integer(), "sqlite")
+    Table(
+        "outbox", metadata,
+        Column("position", position_type, primary_key=True, autoincrement=True),
+        Column("event_id", Uuid, nullable=False, unique=True),
+        Column("routing_key", String(200), nullable=False),
+        Column("envelope", JSON, nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("sent_at", UtcDateTime(), nullable=True, index=True),
+    )
+    Table(
+        "inbox", metadata,
+        Column("event_id", Uuid, primary_key=True),
+        Column("handler", String(200), primary_key=True),
+        Column("handled_at", UtcDateTime(), nullable=False),
+    )
+    return metadata
+
+
+class UtcDateTime(TypeDecorator):
+    """Timezone-aware UTC timestamps on both backends (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+def _make_sqlite_transactional(engine: Engine) -> None:
+    """pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN itself,
+    and wait for a writer lock instead of failing at once when several processes share a file."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url``: psycopg 3 for PostgreSQL, pysqlite in WAL mode for SQLite files."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if url.startswith("sqlite"):
+        engine = create_engine(url, **kwargs)
+        _make_sqlite_transactional(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    return create_engine(url, **kwargs)
+
+
+def make_session_factory(engine: Engine) -> Callable[[], Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+
+class Database:
+    """One service's own database: engine, sessions and its outbox/inbox tables."""
+
+    def __init__(self, url: str, metadata: MetaData, **engine_options: Any) -> None:
+        self.url = url
+        self.metadata = metadata
+        self.engine = make_engine(url, **engine_options)
+        self.session = make_session_factory(self.engine)
+
+    @property
+    def outbox(self) -> Table:
+        return self.metadata.tables["outbox"]
+
+    @property
+    def inbox(self) -> Table:
+        return self.metadata.tables["inbox"]
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,1 @@
+"""Events over kombu: envelope, topology, outbox relay, idempotent consumers, dead letters."""

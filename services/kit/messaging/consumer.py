@@ -1,0 +1,225 @@
+"""Idempotent consumers: the effect and the inbox row are written in one transaction.
+
+Messages arrive in batches (prefetch); a batch is one transaction with a savepoint per message,
+so a duplicate (inbox row already there) or a failing handler does not undo its neighbours.
+After commit the batch is acked. A failing message is retried on its own with backoff and, past
+``consumer_max_attempts`` tries or when it can never succeed, moved to ``<queue>.dead``.
+A database outage acks nothing: the broker redelivers once the worker reconnects.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Callable
+
+from kombu import Consumer
+from marshmallow import ValidationError
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from services.kit.db import Database, utcnow
+from services.kit.logging import correlation_scope
+from services.kit.messaging.envelope import Envelope
+from services.kit.messaging.publisher import BatchPublisher, OutgoingMessage
+from services.kit.messaging.topology import connect, dead_letter_exchange, declare
+from services.kit.settings import ServiceSettings
+from services.kit.uow import UnitOfWork
+
+log = logging.getLogger("caredesk.consumer")
+
+ATTEMPTS_HEADER = "x-caredesk-attempts"
+
+
+class PermanentFailure(Exception):
+    """The message can never be handled (malformed, unknown version): dead-letter it at once."""
+
+
+@dataclass(frozen=True)
+class EventHandler:
+    """A reaction to events: ``handle(uow, envelope)`` runs inside the consumer's transaction."""
+
+    name: str
+    events: list[str]
+    handle: Callable[[UnitOfWork, Envelope], None]
+
+
+@dataclass
+class Delivery:
+    handler: EventHandler
+    queue: str
+    message: object
+    outcome: str = "pending"  # done, duplicate, retry, dead
+    reason: str = ""
+    attempts: int = 1
+
+
+class ConsumerWorker:
+    def __init__(self, database: Database, settings: ServiceSettings, handlers: list[EventHandler]) -> None:
+        self.database = database
+        self.settings = settings
+        self.handlers = handlers
+        self._buffer: list[Delivery] = []
+
+    # -- one delivery ------------------------------------------------------------------------
+    def _apply(self, session: Session, delivery: Delivery) -> None:
+        """Inbox row then effect, in a savepoint of ``session``; sets the delivery's outcome."""
+        try:
+            payload = delivery.message.decode()
+            envelope = Envelope.from_dict(payload)
+        except (ValidationError, ValueError, TypeError) as exc:
+            delivery.outcome, delivery.reason = "dead", f"malformed envelope: {exc}"
+            return
+        inbox = self.database.inbox
+        already = session.execute(select(inbox.c.event_id).where(
+            inbox.c.event_id == envelope.id, inbox.c.handler == delivery.handler.name)).first()
+        if already:
+            delivery.outcome = "duplicate"
+            return
+        savepoint = session.begin_nested()
+        try:
+            session.execute(insert(inbox).values(event_id=envelope.id, handler=delivery.handler.name,
+                                                 handled_at=utcnow()))
+        except IntegrityError:
+            # another consumer of the same queue committed this event first
+            savepoint.rollback()
+            delivery.outcome = "duplicate"
+            return
+        uow = UnitOfWork.joined(self.database, session, producer=self.settings.service,
+                                actor=envelope.actor, correlation_id=envelope.correlation_id,
+                                causation_id=str(envelope.id))
+        try:
+            with correlation_scope(envelope.correlation_id):
+                delivery.handler.handle(uow, envelope)
+                uow.flush_events()
+            savepoint.commit()
+            delivery.outcome = "done"
+        except OperationalError:
+            raise
+        except (PermanentFailure, ValidationError) as exc:
+            savepoint.rollback()
+            delivery.outcome, delivery.reason = "dead", f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # noqa: BLE001 - a handler bug must not stop the queue
+            savepoint.rollback()
+            delivery.outcome, delivery.reason = "retry", "".join(
+                traceback.format_exception_only(type(exc), exc)).strip()
+
+    def process(self, deliveries: list[Delivery]) -> None:
+        """Apply a batch in one transaction, then ack; retry or dead-letter the failures."""
+        with self.database.session() as session, session.begin():
+            for delivery in deliveries:
+                if delivery.outcome == "pending":
+                    self._apply(session, delivery)
+        for delivery in deliveries:
+            if delivery.outcome in ("done", "duplicate"):
+                delivery.message.ack()
+        for delivery in deliveries:
+            if delivery.outcome == "retry":
+                self._retry(delivery)
+            if delivery.outcome == "dead":
+                self.dead_letter(delivery)
+
+    def _retry(self, delivery: Delivery) -> None:
+        attempts = 1
+        while delivery.outcome == "retry" and attempts < self.settings.consumer_max_attempts:
+            time.sleep(self.settings.consumer_backoff_seconds * 2 ** (attempts - 1))
+            attempts += 1
+            with self.database.session() as session, session.begin():
+                self._apply(session, delivery)
+        if delivery.outcome in ("done", "duplicate"):
+            delivery.message.ack()
+        elif delivery.outcome == "retry":
+            delivery.outcome = "dead"
+            delivery.reason = f"failed {attempts} times; last: {delivery.reason}"
+        delivery.attempts = attempts
+
+    def dead_letter(self, delivery: Delivery) -> None:
+        """Move the message to ``<queue>.dead`` with why it died, then ack the original."""
+        message = delivery.message
+        headers = dict(message.headers or {})
+        headers.update({
+            ATTEMPTS_HEADER: delivery.attempts,
+            "x-caredesk-failed-queue": delivery.queue,
+            "x-caredesk-reason": delivery.reason[:2000],
+            "x-caredesk-original-routing-key": message.delivery_info.get("routing_key", ""),
+            "x-caredesk-dead-at": utcnow().isoformat(),
+        })
+        log.error("dead-lettered a message of %s: %s", delivery.queue, delivery.reason.splitlines()[0])
+        self._dead_letter_publisher().publish([OutgoingMessage(
+            routing_key=delivery.queue, body=message.body, message_id=message.properties.get("message_id") or "",
+            correlation_id=message.properties.get("correlation_id"), headers=headers,
+            content_type=message.content_type or "application/octet-stream",
+            content_encoding=message.content_encoding or "binary",
+        )])
+        message.ack()
+
+    def _dead_letter_publisher(self) -> BatchPublisher:
+        if self._dlq_publisher is None:
+            self._dlq_publisher = BatchPublisher(self._connection, dead_letter_exchange(self.settings))
+        return self._dlq_publisher
+
+    # -- the loop ----------------------------------------------------------------------------
+    def _on_message(self, handler: EventHandler, queue: str):
+        def receive(_body, message):
+            self._buffer.append(Delivery(handler=handler, queue=queue, message=message))
+        return receive
+
+    def _on_undecodable(self, handler: EventHandler, queue: str):
+        def refuse(message, exc):
+            self._buffer.append(Delivery(handler=handler, queue=queue, message=message, outcome="dead",
+                                         reason=f"undecodable body: {exc}"))
+        return refuse
+
+    def consume(self, stop: threading.Event, *, idle_timeout: float = 1.0) -> None:
+        """Consume until ``stop`` is set; one connection, one channel, one queue per handler."""
+        self._connection = connect(self.settings)
+        self._dlq_publisher = None
+        try:
+            self._connection.ensure_connection(max_retries=1)
+            queues = declare(self._connection, self.settings, self.handlers)
+            channel = self._connection.channel()
+            channel.basic_qos(0, self.settings.consumer_prefetch, False)
+            consumers = [
+                Consumer(channel, queues=[queue], callbacks=[self._on_message(handler, queue.name)],
+                         on_decode_error=self._on_undecodable(handler, queue.name),
+                         accept=["json"], auto_declare=False, no_ack=False)
+                for handler, queue in zip(self.handlers, queues)
+            ]
+            for consumer in consumers:
+                consumer.consume()
+            while not stop.is_set():
+                self._drain_batch(idle_timeout)
+                if self._buffer:
+                    batch, self._buffer = self._buffer, []
+                    self.process(batch)
+        finally:
+            self._buffer = []
+            try:
+                self._connection.release()
+            except Exception:  # noqa: BLE001 - already broken
+                pass
+
+    def _drain_batch(self, idle_timeout: float) -> None:
+        try:
+            self._connection.drain_events(timeout=idle_timeout)
+        except TimeoutError:
+            return
+        while len(self._buffer) < self.settings.consumer_prefetch:
+            try:
+                self._connection.drain_events(timeout=0.002)
+            except TimeoutError:
+                return
+
+    def run(self, stop: threading.Event) -> None:
+        """Consume forever, reconnecting after broker or database outages (nothing acked is lost)."""
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                self.consume(stop)
+            except Exception as exc:  # noqa: BLE001 - outage: reconnect; unacked messages come back
+                log.warning("consumer paused: %s: %s", type(exc).__name__, exc)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)

@@ -1,0 +1,101 @@
+"""Inspecting and replaying ``<queue>.dead``: a replayed message goes back to its own queue only."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from kombu import Exchange
+
+from services.kit.messaging.publisher import BatchPublisher, OutgoingMessage
+from services.kit.messaging.topology import connect, dead_letter_queue
+from services.kit.problems import NotFound
+from services.kit.settings import ServiceSettings
+
+DEAD_HEADERS = ("x-caredesk-failed-queue", "x-caredesk-reason", "x-caredesk-original-routing-key",
+                "x-caredesk-dead-at", "x-caredesk-attempts")
+
+
+@dataclass
+class DeadLetter:
+    message_id: str
+    headers: dict
+    body: bytes
+    content_type: str | None
+    content_encoding: str | None
+
+    def _event(self) -> dict:
+        try:
+            event = json.loads(self.body)
+        except (ValueError, UnicodeDecodeError):
+            return {}
+        return event if isinstance(event, dict) else {}
+
+    def summary(self) -> dict:
+        event = self._event()
+        return {
+            "message_id": self.message_id, "event_type": event.get("type"), "event_version": event.get("version"),
+            "attempts": self.headers.get("x-caredesk-attempts"), "dead_at": self.headers.get("x-caredesk-dead-at"),
+            "reason": (self.headers.get("x-caredesk-reason") or "").splitlines()[:1],
+        }
+
+    def details(self) -> dict:
+        body = self._event() or self.body.decode("utf-8", errors="replace")
+        return self.summary() | {"headers": self.headers, "body": body}
+
+
+def _drain(settings: ServiceSettings, queue: str, visit) -> None:
+    """Take every dead letter in turn; ``visit`` says whether it was dealt with (ack) or stays (requeue)."""
+    with connect(settings) as connection:
+        channel = connection.channel()
+        dead = dead_letter_queue(settings, queue)(channel)
+        dead.declare()
+        taken = []
+        try:
+            while (message := dead.get(no_ack=False, accept=["json", "application/octet-stream"])) is not None:
+                taken.append(message)
+                letter = DeadLetter(
+                    message_id=message.properties.get("message_id") or "", headers=dict(message.headers or {}),
+                    body=message.body if isinstance(message.body, bytes) else str(message.body).encode(),
+                    content_type=message.content_type, content_encoding=message.content_encoding,
+                )
+                if visit(letter, connection):
+                    message.ack()
+                    taken.pop()
+        finally:
+            for message in taken:
+                message.requeue()
+
+
+def list_dead_letters(settings: ServiceSettings, queue: str) -> list[DeadLetter]:
+    letters: list[DeadLetter] = []
+    _drain(settings, queue, lambda letter, _conn: letters.append(letter) and False)
+    return letters
+
+
+def find_dead_letter(settings: ServiceSettings, queue: str, message_id: str | None) -> DeadLetter:
+    for letter in list_dead_letters(settings, queue):
+        if letter.message_id == message_id:
+            return letter
+    raise NotFound(f"No dead letter {message_id} in {queue}.dead.")
+
+
+def replay_dead_letters(settings: ServiceSettings, queue: str, *, message_id: str | None = None) -> int:
+    """Publish the chosen dead letters (all, or one) to ``queue`` again; each leaves the DLQ once confirmed."""
+    replayed = 0
+    publishers: dict[int, BatchPublisher] = {}
+
+    def replay(letter: DeadLetter, connection) -> bool:
+        nonlocal replayed
+        if message_id is not None and letter.message_id != message_id:
+            return False
+        publisher = publishers.setdefault(id(connection), BatchPublisher(connection, Exchange("")))
+        headers = {k: v for k, v in letter.headers.items() if k not in DEAD_HEADERS}
+        headers["x-caredesk-replayed"] = int(letter.headers.get("x-caredesk-replayed", 0)) + 1
+        publisher.publish([OutgoingMessage(routing_key=queue, body=letter.body, message_id=letter.message_id,
+                                           headers=headers, content_type=letter.content_type or "application/json",
+                                           content_encoding=letter.content_encoding or "utf-8")])
+        replayed += 1
+        return True
+
+    _drain(settings, queue, replay)
+    return replayed

@@ -1,0 +1,84 @@
+"""The outbox relay: publishes committed events and marks them sent only after the broker has them.
+
+A crash between publish and mark-sent republishes the batch; consumers drop the duplicates by
+event id. On PostgreSQL several relays may run: ``FOR UPDATE SKIP LOCKED`` gives each its own rows.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy import select, update
+
+from services.kit.db import Database, utcnow
+from services.kit.messaging.publisher import BatchPublisher, OutgoingMessage
+from services.kit.messaging.topology import connect, events_exchange
+from services.kit.settings import ServiceSettings
+
+log = logging.getLogger("caredesk.relay")
+
+
+class OutboxRelay:
+    def __init__(self, database: Database, settings: ServiceSettings) -> None:
+        self.database = database
+        self.settings = settings
+        self._connection = None
+        self._publisher: BatchPublisher | None = None
+
+    def _ensure_publisher(self) -> BatchPublisher:
+        if self._publisher is None:
+            self._connection = connect(self.settings)
+            self._connection.ensure_connection(max_retries=1)
+            self._publisher = BatchPublisher(self._connection, events_exchange(self.settings))
+        return self._publisher
+
+    def _drop_connection(self) -> None:
+        if self._publisher is not None:
+            self._publisher.close()
+        if self._connection is not None:
+            try:
+                self._connection.release()
+            except Exception:  # noqa: BLE001 - the connection is already broken
+                pass
+        self._publisher = None
+        self._connection = None
+
+    def relay_once(self) -> int:
+        """Publish one batch of unsent outbox rows; return how many were published."""
+        outbox = self.database.outbox
+        query = (select(outbox.c.position, outbox.c.event_id, outbox.c.routing_key, outbox.c.envelope)
+                 .where(outbox.c.sent_at.is_(None))
+                 .order_by(outbox.c.position)
+                 .limit(self.settings.relay_batch_size))
+        if self.database.is_postgresql:
+            query = query.with_for_update(skip_locked=True)
+        with self.database.engine.connect() as conn, conn.begin():
+            rows = conn.execute(query).all()
+            if not rows:
+                return 0
+            publisher = self._ensure_publisher()
+            publisher.publish([
+                OutgoingMessage(routing_key=row.routing_key, body=row.envelope, message_id=str(row.event_id),
+                                correlation_id=row.envelope.get("correlation_id"))
+                for row in rows
+            ])
+            conn.execute(update(outbox).where(outbox.c.position.in_([row.position for row in rows]))
+                         .values(sent_at=utcnow()))
+        log.debug("relayed %d events", len(rows))
+        return len(rows)
+
+    def run(self, stop: threading.Event) -> None:
+        """Relay until ``stop`` is set; outages of the broker or the database only delay."""
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                published = self.relay_once()
+                backoff = 0.5
+                if published < self.settings.relay_batch_size:
+                    stop.wait(self.settings.relay_poll_seconds)
+            except Exception as exc:  # noqa: BLE001 - any outage: drop the connection, wait, retry
+                log.warning("relay paused: %s: %s", type(exc).__name__, exc)
+                self._drop_connection()
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+        self._drop_connection()

@@ -1,0 +1,117 @@
+"""RFC 7807 problem details: domain errors and every HTTP error leave as application/problem+json."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, json, request
+from marshmallow import ValidationError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from services.kit.logging import current_correlation_id
+
+log = logging.getLogger("caredesk.problems")
+
+PROBLEM_BASE = "https://caredesk.dev/problems/"
+
+
+class DomainError(Exception):
+    """A broken rule: subclasses set ``type``, ``status`` and ``title``; extras go into the body."""
+
+    type = "domain-error"
+    status = 400
+    title = "Request refused"
+
+    def __init__(self, detail: str | None = None, **extra) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    type, status, title = "not-found", 404, "Not found"
+
+
+class Forbidden(DomainError):
+    type, status, title = "forbidden", 403, "Forbidden"
+
+
+class Unauthorized(DomainError):
+    type, status, title = "unauthorized", 401, "Authentication required"
+
+
+class Conflict(DomainError):
+    type, status, title = "conflict", 409, "Conflict"
+
+
+class StaleVersion(DomainError):
+    type, status, title = "stale-version", 412, "The record changed since you read it"
+
+
+class PreconditionRequired(DomainError):
+    type, status, title = "precondition-required", 428, "If-Match header required"
+
+
+class InvalidFields(DomainError):
+    type, status, title = "invalid-fields", 422, "Some fields are invalid"
+
+    def __init__(self, errors: dict, detail: str | None = None) -> None:
+        super().__init__(detail or "Correct the fields listed in errors.", errors=errors)
+
+
+def problem_response(*, status: int, title: str, type_: str, detail: str | None = None, **extra) -> Response:
+    body = {
+        "type": PROBLEM_BASE + type_,
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+        "instance": request.path if request else None,
+        "correlation_id": current_correlation_id(),
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    if status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def _slug(title: str) -> str:
+    return "-".join(title.lower().replace("'", "").split())
+
+
+def register_problem_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(error: DomainError):
+        return problem_response(status=error.status, title=error.title, type_=error.type,
+                                detail=error.detail, **error.extra)
+
+    @app.errorhandler(ValidationError)
+    def _validation(error: ValidationError):
+        return problem_response(status=422, title=InvalidFields.title, type_=InvalidFields.type,
+                                detail="Correct the fields listed in errors.", errors=error.normalized_messages())
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        # webargs (flask-smorest) puts marshmallow's field messages on the 422 it raises
+        data = getattr(error, "data", None) or {}
+        if error.code == 422 and "messages" in data:
+            messages = data["messages"]
+            errors = messages.get("json", messages) if isinstance(messages, dict) else messages
+            return problem_response(status=422, title=InvalidFields.title, type_=InvalidFields.type,
+                                    detail="Correct the fields listed in errors.", errors=errors)
+        return problem_response(status=error.code or 500, title=error.name, type_=_slug(error.name),
+                                detail=error.description)
+
+    @app.errorhandler(OperationalError)
+    def _database_down(error: OperationalError):
+        log.warning("database unavailable: %s", error.orig)
+        response = problem_response(status=503, title="Service Unavailable", type_="dependency-down",
+                                    detail="The database is not reachable; nothing was changed. Try again.")
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unhandled error")
+        return problem_response(status=500, title="Internal Server Error", type_="internal-error",
+                                detail="Something went wrong on our side; quote the correlation id.")

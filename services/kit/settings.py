@@ -1,0 +1,86 @@
+"""Settings read once from the environment: one object per service, passed in, never global."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+EMBEDDED_BROKER_URL = "filesystem://"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def data_dir() -> Path:
+    """Where the embedded mode keeps its SQLite files, broker folders and keys."""
+    return Path(_env("CAREDESK_DATA_DIR", "var")).resolve()
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """What every Caredesk process needs to know; built by :func:`load_settings`.
+
+    Env vars: ``CAREDESK_<SERVICE>_DATABASE_URL`` per service; shared ``CAREDESK_BROKER_URL``,
+    ``CAREDESK_DATA_DIR``, ``CAREDESK_JWT_PUBLIC_KEY_FILE``, ``CAREDESK_EXCHANGE``,
+    ``CAREDESK_QUEUE_PREFIX``, ``CAREDESK_CONSUMER_MAX_ATTEMPTS``.
+    """
+
+    service: str
+    database_url: str
+    broker_url: str
+    data_dir: Path
+    public_key_file: Path
+    exchange: str = "caredesk.events"
+    queue_prefix: str = ""
+    consumer_max_attempts: int = 5
+    consumer_backoff_seconds: float = 0.2
+    consumer_prefetch: int = 200
+    relay_batch_size: int = 500
+    relay_poll_seconds: float = 0.05
+    log_level: str = "INFO"
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_embedded_broker(self) -> bool:
+        return self.broker_url.startswith(EMBEDDED_BROKER_URL)
+
+    @property
+    def broker_transport_options(self) -> dict:
+        """Options for kombu's filesystem transport; bindings persist in the control folder
+        so topic routing works across processes (see DEV-ENVIRONMENT.md)."""
+        if not self.is_embedded_broker:
+            return {"confirm_publish": False}
+        root = self.data_dir / "broker"
+        folders = {name: root / name for name in ("queue", "processed", "control")}
+        for folder in folders.values():
+            folder.mkdir(parents=True, exist_ok=True)
+        return {
+            "data_folder_in": str(folders["queue"]),
+            "data_folder_out": str(folders["queue"]),
+            "processed_folder": str(folders["processed"]),
+            "control_folder": str(folders["control"]),
+            "store_processed": False,
+        }
+
+
+def load_settings(service: str, **overrides) -> ServiceSettings:
+    """Read the settings of ``service`` (customers, cases, notifications, gateway)."""
+    root = Path(overrides.pop("data_dir", None) or data_dir())
+    prefix = f"CAREDESK_{service.upper()}_"
+    values = dict(
+        service=service,
+        database_url=_env(prefix + "DATABASE_URL", f"sqlite:///{root / (service + '.sqlite3')}"),
+        broker_url=_env("CAREDESK_BROKER_URL", EMBEDDED_BROKER_URL),
+        data_dir=root,
+        public_key_file=Path(_env("CAREDESK_JWT_PUBLIC_KEY_FILE", str(root / "keys" / "gateway.pub"))),
+        exchange=_env("CAREDESK_EXCHANGE", "caredesk.events"),
+        queue_prefix=_env("CAREDESK_QUEUE_PREFIX", ""),
+        consumer_max_attempts=int(_env("CAREDESK_CONSUMER_MAX_ATTEMPTS", "5")),
+        consumer_backoff_seconds=float(_env("CAREDESK_CONSUMER_BACKOFF_SECONDS", "0.2")),
+        log_level=_env("CAREDESK_LOG_LEVEL", "INFO"),
+    )
+    values.update(overrides)
+    root.mkdir(parents=True, exist_ok=True)
+    return ServiceSettings(**values)

@@ -1,0 +1,107 @@
+"""Unit of work: one transaction holding the change, its history and its outbox rows.
+
+Aggregates record events with :meth:`RecordsEvents.record_event`; the unit of work collects them
+on commit and writes them to the outbox in the same transaction, so an event exists exactly when
+its change does. Nothing is published here: the relay does that after commit.
+"""
+from __future__ import annotations
+
+import uuid
+from sqlalchemy import Table, insert
+from sqlalchemy.orm import Session
+
+from services.kit.db import Database, utcnow
+from services.kit.messaging.envelope import Envelope, split_event_name, to_jsonable
+
+
+class RecordsEvents:
+    """Mixin for mapped classes: events recorded by domain methods, drained by the unit of work."""
+
+    def record_event(self, name: str, data: dict) -> None:
+        self.__dict__.setdefault("_pending_events", []).append((name, data))
+
+    def drain_events(self) -> list[tuple[str, dict]]:
+        return self.__dict__.pop("_pending_events", [])
+
+
+class UnitOfWork:
+    """``with uow: ...; uow.commit()`` — rolls back unless committed.
+
+    ``actor`` and ``correlation_id`` come from the request (or the event being handled) and go
+    into every envelope written by this unit of work.
+    """
+
+    def __init__(self, database: Database, *, producer: str,
+                 actor: str | None = None, correlation_id: str | None = None,
+                 causation_id: str | None = None) -> None:
+        self.database = database
+        self.producer = producer
+        self.actor = actor
+        self.correlation_id = correlation_id or str(uuid.uuid4())
+        self.causation_id = causation_id
+        self.session: Session | None = None
+        self._emitted: list[tuple[str, dict]] = []
+        self.published: list[Envelope] = []
+
+    @classmethod
+    def joined(cls, database: Database, session: Session, **context) -> "UnitOfWork":
+        """A unit of work inside a transaction someone else commits (a consumer's batch)."""
+        uow = cls(database, **context)
+        uow.session = session
+        return uow
+
+    def __enter__(self) -> "UnitOfWork":
+        self.session = self.database.session()
+        self._emitted = []
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        assert self.session is not None
+        self.session.rollback()
+        self.session.close()
+        self.session = None
+
+    def emit(self, name: str, data: dict) -> None:
+        """Record an event that is not about one loaded aggregate (e.g. a bulk operation)."""
+        self._emitted.append((name, data))
+
+    def _collect(self) -> list[tuple[str, dict]]:
+        assert self.session is not None
+        collected = list(self._emitted)
+        self._emitted = []
+        seen: set[int] = set()
+        for obj in list(self.session.new) + list(self.session.identity_map.values()):
+            if id(obj) in seen or not isinstance(obj, RecordsEvents):
+                continue
+            seen.add(id(obj))
+            collected.extend(obj.drain_events())
+        return collected
+
+    def flush_events(self) -> list[Envelope]:
+        """Write pending events to the outbox (inside the open transaction)."""
+        assert self.session is not None
+        self.session.flush()
+        envelopes = []
+        for name, data in self._collect():
+            event_type, version = split_event_name(name)
+            envelopes.append(Envelope(
+                type=event_type, version=version, producer=self.producer, data=to_jsonable(data),
+                correlation_id=self.correlation_id, causation_id=self.causation_id, actor=self.actor,
+            ))
+        if envelopes:
+            write_outbox(self.session, self.database.outbox, envelopes)
+        self.published.extend(envelopes)
+        return envelopes
+
+    def commit(self) -> None:
+        assert self.session is not None
+        self.flush_events()
+        self.session.commit()
+
+
+def write_outbox(session: Session, outbox: Table, envelopes: list[Envelope]) -> None:
+    now = utcnow()
+    session.execute(insert(outbox), [
+        {"event_id": e.id, "routing_key": e.routing_key, "envelope": e.to_dict(), "created_at": now}
+        for e in envelopes
+    ])

@@ -1,0 +1,16 @@
+"""The notifications service: messages for case events, reminders, surveys, calendars."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.kit.app import build_service_app
+from services.kit.settings import ServiceSettings
+from services.notifications import api
+from services.notifications.models import Base
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: ServiceSettings | None = None):
+    return build_service_app("notifications", metadata=Base.metadata, title="Caredesk notifications",
+                             blueprints=[api.blp], settings=settings)

@@ -1,0 +1,20 @@
+"""Response shapes of the notifications API."""
+from marshmallow import Schema, fields, validate
+
+
+class NotificationSchema(Schema):
+    id = fields.UUID()
+    event_id = fields.UUID()
+    event_type = fields.String()
+    channel = fields.String()
+    recipient_kind = fields.String()
+    recipient = fields.String()
+    subject = fields.String()
+    body = fields.String()
+    status = fields.String()
+    created_at = fields.AwareDateTime()
+
+
+class NotificationQuerySchema(Schema):
+    queue = fields.String(load_default=None, validate=validate.Length(max=40))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))

@@ -1,0 +1,30 @@
+"""Fixtures every kind of test shares: a signing key pair and tokens for made-up principals."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from gateway.auth.keys import ensure_key_pair
+from gateway.auth.tokens import TokenIssuer
+from services.kit.auth import Principal
+
+
+@pytest.fixture(scope="session")
+def key_pair(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("keys")
+    private, public = folder / "gateway.pem", folder / "gateway.pub"
+    ensure_key_pair(private, public)
+    return private, public
+
+
+@pytest.fixture(scope="session")
+def token_issuer(key_pair):
+    return TokenIssuer.from_file(key_pair[0], lifetime_seconds=900)
+
+
+def make_principal(**overrides) -> Principal:
+    values = dict(user_id=uuid.uuid4(), username="agent", level=1, branch_id=uuid.uuid4(),
+                  department_id=uuid.uuid4(), permissions=frozenset(), queues=frozenset())
+    values.update(overrides)
+    return Principal(**values)
