@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,10 +29,9 @@ class Component:
 
     @property
     def handlers(self) -> list:
-        try:
-            return importlib.import_module(self.package + ".handlers").HANDLERS
-        except ModuleNotFoundError:
+        if importlib.util.find_spec(self.package + ".handlers") is None:
             return []
+        return importlib.import_module(self.package + ".handlers").HANDLERS
 
     @property
     def wsgi_target(self) -> str:

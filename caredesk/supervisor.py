@@ -12,8 +12,8 @@ import requests
 from caredesk.components import COMPONENTS
 
 
-def _child_env(gateway_port: int) -> dict:
-    env = dict(os.environ)
+def _child_env(gateway_port: int, base: dict | None) -> dict:
+    env = dict(os.environ if base is None else base)
     for offset, name in enumerate(("customers", "cases", "notifications"), start=1):
         env[f"CAREDESK_GATEWAY_{name.upper()}_URL"] = f"http://127.0.0.1:{gateway_port + offset}"
     return env
@@ -34,17 +34,25 @@ def _wait_ready(url: str, processes: list, timeout: float = 60.0) -> None:
     raise SystemExit(f"{url} did not become ready in {timeout:.0f}s")
 
 
-def start_system(gateway_port: int, log_dir) -> list[subprocess.Popen]:
+def _background_commands(name: str, env: dict) -> list[list[str]]:
+    """Embedded: one worker (relay + consumers) per component. With a real broker the relay and the
+    consumers run as their own processes, as in production."""
+    if env.get("CAREDESK_BROKER_URL", "filesystem://").startswith("filesystem://"):
+        return [["worker", name]]
+    return [["relay", name]] + ([["consume", name]] if COMPONENTS[name].handlers else [])
+
+
+def start_system(gateway_port: int, log_dir, env: dict | None = None) -> list[subprocess.Popen]:
     """Start API servers and workers; return once every API answers /readyz."""
-    env = _child_env(gateway_port)
+    env = _child_env(gateway_port, env)
     log_dir.mkdir(parents=True, exist_ok=True)
     processes = []
     caredesk = [sys.executable, "-m", "caredesk.cli"]
     for offset, name in enumerate(COMPONENTS):
         log = open(log_dir / f"{name}.log", "ab")
-        processes.append(subprocess.Popen(caredesk + ["serve", name, "--port", str(gateway_port + offset)],
-                                          env=env, stdout=log, stderr=subprocess.STDOUT))
-        processes.append(subprocess.Popen(caredesk + ["worker", name], env=env, stdout=log, stderr=subprocess.STDOUT))
+        commands = [["serve", name, "--port", str(gateway_port + offset)]] + _background_commands(name, env)
+        processes.extend(subprocess.Popen(caredesk + command, env=env, stdout=log, stderr=subprocess.STDOUT)
+                         for command in commands)
     try:
         for offset in range(len(COMPONENTS)):
             _wait_ready(f"http://127.0.0.1:{gateway_port + offset}/readyz", processes)

@@ -12,6 +12,7 @@ from gateway.models import RevokedToken
 from services.kit.app import current_principal, service_context
 from services.kit.auth import COMPANY
 from services.kit.db import utcnow
+from services.kit.http import etag_of
 from services.kit.problems import NotFound
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Login and tokens")
@@ -43,7 +44,8 @@ def logout():
 def me():
     principal = current_principal()
     with service_context().database.session() as session:
-        return use_cases.get_user(session, principal=principal, user_id=principal.user_id)
+        user = use_cases.get_user(session, principal=principal, user_id=principal.user_id)
+    return user, 200, {"ETag": etag_of(user.version)}
 
 
 @blp.post("/api-tokens")
