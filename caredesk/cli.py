@@ -5,10 +5,8 @@ import argparse
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
-import time
 
 from caredesk.components import COMPONENTS, SERVICES
 from services.kit.db import Database
@@ -115,6 +113,12 @@ def dead_letters(args) -> None:
         print(f"replayed {count} message(s) to {args.queue}")
 
 
+def asyncapi(_args) -> None:
+    from caredesk.asyncapi import render
+
+    sys.stdout.write(render())
+
+
 def up(args) -> None:
     from caredesk.supervisor import run_system
 
@@ -147,6 +151,8 @@ def main(argv: list[str] | None = None) -> None:
         p = commands.add_parser(name, help=help_text)
         p.add_argument("component", choices=list(COMPONENTS) if name != "consume" else SERVICES)
         p.set_defaults(func=func)
+
+    commands.add_parser("asyncapi", help="print the AsyncAPI document of every event").set_defaults(func=asyncapi)
 
     p = commands.add_parser("dead-letters", help="list, show or replay dead-lettered messages")
     p.add_argument("action", choices=["list", "show", "replay"])

@@ -28,7 +28,7 @@ def replicate_customer(uow: UnitOfWork, envelope: Envelope) -> None:
 
 
 HANDLERS = [
-    EventHandler(name="replicate_customer", events=["customer.created.v1", "customer.updated.v1"],
+    EventHandler(name="replicate_customer", events=["customer.created.v1"],
                  handle=replicate_customer),
     user_replicator(directory_users),
 ]
