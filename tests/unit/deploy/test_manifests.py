@@ -1,0 +1,404 @@
+"""deploy/ runs every component as caredesk/components.py defines it: an API, a relay and (for a
+service with handlers) a consumer, each its own process, hardened and probed."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+import caredesk.cli as cli
+from caredesk.components import COMPONENTS, SERVICES
+
+ROOT = Path(__file__).resolve().parents[3]
+DEPLOY = ROOT / "deploy"
+OVERLAY = DEPLOY / "k8s" / "overlays" / "production"
+KUBERNETES_VERSION = "1.32.0"  # the kubectl on the machine image; the overlay must stay valid there
+COMMAND_OF = {"api": "serve", "relay": "relay", "consumer": "consume"}
+
+
+def expected_processes() -> dict[str, set[str]]:
+    """component -> its processes: an API and a relay each, a consumer where there are handlers."""
+    return {name: {"api", "relay"} | ({"consumer"} if component.handlers else set())
+            for name, component in COMPONENTS.items()}
+
+
+def require_tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        reason = f"{name} is not on PATH (it ships on the machine image)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
+def kustomize(target: Path) -> list[dict]:
+    result = subprocess.run([require_tool("kubectl"), "kustomize", str(target)],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+@pytest.fixture(scope="module")
+def rendered() -> list[dict]:
+    return kustomize(OVERLAY)
+
+
+def of_kind(docs: list[dict], kind: str) -> dict[str, dict]:
+    return {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == kind}
+
+
+def workloads(docs: list[dict]) -> dict[str, dict]:
+    """Deployments and Jobs by name."""
+    return {**of_kind(docs, "Deployment"), **of_kind(docs, "Job")}
+
+
+def pod_spec(workload: dict) -> dict:
+    return workload["spec"]["template"]["spec"]
+
+
+def only_container(workload: dict) -> dict:
+    containers = pod_spec(workload)["containers"]
+    assert len(containers) == 1, workload["metadata"]["name"]
+    return containers[0]
+
+
+def env_names(container: dict) -> set[str]:
+    return {item["name"] for item in container.get("env", [])}
+
+
+def settings_configmap(docs: list[dict]) -> dict[str, str]:
+    (configmap,) = [doc for doc in docs if doc["kind"] == "ConfigMap"
+                    and doc["metadata"]["name"].startswith("caredesk-settings")]
+    return configmap["data"]
+
+
+@pytest.fixture
+def parsed_command_lines(monkeypatch):
+    """Parse a `caredesk` command line with the real parser, running nothing."""
+    calls = []
+    for name in ("init", "serve", "relay", "consume", "worker", "dead_letters", "up"):
+        monkeypatch.setattr(cli, name, lambda args, name=name: calls.append((name, args)))
+
+    def parse(argv: list[str]):
+        calls.clear()
+        cli.main(list(argv))
+        (call,) = calls
+        return call
+
+    return parse
+
+
+# --- Kubernetes ------------------------------------------------------------------------------------
+
+def test_overlay_validates_strictly_against_the_kubernetes_schemas(rendered):
+    errors = []
+    for doc in rendered:
+        try:
+            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as error:
+            errors.append(f"{doc['kind']}/{doc['metadata']['name']}: {error.message}")
+    assert not errors, errors
+
+
+def test_base_renders_on_its_own():
+    names = set(of_kind(kustomize(DEPLOY / "k8s" / "base"), "Deployment"))
+    assert names == {f"{c}-{p}" for c, processes in expected_processes().items() for p in processes}
+
+
+def test_each_component_runs_api_relay_and_consumer_as_separate_deployments(rendered):
+    found: dict[str, set[str]] = {}
+    for name, deployment in of_kind(rendered, "Deployment").items():
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        component, process = labels["caredesk/component"], labels["app.kubernetes.io/component"]
+        assert name == f"{component}-{process}"
+        assert deployment["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": name}
+        assert labels["app.kubernetes.io/name"] == name
+        args = only_container(deployment)["args"]
+        assert args[:2] == [COMMAND_OF[process], component], name
+        found.setdefault(component, set()).add(process)
+    assert found == expected_processes()
+    consumers = {component for component, processes in found.items() if "consumer" in processes}
+    assert consumers <= set(SERVICES)  # `caredesk consume` takes services only
+
+
+def test_every_command_line_is_one_caredesk_accepts(rendered, parsed_command_lines):
+    for name, workload in workloads(rendered).items():
+        command, args = parsed_command_lines(only_container(workload)["args"])
+        if command == "serve":
+            assert args.host == "0.0.0.0", name
+            assert args.port == COMPONENTS[args.component].default_port, name
+
+
+def test_api_containers_probe_healthz_for_liveness_and_readyz_for_readiness(rendered):
+    apis = {name: d for name, d in of_kind(rendered, "Deployment").items() if name.endswith("-api")}
+    assert set(apis) == {f"{name}-api" for name in COMPONENTS}
+    for name, deployment in apis.items():
+        container = only_container(deployment)
+        port = COMPONENTS[name.removesuffix("-api")].default_port
+        assert container["ports"] == [{"name": "http", "containerPort": port, "protocol": "TCP"}]
+        assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}, name
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}, name
+        assert container["startupProbe"]["httpGet"]["path"] == "/healthz", name
+
+
+def test_every_workload_has_resource_requests_and_limits(rendered):
+    for name, workload in workloads(rendered).items():
+        resources = only_container(workload)["resources"]
+        for bound in ("requests", "limits"):
+            assert {"cpu", "memory"} <= set(resources.get(bound, {})), f"{name}: {bound}"
+
+
+def test_every_workload_runs_as_non_root_on_a_read_only_root(rendered):
+    for name, workload in workloads(rendered).items():
+        pod = pod_spec(workload)
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        assert pod["securityContext"]["runAsUser"] > 0, name
+        assert pod["automountServiceAccountToken"] is False, name
+        container = only_container(workload)
+        security = container["securityContext"]
+        assert security["readOnlyRootFilesystem"] is True, name
+        assert security["allowPrivilegeEscalation"] is False, name
+        assert security["capabilities"]["drop"] == ["ALL"], name
+        # gunicorn and tempfile need a writable /tmp
+        mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
+        volumes = {volume["name"]: volume for volume in pod["volumes"]}
+        assert "emptyDir" in volumes[mounts["/tmp"]], name
+
+
+def test_each_process_gets_its_own_database_and_the_broker_from_secrets(rendered):
+    (settings_name,) = [doc["metadata"]["name"] for doc in rendered if doc["kind"] == "ConfigMap"]
+    for name, workload in workloads(rendered).items():
+        container = only_container(workload)
+        secrets = {item["name"]: item["valueFrom"]["secretKeyRef"] for item in container["env"]
+                   if "secretKeyRef" in item.get("valueFrom", {})}
+        databases = {key for key in env_names(container) if key.endswith("_DATABASE_URL")}
+        if name == "caredesk-init":
+            assert databases == {f"CAREDESK_{c.upper()}_DATABASE_URL" for c in COMPONENTS}
+            assert secrets["CAREDESK_ADMIN_PASSWORD"] == {"name": "caredesk-admin", "key": "password"}
+        else:
+            component = workload["spec"]["template"]["metadata"]["labels"]["caredesk/component"]
+            assert databases == {f"CAREDESK_{component.upper()}_DATABASE_URL"}, name
+        for key in databases:
+            assert secrets[key]["name"] == "caredesk-database-urls", name
+        assert secrets["CAREDESK_BROKER_URL"] == {"name": "caredesk-broker", "key": "url"}, name
+        assert container["envFrom"] == [{"configMapRef": {"name": settings_name}}], name
+
+
+def test_secrets_are_referenced_never_shipped(rendered):
+    assert not of_kind(rendered, "Secret")
+
+
+def test_signing_keys_reach_only_the_processes_that_use_them(rendered):
+    settings = settings_configmap(rendered)
+    public_key, private_key = settings["CAREDESK_JWT_PUBLIC_KEY_FILE"], settings["CAREDESK_GATEWAY_PRIVATE_KEY_FILE"]
+    for name, workload in workloads(rendered).items():
+        pod, container = pod_spec(workload), only_container(workload)
+        volumes = {volume["name"]: volume for volume in pod["volumes"]}
+        key_files = set()
+        for mount in container["volumeMounts"]:
+            secret = volumes[mount["name"]].get("secret")
+            if secret:
+                assert secret["secretName"] == "caredesk-signing-keys" and mount["readOnly"] is True, name
+                key_files |= {f"{mount['mountPath']}/{item['path']}" for item in secret["items"]}
+        if name == "gateway-api":
+            assert key_files == {public_key, private_key}
+        elif name.endswith("-api"):
+            assert key_files == {public_key}, name
+        elif name == "caredesk-init":
+            # init reads the private key and writes the public half somewhere writable
+            assert key_files == {private_key}
+            public_override = {e["name"]: e.get("value") for e in container["env"]}["CAREDESK_JWT_PUBLIC_KEY_FILE"]
+            assert public_override.startswith("/tmp/")
+        else:
+            assert not key_files, name
+
+
+def test_apis_have_a_service_and_a_disruption_budget(rendered):
+    services, budgets = of_kind(rendered, "Service"), of_kind(rendered, "PodDisruptionBudget")
+    for component in COMPONENTS.values():
+        name = f"{component.name}-api"
+        pod_labels = of_kind(rendered, "Deployment")[name]["spec"]["template"]["metadata"]["labels"]
+        service = services[name]
+        assert service["spec"]["ports"][0]["port"] == component.default_port
+        assert service["spec"]["ports"][0]["targetPort"] == "http"
+        assert service["spec"]["selector"].items() <= pod_labels.items()
+        assert budgets[name]["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+        assert budgets[name]["spec"]["minAvailable"] >= 1
+    for name in (n for n in of_kind(rendered, "Deployment") if n.endswith("-consumer")):
+        assert name in budgets
+
+
+def test_apis_run_two_replicas_and_the_gateway_is_autoscaled(rendered):
+    deployments = of_kind(rendered, "Deployment")
+    for service in SERVICES:
+        assert deployments[f"{service}-api"]["spec"]["replicas"] >= 2
+    (autoscaler,) = of_kind(rendered, "HorizontalPodAutoscaler").values()
+    assert autoscaler["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "gateway-api"}
+    assert autoscaler["spec"]["minReplicas"] >= 2
+    assert autoscaler["spec"]["maxReplicas"] > autoscaler["spec"]["minReplicas"]
+    # a fixed count would fight the autoscaler on every apply
+    assert "replicas" not in deployments["gateway-api"]["spec"]
+
+
+def test_relays_and_consumers_are_scaled_per_component_in_the_overlay():
+    overlay = yaml.safe_load((OVERLAY / "kustomization.yaml").read_text())
+    counts = {entry["name"]: entry["count"] for entry in overlay["replicas"]}
+    for component, processes in expected_processes().items():
+        for process in processes - {"api"}:
+            assert counts[f"{component}-{process}"] >= 1
+
+
+def test_gateway_reaches_each_service_api_through_its_service(rendered):
+    settings = settings_configmap(rendered)
+    services = of_kind(rendered, "Service")
+    for service in SERVICES:
+        url = settings[f"CAREDESK_GATEWAY_{service.upper()}_URL"]
+        host, port = re.fullmatch(r"http://([a-z-]+):(\d+)", url).groups()
+        assert services[host]["spec"]["ports"][0]["port"] == int(port) == COMPONENTS[service].default_port
+
+
+def test_the_init_job_runs_caredesk_init(rendered):
+    job = of_kind(rendered, "Job")["caredesk-init"]
+    assert only_container(job)["args"] == ["init"]
+    assert pod_spec(job)["restartPolicy"] in {"OnFailure", "Never"}
+
+
+def test_every_pod_runs_the_one_image(rendered):
+    images = {only_container(workload)["image"] for workload in workloads(rendered).values()}
+    assert len(images) == 1
+
+
+# --- compose ---------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+
+
+def caredesk_services(compose: dict) -> dict[str, dict]:
+    image = compose["services"]["init"]["image"]
+    return {name: service for name, service in compose["services"].items() if service.get("image") == image}
+
+
+def compose_process(name: str) -> tuple[str, str]:
+    component, _, process = name.partition("-")
+    return component, process or "api"
+
+
+def test_compose_runs_each_process_in_its_own_container(compose):
+    services = caredesk_services(compose)
+    assert set(compose["services"]) - set(services) == {"postgres", "rabbitmq"}
+    assert services["init"]["command"] == ["init"]
+    found: dict[str, set[str]] = {}
+    for name, service in services.items():
+        if name == "init":
+            continue
+        component, process = compose_process(name)
+        assert service["command"][:2] == [COMMAND_OF[process], component], name
+        found.setdefault(component, set()).add(process)
+    assert found == expected_processes()
+
+
+def test_compose_command_lines_are_ones_caredesk_accepts(compose, parsed_command_lines):
+    for name, service in caredesk_services(compose).items():
+        command, args = parsed_command_lines(service["command"])
+        if command == "serve":
+            assert args.host == "0.0.0.0", name
+            assert args.port == COMPONENTS[args.component].default_port, name
+
+
+def test_compose_publishes_only_the_gateway_on_8000(compose):
+    published = {name: service["ports"] for name, service in compose["services"].items() if "ports" in service}
+    assert published == {"gateway": ["${CAREDESK_PORT:-8000}:8000"]}
+
+
+def test_compose_starts_processes_after_init_and_init_after_its_servers(compose):
+    services = caredesk_services(compose)
+    assert services["init"]["depends_on"] == {"postgres": {"condition": "service_healthy"},
+                                              "rabbitmq": {"condition": "service_healthy"}}
+    assert services["init"]["restart"] == "no"
+    for name, service in services.items():
+        if name != "init":
+            assert service["depends_on"] == {"init": {"condition": "service_completed_successfully"}}, name
+    for server in ("postgres", "rabbitmq"):
+        assert "healthcheck" in compose["services"][server]
+
+
+def test_compose_gives_each_process_its_own_database(compose):
+    sql = (DEPLOY / "postgres" / "create-databases.sql").read_text()
+    created = set(re.findall(r"CREATE DATABASE (\w+);", sql))
+    assert created == {f"caredesk_{name}" for name in COMPONENTS}
+    for name, service in caredesk_services(compose).items():
+        environment = service["environment"]
+        urls = {key: value for key, value in environment.items() if key.endswith("_DATABASE_URL")}
+        components = list(COMPONENTS) if name == "init" else [compose_process(name)[0]]
+        assert set(urls) == {f"CAREDESK_{c.upper()}_DATABASE_URL" for c in components}, name
+        for component in components:
+            assert urls[f"CAREDESK_{component.upper()}_DATABASE_URL"].startswith("postgresql://")
+            assert urls[f"CAREDESK_{component.upper()}_DATABASE_URL"].endswith(f"@postgres:5432/caredesk_{component}")
+        assert environment["CAREDESK_BROKER_URL"].startswith("amqp://"), name
+
+
+def test_compose_shares_the_keys_through_a_volume(compose):
+    services = caredesk_services(compose)
+    assert "keys" in compose["volumes"]
+
+    def keys_mount(service):
+        mounts = [volume for volume in service.get("volumes", []) if volume.startswith("keys:")]
+        return mounts[0] if mounts else None
+
+    assert keys_mount(services["init"]) == "keys:/var/lib/caredesk/keys"  # init writes them
+    for name, service in services.items():
+        component, process = compose_process(name)
+        if name == "init":
+            continue
+        if process == "api":
+            assert keys_mount(service) == "keys:/var/lib/caredesk/keys:ro", name
+            assert service["environment"]["CAREDESK_JWT_PUBLIC_KEY_FILE"].startswith("/var/lib/caredesk/keys/")
+            assert "healthcheck" in service and "/readyz" in " ".join(service["healthcheck"]["test"]), name
+        else:
+            assert keys_mount(service) is None, name
+    gateway = services["gateway"]["environment"]
+    assert gateway["CAREDESK_GATEWAY_PRIVATE_KEY_FILE"] == services["init"]["environment"]["CAREDESK_GATEWAY_PRIVATE_KEY_FILE"]
+    for service in SERVICES:
+        assert gateway[f"CAREDESK_GATEWAY_{service.upper()}_URL"] == f"http://{service}:{COMPONENTS[service].default_port}"
+
+
+def test_compose_containers_are_read_only_and_unprivileged(compose):
+    for name, service in caredesk_services(compose).items():
+        assert service["read_only"] is True, name
+        assert "/tmp" in service["tmpfs"], name
+        assert service["cap_drop"] == ["ALL"], name
+
+
+# --- the image -------------------------------------------------------------------------------------
+
+def test_image_installs_every_package_as_a_non_root_user():
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    instructions = [line for line in dockerfile.splitlines() if line and not line.startswith((" ", "#"))]
+    assert [line for line in instructions if line.startswith("FROM")] == [
+        "FROM python:3.11-slim AS build", "FROM python:3.11-slim"]
+    assert 'ENTRYPOINT ["caredesk"]' in instructions
+    assert not any(line.startswith("HEALTHCHECK") for line in instructions)
+    (user,) = [line for line in instructions if line.startswith("USER")]
+    uid = re.search(r"ARG CAREDESK_UID=(\d+)", dockerfile).group(1)
+    assert user == "USER ${CAREDESK_UID}:${CAREDESK_UID}" and int(uid) > 0
+    (expose,) = [line for line in instructions if line.startswith("EXPOSE")]
+    assert {int(port) for port in expose.split()[1:]} == {c.default_port for c in COMPONENTS.values()}
+
+    # every package pyproject.toml installs is copied in and not ignored
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = {pattern.rstrip("*") for pattern in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]}
+    ignore = (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
+    for package in packages:
+        assert f"COPY {package} ./{package}" in dockerfile
+        assert f"!{package}/" in ignore
+    assert "!pyproject.toml" in ignore
