@@ -76,11 +76,14 @@ def require_postgres() -> str:
     import psycopg
 
     url = postgres_url()
+    problem = None
     try:
         with psycopg.connect(_psycopg_url(url), connect_timeout=3) as conn:
             conn.execute("SELECT 1")
     except Exception as exc:  # noqa: BLE001 - any failure means "not usable"
-        unavailable(f"PostgreSQL at {url} does not answer: {type(exc).__name__}: {exc}".strip())
+        problem = f"PostgreSQL at {url} does not answer: {type(exc).__name__}: {exc}".strip()
+    if problem:
+        unavailable(problem)
     return url
 
 
@@ -111,6 +114,7 @@ def require_rabbitmq() -> str:
     """The server URL, once RabbitMQ answers and ``rabbitmqctl`` is there; otherwise skip (or fail in CI)."""
     url = rabbitmq_url()
     parts = urlsplit(url)
+    problem = None
     try:
         with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5672), timeout=3):
             pass
@@ -119,7 +123,9 @@ def require_rabbitmq() -> str:
         with Connection(url, connect_timeout=3) as connection:
             connection.connect()
     except Exception as exc:  # noqa: BLE001 - any failure means "not usable"
-        unavailable(f"RabbitMQ at {parts.hostname}:{parts.port or 5672} does not answer: {type(exc).__name__}: {exc}")
+        problem = f"RabbitMQ at {parts.hostname}:{parts.port or 5672} does not answer: {type(exc).__name__}: {exc}"
+    if problem:
+        unavailable(problem)
     if shutil.which("rabbitmqctl") is None:
         unavailable("rabbitmqctl is not on PATH: the tests need it for their own vhosts")
     return url

@@ -32,6 +32,7 @@ from services.kit.uow import UnitOfWork
 log = logging.getLogger("caredesk.consumer")
 
 ATTEMPTS_HEADER = "x-caredesk-attempts"
+MIN_BACKOFF, MAX_BACKOFF = 0.5, 5.0  # seconds between reconnection attempts
 
 
 class PermanentFailure(Exception):
@@ -63,6 +64,7 @@ class ConsumerWorker:
         self.settings = settings
         self.handlers = handlers
         self._buffer: list[Delivery] = []
+        self._consuming_since: float | None = None
 
     # -- one delivery ------------------------------------------------------------------------
     def _apply(self, session: Session, delivery: Delivery) -> None:
@@ -190,6 +192,7 @@ class ConsumerWorker:
             ]
             for consumer in consumers:
                 consumer.consume()
+            self._consuming_since = time.monotonic()
             while not stop.is_set():
                 self._drain_batch(idle_timeout)
                 if self._buffer:
@@ -215,11 +218,16 @@ class ConsumerWorker:
 
     def run(self, stop: threading.Event) -> None:
         """Consume forever, reconnecting after broker or database outages (nothing acked is lost)."""
-        backoff = 0.5
+        backoff = MIN_BACKOFF
         while not stop.is_set():
+            self._consuming_since = None
             try:
                 self.consume(stop)
             except Exception as exc:  # noqa: BLE001 - outage: reconnect; unacked messages come back
+                # A new outage after a good spell starts from a short wait again; one that breaks
+                # every attempt at once (a database down) keeps backing off.
+                if self._consuming_since is not None and time.monotonic() - self._consuming_since > MAX_BACKOFF:
+                    backoff = MIN_BACKOFF
                 log.warning("consumer paused: %s: %s", type(exc).__name__, exc)
                 stop.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
+                backoff = min(backoff * 2, MAX_BACKOFF)

@@ -35,8 +35,17 @@ class DeadLetter:
         return {
             "message_id": self.message_id, "event_type": event.get("type"), "event_version": event.get("version"),
             "attempts": self.headers.get("x-caredesk-attempts"), "dead_at": self.headers.get("x-caredesk-dead-at"),
-            "reason": (self.headers.get("x-caredesk-reason") or "").splitlines()[:1],
+            "reason": self.reason().splitlines()[:1],
         }
+
+    def reason(self) -> str:
+        """Why it died: our consumer's reason, or the broker's when the broker dead-lettered it
+        (delivery limit reached by a consumer that crashed on it, or a reject)."""
+        if self.headers.get("x-caredesk-reason"):
+            return str(self.headers["x-caredesk-reason"])
+        if self.headers.get("x-first-death-reason"):
+            return f"dead-lettered by the broker: {self.headers['x-first-death-reason']}"
+        return ""
 
     def details(self) -> dict:
         body = self._event() or self.body.decode("utf-8", errors="replace")
@@ -44,14 +53,23 @@ class DeadLetter:
 
 
 def _drain(settings: ServiceSettings, queue: str, visit) -> None:
-    """Take every dead letter in turn; ``visit`` says whether it was dealt with (ack) or stays (requeue)."""
+    """Take every dead letter in turn; ``visit`` says whether it was dealt with (ack) or stays (requeue).
+
+    Only the letters there when the drain starts are taken: a replayed message that fails again
+    comes back to the tail of the queue while we drain, and must wait for the next replay rather
+    than go round again (with a fast consumer, for ever).
+    """
     with connect(settings) as connection:
         channel = connection.channel()
         dead = dead_letter_queue(settings, queue)(channel)
         dead.declare()
+        waiting = dead.queue_declare(passive=True).message_count
         taken = []
         try:
-            while (message := dead.get(no_ack=False, accept=["json", "application/octet-stream"])) is not None:
+            for _ in range(waiting):
+                message = dead.get(no_ack=False, accept=["json", "application/octet-stream"])
+                if message is None:
+                    break
                 taken.append(message)
                 letter = DeadLetter(
                     message_id=message.properties.get("message_id") or "", headers=dict(message.headers or {}),
@@ -82,18 +100,22 @@ def find_dead_letter(settings: ServiceSettings, queue: str, message_id: str | No
 def replay_dead_letters(settings: ServiceSettings, queue: str, *, message_id: str | None = None) -> int:
     """Publish the chosen dead letters (all, or one) to ``queue`` again; each leaves the DLQ once confirmed."""
     replayed = 0
+    # One publisher (one channel) for the whole replay: a channel per letter would run out of
+    # channel ids (2047 on RabbitMQ) on a large dead-letter queue.
     publishers: dict[int, BatchPublisher] = {}
 
     def replay(letter: DeadLetter, connection) -> bool:
         nonlocal replayed
         if message_id is not None and letter.message_id != message_id:
             return False
-        publisher = publishers.setdefault(id(connection), BatchPublisher(connection, Exchange("")))
+        if id(connection) not in publishers:
+            publishers[id(connection)] = BatchPublisher(connection, Exchange(""))
         headers = {k: v for k, v in letter.headers.items() if k not in DEAD_HEADERS}
         headers["x-caredesk-replayed"] = int(letter.headers.get("x-caredesk-replayed", 0)) + 1
-        publisher.publish([OutgoingMessage(routing_key=queue, body=letter.body, message_id=letter.message_id,
-                                           headers=headers, content_type=letter.content_type or "application/json",
-                                           content_encoding=letter.content_encoding or "utf-8")])
+        publishers[id(connection)].publish([OutgoingMessage(
+            routing_key=queue, body=letter.body, message_id=letter.message_id, headers=headers,
+            content_type=letter.content_type or "application/json",
+            content_encoding=letter.content_encoding or "utf-8")])
         replayed += 1
         return True
 
