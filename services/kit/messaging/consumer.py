@@ -32,6 +32,7 @@ from services.kit.uow import UnitOfWork
 log = logging.getLogger("caredesk.consumer")
 
 ATTEMPTS_HEADER = "x-caredesk-attempts"
+HEARTBEAT_SECONDS = 30
 MIN_BACKOFF, MAX_BACKOFF = 0.5, 5.0  # seconds between reconnection attempts
 
 
@@ -177,7 +178,7 @@ class ConsumerWorker:
 
     def consume(self, stop: threading.Event, *, idle_timeout: float = 1.0) -> None:
         """Consume until ``stop`` is set; one connection, one channel, one queue per handler."""
-        self._connection = connect(self.settings)
+        self._connection = connect(self.settings, heartbeat=HEARTBEAT_SECONDS)
         self._dlq_publisher = None
         try:
             self._connection.ensure_connection(max_retries=1)
@@ -206,6 +207,7 @@ class ConsumerWorker:
                 pass
 
     def _drain_batch(self, idle_timeout: float) -> None:
+        self._connection.heartbeat_check()
         try:
             self._connection.drain_events(timeout=idle_timeout)
         except TimeoutError:

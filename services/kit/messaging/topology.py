@@ -18,11 +18,14 @@ from services.kit.settings import ServiceSettings
 BROKER_DELIVERY_LIMIT = 50
 
 
-def connect(settings: ServiceSettings) -> Connection:
+def connect(settings: ServiceSettings, *, heartbeat: int = 0) -> Connection:
+    """A broker connection. Consumers ask for heartbeats (and check them while draining) so that a
+    silently dead peer is noticed; publishers notice through their confirm timeout instead."""
     options = dict(settings.broker_transport_options)
     if settings.is_embedded_broker:
         options["polling_interval"] = 0.05
-    return Connection(settings.broker_url, transport_options=options, heartbeat=0,
+        heartbeat = 0
+    return Connection(settings.broker_url, transport_options=options, heartbeat=heartbeat,
                       connect_timeout=5)
 
 
