@@ -38,7 +38,7 @@ class ServiceSettings:
     consumer_backoff_seconds: float = 0.2
     consumer_prefetch: int = 200
     relay_batch_size: int = 500
-    relay_poll_seconds: float = 0.05
+    relay_poll_seconds: float = 0.02
     log_level: str = "INFO"
     extra: dict = field(default_factory=dict)
 
@@ -51,7 +51,7 @@ class ServiceSettings:
         """Options for kombu's filesystem transport; bindings persist in the control folder
         so topic routing works across processes (see DEV-ENVIRONMENT.md)."""
         if not self.is_embedded_broker:
-            return {"confirm_publish": False}
+            return {}  # the relay's publisher turns confirms on for its own channel
         root = self.data_dir / "broker"
         folders = {name: root / name for name in ("queue", "processed", "control")}
         for folder in folders.values():

@@ -17,8 +17,9 @@ from typing import Callable
 
 from kombu import Consumer
 from marshmallow import ValidationError
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from services.kit.db import Database, utcnow
@@ -57,6 +58,7 @@ class Delivery:
     outcome: str = "pending"  # done, duplicate, retry, dead
     reason: str = ""
     attempts: int = 1
+    envelope: Envelope | None = None
 
 
 class ConsumerWorker:
@@ -67,37 +69,38 @@ class ConsumerWorker:
         self._buffer: list[Delivery] = []
         self._consuming_since: float | None = None
 
-    # -- one delivery ------------------------------------------------------------------------
-    def _apply(self, session: Session, delivery: Delivery) -> None:
-        """Inbox row then effect, in a savepoint of ``session``; sets the delivery's outcome."""
-        try:
-            payload = delivery.message.decode()
-            envelope = Envelope.from_dict(payload)
-        except (ValidationError, ValueError, TypeError) as exc:
-            delivery.outcome, delivery.reason = "dead", f"malformed envelope: {exc}"
-            return
-        inbox = self.database.inbox
-        already = session.execute(select(inbox.c.event_id).where(
-            inbox.c.event_id == envelope.id, inbox.c.handler == delivery.handler.name)).first()
-        if already:
-            delivery.outcome = "duplicate"
-            return
-        savepoint = session.begin_nested()
-        try:
-            session.execute(insert(inbox).values(event_id=envelope.id, handler=delivery.handler.name,
-                                                 handled_at=utcnow()))
-        except IntegrityError:
-            # another consumer of the same queue committed this event first
-            savepoint.rollback()
-            delivery.outcome = "duplicate"
-            return
+    # -- applying deliveries -----------------------------------------------------------------
+    @staticmethod
+    def _envelope(delivery: Delivery) -> Envelope | None:
+        """The validated envelope, or None with the delivery marked for the dead-letter queue."""
+        if delivery.envelope is None:
+            try:
+                delivery.envelope = Envelope.from_dict(delivery.message.decode())
+            except (ValidationError, ValueError, TypeError) as exc:
+                delivery.outcome, delivery.reason = "dead", f"malformed envelope: {exc}"
+        return delivery.envelope
+
+    def _handle(self, session: Session, delivery: Delivery) -> None:
+        envelope = delivery.envelope
         uow = UnitOfWork.joined(self.database, session, producer=self.settings.service,
                                 actor=envelope.actor, correlation_id=envelope.correlation_id,
                                 causation_id=str(envelope.id))
+        with correlation_scope(envelope.correlation_id):
+            delivery.handler.handle(uow, envelope)
+            uow.flush_events()
+
+    def _apply(self, session: Session, delivery: Delivery) -> None:
+        """Inbox row then effect, in a savepoint of ``session``; sets the delivery's outcome."""
+        if self._envelope(delivery) is None:
+            return
+        savepoint = session.begin_nested()
+        inserted = session.execute(self._insert_inbox([delivery])).first()
+        if inserted is None:  # handled before, or by another consumer of the same queue just now
+            savepoint.rollback()
+            delivery.outcome = "duplicate"
+            return
         try:
-            with correlation_scope(envelope.correlation_id):
-                delivery.handler.handle(uow, envelope)
-                uow.flush_events()
+            self._handle(session, delivery)
             savepoint.commit()
             delivery.outcome = "done"
         except OperationalError:
@@ -110,12 +113,53 @@ class ConsumerWorker:
             delivery.outcome, delivery.reason = "retry", "".join(
                 traceback.format_exception_only(type(exc), exc)).strip()
 
+    def _insert_inbox(self, deliveries: list[Delivery]):
+        """INSERT … ON CONFLICT DO NOTHING RETURNING: the rows it returns are the new events."""
+        inbox = self.database.inbox
+        dialect_insert = pg_insert if self.database.is_postgresql else sqlite_insert
+        now = utcnow()
+        return (dialect_insert(inbox)
+                .values([{"event_id": d.envelope.id, "handler": d.handler.name, "handled_at": now}
+                         for d in deliveries])
+                .on_conflict_do_nothing(index_elements=[inbox.c.event_id, inbox.c.handler])
+                .returning(inbox.c.event_id, inbox.c.handler))
+
+    def _apply_batch(self, deliveries: list[Delivery]) -> bool:
+        """The fast path: every inbox row in one statement, every handler in one transaction, no
+        savepoints. Returns False (having changed nothing) when a handler fails, so the batch can be
+        redone message by message."""
+        fresh = [d for d in deliveries if d.outcome == "pending" and self._envelope(d) is not None]
+        if not fresh:
+            return True
+        try:
+            with self.database.session() as session, session.begin():
+                new = {tuple(row) for row in session.execute(self._insert_inbox(fresh))}
+                handled = set()
+                for delivery in fresh:
+                    key = (delivery.envelope.id, delivery.handler.name)
+                    if key in new and key not in handled:
+                        handled.add(key)
+                        self._handle(session, delivery)
+        except OperationalError:
+            raise
+        except Exception:  # noqa: BLE001 - rolled back whole; redone one by one, where it is isolated
+            return False
+        for delivery in fresh:
+            key = (delivery.envelope.id, delivery.handler.name)
+            if key in handled:
+                handled.discard(key)
+                delivery.outcome = "done"
+            else:
+                delivery.outcome = "duplicate"
+        return True
+
     def process(self, deliveries: list[Delivery]) -> None:
         """Apply a batch in one transaction, then ack; retry or dead-letter the failures."""
-        with self.database.session() as session, session.begin():
-            for delivery in deliveries:
-                if delivery.outcome == "pending":
-                    self._apply(session, delivery)
+        if not self._apply_batch(deliveries):
+            with self.database.session() as session, session.begin():
+                for delivery in deliveries:
+                    if delivery.outcome == "pending":
+                        self._apply(session, delivery)
         for delivery in deliveries:
             if delivery.outcome in ("done", "duplicate"):
                 delivery.message.ack()

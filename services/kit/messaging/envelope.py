@@ -50,6 +50,9 @@ class EnvelopeSchema(Schema):
     data = fields.Dict(required=True)
 
 
+_ENVELOPE_SCHEMA = EnvelopeSchema()
+
+
 @dataclass(frozen=True)
 class Envelope:
     type: str
@@ -83,5 +86,5 @@ class Envelope:
         """Validate a received body; raises marshmallow.ValidationError when malformed."""
         if not isinstance(payload, dict):
             raise ValidationError({"_schema": ["envelope must be a JSON object"]})
-        loaded = EnvelopeSchema().load(payload)
+        loaded = _ENVELOPE_SCHEMA.load(payload)
         return cls(**loaded)
