@@ -4,13 +4,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.customers import api
+from services.customers.lines import api as lines_api
 from services.customers.models import Base
+from services.customers.sales_agents import api as sales_agents_api
+from services.customers.settings import CustomersSettings
 from services.kit.app import build_service_app
-from services.kit.settings import ServiceSettings
+from services.kit.settings import ServiceSettings, load_settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: ServiceSettings | None = None):
-    return build_service_app("customers", metadata=Base.metadata, title="Caredesk customers", blueprints=[api.blp],
-                             settings=settings)
+    settings = settings or load_settings("customers")
+    app = build_service_app("customers", metadata=Base.metadata, title="Caredesk customers",
+                            blueprints=[api.blp, lines_api.blp, sales_agents_api.blp], settings=settings)
+    app.extensions["customers"] = CustomersSettings.load(settings)
+    return app

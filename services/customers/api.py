@@ -1,47 +1,252 @@
-"""Customers endpoints under /api/v1/customers."""
+"""Customers endpoints under /api/v1/customers.
+
+Unknown fields are refused everywhere, in query strings too. Reads answer with an ``ETag`` (the
+card's version); every write needs ``If-Match`` with it: 428 without, 412 when stale. Writes on a
+phone, contact, line or flash change the card, so they answer with the card's new ``ETag`` too.
+"""
 from __future__ import annotations
 
 import uuid
 
+from flask import Response, current_app, jsonify, request
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import RAISE
+from sqlalchemy.orm import Session
+from werkzeug.routing import UUIDConverter
 
 from services.customers import queries, use_cases
-from services.customers.repository import get_customer as load_customer
-from services.customers.schemas import CustomerCreateSchema, CustomerListQuerySchema, CustomerSchema
+from services.customers.errors import CustomerNotFound
+from services.customers.models import Customer
+from services.customers.repository import CARD_OPTIONS, get_customer
+from services.customers.schemas import (
+    CallerQuerySchema, ContactCreateSchema, ContactSchema, ContactUpdateSchema, CustomerCardSchema,
+    CustomerCreateSchema, CustomerListQuerySchema, CustomerPageSchema, CustomerUpdateSchema, FlashCreateSchema,
+    FlashPageSchema, FlashQuerySchema, FlashSchema, HistoryPageSchema, HistoryQuerySchema, OtherPhoneCreateSchema,
+    OtherPhoneSchema, OtherPhoneUpdateSchema, SearchPageSchema, SearchQuerySchema,
+)
+from services.customers.settings import CustomersSettings
 from services.kit.app import current_principal, new_uow, service_context
-from services.kit.http import etag_of
+from services.kit.http import etag_of, expected_version
+from services.kit.problems import InvalidFields
 
 blp = Blueprint("customers", __name__, url_prefix="/api/v1/customers", description="Customers (accounts)")
 
 
-class CustomerPageSchema(Schema):
-    items = fields.List(fields.Nested(CustomerSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
+# -- malformed ids are field errors, not "no such page" ---------------------------------------
+class InvalidId(str):
+    """A path segment that should have been a UUID."""
 
 
+class IdConverter(UUIDConverter):
+    """Matches any segment so a malformed id reaches the view layer and gets a 422 naming the field
+    (after authentication), instead of a bare 404. Documented as a UUID (subclass of UUIDConverter)."""
+
+    regex = r"[^/]+"
+
+    def to_python(self, value: str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            return InvalidId(value)
+
+
+def _refuse_malformed_ids():
+    bad = {name: ["Not a valid identifier (a UUID)."] for name, value in (request.view_args or {}).items()
+           if isinstance(value, InvalidId)}
+    if bad:
+        raise InvalidFields(bad)
+
+
+def install_id_converter(blueprint: Blueprint) -> None:
+    """``<id:name>`` in the blueprint's routes; a malformed one is a 422 naming the field."""
+    blueprint.record_once(lambda state: state.app.url_map.converters.setdefault("id", IdConverter))
+    blueprint.before_request(_refuse_malformed_ids)
+
+
+install_id_converter(blp)
+
+
+def _regions() -> tuple[str, ...]:
+    return current_app.extensions.get("customers", CustomersSettings()).phone_regions
+
+
+def _session() -> Session:
+    return service_context().database.session()
+
+
+def _card(customer_id: uuid.UUID, *, status: int = 200):
+    """The card as just written: read again (fresh version, flashes), the writer needs no re-check."""
+    with _session() as session:
+        customer = session.get(Customer, customer_id, options=CARD_OPTIONS)
+        if customer is None:
+            raise CustomerNotFound(f"No customer {customer_id}.")
+        return queries.card(session, customer), status, {"ETag": etag_of(customer.version)}
+
+
+def changed(body, customer: Customer, status: int = 200):
+    return body, status, {"ETag": etag_of(customer.version)}
+
+
+# -- customers --------------------------------------------------------------------------------
 @blp.post("")
 @blp.arguments(CustomerCreateSchema)
-@blp.response(201, CustomerSchema)
+@blp.response(201, CustomerCardSchema)
 def create_customer(data):
-    with new_uow() as uow:
-        customer = use_cases.create_customer(uow, principal=current_principal(), data=data)
-    return customer, 201, {"ETag": etag_of(customer.version)}
+    """Create a customer in your branch and department (phones normalised to E.164 with its country)."""
+    customer = use_cases.create_customer(new_uow(), principal=current_principal(), data=data)
+    return _card(customer.id, status=201)
 
 
 @blp.get("")
-@blp.arguments(CustomerListQuerySchema, location="query")
+@blp.arguments(CustomerListQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, CustomerPageSchema)
 def list_customers(args):
-    with service_context().database.session() as session:
-        return queries.list_customers(session, principal=current_principal(), **args)
+    """Customers you reach, by code; with ``q``, the search results."""
+    with _session() as session:
+        return queries.list_customers(session, principal=current_principal(), regions=_regions(), **args)
 
 
-@blp.get("/<uuid:customer_id>")
-@blp.response(200, CustomerSchema)
-def get_customer(customer_id: uuid.UUID):
-    with service_context().database.session() as session:
-        customer = load_customer(session, principal=current_principal(), customer_id=customer_id)
-    return customer, 200, {"ETag": etag_of(customer.version)}
+@blp.get("/search")
+@blp.arguments(SearchQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, SearchPageSchema)
+def search_customers(args):
+    """Find customers by code, line number, tax number, any phone (any format), e-mail or name
+    (case, accents and partial words ignored), ranked and paged, within your access level."""
+    # The front office's hottest call: one read-only statement, on PostgreSQL on an autocommit
+    # connection (no BEGIN/ROLLBACK round trips; SQLite keeps the kit's own transaction handling),
+    # answered as built: SearchPageSchema documents the same shape.
+    database = service_context().database
+    connection = database.engine.connect()
+    if database.is_postgresql:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+    with connection:
+        found = queries.search_customers(connection, principal=current_principal(), regions=_regions(), **args)
+    return jsonify(found)
+
+
+@blp.get("/caller")
+@blp.arguments(CallerQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, CustomerCardSchema)
+@blp.alt_response(404, description="No card you reach has this number")
+@blp.alt_response(409, description="Several cards have it (listed under matches)")
+def caller_card(args):
+    """The one card a caller number belongs to (for telephony): its live line, its phones, a contact's."""
+    with _session() as session:
+        customer_id = queries.find_caller(session, principal=current_principal(), number=args["number"],
+                                          regions=_regions())
+        customer = get_customer(session, principal=current_principal(), customer_id=customer_id)
+        return queries.card(session, customer), 200, {"ETag": etag_of(customer.version)}
+
+
+@blp.get("/<id:customer_id>")
+@blp.response(200, CustomerCardSchema)
+def get_customer_card(customer_id: uuid.UUID):
+    """The card: active flashes first, master data, other phones, contacts, lines. ETag = version."""
+    with _session() as session:
+        customer = get_customer(session, principal=current_principal(), customer_id=customer_id)
+        return queries.card(session, customer), 200, {"ETag": etag_of(customer.version)}
+
+
+@blp.patch("/<id:customer_id>")
+@blp.arguments(CustomerUpdateSchema)
+@blp.response(200, CustomerCardSchema)
+def update_customer(data, customer_id: uuid.UUID):
+    """Change master data (If-Match required). The code and, once set, the tax number never change."""
+    use_cases.update_customer(new_uow(), principal=current_principal(), customer_id=customer_id,
+                              expected_version=expected_version(), data=data)
+    return _card(customer_id)
+
+
+@blp.get("/<id:customer_id>/history")
+@blp.arguments(HistoryQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, HistoryPageSchema)
+def customer_history(args, customer_id: uuid.UUID):
+    """Every change of the card (customer, phones, contacts, lines, flashes): who, when, old, new;
+    for this week (default), this month, or ``from``..``to`` (whole days in ``tz``), newest first."""
+    start, end = queries.history_window(period=args["period"], date_from=args["date_from"],
+                                        date_to=args["date_to"], tz=args["tz"])
+    with _session() as session:
+        get_customer(session, principal=current_principal(), customer_id=customer_id)
+        return queries.customer_history(session, customer_id=customer_id, start=start, end=end,
+                                        page=args["page"], per_page=args["per_page"])
+
+
+# -- flashes ----------------------------------------------------------------------------------
+@blp.get("/<id:customer_id>/flashes")
+@blp.arguments(FlashQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, FlashPageSchema)
+def list_flashes(args, customer_id: uuid.UUID):
+    """Flashes of the customer and its lines: active first; expired ones stay here as history."""
+    with _session() as session:
+        customer = get_customer(session, principal=current_principal(), customer_id=customer_id)
+        return queries.list_flashes(session, customer=customer, **args)
+
+
+@blp.post("/<id:customer_id>/flashes")
+@blp.arguments(FlashCreateSchema)
+@blp.response(201, FlashSchema)
+def add_flash(data, customer_id: uuid.UUID):
+    """Urgent information on the customer, or on one line (``line_id``), shown until ``ends_at``."""
+    customer, flash = use_cases.add_flash(new_uow(), principal=current_principal(), customer_id=customer_id,
+                                          expected_version=expected_version(), data=data)
+    body = {"id": flash.id, "text": flash.text, "line_id": flash.line_id, "author_id": flash.author_id,
+            "created_at": flash.created_at, "ends_at": flash.ends_at, "is_active": True,
+            "line_number": next((line.number for line in customer.lines if line.id == flash.line_id), None)}
+    return changed(body, customer, 201)
+
+
+# -- other phones -----------------------------------------------------------------------------
+@blp.post("/<id:customer_id>/phones")
+@blp.arguments(OtherPhoneCreateSchema)
+@blp.response(201, OtherPhoneSchema)
+def add_phone(data, customer_id: uuid.UUID):
+    """Add a labelled further number (no limit)."""
+    customer, phone = use_cases.add_phone(new_uow(), principal=current_principal(), customer_id=customer_id,
+                                          expected_version=expected_version(), data=data)
+    return changed(phone, customer, 201)
+
+
+@blp.patch("/<id:customer_id>/phones/<id:phone_id>")
+@blp.arguments(OtherPhoneUpdateSchema)
+@blp.response(200, OtherPhoneSchema)
+def change_phone(data, customer_id: uuid.UUID, phone_id: uuid.UUID):
+    customer, phone = use_cases.change_phone(new_uow(), principal=current_principal(), customer_id=customer_id,
+                                             phone_id=phone_id, expected_version=expected_version(), data=data)
+    return changed(phone, customer)
+
+
+@blp.delete("/<id:customer_id>/phones/<id:phone_id>")
+@blp.response(204)
+def remove_phone(customer_id: uuid.UUID, phone_id: uuid.UUID):
+    customer = use_cases.remove_phone(new_uow(), principal=current_principal(), customer_id=customer_id,
+                                      phone_id=phone_id, expected_version=expected_version())
+    return Response(status=204, headers={"ETag": etag_of(customer.version)})
+
+
+# -- contacts ---------------------------------------------------------------------------------
+@blp.post("/<id:customer_id>/contacts")
+@blp.arguments(ContactCreateSchema)
+@blp.response(201, ContactSchema)
+def add_contact(data, customer_id: uuid.UUID):
+    """Add a person the customer authorises (name, role, phones, e-mail, receives notices)."""
+    customer, contact = use_cases.add_contact(new_uow(), principal=current_principal(), customer_id=customer_id,
+                                              expected_version=expected_version(), data=data)
+    return changed(contact, customer, 201)
+
+
+@blp.patch("/<id:customer_id>/contacts/<id:contact_id>")
+@blp.arguments(ContactUpdateSchema)
+@blp.response(200, ContactSchema)
+def change_contact(data, customer_id: uuid.UUID, contact_id: uuid.UUID):
+    customer, contact = use_cases.change_contact(new_uow(), principal=current_principal(), customer_id=customer_id,
+                                                 contact_id=contact_id, expected_version=expected_version(),
+                                                 data=data)
+    return changed(contact, customer)
+
+
+@blp.delete("/<id:customer_id>/contacts/<id:contact_id>")
+@blp.response(204)
+def remove_contact(customer_id: uuid.UUID, contact_id: uuid.UUID):
+    customer = use_cases.remove_contact(new_uow(), principal=current_principal(), customer_id=customer_id,
+                                        contact_id=contact_id, expected_version=expected_version())
+    return Response(status=204, headers={"ETag": etag_of(customer.version)})

@@ -3,24 +3,64 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session, selectinload
 
-from services.customers.errors import CustomerNotFound
-from services.customers.models import PROSPECT_CODE, Customer
+from services.customers.errors import ContactNotFound, CustomerNotFound, LineNotFound, PhoneNotFound
+from services.customers.models import PROSPECT_CODE, Contact, Customer, Line, OtherPhone, SearchTerm
+from services.customers.normalisation import code_key
 from services.kit.auth import Principal, scope_filter
 
-
-def visible_customers(principal: Principal):
-    """Access levels in the query; everyone reaches the prospect "0" to log unknown callers."""
-    return or_(Customer.code == PROSPECT_CODE,
-               scope_filter(principal, branch_column=Customer.branch_id,
-                            department_column=Customer.department_id,
-                            owner_columns=[Customer.salesperson_id, Customer.created_by]))
+CARD_OPTIONS = (
+    selectinload(Customer.other_phones), selectinload(Customer.contacts),
+    selectinload(Customer.lines).selectinload(Line.tariff_history), selectinload(Customer.search_terms),
+)
 
 
-def get_customer(session: Session, *, principal: Principal, customer_id: uuid.UUID) -> Customer:
-    customer = session.scalar(select(Customer).where(Customer.id == customer_id, visible_customers(principal)))
+def visible_customers(principal: Principal, customers=Customer) -> ColumnElement[bool]:
+    """Access levels in the query. Everyone reaches the prospect "0" to log unknown callers, and the
+    assigned salesperson always reaches their own customers (own records are inside every level)."""
+    return or_(customers.code == PROSPECT_CODE,
+               customers.salesperson_id == principal.user_id,
+               scope_filter(principal, branch_column=customers.branch_id,
+                            department_column=customers.department_id,
+                            owner_columns=[customers.salesperson_id, customers.created_by]))
+
+
+def get_customer(session: Session, *, principal: Principal, customer_id: uuid.UUID,
+                 for_update: bool = False) -> Customer:
+    """The whole card of a customer the caller reaches; CustomerNotFound otherwise."""
+    query = select(Customer).where(Customer.id == customer_id, visible_customers(principal)).options(*CARD_OPTIONS)
+    if for_update:
+        # Writers queue on the row, so the version check after the wait sees the winner's version.
+        query = query.with_for_update(of=Customer)
+    customer = session.scalar(query)
     if customer is None:
         raise CustomerNotFound(f"No customer {customer_id}.")
     return customer
+
+
+def get_phone(customer: Customer, phone_id: uuid.UUID) -> OtherPhone:
+    for phone in customer.other_phones:
+        if phone.id == phone_id:
+            return phone
+    raise PhoneNotFound(f"The customer has no phone {phone_id}.")
+
+
+def get_contact(customer: Customer, contact_id: uuid.UUID) -> Contact:
+    for contact in customer.contacts:
+        if contact.id == contact_id:
+            return contact
+    raise ContactNotFound(f"The customer has no contact {contact_id}.")
+
+
+def get_line(customer: Customer, line_id: uuid.UUID) -> Line:
+    for line in customer.lines:
+        if line.id == line_id:
+            return line
+    raise LineNotFound(f"The customer has no line {line_id}.")
+
+
+def customer_ids_with_code(session: Session, code: str) -> list[uuid.UUID]:
+    return list(session.scalars(select(SearchTerm.customer_id).where(SearchTerm.kind == "code",
+                                                                     SearchTerm.term == code_key(code))))

@@ -1,26 +1,191 @@
-"""Request and response shapes of the customers API."""
+"""Request and response shapes of the customers API.
+
+Requests refuse unknown fields (marshmallow 4's default), wrong types and oversize strings; the
+rules that need the customer (its country for phones, the immutable tax number) live in the model.
+"""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from services.customers.models import CUSTOMER_KINDS
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
+
+from services.customers.lines.schemas import LineSchema
+from services.customers.models import CAMPAIGN_ROLES, CUSTOMER_KINDS, CUSTOMER_STATUSES
+from services.customers.normalisation import COUNTRIES
+from services.customers.queries import SEARCH_BY
+
+PHONE_TEXT = validate.Length(min=1, max=40)
 
 
-class CustomerCreateSchema(Schema):
+def _text(max_length: int, *, required: bool = False, min_length: int = 0, **kwargs) -> fields.String:
+    return fields.String(required=required, validate=validate.Length(min=min_length, max=max_length), **kwargs)
+
+
+class Country(fields.String):
+    """ISO 3166-1 alpha-2, any case in, upper case out."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if text.upper() not in COUNTRIES:
+            raise ValidationError("Use the two-letter ISO 3166 country code, such as CO, MX, CR, VN or RU.")
+        return text.upper()
+
+
+TAX_NUMBER = validate.And(validate.Length(min=1, max=40), validate.Regexp(
+    r"^[0-9A-Za-z][0-9A-Za-z .\-/]*$", error="Use digits, letters, spaces, '.', '-' or '/'."))
+LANGUAGE = validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$", error="Use a language tag such as es, vi, ru or es-CO.")
+
+
+class CampaignSchema(Schema):
+    campaign = _text(80, required=True, min_length=1)
+    role = fields.String(required=True, validate=validate.OneOf(CAMPAIGN_ROLES))
+
+
+class OtherPhoneCreateSchema(Schema):
+    label = _text(40, required=True, min_length=1)
+    number = fields.String(required=True, validate=PHONE_TEXT)
+
+
+class OtherPhoneUpdateSchema(Schema):
+    label = _text(40, min_length=1)
+    number = fields.String(validate=PHONE_TEXT)
+
+
+class ContactCreateSchema(Schema):
+    name = _text(200, required=True, min_length=1)
+    role = _text(100, load_default="")
+    phones = fields.List(fields.String(validate=PHONE_TEXT), load_default=list, validate=validate.Length(max=5))
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    receives_notices = fields.Boolean(load_default=False)
+
+
+class ContactUpdateSchema(Schema):
+    name = _text(200, min_length=1)
+    role = _text(100)
+    phones = fields.List(fields.String(validate=PHONE_TEXT), validate=validate.Length(max=5))
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    receives_notices = fields.Boolean()
+
+
+class _MasterDataSchema(Schema):
+    status = fields.String(validate=validate.OneOf(CUSTOMER_STATUSES))
+    country = Country(allow_none=True, validate=validate.Length(equal=2))
+    tax_number = fields.String(allow_none=True, validate=TAX_NUMBER)
+    region = _text(100)
+    language = fields.String(allow_none=True, validate=validate.And(validate.Length(max=16), LANGUAGE))
+    address = _text(500)
+    phone = fields.String(allow_none=True, validate=PHONE_TEXT)
+    phone2 = fields.String(allow_none=True, validate=PHONE_TEXT)
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    preferred_sales_agent_id = fields.UUID(allow_none=True)
+    collections_agent_id = fields.UUID(allow_none=True)
+    salesperson_id = fields.UUID(allow_none=True)
+    description = _text(4000)
+    campaigns = fields.List(fields.Nested(CampaignSchema), validate=validate.Length(max=50))
+
+
+class CustomerCreateSchema(_MasterDataSchema):
     code = fields.String(required=True, validate=validate.Regexp(
         r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$", error="Use 1-40 letters, digits or '-'."))
     kind = fields.String(required=True, validate=validate.OneOf(CUSTOMER_KINDS))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    description = fields.String(load_default="", validate=validate.Length(max=4000))
-    salesperson_id = fields.UUID(load_default=None, allow_none=True)
+    name = _text(200, required=True, min_length=1)
+    other_phones = fields.List(fields.Nested(OtherPhoneCreateSchema), validate=validate.Length(max=50))
+    contacts = fields.List(fields.Nested(ContactCreateSchema), validate=validate.Length(max=20))
+
+    @validates("name")
+    def _name_has_letters(self, value: str, **_kwargs) -> None:
+        if not value.strip():
+            raise ValidationError("Type the name.")
 
 
+class CustomerUpdateSchema(_MasterDataSchema):
+    """Master data; the code is not here (it never changes) and the tax number only to be refused."""
+
+    kind = fields.String(validate=validate.OneOf(CUSTOMER_KINDS))
+    name = _text(200, min_length=1)
+
+
+class FlashCreateSchema(Schema):
+    text = _text(1000, required=True, min_length=1)
+    ends_at = fields.AwareDateTime(required=True)
+    line_id = fields.UUID(load_default=None, allow_none=True)
+
+
+# -- queries ----------------------------------------------------------------------------------
+class _PageSchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+
+
+class CustomerListQuerySchema(_PageSchema):
+    q = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class SearchQuerySchema(_PageSchema):
+    q = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    by = fields.String(load_default="any", validate=validate.OneOf(SEARCH_BY))
+
+    @validates("q")
+    def _not_blank(self, value: str, **_kwargs) -> None:
+        if not value.strip():
+            raise ValidationError("Type what to look for.")
+
+
+class CallerQuerySchema(Schema):
+    number = fields.String(required=True, validate=PHONE_TEXT)
+
+
+class FlashQuerySchema(_PageSchema):
+    state = fields.String(load_default="all", validate=validate.OneOf(("active", "expired", "all")))
+
+
+class HistoryQuerySchema(_PageSchema):
+    period = fields.String(load_default=None, validate=validate.OneOf(("week", "month", "range")))
+    date_from = fields.Date(data_key="from", load_default=None)
+    date_to = fields.Date(data_key="to", load_default=None)
+    tz = fields.String(load_default="UTC", validate=validate.Length(max=64))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+    @validates("tz")
+    def _zone(self, value: str, **_kwargs) -> None:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError("Use an IANA time zone such as America/Bogota or Asia/Ho_Chi_Minh.") from None
+
+    @validates_schema
+    def _range(self, data: dict, **_kwargs) -> None:
+        period = data.get("period") or ("range" if data.get("date_from") or data.get("date_to") else "week")
+        if period == "range":
+            missing = {key: ["Give both ends of the range."] for key, attr in (("from", "date_from"), ("to", "date_to"))
+                       if data.get(attr) is None}
+            if missing:
+                raise ValidationError(missing)
+            if data["date_from"] > data["date_to"]:
+                raise ValidationError({"to": ["The range ends before it starts."]})
+        elif data.get("date_from") or data.get("date_to"):
+            raise ValidationError({"period": ["'from' and 'to' go with period=range."]})
+
+    @post_load
+    def _default_period(self, data: dict, **_kwargs) -> dict:
+        data["period"] = data["period"] or ("range" if data["date_from"] else "week")
+        return data
+
+
+# -- responses --------------------------------------------------------------------------------
 class CustomerSchema(Schema):
+    """The customer in lists and in the answer to its creation."""
+
     id = fields.UUID()
     code = fields.String()
     kind = fields.String()
     name = fields.String()
     status = fields.String()
+    country = fields.String(allow_none=True)
+    tax_number = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    phone2 = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
     description = fields.String()
     branch_id = fields.UUID(allow_none=True)
     department_id = fields.UUID(allow_none=True)
@@ -29,7 +194,110 @@ class CustomerSchema(Schema):
     created_at = fields.AwareDateTime()
 
 
-class CustomerListQuerySchema(Schema):
-    q = fields.String(load_default="", validate=validate.Length(max=200))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+class CustomerPageSchema(Schema):
+    items = fields.List(fields.Nested(CustomerSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class OtherPhoneSchema(Schema):
+    id = fields.UUID()
+    label = fields.String()
+    number = fields.String()
+
+
+class ContactSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    role = fields.String()
+    phones = fields.List(fields.String())
+    email = fields.String(allow_none=True)
+    receives_notices = fields.Boolean()
+
+
+class FlashSchema(Schema):
+    id = fields.UUID()
+    text = fields.String()
+    line_id = fields.UUID(allow_none=True)
+    line_number = fields.String(allow_none=True)
+    author_id = fields.UUID(allow_none=True)
+    author_name = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    is_active = fields.Boolean()
+
+
+class CustomerCardSchema(CustomerSchema):
+    """The whole card: active flashes first, master data, other phones, contacts, lines."""
+
+    flashes = fields.List(fields.Nested(FlashSchema))
+    region = fields.String()
+    language = fields.String(allow_none=True)
+    address = fields.String()
+    campaigns = fields.List(fields.Nested(CampaignSchema))
+    salesperson_name = fields.String(allow_none=True)
+    preferred_sales_agent_id = fields.UUID(allow_none=True)
+    preferred_sales_agent_name = fields.String(allow_none=True)
+    collections_agent_id = fields.UUID(allow_none=True)
+    collections_agent_name = fields.String(allow_none=True)
+    created_by = fields.UUID(allow_none=True)
+    updated_at = fields.AwareDateTime()
+    is_prospect = fields.Boolean()
+    other_phones = fields.List(fields.Nested(OtherPhoneSchema))
+    contacts = fields.List(fields.Nested(ContactSchema))
+    lines = fields.List(fields.Nested(LineSchema))
+
+
+class SearchHitSchema(Schema):
+    id = fields.UUID()
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    status = fields.String()
+    country = fields.String(allow_none=True)
+    tax_number = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    phone2 = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    branch_id = fields.UUID(allow_none=True)
+    department_id = fields.UUID(allow_none=True)
+    salesperson_id = fields.UUID(allow_none=True)
+    version = fields.Integer()
+    matched = fields.String(metadata={"description": "What matched: code, line, tax_number, phone, email, "
+                                                     "contact or name"})
+
+
+class SearchPageSchema(Schema):
+    items = fields.List(fields.Nested(SearchHitSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class FlashPageSchema(Schema):
+    items = fields.List(fields.Nested(FlashSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class ChangeSchema(Schema):
+    id = fields.UUID()
+    changed_at = fields.AwareDateTime()
+    actor_id = fields.UUID(allow_none=True)
+    actor_name = fields.String(allow_none=True)
+    entity = fields.String(metadata={"description": "customer, phone, contact, line or flash"})
+    entity_id = fields.UUID(allow_none=True)
+    field = fields.String()
+    old_value = fields.String(allow_none=True)
+    new_value = fields.String(allow_none=True)
+
+
+class HistoryPageSchema(Schema):
+    items = fields.List(fields.Nested(ChangeSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    date_from = fields.AwareDateTime(data_key="from")
+    date_to = fields.AwareDateTime(data_key="to")

@@ -1,26 +1,175 @@
-"""Customer actions, one function each."""
+"""Customer actions, one function each.
+
+Every change of a card runs the same way: load the card within the caller's reach (out of scope:
+CustomerNotFound), refuse a read-only caller (CustomerReadOnly) and a stale ``If-Match``
+(StaleVersion), let the model change it and write its history, then emit ``customer.updated.v1``
+with the new snapshot and the names of the changed fields, all in one transaction.
+"""
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
+from typing import Iterator
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
-from services.customers.errors import CustomerCodeTaken
-from services.customers.models import Customer
+from services.customers.errors import CustomerCodeTaken, LineNumberTaken, SimSerialTaken, TaxNumberTaken
+from services.customers.models import Contact, Customer, Flash, OtherPhone
+from services.customers.normalisation import tax_key
+from services.customers.repository import customer_ids_with_code, get_contact, get_customer, get_line, get_phone
 from services.kit.auth import Principal
+from services.kit.problems import StaleVersion
 from services.kit.uow import UnitOfWork
 
+# Unique constraints and the rule each one guards; SQLite names the columns instead of the index.
+_CONFLICTS = (
+    (("uq_lines_live_number", "lines.number"), LineNumberTaken, "The number belongs to another live line."),
+    (("uq_lines_live_iccid", "lines.iccid"), SimSerialTaken, "The SIM serial belongs to another live line."),
+    (("uq_customers_country_tax_key", "customers.country, customers.tax_key"), TaxNumberTaken,
+     "Another customer of this country has this tax number."),
+    (("uq_customer_search_terms_code", "uq_customers_code", "customer_search_terms.term", "customers.code"),
+     CustomerCodeTaken, "A customer with this code exists."),
+)
 
+
+@contextmanager
+def database_rules() -> Iterator[None]:
+    """A concurrent writer that got there first shows up here, as a stale version or a taken key."""
+    try:
+        yield
+    except StaleDataError:
+        raise StaleVersion("The customer changed since you read it; read it again.") from None
+    except IntegrityError as error:
+        message = str(error.orig)
+        for names, problem, detail in _CONFLICTS:
+            if any(name in message for name in names):
+                raise problem(detail) from None
+        raise
+
+
+# -- customers --------------------------------------------------------------------------------
 def create_customer(uow: UnitOfWork, *, principal: Principal, data: dict) -> Customer:
-    """A new customer in the creator's branch and department. Emits customer.created.v1."""
-    if uow.session.scalar(select(Customer.id).where(Customer.code == data["code"])):
-        raise CustomerCodeTaken(f"A customer with code '{data['code']}' exists.")
-    customer = Customer(
-        id=uuid.uuid4(), branch_id=principal.branch_id, department_id=principal.department_id,
-        created_by=principal.user_id, **data,
-    )
-    uow.session.add(customer)
-    uow.session.flush()
-    customer.record_event("customer.created.v1", customer.snapshot())
-    uow.commit()
+    """A new customer in the creator's branch and department, with its phones and contacts.
+    Emits customer.created.v1. Raises CustomerCodeTaken, TaxNumberTaken, InvalidFields."""
+    with uow, database_rules():
+        if customer_ids_with_code(uow.session, data["code"]) or uow.session.scalar(
+                select(Customer.id).where(Customer.code == data["code"])):
+            raise CustomerCodeTaken(f"A customer with code '{data['code']}' exists.")
+        customer = Customer.register(data, principal=principal)
+        _ensure_tax_number_free(uow, customer)
+        uow.session.add(customer)
+        uow.session.flush()
+        customer.record_event("customer.created.v1", customer.snapshot())
+        uow.commit()
     return customer
+
+
+def update_customer(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID, expected_version: int,
+                    data: dict) -> Customer:
+    """Change master data. Emits customer.updated.v1. Raises CustomerReadOnly, StaleVersion,
+    TaxNumberImmutable, TaxNumberTaken, InvalidFields."""
+    with uow, database_rules():
+        customer = card_to_change(uow, principal, customer_id, expected_version)
+        changed = customer.update(data, principal=principal)
+        if "customer.tax_number" in changed:
+            _ensure_tax_number_free(uow, customer)
+        finish(uow, customer, changed)
+    return customer
+
+
+def card_to_change(uow: UnitOfWork, principal: Principal, customer_id: uuid.UUID,
+                    expected_version: int) -> Customer:
+    customer = get_customer(uow.session, principal=principal, customer_id=customer_id, for_update=True)
+    customer.ensure_editable_by(principal)
+    if customer.version != expected_version:
+        raise StaleVersion(f"The customer is at version {customer.version}, you sent {expected_version}; "
+                           "read it again.", current_version=customer.version)
+    return customer
+
+
+def finish(uow: UnitOfWork, customer: Customer, changed: list[str]) -> None:
+    if changed:
+        uow.session.flush()  # the new version goes into the event
+        customer.record_event("customer.updated.v1", customer.snapshot() | {"changed": sorted(set(changed))})
+    uow.commit()
+
+
+def _ensure_tax_number_free(uow: UnitOfWork, customer: Customer) -> None:
+    if not customer.tax_number:
+        return
+    taken = uow.session.scalar(select(Customer.id).where(
+        Customer.country == customer.country, Customer.tax_key == tax_key(customer.tax_number),
+        Customer.id != customer.id))
+    if taken:
+        raise TaxNumberTaken(f"Another customer of {customer.country} has the tax number {customer.tax_number}.")
+
+
+# -- other phones and contacts ----------------------------------------------------------------
+def add_phone(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID, expected_version: int,
+              data: dict) -> tuple[Customer, OtherPhone]:
+    """A further labelled number (seed 000: no limit). Emits customer.updated.v1."""
+    with uow, database_rules():
+        customer = card_to_change(uow, principal, customer_id, expected_version)
+        phone, changed = customer.add_phone(data, principal=principal)
+        finish(uow, customer, changed)
+    return customer, phone
+
+
+def change_phone(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID, phone_id: uuid.UUID,
+                 expected_version: int, data: dict) -> tuple[Customer, OtherPhone]:
+    with uow, database_rules():
+        customer = card_to_change(uow, principal, customer_id, expected_version)
+        phone = get_phone(customer, phone_id)
+        finish(uow, customer, customer.change_phone(phone, data, principal=principal))
+    return customer, phone
+
+
+def remove_phone(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID, phone_id: uuid.UUID,
+                 expected_version: int) -> Customer:
+    with uow, database_rules():
+        customer = card_to_change(uow, principal, customer_id, expected_version)
+        phone = get_phone(customer, phone_id)
+        finish(uow, customer, customer.remove_phone(phone, principal=principal))
+    return customer
+
+
+def add_contact(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID, expected_version: int,
+                data: dict) -> tuple[Customer, Contact]:
+    """A person the customer authorises. Emits customer.updated.v1."""
+    with uow, database_rules():
+        customer = card_to_change(uow, principal, customer_id, expected_version)
+        contact, changed = customer.add_contact(data, principal=principal)
+        finish(uow, customer, changed)
+    return customer, contact
+
+
+def change_contact(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID, contact_id: uuid.UUID,
+                   expected_version: int, data: dict) -> tuple[Customer, Contact]:
+    with uow, database_rules():
+        customer = card_to_change(uow, principal, customer_id, expected_version)
+        contact = get_contact(customer, contact_id)
+        finish(uow, customer, customer.change_contact(contact, data, principal=principal))
+    return customer, contact
+
+
+def remove_contact(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID, contact_id: uuid.UUID,
+                   expected_version: int) -> Customer:
+    with uow, database_rules():
+        customer = card_to_change(uow, principal, customer_id, expected_version)
+        contact = get_contact(customer, contact_id)
+        finish(uow, customer, customer.remove_contact(contact, principal=principal))
+    return customer
+
+
+# -- flashes ----------------------------------------------------------------------------------
+def add_flash(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID, expected_version: int,
+              data: dict) -> tuple[Customer, Flash]:
+    """Urgent information on the customer or one of its lines until ``ends_at``. Emits customer.updated.v1."""
+    with uow, database_rules():
+        customer = card_to_change(uow, principal, customer_id, expected_version)
+        line = get_line(customer, data["line_id"]) if data.get("line_id") else None
+        flash, changed = customer.add_flash(data, line=line, principal=principal)
+        finish(uow, customer, changed)
+    return customer, flash

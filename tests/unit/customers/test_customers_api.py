@@ -90,3 +90,16 @@ def test_readiness_reports_an_unreachable_broker(component_settings, bearer):
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json()["checks"] == {"database": "ok", "broker": "unreachable"}
+
+
+def test_the_openapi_document_lists_every_customers_endpoint(client):
+    document = client.get("/openapi.json").get_json()
+    paths = document["paths"]
+    for path in ("/api/v1/customers/search", "/api/v1/customers/caller", "/api/v1/customers/{customer_id}",
+                 "/api/v1/customers/{customer_id}/history", "/api/v1/customers/{customer_id}/flashes",
+                 "/api/v1/customers/{customer_id}/phones/{phone_id}", "/api/v1/customers/{customer_id}/contacts",
+                 "/api/v1/customers/{customer_id}/lines/{line_id}/pin/verify", "/api/v1/customers/sales-agents",
+                 "/api/v1/customers/sales-agent-changes/{change_id}/confirm"):
+        assert path in paths, path
+    [parameter] = [p for p in paths["/api/v1/customers/{customer_id}"]["parameters"] if p["name"] == "customer_id"]
+    assert parameter["schema"] == {"type": "string", "format": "uuid"}

@@ -1,0 +1,70 @@
+"""Subscriber line endpoints under /api/v1/customers/<customer_id>/lines; each write changes the card
+and answers with its new ETag."""
+from __future__ import annotations
+
+import uuid
+
+from flask import Response
+from flask_smorest import Blueprint
+
+from services.customers.api import changed, install_id_converter
+from services.customers.lines import use_cases as line_use_cases
+from services.customers.lines.queries import line_dict
+from services.customers.lines.schemas import (
+    LineCreateSchema, LineSchema, LineUpdateSchema, PinSchema, PinVerificationSchema,
+)
+from services.customers.repository import get_customer, get_line
+from services.kit.app import current_principal, new_uow, service_context
+from services.kit.http import etag_of, expected_version
+
+blp = Blueprint("lines", __name__, url_prefix="/api/v1/customers", description="Subscriber lines of a customer")
+install_id_converter(blp)
+
+
+@blp.post("/<id:customer_id>/lines")
+@blp.arguments(LineCreateSchema)
+@blp.response(201, LineSchema)
+def add_line(data, customer_id: uuid.UUID):
+    """Add a subscriber line: number (E.164), status, service, SIM (ICCID), tariff plan, PIN, billing group."""
+    customer, line = line_use_cases.add_line(new_uow(), principal=current_principal(), customer_id=customer_id,
+                                             expected_version=expected_version(), data=data)
+    return changed(line_dict(line), customer, 201)
+
+
+@blp.get("/<id:customer_id>/lines/<id:line_id>")
+@blp.response(200, LineSchema)
+def get_line_view(customer_id: uuid.UUID, line_id: uuid.UUID):
+    with service_context().database.session() as session:
+        customer = get_customer(session, principal=current_principal(), customer_id=customer_id)
+        return line_dict(get_line(customer, line_id)), 200, {"ETag": etag_of(customer.version)}
+
+
+@blp.patch("/<id:customer_id>/lines/<id:line_id>")
+@blp.arguments(LineUpdateSchema)
+@blp.response(200, LineSchema)
+def change_line(data, customer_id: uuid.UUID, line_id: uuid.UUID):
+    """Change status (its date is kept), SIM, tariff plan (into its history) or service data."""
+    customer, line = line_use_cases.change_line(new_uow(), principal=current_principal(), customer_id=customer_id,
+                                                line_id=line_id, expected_version=expected_version(), data=data)
+    return changed(line_dict(line), customer)
+
+
+@blp.put("/<id:customer_id>/lines/<id:line_id>/pin")
+@blp.arguments(PinSchema)
+@blp.response(204)
+def set_line_pin(data, customer_id: uuid.UUID, line_id: uuid.UUID):
+    """Set the line's PIN (stored as an argon2 hash, never shown)."""
+    customer, _line = line_use_cases.set_line_pin(new_uow(), principal=current_principal(),
+                                                  customer_id=customer_id, line_id=line_id,
+                                                  expected_version=expected_version(), pin=data["pin"])
+    return Response(status=204, headers={"ETag": etag_of(customer.version)})
+
+
+@blp.post("/<id:customer_id>/lines/<id:line_id>/pin/verify")
+@blp.arguments(PinSchema)
+@blp.response(200, PinVerificationSchema)
+def verify_line_pin(data, customer_id: uuid.UUID, line_id: uuid.UUID):
+    """Whether the PIN a caller gives is the line's (seed 004: consulting on this number only)."""
+    valid = line_use_cases.verify_line_pin(new_uow(), principal=current_principal(), customer_id=customer_id,
+                                           line_id=line_id, pin=data["pin"])
+    return {"valid": valid}

@@ -1,0 +1,213 @@
+"""Pure rules on the values of a card: phones to E.164, accent folding for search, tax keys, ICCID.
+
+Nothing here touches the database; models, schemas, queries and the benchmark share these functions,
+so the stored search keys and the keys computed from what an agent types always agree.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat
+
+# Seed countries: Colombia (000), Mexico (001), Costa Rica (002), Vietnam (003), Russia (004).
+DEFAULT_PHONE_REGIONS = ("CO", "MX", "CR", "VN", "RU")
+COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS)
+E164_MAX_DIGITS = 15
+
+_ALLOWED_PHONE_CHARS = re.compile(r"^\+?[0-9 ().\-]+$")
+_SEVERAL_NUMBERS = re.compile(r"[,;/|&\n\r\t]|\s(?:y|o|and|or|и|или|và|hoặc)\s", re.IGNORECASE)
+_DIGITS = re.compile(r"\D+")
+
+
+class PhoneError(ValueError):
+    """Why a text is not exactly one possible phone number; the message is shown on the field."""
+
+
+# -- phones -----------------------------------------------------------------------------------
+def normalise_phone(raw: str, *, country: str | None) -> str:
+    """One phone number as E.164 (``+573001234567``), read in ``country`` unless it starts with +.
+
+    Seed 000: each phone field holds exactly one number and only digits: letters, a second number
+    or a number that cannot exist are refused (PhoneError), never stored as typed.
+    """
+    text = raw.strip()
+    if not text:
+        raise PhoneError("Type a phone number.")
+    if any(ch.isalpha() for ch in text) and not _SEVERAL_NUMBERS.search(text):
+        raise PhoneError("Only digits: letters are not allowed in a phone number.")
+    digits = _DIGITS.sub("", text)
+    if _SEVERAL_NUMBERS.search(text) or len(digits) > E164_MAX_DIGITS + 3:
+        raise PhoneError("One number per field: put further numbers under other phones.")
+    if not _ALLOWED_PHONE_CHARS.match(text):
+        raise PhoneError("Only digits, spaces and + - ( ) . are allowed in a phone number.")
+    if not text.startswith("+") and not country:
+        raise PhoneError("Type the number with its country code (+…) or set the customer's country first.")
+    number = _parse(text, country)
+    if number is None or not phonenumbers.is_valid_number(number):
+        if _two_numbers(text, country):
+            raise PhoneError("One number per field: put further numbers under other phones.")
+        where = f" in {country}" if country and not text.startswith("+") else ""
+        raise PhoneError(f"This number cannot exist{where}: check the digits.")
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def _two_numbers(text: str, country: str | None) -> bool:
+    """True when the text splits, at a space or dash between digit groups, into two valid numbers."""
+    for match in re.finditer(r"[ \-.]+", text):
+        left, right = text[:match.start()], text[match.end():]
+        parsed = [_parse(part, country) for part in (left, right)]
+        if all(n is not None and phonenumbers.is_valid_number(n) for n in parsed):
+            return True
+    return False
+
+
+def _parse(text: str, region: str | None):
+    try:
+        number = phonenumbers.parse(text, region)
+    except NumberParseException:
+        return None
+    if number.country_code == 52 and not phonenumbers.is_valid_number(number):
+        number = _legacy_mexican_mobile(number) or number
+    return number
+
+
+def _legacy_mexican_mobile(number):
+    """Mexico dropped the mobile prefixes 044/045 and +52 1 in 2020, but people still type them."""
+    national = phonenumbers.national_significant_number(number).lstrip("0")
+    for prefix in ("44", "45", "1"):
+        rest = national[len(prefix):]
+        if national.startswith(prefix) and len(rest) == 10:
+            candidate = phonenumbers.parse("+52" + rest)
+            if phonenumbers.is_valid_number(candidate):
+                return candidate
+    return None
+
+
+def phone_terms(e164: str) -> tuple[str, ...]:
+    """Search keys of a stored number: its E.164 digits and its national significant number, so a
+    number typed with or without country code (and without the trunk prefix) finds it."""
+    number = phonenumbers.parse(e164)
+    return (e164.lstrip("+"), phonenumbers.national_significant_number(number))
+
+
+def phone_candidates(typed: str, *, regions: tuple[str, ...] = DEFAULT_PHONE_REGIONS) -> list[str]:
+    """Search keys a typed phone may stand for, in whatever format the agent typed it."""
+    text = typed.strip()
+    digits = _DIGITS.sub("", text)
+    if len(digits) < 5 or len(digits) > E164_MAX_DIGITS + 3 or any(ch.isalpha() for ch in text):
+        return []
+    keys = {digits, digits.lstrip("0") or digits}
+    if text.startswith("+") or digits.startswith("00"):
+        number = _parse("+" + digits.removeprefix("00") if not text.startswith("+") else text, None)
+        if number is not None and phonenumbers.is_possible_number(number):
+            keys.add(phonenumbers.format_number(number, PhoneNumberFormat.E164).lstrip("+"))
+    else:
+        # Typed without a trunk prefix, the digits are already the stored national number; a region
+        # only adds something when its trunk prefix (0 in CO/VN, 8 in RU…) starts the digits.
+        for region in regions:
+            if not _may_carry_trunk_prefix(region, digits):
+                continue
+            number = _parse(text, region)
+            if number is not None and phonenumbers.is_valid_number(number):
+                keys.add(phonenumbers.format_number(number, PhoneNumberFormat.E164).lstrip("+"))
+    return sorted(keys)
+
+
+@lru_cache(maxsize=300)
+def _trunk_prefix(region: str) -> re.Pattern | None:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    pattern = metadata.national_prefix_for_parsing if metadata else None
+    return re.compile(pattern) if pattern else None
+
+
+def _may_carry_trunk_prefix(region: str, digits: str) -> bool:
+    pattern = _trunk_prefix(region)
+    return pattern is None or pattern.match(digits) is not None
+
+
+def looks_like_phone(typed: str) -> bool:
+    text = typed.strip()
+    return bool(text) and bool(_ALLOWED_PHONE_CHARS.match(text)) and len(_DIGITS.sub("", text)) >= 5
+
+
+# -- names ------------------------------------------------------------------------------------
+# Letters that Unicode does not decompose into a base letter plus accent (Vietnamese đ above all).
+_SPECIAL_LETTERS = {"đ": "d", "ð": "d", "ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ı": "i",
+                    "ħ": "h", "þ": "th"}
+# Russian й is its own letter, not an accented и (PostgreSQL's unaccent keeps it too); ё folds to е.
+_KEEP = {"й"}
+_JOINERS = {".", "'", "’", "ʼ"}
+
+
+@lru_cache(maxsize=200_000)
+def _fold_word(word: str) -> str:
+    out = []
+    for ch in unicodedata.normalize("NFC", word.casefold()):
+        if ch in _KEEP:
+            out.append(ch)
+        elif ch in _SPECIAL_LETTERS:
+            out.append(_SPECIAL_LETTERS[ch])
+        else:
+            out.extend(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    return "".join(ch if ch.isalnum() else "" if ch in _JOINERS else " " for ch in out)
+
+
+def fold(text: str) -> str:
+    """Lower case, accents off, dots and apostrophes dropped, other punctuation to spaces:
+    "JOSÉ Pérez-Gómez" -> "jose perez gomez", "Andina S.A.S." -> "andina sas", "O'Neil" -> "oneil"."""
+    return " ".join(" ".join(_fold_word(word) for word in text.split()).split())
+
+
+def search_name(name: str) -> str:
+    """The stored search form of a name, padded with spaces so " tok" marks the start of a word."""
+    return f" {fold(name)} "
+
+
+def name_tokens(typed: str) -> list[str]:
+    return fold(typed).split()
+
+
+# -- identifiers ------------------------------------------------------------------------------
+def tax_key(tax_number: str) -> str:
+    """Tax/identity numbers compare without punctuation or case: "900.123.456-7" == "9001234567"."""
+    return re.sub(r"[^0-9A-Za-z]", "", tax_number).upper()
+
+
+def code_key(code: str) -> str:
+    """Customer codes compare without regard to case (seed 003's search pitfall)."""
+    return code.strip().upper()
+
+
+def email_key(email: str) -> str:
+    return email.strip().lower()
+
+
+def luhn_valid(digits: str) -> bool:
+    """The Luhn (mod 10) checksum that ends every ICCID (ITU-T E.118)."""
+    if not digits.isdigit():
+        return False
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2 == 1:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def iccid_error(iccid: str) -> str | None:
+    """Why ``iccid`` is not a SIM serial, or None: 19-20 digits starting 89 with a valid Luhn digit."""
+    if not iccid.isdigit():
+        return "A SIM serial (ICCID) has digits only."
+    if not 19 <= len(iccid) <= 20:
+        return "A SIM serial (ICCID) has 19 or 20 digits."
+    if not iccid.startswith("89"):
+        return "A SIM serial (ICCID) starts with 89."
+    if not luhn_valid(iccid):
+        return "The check digit of this SIM serial (ICCID) is wrong: check the digits."
+    return None

@@ -1,0 +1,42 @@
+"""Bulk change of preferred sales agent under /api/v1/customers (permission bulk_change_sales_agent)."""
+from __future__ import annotations
+
+import uuid
+
+from flask_smorest import Blueprint
+
+from services.customers.api import install_id_converter
+from services.customers.sales_agents import queries, use_cases
+from services.customers.sales_agents.schemas import (
+    SalesAgentChangeCreateSchema, SalesAgentChangeSchema, SalesAgentSchema,
+)
+from services.kit.app import current_principal, new_uow, service_context
+
+blp = Blueprint("sales_agents", __name__, url_prefix="/api/v1/customers",
+                description="Bulk change of preferred sales agent")
+install_id_converter(blp)
+
+
+@blp.get("/sales-agents")
+@blp.response(200, SalesAgentSchema(many=True))
+def list_sales_agents():
+    """Preferred sales agents of the customers you reach, with their counts."""
+    principal = current_principal()
+    principal.require(use_cases.BULK_PERMISSION)
+    with service_context().database.session() as session:
+        return queries.preferred_sales_agents(session, principal=principal)
+
+
+@blp.post("/sales-agent-changes")
+@blp.arguments(SalesAgentChangeCreateSchema)
+@blp.response(201, SalesAgentChangeSchema)
+def propose_sales_agent_change(data):
+    """Propose moves old agent -> new agent; the answer counts the customers each would move."""
+    return use_cases.propose_sales_agent_change(new_uow(), principal=current_principal(), moves=data["moves"])
+
+
+@blp.post("/sales-agent-changes/<id:change_id>/confirm")
+@blp.response(200, SalesAgentChangeSchema)
+def confirm_sales_agent_change(change_id: uuid.UUID):
+    """Move the customers, all in one transaction, each with its history entry and event."""
+    return use_cases.confirm_sales_agent_change(new_uow(), principal=current_principal(), change_id=change_id)

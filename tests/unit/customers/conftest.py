@@ -1,0 +1,80 @@
+"""The customers app on SQLite, principals of every level, and factories for cards."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from services.customers import create_app
+from services.customers.normalisation import luhn_valid
+from tests.conftest import make_principal
+
+BRANCH_A, BRANCH_B = uuid.UUID(int=0xA), uuid.UUID(int=0xB)
+DEPT_A, DEPT_B = uuid.UUID(int=0xA1), uuid.UUID(int=0xB1)
+
+
+def iccid(body: str = "898401234567890123") -> str:
+    """A SIM serial with a correct Luhn check digit appended."""
+    for digit in "0123456789":
+        if luhn_valid(body + digit):
+            return body + digit
+    raise AssertionError("unreachable")
+
+
+def in_days(days: float) -> str:
+    return (datetime.now(timezone.utc) + timedelta(days=days)).isoformat()
+
+
+@pytest.fixture
+def app(component_settings):
+    return create_app(component_settings("customers"))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def headers_for(bearer):
+    """``headers_for(principal)`` -> Authorization header."""
+    return bearer
+
+
+@pytest.fixture
+def admin(bearer):
+    """Level 1 of branch A / department A."""
+    principal = make_principal(level=1, branch_id=BRANCH_A, department_id=DEPT_A)
+    return principal, bearer(principal)
+
+
+@pytest.fixture
+def make_customer(client, admin):
+    """``make_customer(**overrides)`` -> the created card (as JSON)."""
+    counter = iter(range(1, 10_000))
+
+    def make(headers=None, **overrides) -> dict:
+        body = {"code": f"C-{next(counter)}", "kind": "person", "name": "José Pérez", "country": "CO"} | overrides
+        response = client.post("/api/v1/customers", headers=headers or admin[1], json=body)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+    return make
+
+
+@pytest.fixture
+def outbox(app):
+    """``outbox()`` -> [(routing key, data)] written so far, oldest first."""
+    database = app.extensions["caredesk"].database
+
+    def rows() -> list[tuple[str, dict]]:
+        table = database.outbox
+        with database.session() as session:
+            found = session.execute(select(table.c.routing_key, table.c.envelope).order_by(table.c.position)).all()
+        return [(key, envelope["data"]) for key, envelope in found]
+    return rows
+
+
+def if_match(headers: dict, version) -> dict:
+    return headers | {"If-Match": f'"{version}"'}
