@@ -81,14 +81,33 @@ def consume(args) -> None:
     _consumer(args.component).run(_stop_on_signals())
 
 
+def _periodic_runners(name: str) -> list:
+    """Each periodic job of the component as ``run(stop)``, on its own database handle."""
+    component = COMPONENTS[name]
+    runners = []
+    for job in component.periodic_jobs:
+        database = Database(component.settings().database_url, component.metadata)
+        runners.append(lambda stop, job=job, database=database: job(database, stop=stop))
+    return runners
+
+
+def periodic(args) -> None:
+    configure_logging(f"{args.component}-periodic")
+    _run_threads(_periodic_runners(args.component))
+
+
 def worker(args) -> None:
-    """Relay and consumers of one component in one process (the embedded mode's way)."""
+    """Relay, consumers and periodic jobs of one component in one process (the embedded mode's way)."""
     configure_logging(f"{args.component}-worker")
-    stop = _stop_on_signals()
-    runners = [_relay(args.component)]
+    runners = [_relay(args.component).run]
     if COMPONENTS[args.component].handlers:
-        runners.append(_consumer(args.component))
-    threads = [threading.Thread(target=runner.run, args=(stop,), daemon=True) for runner in runners]
+        runners.append(_consumer(args.component).run)
+    _run_threads(runners + _periodic_runners(args.component))
+
+
+def _run_threads(runners: list) -> None:
+    stop = _stop_on_signals()
+    threads = [threading.Thread(target=runner, args=(stop,), daemon=True) for runner in runners]
     for thread in threads:
         thread.start()
     while not stop.is_set():
@@ -145,11 +164,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=8)
     p.set_defaults(func=serve)
 
-    for name, func, help_text in (("relay", relay, "publish a component's outbox"),
-                                  ("consume", consume, "run a service's event handlers"),
-                                  ("worker", worker, "relay and consumers in one process")):
+    for name, func, help_text, choices in (
+            ("relay", relay, "publish a component's outbox", list(COMPONENTS)),
+            ("consume", consume, "run a service's event handlers", SERVICES),
+            ("periodic", periodic, "run a service's periodic jobs (the SLA check of cases)",
+             [name for name, c in COMPONENTS.items() if c.periodic_jobs]),
+            ("worker", worker, "relay, consumers and periodic jobs in one process", list(COMPONENTS))):
         p = commands.add_parser(name, help=help_text)
-        p.add_argument("component", choices=list(COMPONENTS) if name != "consume" else SERVICES)
+        p.add_argument("component", choices=choices)
         p.set_defaults(func=func)
 
     commands.add_parser("asyncapi", help="print the AsyncAPI document of every event").set_defaults(func=asyncapi)

@@ -34,6 +34,12 @@ class Component:
         return importlib.import_module(self.package + ".handlers").HANDLERS
 
     @property
+    def periodic_jobs(self) -> list:
+        if importlib.util.find_spec(self.package + ".tasks") is None:
+            return []
+        return importlib.import_module(self.package + ".tasks").PERIODIC_JOBS
+
+    @property
     def wsgi_target(self) -> str:
         return f"{self.package}:create_app()"
 

@@ -35,11 +35,13 @@ def _wait_ready(url: str, processes: list, timeout: float = 60.0) -> None:
 
 
 def _background_commands(name: str, env: dict) -> list[list[str]]:
-    """Embedded: one worker (relay + consumers) per component. With a real broker the relay and the
-    consumers run as their own processes, as in production."""
+    """Embedded: one worker (relay, consumers, periodic jobs) per component. With a real broker each
+    runs as its own process, as in production."""
     if env.get("CAREDESK_BROKER_URL", "filesystem://").startswith("filesystem://"):
         return [["worker", name]]
-    return [["relay", name]] + ([["consume", name]] if COMPONENTS[name].handlers else [])
+    component = COMPONENTS[name]
+    return ([["relay", name]] + ([["consume", name]] if component.handlers else [])
+            + ([["periodic", name]] if component.periodic_jobs else []))
 
 
 def start_system(gateway_port: int, log_dir, env: dict | None = None) -> list[subprocess.Popen]:

@@ -1,10 +1,12 @@
-"""The cases service: department queues and case routing."""
+"""The cases service: department queues, case types and forms, the four states, SLA, tasks."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from services.cases import api
+from services.cases.case_types.api import case_types
 from services.cases.models import Base
+from services.cases.queues.api import queues
 from services.kit.app import build_service_app
 from services.kit.settings import ServiceSettings
 
@@ -12,5 +14,5 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: ServiceSettings | None = None):
-    return build_service_app("cases", metadata=Base.metadata, title="Caredesk cases", blueprints=[api.cases, api.queues],
-                             settings=settings)
+    return build_service_app("cases", metadata=Base.metadata, title="Caredesk cases",
+                             blueprints=[api.cases, queues, case_types], settings=settings)

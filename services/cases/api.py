@@ -1,44 +1,81 @@
-"""Cases and queues endpoints under /api/v1/cases and /api/v1/queues."""
+"""Case endpoints under /api/v1/cases: create and save, the state actions, take next, the personal
+folder, search, timeline, comments and tasks. Thin: each view reads the request, calls one use case,
+dumps the result with the ETag.
+
+Actions take an optional ``If-Match``: when sent, a case changed since is refused (412); a save
+(PATCH) requires it (428 without)."""
 from __future__ import annotations
 
 import uuid
 
+from flask import Response, request
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
-from services.cases import use_cases
-from services.cases.models import Queue
+from services.cases import queries, use_cases
+from services.cases.models import Case, CaseTask
 from services.cases.repository import get_case as load_case
-from services.cases.schemas import CaseCreateSchema, CaseSchema, QueueCreateSchema, QueueSchema
+from services.cases.schemas import (
+    AssignSchema, CaseCreateSchema, CasePageSchema, CaseSaveSchema, CaseSchema, CaseSearchQuerySchema, CloseSchema,
+    CommentCreateSchema, CommentSchema, FolderPageSchema, FolderQuerySchema, RejectSchema, ReopenSchema,
+    TakeNextSchema, TaskChangeSchema, TaskCreateSchema, TaskSchema, TimelineEntrySchema,
+)
 from services.kit.app import current_principal, new_uow, service_context
-from services.kit.http import etag_of
+from services.kit.http import etag_of, expected_version
 
-cases = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="Cases")
-queues = Blueprint("queues", __name__, url_prefix="/api/v1/queues", description="Department queues")
-
-
-@queues.post("")
-@queues.arguments(QueueCreateSchema)
-@queues.response(201, QueueSchema)
-def create_queue(data):
-    with new_uow() as uow:
-        return use_cases.create_queue(uow, principal=current_principal(), data=data)
+cases = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
+                  description="Cases: the four states, take next, folder, search, timeline, comments, tasks")
 
 
-@queues.get("")
-@queues.response(200, QueueSchema(many=True))
-def list_queues():
-    with service_context().database.session() as session:
-        return session.scalars(select(Queue).order_by(Queue.code)).all()
+def _optional_version() -> int | None:
+    return expected_version() if request.headers.get("If-Match") else None
+
+
+def _present(case: Case):
+    """The case with what the caller may do now, and its ETag."""
+    case.caller_allowed_actions = case.allowed_actions(use_cases.roles_of(case, current_principal()))
+    return case, 200, {"ETag": etag_of(case.version)}
 
 
 @cases.post("")
 @cases.arguments(CaseCreateSchema)
 @cases.response(201, CaseSchema)
 def create_case(data):
+    """Save a new case (Open, owner = you); the form may still be incomplete."""
     with new_uow() as uow:
         case = use_cases.create_case(uow, principal=current_principal(), data=data)
-    return case, 201, {"ETag": etag_of(case.version)}
+    case, _, headers = _present(case)
+    return case, 201, headers
+
+
+@cases.get("")
+@cases.arguments(CaseSearchQuerySchema, location="query")
+@cases.response(200, CasePageSchema)
+def search_cases(args):
+    """Search every case you reach, closed ones included."""
+    with service_context().database.session() as session:
+        return queries.search_cases(session, principal=current_principal(), **args)
+
+
+@cases.get("/folder")
+@cases.arguments(FolderQuerySchema, location="query")
+@cases.response(200, FolderPageSchema)
+def personal_folder(args):
+    """Your folder: cases you own, created, had returned, or that wait in a queue."""
+    with service_context().database.session() as session:
+        return queries.list_folder(session, principal=current_principal(), **args)
+
+
+@cases.post("/take-next")
+@cases.arguments(TakeNextSchema)
+@cases.response(200, CaseSchema)
+@cases.alt_response(204, description="Nothing waits in your queues.")
+def take_next(data):
+    """Take the highest-priority, then oldest, case waiting in your queues; it is assigned to you."""
+    with new_uow() as uow:
+        case = use_cases.take_next_case(uow, principal=current_principal(), queue_code=data["queue"])
+    if case is None:
+        return Response(status=204)
+    return _present(case)
 
 
 @cases.get("/<uuid:case_id>")
@@ -46,12 +83,140 @@ def create_case(data):
 def get_case(case_id: uuid.UUID):
     with service_context().database.session() as session:
         case = load_case(session, principal=current_principal(), case_id=case_id)
-    return case, 200, {"ETag": etag_of(case.version)}
+    return _present(case)
+
+
+@cases.patch("/<uuid:case_id>")
+@cases.arguments(CaseSaveSchema)
+@cases.response(200, CaseSchema)
+def save_case(data, case_id: uuid.UUID):
+    """Save changes (Open or Open-Reject, by the owner; If-Match required)."""
+    version = expected_version()
+    with new_uow() as uow:
+        case = use_cases.save_case(uow, principal=current_principal(), case_id=case_id,
+                                   expected_version=version, data=data)
+    return _present(case)
+
+
+def _action(use_case, case_id: uuid.UUID, **arguments):
+    version = _optional_version()
+    with new_uow() as uow:
+        case = use_case(uow, principal=current_principal(), case_id=case_id, expected_version=version, **arguments)
+    return _present(case)
 
 
 @cases.post("/<uuid:case_id>/dispatch")
 @cases.response(200, CaseSchema)
 def dispatch_case(case_id: uuid.UUID):
+    """Send to the queue (Open Dispatch); 422 with missing_fields while the form is incomplete."""
+    return _action(use_cases.dispatch_case, case_id)
+
+
+@cases.post("/<uuid:case_id>/cancel")
+@cases.response(200, CaseSchema)
+def cancel_case(case_id: uuid.UUID):
+    """Cancel a draft that was never dispatched."""
+    return _action(use_cases.cancel_case, case_id)
+
+
+@cases.post("/<uuid:case_id>/assign")
+@cases.arguments(AssignSchema)
+@cases.response(200, CaseSchema)
+def assign_case(data, case_id: uuid.UUID):
+    """The supervisor assigns the case to a member of its queue."""
+    return _action(use_cases.assign_case, case_id, assignee_id=data["assignee_id"])
+
+
+@cases.post("/<uuid:case_id>/accept")
+@cases.response(200, CaseSchema)
+def accept_case(case_id: uuid.UUID):
+    """Accept a case assigned to you (Open, owner = you)."""
+    return _action(use_cases.accept_case, case_id)
+
+
+@cases.post("/<uuid:case_id>/reject")
+@cases.arguments(RejectSchema)
+@cases.response(200, CaseSchema)
+def reject_case(data, case_id: uuid.UUID):
+    """Return the case to its initiator with a reason (Open-Reject)."""
+    return _action(use_cases.reject_case, case_id, reason=data["reason"])
+
+
+@cases.post("/<uuid:case_id>/close")
+@cases.arguments(CloseSchema)
+@cases.response(200, CaseSchema)
+def close_case(data, case_id: uuid.UUID):
+    """Close with a resolution."""
+    return _action(use_cases.close_case, case_id, resolution=data["resolution"])
+
+
+@cases.post("/<uuid:case_id>/reopen")
+@cases.arguments(ReopenSchema)
+@cases.response(200, CaseSchema)
+def reopen_case(data, case_id: uuid.UUID):
+    """Reopen a closed case."""
+    return _action(use_cases.reopen_case, case_id, reason=data["reason"])
+
+
+@cases.get("/<uuid:case_id>/timeline")
+@cases.response(200, TimelineEntrySchema(many=True))
+def case_timeline(case_id: uuid.UUID):
+    """Every action on the case, with its actor and time, oldest first."""
+    with service_context().database.session() as session:
+        return queries.case_timeline(session, principal=current_principal(), case_id=case_id)
+
+
+@cases.get("/<uuid:case_id>/comments")
+@cases.response(200, CommentSchema(many=True))
+def list_comments(case_id: uuid.UUID):
+    with service_context().database.session() as session:
+        return queries.case_comments(session, principal=current_principal(), case_id=case_id)
+
+
+@cases.post("/<uuid:case_id>/comments")
+@cases.arguments(CommentCreateSchema)
+@cases.response(201, CommentSchema)
+def add_comment(data, case_id: uuid.UUID):
     with new_uow() as uow:
-        case = use_cases.dispatch_case(uow, principal=current_principal(), case_id=case_id)
-    return case, 200, {"ETag": etag_of(case.version)}
+        return use_cases.comment_case(uow, principal=current_principal(), case_id=case_id, body=data["body"])
+
+
+@cases.get("/<uuid:case_id>/tasks")
+@cases.response(200, TaskSchema(many=True))
+def list_tasks(case_id: uuid.UUID):
+    with service_context().database.session() as session:
+        return queries.case_tasks(session, principal=current_principal(), case_id=case_id)
+
+
+def _task_response(task: CaseTask, status: int = 200):
+    return task, status, {"ETag": etag_of(task.version)}
+
+
+@cases.post("/<uuid:case_id>/tasks")
+@cases.arguments(TaskCreateSchema)
+@cases.response(201, TaskSchema)
+def add_task(data, case_id: uuid.UUID):
+    """A task inside the case, optionally blocked by another task of the case."""
+    with new_uow() as uow:
+        task = use_cases.add_task(uow, principal=current_principal(), case_id=case_id, data=data)
+    return _task_response(task, 201)
+
+
+@cases.patch("/<uuid:case_id>/tasks/<uuid:task_id>")
+@cases.arguments(TaskChangeSchema)
+@cases.response(200, TaskSchema)
+def change_task(data, case_id: uuid.UUID, task_id: uuid.UUID):
+    version = _optional_version()
+    with new_uow() as uow:
+        task = use_cases.change_task(uow, principal=current_principal(), case_id=case_id, task_id=task_id,
+                                     data=data, expected_version=version)
+    return _task_response(task)
+
+
+@cases.post("/<uuid:case_id>/tasks/<uuid:task_id>/complete")
+@cases.response(200, TaskSchema)
+def complete_task(case_id: uuid.UUID, task_id: uuid.UUID):
+    """Mark the task done; 409 while the task blocking it is not done."""
+    with new_uow() as uow:
+        task = use_cases.complete_task(uow, principal=current_principal(), case_id=case_id, task_id=task_id)
+    return _task_response(task)

@@ -11,7 +11,8 @@ from services.kit.uow import UnitOfWork
 
 
 def replicate_customer(uow: UnitOfWork, envelope: Envelope) -> None:
-    """Keep the customer read model current; an event older than what we hold changes nothing."""
+    """Keep the customer read model current; an event older than what we hold changes nothing.
+    Region and lines (number, status) are kept when the event carries them: routing rules match them."""
     data = envelope.data
     customer = uow.session.get(CustomerReadModel, uuid.UUID(data["id"]))
     if customer is None:
@@ -21,6 +22,12 @@ def replicate_customer(uow: UnitOfWork, envelope: Envelope) -> None:
         return
     customer.code = data["code"]
     customer.name = data["name"]
+    # routing facts, once the customers service sends them (absent keys keep what we hold)
+    if "region" in data:
+        customer.region = data["region"]
+    if "lines" in data:
+        customer.lines = [{"number": line.get("number"), "status": line.get("status")}
+                          for line in data["lines"] or []]
     customer.branch_id = uuid.UUID(data["branch_id"]) if data.get("branch_id") else None
     customer.department_id = uuid.UUID(data["department_id"]) if data.get("department_id") else None
     customer.source_version = data["version"]
@@ -28,7 +35,7 @@ def replicate_customer(uow: UnitOfWork, envelope: Envelope) -> None:
 
 
 HANDLERS = [
-    EventHandler(name="replicate_customer", events=["customer.created.v1"],
+    EventHandler(name="replicate_customer", events=["customer.created.v1", "customer.updated.v1"],
                  handle=replicate_customer),
     user_replicator(directory_users),
 ]

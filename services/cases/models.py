@@ -1,27 +1,42 @@
-"""The cases service's own database: queues, cases, the customer read model, directory users."""
+"""The cases service's own database: cases (with their timeline, comments and tasks), the number
+counter, and the read models of customers and directory users. Queues and case types live in
+their sub-packages and are re-exported here, so this module's ``Base.metadata`` holds every table.
+
+The four states (SPEC.md, seed 004):
+  Open           in the owner's folder: just created (owner = initiator) or accepted (owner = agent)
+  Open Dispatch  waiting in the queue, or in the folder of the agent it was assigned to
+  Open-Reject    returned to the initiator with a reason; the SLA clock is paused
+  Closed         done, with a resolution; found by search; may be reopened
+"""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, Integer, String, Text, Uuid
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, Uuid, and_, literal_column
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship, validates
 
-from services.cases.errors import TransitionNotAllowed
-from services.kit.db import UtcDateTime, new_id, new_metadata, utcnow
-from services.kit.directory_replica import define_users_replica
+from services.cases.base import Base, directory_users
+from services.cases.case_records import CaseComment, CaseTask, TimelineEntry
+from services.cases.case_types.models import CaseType, RoutingRule
+from services.cases.errors import CaseClosed, FormIncomplete, TaskBlocked, TransitionNotAllowed
+from services.cases.queues.models import PRIORITIES, PRIORITY_RANK, Calendar, Queue, SlaPolicy
+from services.cases.sla.calendar import BusinessCalendar
+from services.cases.sla.targets import SlaTargets, compute_instants
+from services.kit.db import UtcDateTime, new_id, utcnow
 from services.kit.uow import RecordsEvents
+
+__all__ = ["Base", "directory_users", "Calendar", "Queue", "SlaPolicy", "CaseType", "RoutingRule", "Case",
+           "CaseComment", "CaseTask", "TimelineEntry", "CaseNumberCounter", "CustomerReadModel", "PRIORITIES"]
 
 OPEN, OPEN_DISPATCH, OPEN_REJECT, CLOSED = "open", "open_dispatch", "open_reject", "closed"
 STATUSES = (OPEN, OPEN_DISPATCH, OPEN_REJECT, CLOSED)
-PRIORITIES = ("low", "normal", "high", "urgent")
 
-
-class Base(DeclarativeBase):
-    metadata = new_metadata()
-
-
-directory_users = define_users_replica(Base.metadata)
+# Every action on a case, in the order allowed_actions lists them.
+ACTIONS = ("save", "dispatch", "cancel", "take", "assign", "accept", "reject", "close", "reopen")
+# A user's relations to one case; a user may hold several (the initiator may also be a member).
+INITIATOR, OWNER, MEMBER, SUPERVISOR = "initiator", "owner", "member", "supervisor"
+SLA_KINDS = ("acceptance", "resolution")
 
 
 class CaseNumberCounter(Base):
@@ -34,7 +49,8 @@ class CaseNumberCounter(Base):
 
 
 class CustomerReadModel(Base):
-    """The customers service's customers, as its events describe them."""
+    """The customers service's customers, as its events describe them. ``region`` and ``lines``
+    ([{number, status}]) are filled once customer events carry them; routing rules match them."""
 
     __tablename__ = "customers"
 
@@ -43,68 +59,438 @@ class CustomerReadModel(Base):
     name: Mapped[str] = mapped_column(String(200))
     branch_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     department_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    region: Mapped[str | None] = mapped_column(String(100))
+    lines: Mapped[list | None] = mapped_column(JSON)
     source_version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
-
-class Queue(RecordsEvents, Base):
-    """A department queue (Delivery, Billing…); members are the users whose queues name its code."""
-
-    __tablename__ = "queues"
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    code: Mapped[str] = mapped_column(String(40), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    department_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    supervisor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
-
-    def snapshot(self) -> dict:
-        return {"id": self.id, "code": self.code, "name": self.name, "department_id": self.department_id,
-                "supervisor_id": self.supervisor_id}
+    def line_status(self, number: str | None) -> str | None:
+        for line in self.lines or []:
+            if number and line.get("number") == number:
+                return line.get("status")
+        return None
 
 
 class Case(RecordsEvents, Base):
+    """A customer's request handed to a department queue; the rules of its four states live here."""
+
     __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_queue_id_status", "queue_id", "status"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     number: Mapped[str] = mapped_column(String(20), unique=True)
     subject: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     priority: Mapped[str] = mapped_column(String(10), default="normal")
+    priority_rank: Mapped[int] = mapped_column(Integer, default=PRIORITY_RANK["normal"])
     status: Mapped[str] = mapped_column(String(20), default=OPEN, index=True)
-    customer_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
-    customer_code: Mapped[str] = mapped_column(String(40))
-    customer_name: Mapped[str] = mapped_column(String(200))
+    case_type_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("case_types.id"), index=True)
     queue_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("queues.id"), index=True)
+    is_queue_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
+    customer_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    customer_code: Mapped[str] = mapped_column(String(40), index=True)
+    customer_name: Mapped[str] = mapped_column(String(200))
+    line_number: Mapped[str | None] = mapped_column(String(32), index=True)
+    interaction_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    attachments: Mapped[list] = mapped_column(JSON, default=list)
+    custom_fields: Mapped[dict] = mapped_column(JSON, default=dict)
     initiator_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     branch_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     department_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    is_cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
     dispatched_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    assigned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    first_accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    queue_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    # the time of the last state-changing timeline entry: later entries are never earlier, even if
+    # the clocks of two application servers disagree
+    last_logged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # SLA: see services/cases/sla/targets.py
+    sla_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    sla_paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    sla_paused_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    sla_warning_percent: Mapped[int | None] = mapped_column(Integer)
+    acceptance_target_seconds: Mapped[int | None] = mapped_column(Integer)
+    acceptance_warning_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    acceptance_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    acceptance_warned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    acceptance_breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    acceptance_met: Mapped[bool | None] = mapped_column(Boolean)
+    resolution_target_seconds: Mapped[int | None] = mapped_column(Integer)
+    resolution_warning_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    resolution_warned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    resolution_breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    resolution_met: Mapped[bool | None] = mapped_column(Boolean)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    queue: Mapped[Queue] = relationship(lazy="joined")
+    queue: Mapped[Queue] = relationship(lazy="joined", innerjoin=True)
+    case_type: Mapped[CaseType | None] = relationship(lazy="joined")
+    timeline: WriteOnlyMapped["TimelineEntry"] = relationship(order_by="TimelineEntry.at")
+    comments: WriteOnlyMapped["CaseComment"] = relationship(order_by="CaseComment.created_at")
+    tasks: WriteOnlyMapped["CaseTask"] = relationship(order_by="CaseTask.created_at")
 
     __mapper_args__ = {"version_id_col": version}
 
+    @validates("priority")
+    def _rank_priority(self, _key, value: str) -> str:
+        self.priority_rank = PRIORITY_RANK[value]
+        return value
+
+    # -- who may do what ------------------------------------------------------------------------
+    @property
+    def is_draft(self) -> bool:
+        """Saved but never dispatched: only its initiator holds it, and it may be cancelled."""
+        return self.status == OPEN and self.dispatched_at is None
+
+    @property
+    def is_in_work(self) -> bool:
+        """Open and held by a back-office agent (accepted from a queue), not by its initiator."""
+        return self.status == OPEN and self.dispatched_at is not None and self.owner_id != self.initiator_id
+
+    def roles_of(self, *, user_id: uuid.UUID, queue_codes, permissions) -> frozenset[str]:
+        """The caller's relations to this case; a queue's supervisor or anyone who manages queues
+        supervises it."""
+        roles = set()
+        if user_id == self.initiator_id:
+            roles.add(INITIATOR)
+        if self.owner_id is not None and user_id == self.owner_id:
+            roles.add(OWNER)
+        if self.queue.code in queue_codes:
+            roles.add(MEMBER)
+        if self.queue.supervisor_id == user_id or "manage_queues" in permissions:
+            roles.add(SUPERVISOR)
+        return frozenset(roles)
+
+    def allowed_actions(self, roles: frozenset[str]) -> list[str]:
+        """The state table: what a user with these roles may do with the case now."""
+        allowed: set[str] = set()
+        if self.status == OPEN:
+            if OWNER in roles:
+                allowed |= {"save", "dispatch", "close"}
+                if self.is_draft:
+                    allowed.add("cancel")
+            if self.is_in_work:
+                if roles & {OWNER, SUPERVISOR}:
+                    allowed.add("reject")
+                if SUPERVISOR in roles:
+                    allowed.add("assign")
+        elif self.status == OPEN_DISPATCH:
+            if self.owner_id is None and MEMBER in roles:
+                allowed.add("take")
+            if SUPERVISOR in roles:
+                allowed |= {"assign", "reject"}
+            if OWNER in roles:
+                allowed |= {"accept", "reject"}
+        elif self.status == OPEN_REJECT:
+            if OWNER in roles:
+                allowed |= {"save", "dispatch", "close"}
+        elif self.status == CLOSED:
+            if not self.is_cancelled and roles & {INITIATOR, OWNER, SUPERVISOR}:
+                allowed.add("reopen")
+        return [action for action in ACTIONS if action in allowed]
+
+    def require(self, action: str, roles: frozenset[str]) -> None:
+        allowed = self.allowed_actions(roles)
+        if action not in allowed:
+            raise TransitionNotAllowed(
+                f"You cannot {action} case {self.number} in status '{self.status}'.",
+                case_status=self.status, action=action, allowed_actions=allowed)
+
+    # -- snapshot, timeline -----------------------------------------------------------------------
     def snapshot(self) -> dict:
+        """What every case event carries (consumers such as notify_queue_members read it)."""
         return {
             "id": self.id, "number": self.number, "subject": self.subject, "priority": self.priority,
-            "status": self.status, "customer": {"id": self.customer_id, "code": self.customer_code,
-                                                "name": self.customer_name},
-            "queue": {"id": self.queue.id, "code": self.queue.code, "name": self.queue.name},
-            "initiator_id": self.initiator_id, "owner_id": self.owner_id,
-            "dispatched_at": self.dispatched_at,
+            "status": self.status,
+            "type": ({"id": self.case_type.id, "code": self.case_type.code, "name": self.case_type.name}
+                     if self.case_type else None),
+            "customer": {"id": self.customer_id, "code": self.customer_code, "name": self.customer_name,
+                         "line": self.line_number},
+            "queue": {"id": self.queue.id, "code": self.queue.code, "name": self.queue.name,
+                      "department_id": self.queue.department_id, "supervisor_id": self.queue.supervisor_id},
+            "interaction_id": self.interaction_id, "initiator_id": self.initiator_id, "owner_id": self.owner_id,
+            "created_at": self.created_at, "dispatched_at": self.dispatched_at,
+            "acceptance_due_at": self.acceptance_due_at, "resolution_due_at": self.resolution_due_at,
         }
 
-    def dispatch(self, *, by: uuid.UUID) -> None:
-        """Open or Open-Reject -> Open Dispatch: the case waits in its queue."""
-        if self.status not in (OPEN, OPEN_REJECT):
-            raise TransitionNotAllowed(f"A case in status '{self.status}' cannot be dispatched.",
-                                       allowed_actions=[])
-        self.status = OPEN_DISPATCH
-        self.owner_id = None
-        self.dispatched_at = utcnow()
+    def log(self, action: str, *, actor: uuid.UUID | None, at: datetime, status_from: str | None = None,
+            detail: dict | None = None, changes_case: bool = True) -> "TimelineEntry":
+        """One timeline line, timed after every earlier one of the case. ``changes_case`` is False
+        for comments and tasks, which leave the case's row (and its version) alone."""
+        last = max(filter(None, (self.last_logged_at, self.__dict__.get("_last_logged_at"))), default=None)
+        if last is not None and at <= last:
+            at = last + timedelta(microseconds=1)
+        self.__dict__["_last_logged_at"] = at
+        if changes_case:
+            self.last_logged_at = at
+        entry = TimelineEntry(
+            id=uuid.uuid4(), case_id=self.id, at=at, actor_id=actor, action=action,
+            status_from=status_from, status_to=self.status, detail=detail or {},
+            queue_id=self.queue_id if self.dispatched_at is not None else None)
+        self.timeline.add(entry)
+        return entry
+
+    # -- actions ----------------------------------------------------------------------------------
+    def created(self, *, by: uuid.UUID, at: datetime) -> None:
+        self.record_event("case.created.v1", self.snapshot())
+        self.log("created", actor=by, at=at, detail={"queue": self.queue.code, "priority": self.priority})
+
+    def save(self, *, roles: frozenset[str], by: uuid.UUID, at: datetime, changes: dict) -> list[str]:
+        """Change the case's own fields (Open or Open-Reject, by its owner). Emits case.saved.v1."""
+        self.require("save", roles)
+        changed = {}
+        for key, value in changes.items():
+            old = getattr(self, key)
+            if old != value:
+                changed[key] = value
+                setattr(self, key, value)
+        names = sorted(key.removesuffix("_id") if key in ("queue_id", "case_type_id") else key for key in changed)
+        if changed:
+            self.record_event("case.saved.v1", self.snapshot() | {"changed": names, "saved_by": by})
+            self.log("saved", actor=by, at=at, status_from=self.status, detail={"changed": names})
+        return names
+
+    def dispatch(self, *, roles: frozenset[str], by: uuid.UUID, at: datetime, missing: list[dict],
+                 calendar: BusinessCalendar, targets: SlaTargets) -> None:
+        """Open or Open-Reject -> Open Dispatch: the case waits in its queue. Refused while the
+        form misses required fields. Starts the SLA clock (or resumes it after a return).
+        Emits case.dispatched.v1."""
+        self.require("dispatch", roles)
+        if missing:
+            raise FormIncomplete(
+                "Fill in: " + ", ".join(item["label"] for item in missing) + ".",
+                missing_fields=missing,
+                errors={f"custom_fields.{item['name']}": ["Required before dispatching."] for item in missing})
+        status_from = self.status
+        self.status, self.owner_id, self.dispatched_at, self.assigned_at = OPEN_DISPATCH, None, at, None
+        self.reject_reason = None if status_from == OPEN_REJECT else self.reject_reason
+        if self.sla_started_at is None:
+            self.sla_started_at, self.sla_paused_seconds = at, 0.0
+        self._resume_clock(calendar, at=at)
+        self._set_targets(targets, calendar)
         self.record_event("case.dispatched.v1", self.snapshot() | {"dispatched_by": by})
+        self.log("dispatched", actor=by, at=at, status_from=status_from,
+                 detail={"queue": self.queue.code, "priority": self.priority})
+
+    def cancel(self, *, roles: frozenset[str], by: uuid.UUID, at: datetime) -> None:
+        """Cancel a draft created by mistake (seed 004's "Cancel"): it closes as cancelled, keeping
+        its number so the yearly sequence has no gaps. Emits case.cancelled.v1."""
+        self.require("cancel", roles)
+        self.status, self.is_cancelled, self.closed_at = CLOSED, True, at
+        self.resolution = "Cancelled by the initiator."
+        self.record_event("case.cancelled.v1", self.snapshot() | {"cancelled_by": by})
+        self.log("cancelled", actor=by, at=at, status_from=OPEN)
+
+    def take(self, *, roles: frozenset[str], by: uuid.UUID, at: datetime) -> None:
+        """A queue member takes the case (still Open Dispatch, now in their folder).
+        Emits case.assigned.v1 with how=take_next."""
+        self.require("take", roles)
+        self.owner_id, self.assigned_at = by, at
+        self.record_event("case.assigned.v1", self.snapshot() | {
+            "assignee_id": by, "assigned_by": by, "how": "take_next"})
+        self.log("taken", actor=by, at=at, status_from=OPEN_DISPATCH, detail={"assignee_id": str(by)})
+
+    def assign(self, *, roles: frozenset[str], by: uuid.UUID, at: datetime, assignee_id: uuid.UUID) -> None:
+        """The supervisor gives the case to a member (Open Dispatch stays; an accepted case changes
+        hands). Emits case.assigned.v1 with how=supervisor."""
+        self.require("assign", roles)
+        previous = self.owner_id
+        self.owner_id, self.assigned_at = assignee_id, at
+        self.record_event("case.assigned.v1", self.snapshot() | {
+            "assignee_id": assignee_id, "assigned_by": by, "previous_owner_id": previous, "how": "supervisor"})
+        self.log("assigned", actor=by, at=at, status_from=self.status,
+                 detail={"assignee_id": str(assignee_id), "previous_owner_id": str(previous) if previous else None})
+
+    def accept(self, *, roles: frozenset[str], by: uuid.UUID, at: datetime) -> None:
+        """Open Dispatch -> Open, owner = the agent. Decides the acceptance SLA. Emits case.accepted.v1."""
+        self.require("accept", roles)
+        self._leave_queue(at)
+        self.status, self.owner_id, self.accepted_at = OPEN, by, at
+        if self.first_accepted_at is None:
+            self.first_accepted_at = at
+        if self.acceptance_met is None and self.acceptance_due_at is not None:
+            self.acceptance_met = at <= self.acceptance_due_at
+        self.record_event("case.accepted.v1", self.snapshot() | {"accepted_by": by})
+        self.log("accepted", actor=by, at=at, status_from=OPEN_DISPATCH,
+                 detail={"acceptance_met": self.acceptance_met})
+
+    def reject(self, *, roles: frozenset[str], by: uuid.UUID, at: datetime, reason: str) -> None:
+        """Return the case to its initiator with a reason (-> Open-Reject, owner = initiator); the
+        SLA clock pauses until it is dispatched again. Emits case.rejected.v1."""
+        self.require("reject", roles)
+        status_from = self.status
+        if status_from == OPEN_DISPATCH:
+            self._leave_queue(at)
+        self.status, self.owner_id, self.reject_reason, self.returned_at = OPEN_REJECT, self.initiator_id, reason, at
+        self._pause_clock(at)
+        self.record_event("case.rejected.v1", self.snapshot() | {"reason": reason, "rejected_by": by})
+        self.log("rejected", actor=by, at=at, status_from=status_from, detail={"reason": reason})
+
+    def close(self, *, roles: frozenset[str], by: uuid.UUID, at: datetime, resolution: str) -> None:
+        """Done, with a resolution (-> Closed). Decides the resolution SLA. Emits case.closed.v1."""
+        self.require("close", roles)
+        status_from = self.status
+        if self.resolution_met is None and self.resolution_due_at is not None:
+            # a paused clock stopped when the pause began
+            self.resolution_met = (self.sla_paused_at or at) <= self.resolution_due_at
+        self.status, self.closed_at, self.resolution = CLOSED, at, resolution
+        self._pause_clock(at)
+        self.record_event("case.closed.v1", self.snapshot() | {"resolution": resolution, "closed_by": by})
+        self.log("closed", actor=by, at=at, status_from=status_from,
+                 detail={"resolution": resolution, "resolution_met": self.resolution_met})
+
+    def reopen(self, *, roles: frozenset[str], by: uuid.UUID, at: datetime, reason: str,
+               calendar: BusinessCalendar) -> None:
+        """Closed -> Open with the last owner; the SLA clock runs again (the time closed does not
+        count). Emits case.reopened.v1."""
+        self.require("reopen", roles)
+        self.status, self.closed_at, self.resolution = OPEN, None, None
+        if self.resolution_met and self.resolution_breached_at is None:
+            self.resolution_met = None
+        self._resume_clock(calendar, at=at)
+        self._set_targets(self._stored_targets(), calendar)
+        self.record_event("case.reopened.v1", self.snapshot() | {"reason": reason, "reopened_by": by})
+        self.log("reopened", actor=by, at=at, status_from=CLOSED, detail={"reason": reason})
+
+    def comment(self, *, by: uuid.UUID, at: datetime, body: str) -> "CaseComment":
+        """Anyone who reaches the case may comment, in any status. Emits case.commented.v1."""
+        comment = CaseComment(id=uuid.uuid4(), case_id=self.id, author_id=by, body=body, created_at=at)
+        self.comments.add(comment)
+        self.record_event("case.commented.v1", self.snapshot() | {
+            "comment_id": comment.id, "author_id": by, "body": body})
+        self.log("commented", actor=by, at=at, status_from=self.status, detail={"comment_id": str(comment.id)},
+                 changes_case=False)
+        return comment
+
+    # -- tasks ------------------------------------------------------------------------------------
+    def add_task(self, *, by: uuid.UUID, at: datetime, title: str, assignee_id: uuid.UUID | None,
+                 due_at: datetime | None, blocked_by: "CaseTask | None") -> "CaseTask":
+        """A task inside the case (seed 002: no billing training before the migration is done).
+        Emits case.task_assigned.v1 when it has an assignee."""
+        if self.status == CLOSED:
+            raise CaseClosed(f"Case {self.number} is closed; reopen it to add tasks.")
+        task = CaseTask(id=uuid.uuid4(), case_id=self.id, title=title, assignee_id=assignee_id, due_at=due_at,
+                        blocked_by=blocked_by, created_by=by, created_at=at, is_done=False)
+        self.tasks.add(task)
+        self.log("task_added", actor=by, at=at, status_from=self.status,
+                 detail={"task_id": str(task.id), "title": title}, changes_case=False)
+        if assignee_id is not None:
+            self._task_assigned(task, by=by, at=at)
+        return task
+
+    def change_task(self, task: "CaseTask", *, by: uuid.UUID, at: datetime, changes: dict) -> None:
+        if self.status == CLOSED:
+            raise CaseClosed(f"Case {self.number} is closed; reopen it to change tasks.")
+        reassigned = "assignee_id" in changes and changes["assignee_id"] != task.assignee_id
+        changed = sorted(key for key, value in changes.items() if getattr(task, key) != value)
+        for key in changed:
+            setattr(task, key, changes[key])
+        if changed:
+            self.log("task_changed", actor=by, at=at, status_from=self.status,
+                     detail={"task_id": str(task.id), "changed": changed}, changes_case=False)
+        if reassigned and task.assignee_id is not None:
+            self._task_assigned(task, by=by, at=at)
+
+    def complete_task(self, task: "CaseTask", *, by: uuid.UUID, at: datetime) -> None:
+        """Mark a task done; refused while the task that blocks it is not done.
+        Emits case.task_completed.v1."""
+        if self.status == CLOSED:
+            raise CaseClosed(f"Case {self.number} is closed; reopen it to change tasks.")
+        if task.blocked_by is not None and not task.blocked_by.is_done:
+            raise TaskBlocked(f"'{task.title}' waits for '{task.blocked_by.title}' to be done.",
+                              blocked_by_id=str(task.blocked_by.id))
+        if task.is_done:
+            return
+        task.is_done, task.done_at, task.done_by = True, at, by
+        self.record_event("case.task_completed.v1", self.snapshot() | {"task": task.snapshot(), "completed_by": by})
+        self.log("task_done", actor=by, at=at, status_from=self.status,
+                 detail={"task_id": str(task.id), "title": task.title}, changes_case=False)
+
+    def _task_assigned(self, task: "CaseTask", *, by: uuid.UUID, at: datetime) -> None:
+        self.record_event("case.task_assigned.v1", self.snapshot() | {"task": task.snapshot(), "assigned_by": by})
+        self.log("task_assigned", actor=by, at=at, status_from=self.status,
+                 detail={"task_id": str(task.id), "assignee_id": str(task.assignee_id)}, changes_case=False)
+
+    # -- SLA --------------------------------------------------------------------------------------
+    def mark_sla(self, kind: str, stage: str, *, at: datetime) -> None:
+        """Called by the periodic check when a precomputed instant has passed.
+        ``stage`` "warning" emits case.sla_warned.v1; "breach" emits case.sla_breached.v1 and
+        escalates to the queue's supervisor with case.escalated.v1."""
+        due = getattr(self, f"{kind}_due_at")
+        if stage == "warning":
+            setattr(self, f"{kind}_warned_at", at)
+            self.record_event("case.sla_warned.v1", self.snapshot() | {"kind": kind, "due_at": due})
+            self.log("sla_warning", actor=None, at=at, status_from=self.status,
+                     detail={"kind": kind, "due_at": due.isoformat()})
+            return
+        setattr(self, f"{kind}_breached_at", at)
+        setattr(self, f"{kind}_met", False)
+        self.record_event("case.sla_breached.v1", self.snapshot() | {"kind": kind, "due_at": due})
+        self.log("sla_breached", actor=None, at=at, status_from=self.status,
+                 detail={"kind": kind, "due_at": due.isoformat()})
+        supervisor = self.queue.supervisor_id
+        self.record_event("case.escalated.v1", self.snapshot() | {
+            "kind": kind, "supervisor_id": supervisor, "reason": f"{kind} target breached"})
+        self.log("escalated", actor=None, at=at, status_from=self.status,
+                 detail={"kind": kind, "supervisor_id": str(supervisor) if supervisor else None})
+
+    def _leave_queue(self, at: datetime) -> None:
+        if self.dispatched_at is not None:
+            self.queue_seconds = (self.queue_seconds or 0.0) + max((at - self.dispatched_at).total_seconds(), 0.0)
+
+    def _pause_clock(self, at: datetime) -> None:
+        if self.sla_started_at is not None and self.sla_paused_at is None:
+            self.sla_paused_at = at
+
+    def _resume_clock(self, calendar: BusinessCalendar, *, at: datetime) -> None:
+        if self.sla_paused_at is not None:
+            self.sla_paused_seconds = (self.sla_paused_seconds or 0.0) + calendar.business_seconds(
+                self.sla_paused_at, at)
+            self.sla_paused_at = None
+
+    def _stored_targets(self) -> SlaTargets:
+        return SlaTargets(acceptance_seconds=self.acceptance_target_seconds,
+                          resolution_seconds=self.resolution_target_seconds,
+                          warning_percent=self.sla_warning_percent or 80)
+
+    def _set_targets(self, targets: SlaTargets, calendar: BusinessCalendar) -> None:
+        if self.sla_started_at is None:
+            return
+        self.acceptance_target_seconds = targets.acceptance_seconds
+        self.resolution_target_seconds = targets.resolution_seconds
+        self.sla_warning_percent = targets.warning_percent
+        instants = compute_instants(calendar, started_at=self.sla_started_at,
+                                    paused_seconds=self.sla_paused_seconds or 0.0, targets=targets)
+        for name, value in vars(instants).items():
+            setattr(self, name, value)
+
+    # -- ages -------------------------------------------------------------------------------------
+    def age_seconds(self, now: datetime) -> float:
+        return max(((self.closed_at or now) - self.created_at).total_seconds(), 0.0)
+
+    def queue_age_seconds(self, now: datetime) -> float:
+        """Time spent waiting in queues (seed 004's "age"), including the current wait."""
+        waiting = (now - self.dispatched_at).total_seconds() if self.status == OPEN_DISPATCH else 0.0
+        return (self.queue_seconds or 0.0) + max(waiting, 0.0)
+
+    def missing_fields(self) -> list[dict]:
+        return self.case_type.missing_fields(self.custom_fields or {}) if self.case_type else []
+
+
+def waiting_condition():
+    """Cases that wait in a queue for someone to take them: the partial index's predicate, with the
+    status written as a literal so PostgreSQL can match the index whatever the bound parameters."""
+    return and_(Case.status == literal_column(f"'{OPEN_DISPATCH}'"), Case.owner_id.is_(None))
+
+
+# Take next: highest priority, then the oldest dispatch, among the cases nobody holds yet.
+Index("ix_cases_waiting", Case.priority_rank, Case.dispatched_at, Case.id,
+      postgresql_where=waiting_condition(), sqlite_where=waiting_condition())

@@ -1,19 +1,49 @@
-"""Loading cases and queues within the caller's reach: out of scope reads as not found."""
+"""Loading cases, queues, case types and tasks within the caller's reach: out of scope reads as not found.
+
+Who reaches a case (every read and every action goes through :func:`visible_cases`):
+- the access level on the initiator's branch and department (1 company, 2 branch, 3 department,
+  4 own records) — the front office sees what its people created;
+- its initiator and its owner, whatever their level;
+- once it has been dispatched, the members and the supervisor of the case's queue, and (levels 2-3)
+  the people of the queue's department: a back-office agent works the cases of their queues even
+  when the initiator sits in another department or branch.
+"""
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy.orm import Session, selectinload
 
-from services.cases.errors import CaseNotFound, QueueNotFound
-from services.cases.models import Case, Queue
-from services.kit.auth import Principal, scope_filter
+from services.cases.errors import (
+    CalendarNotFound, CaseNotFound, CaseTypeNotFound, QueueNotFound, RoutingRuleNotFound, TaskNotFound,
+)
+from services.cases.models import (
+    Calendar, Case, CaseTask, CaseType, CustomerReadModel, Queue, RoutingRule, directory_users, waiting_condition,
+)
+from services.kit.auth import BRANCH, DEPARTMENT, Principal, scope_filter
+
+
+def reachable_queue_ids(principal: Principal):
+    """Ids of the queues whose cases the principal works or supervises (a subquery)."""
+    reach = [Queue.supervisor_id == principal.user_id]
+    if principal.queues:
+        reach.append(Queue.code.in_(sorted(principal.queues)))
+    if principal.level in (BRANCH, DEPARTMENT) and principal.department_id is not None:
+        reach.append(Queue.department_id == principal.department_id)
+    return select(Queue.id).where(or_(*reach))
 
 
 def visible_cases(principal: Principal):
-    return scope_filter(principal, branch_column=Case.branch_id, department_column=Case.department_id,
-                        owner_columns=[Case.initiator_id, Case.owner_id])
+    """The WHERE clause of every case read."""
+    return or_(
+        scope_filter(principal, branch_column=Case.branch_id, department_column=Case.department_id,
+                     owner_columns=[Case.initiator_id, Case.owner_id]),
+        Case.initiator_id == principal.user_id,
+        Case.owner_id == principal.user_id,
+        # a draft stays with its initiator until it is dispatched
+        and_(Case.dispatched_at.is_not(None), Case.queue_id.in_(reachable_queue_ids(principal))),
+    )
 
 
 def get_case(session: Session, *, principal: Principal, case_id: uuid.UUID, for_update: bool = False) -> Case:
@@ -26,8 +56,102 @@ def get_case(session: Session, *, principal: Principal, case_id: uuid.UUID, for_
     return case
 
 
+# Built once: a statement object keeps its compiled form and cache key, and take-next is the
+# hottest query of the service.
+_NEXT_WAITING = (select(Case)
+                 .where(waiting_condition(),
+                        Case.queue_id.in_(select(Queue.id).where(Queue.code.in_(bindparam("codes", expanding=True)))))
+                 .order_by(Case.priority_rank, Case.dispatched_at, Case.id)
+                 .limit(1)
+                 .with_for_update(of=Case, skip_locked=True))
+
+
+def lock_next_waiting_case(session: Session, *, queue_codes: frozenset[str] | set[str]) -> Case | None:
+    """The highest-priority, then oldest, case nobody holds in these queues, row-locked.
+
+    On PostgreSQL ``FOR UPDATE SKIP LOCKED``: concurrent callers each lock a different row and
+    never wait on one another; a row another transaction has just taken is skipped, and once that
+    transaction commits the row no longer matches. On SQLite the engine begins every transaction
+    with ``BEGIN IMMEDIATE``, so claims are serialised by the database's single writer lock.
+    """
+    if not queue_codes:
+        return None
+    return session.scalar(_NEXT_WAITING, {"codes": sorted(queue_codes)})
+
+
+def get_queue(session: Session, queue_id: uuid.UUID) -> Queue:
+    queue = session.get(Queue, queue_id)
+    if queue is None:
+        raise QueueNotFound(f"No queue {queue_id}.")
+    return queue
+
+
 def get_queue_by_code(session: Session, code: str) -> Queue:
     queue = session.scalar(select(Queue).where(Queue.code == code))
     if queue is None:
         raise QueueNotFound(f"No queue '{code}'.")
     return queue
+
+
+def get_calendar(session: Session, calendar_id: uuid.UUID) -> Calendar:
+    calendar = session.get(Calendar, calendar_id)
+    if calendar is None:
+        raise CalendarNotFound(f"No calendar {calendar_id}.")
+    return calendar
+
+
+def get_case_type(session: Session, case_type_id: uuid.UUID) -> CaseType:
+    """The case type with its routing rules (views dump them after the session has closed)."""
+    case_type = session.get(CaseType, case_type_id,
+                            options=[selectinload(CaseType.routing_rules).joinedload(RoutingRule.queue)])
+    if case_type is None:
+        raise CaseTypeNotFound(f"No case type {case_type_id}.")
+    return case_type
+
+
+def get_case_type_by_code(session: Session, code: str) -> CaseType:
+    case_type = session.scalar(select(CaseType).where(CaseType.code == code))
+    if case_type is None:
+        raise CaseTypeNotFound(f"No case type '{code}'.")
+    return case_type
+
+
+def get_routing_rule(session: Session, *, case_type_id: uuid.UUID, rule_id: uuid.UUID) -> RoutingRule:
+    rule = session.get(RoutingRule, rule_id)
+    if rule is None or rule.case_type_id != case_type_id:
+        raise RoutingRuleNotFound(f"No routing rule {rule_id} in this case type.")
+    return rule
+
+
+def get_task(session: Session, *, case: Case, task_id: uuid.UUID, for_update: bool = False) -> CaseTask:
+    query = (select(CaseTask).where(CaseTask.id == task_id, CaseTask.case_id == case.id)
+             .options(selectinload(CaseTask.blocked_by)))
+    if for_update:
+        query = query.with_for_update()
+    task = session.scalar(query)
+    if task is None:
+        raise TaskNotFound(f"No task {task_id} in case {case.number}.")
+    return task
+
+
+def find_customer(session: Session, *, customer_id: uuid.UUID | None = None,
+                  code: str | None = None) -> CustomerReadModel | None:
+    if customer_id is not None:
+        return session.get(CustomerReadModel, customer_id)
+    if code is not None:
+        return session.scalar(select(CustomerReadModel).where(CustomerReadModel.code == code))
+    return None
+
+
+def queue_members(session: Session, queue: Queue) -> list:
+    """Active directory users whose queues name this queue (the replica fed by user events)."""
+    rows = session.execute(select(directory_users).where(directory_users.c.is_active.is_(True))
+                           .order_by(directory_users.c.username))
+    return [row for row in rows if queue.code in (row.queues or [])]
+
+
+def is_queue_member(session: Session, queue: Queue, user_id: uuid.UUID) -> bool:
+    row = session.execute(select(directory_users.c.queues, directory_users.c.is_active)
+                          .where(directory_users.c.id == user_id)).first()
+    return bool(row and row.is_active and queue.code in (row.queues or []))
+

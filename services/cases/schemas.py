@@ -1,53 +1,260 @@
 """Request and response shapes of the cases API."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.cases.models import PRIORITIES
+from services.cases import clock
+from services.cases.models import PRIORITIES, STATUSES
+from services.cases.queues.schemas import CODE, QueueRefSchema, QueueSchema
 
-CODE = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,39}$", error="Use 1-40 lower-case letters, digits, '-' or '_'.")
-
-
-class QueueCreateSchema(Schema):
-    code = fields.String(required=True, validate=CODE)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    department_id = fields.UUID(load_default=None, allow_none=True)
-    supervisor_id = fields.UUID(load_default=None, allow_none=True)
+LINE = validate.Regexp(r"^\+?[0-9]{3,20}$", error="A line number: digits with an optional leading '+'.")
+SORTS = ("priority", "-priority", "age", "-age", "number", "-number")
+FOLDER_BOXES = ("owned", "created", "returned", "waiting")
 
 
-class QueueSchema(Schema):
-    id = fields.UUID()
-    code = fields.String()
-    name = fields.String()
-    department_id = fields.UUID(allow_none=True)
-    supervisor_id = fields.UUID(allow_none=True)
+class AttachmentSchema(Schema):
+    """A reference to a file kept elsewhere (the originating interaction's attachments come along)."""
+
+    id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    type = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    url = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
 class CaseCreateSchema(Schema):
-    customer_id = fields.UUID(required=True)
-    queue = fields.String(required=True, validate=CODE)
+    customer_id = fields.UUID(load_default=None, allow_none=True)
+    customer_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=40),
+                                  metadata={"description": "Instead of customer_id; \"0\" is the prospect."})
+    type = fields.String(load_default=None, allow_none=True, validate=CODE,
+                         metadata={"description": "Code of the case type: routes, sets priority and form."})
+    queue = fields.String(load_default=None, allow_none=True, validate=CODE,
+                          metadata={"description": "Code of a queue chosen by hand (else the type's routing)."})
     subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
     description = fields.String(load_default="", validate=validate.Length(max=10_000))
-    priority = fields.String(load_default="normal", validate=validate.OneOf(PRIORITIES))
+    priority = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(PRIORITIES))
+    line = fields.String(load_default=None, allow_none=True, validate=LINE)
+    interaction_id = fields.UUID(load_default=None, allow_none=True)
+    attachments = fields.List(fields.Nested(AttachmentSchema), load_default=list, validate=validate.Length(max=100))
+    custom_fields = fields.Dict(keys=fields.String(), load_default=dict)
+
+    @validates_schema
+    def _who_and_where(self, data, **_kwargs):
+        if data.get("customer_id") is None and data.get("customer_code") is None:
+            raise ValidationError("Give customer_id or customer_code.", "customer_id")
 
 
-class CaseCustomerSchema(Schema):
-    id = fields.UUID(attribute="customer_id")
-    code = fields.String(attribute="customer_code")
-    name = fields.String(attribute="customer_name")
+class CaseSaveSchema(Schema):
+    subject = fields.String(validate=validate.Length(min=1, max=200))
+    description = fields.String(validate=validate.Length(max=10_000))
+    priority = fields.String(validate=validate.OneOf(PRIORITIES))
+    type = fields.String(allow_none=True, validate=CODE)
+    queue = fields.String(allow_none=True, validate=CODE,
+                          metadata={"description": "A queue by hand; null routes by the type again."})
+    line = fields.String(allow_none=True, validate=LINE)
+    interaction_id = fields.UUID(allow_none=True)
+    attachments = fields.List(fields.Nested(AttachmentSchema), validate=validate.Length(max=100))
+    custom_fields = fields.Dict(keys=fields.String(), metadata={"description": "Merged into the saved values."})
 
 
-class CaseSchema(Schema):
+class RejectSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class CloseSchema(Schema):
+    resolution = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class ReopenSchema(Schema):
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class AssignSchema(Schema):
+    assignee_id = fields.UUID(required=True)
+
+
+class TakeNextSchema(Schema):
+    queue = fields.String(load_default=None, allow_none=True, validate=CODE,
+                          metadata={"description": "Only this queue (default: every queue you are a member of)."})
+
+
+class CaseTypeRefSchema(Schema):
+    id = fields.UUID()
+    code = fields.String()
+    name = fields.String()
+
+
+def _customer(case) -> dict:
+    return {"id": str(case.customer_id), "code": case.customer_code, "name": case.customer_name}
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def _minutes(seconds):
+    return None if seconds is None else seconds / 60
+
+
+def _sla(case) -> dict:
+    def target(kind: str) -> dict:
+        return {
+            "target_minutes": _minutes(getattr(case, f"{kind}_target_seconds")),
+            "warning_at": _iso(getattr(case, f"{kind}_warning_at")),
+            "due_at": _iso(getattr(case, f"{kind}_due_at")),
+            "warned_at": _iso(getattr(case, f"{kind}_warned_at")),
+            "breached_at": _iso(getattr(case, f"{kind}_breached_at")),
+            "met": getattr(case, f"{kind}_met"),
+        }
+
+    return {"started_at": _iso(case.sla_started_at), "paused": case.sla_paused_at is not None,
+            "paused_since": _iso(case.sla_paused_at), "paused_business_seconds": case.sla_paused_seconds or 0.0,
+            "acceptance": target("acceptance"), "resolution": target("resolution")}
+
+
+class CaseSummarySchema(Schema):
+    """A case in lists (search, folder)."""
+
     id = fields.UUID()
     number = fields.String()
     subject = fields.String()
-    description = fields.String()
     priority = fields.String()
     status = fields.String()
-    customer = fields.Function(lambda case: CaseCustomerSchema().dump(case))
-    queue = fields.Nested(QueueSchema)
+    is_cancelled = fields.Boolean()
+    type = fields.Nested(CaseTypeRefSchema, attribute="case_type", allow_none=True)
+    queue = fields.Nested(QueueRefSchema)
+    customer = fields.Function(_customer, metadata={"description": "Snapshot taken when the case was created."})
+    line = fields.String(attribute="line_number", allow_none=True, metadata={"description": "The customer's line."})
     initiator_id = fields.UUID()
     owner_id = fields.UUID(allow_none=True)
     created_at = fields.AwareDateTime()
     dispatched_at = fields.AwareDateTime(allow_none=True)
+    closed_at = fields.AwareDateTime(allow_none=True)
+    acceptance_due_at = fields.AwareDateTime(allow_none=True)
+    resolution_due_at = fields.AwareDateTime(allow_none=True)
+    age_seconds = fields.Function(lambda case: case.age_seconds(clock.now()))
+    queue_age_seconds = fields.Function(lambda case: case.queue_age_seconds(clock.now()),
+                                        metadata={"description": "Time spent waiting in queues (seed 004's age)."})
+    version = fields.Integer()
+
+
+class CaseSchema(CaseSummarySchema):
+    """A case in full, with what the caller may do with it now."""
+
+    description = fields.String()
+    queue = fields.Nested(QueueSchema)
+    is_queue_chosen = fields.Boolean()
+    interaction_id = fields.UUID(allow_none=True)
+    attachments = fields.List(fields.Nested(AttachmentSchema))
+    custom_fields = fields.Dict()
+    missing_fields = fields.Function(lambda case: case.missing_fields(),
+                                     metadata={"description": "Required form fields still empty (red in a UI)."})
+    reject_reason = fields.String(allow_none=True)
+    resolution = fields.String(allow_none=True)
+    assigned_at = fields.AwareDateTime(allow_none=True)
+    accepted_at = fields.AwareDateTime(allow_none=True)
+    returned_at = fields.AwareDateTime(allow_none=True)
+    sla = fields.Function(_sla)
+    allowed_actions = fields.List(fields.String(), attribute="caller_allowed_actions",
+                                  metadata={"description": "Actions the caller may take now."})
+
+
+class PageQuerySchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
+    sort = fields.String(load_default="-age", validate=validate.OneOf(SORTS),
+                         metadata={"description": "priority (highest first), age (oldest first), number; "
+                                                  "'-' reverses."})
+
+
+class CaseSearchQuerySchema(PageQuerySchema):
+    number = fields.String(validate=validate.Length(min=1, max=20))
+    customer_id = fields.UUID()
+    customer_code = fields.String(validate=validate.Length(min=1, max=40))
+    line = fields.String(validate=LINE)
+    type = fields.String(validate=CODE)
+    queue = fields.String(validate=CODE)
+    status = fields.List(fields.String(validate=validate.OneOf(STATUSES)))
+    owner_id = fields.UUID()
+    initiator_id = fields.UUID()
+    q = fields.String(validate=validate.Length(min=1, max=200),
+                      metadata={"description": "Text in the subject or the customer's name."})
+    created_from = fields.AwareDateTime()
+    created_to = fields.AwareDateTime()
+    dispatched_from = fields.AwareDateTime()
+    dispatched_to = fields.AwareDateTime()
+    closed_from = fields.AwareDateTime()
+    closed_to = fields.AwareDateTime()
+
+
+class FolderQuerySchema(PageQuerySchema):
+    box = fields.String(load_default="owned", validate=validate.OneOf(FOLDER_BOXES),
+                        metadata={"description": "owned: held by me; created: initiated by me; returned: "
+                                                 "returned to me (Open-Reject); waiting: mine, waiting in a queue."})
+
+
+class CasePageSchema(Schema):
+    items = fields.List(fields.Nested(CaseSummarySchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class FolderCountsSchema(Schema):
+    owned = fields.Integer()
+    created = fields.Integer()
+    returned = fields.Integer()
+    waiting = fields.Integer()
+
+
+class FolderPageSchema(CasePageSchema):
+    box = fields.String()
+    counts = fields.Nested(FolderCountsSchema)
+
+
+class TimelineEntrySchema(Schema):
+    at = fields.AwareDateTime()
+    actor_id = fields.UUID(allow_none=True, metadata={"description": "null: the system (SLA check)."})
+    action = fields.String()
+    status_from = fields.String(allow_none=True)
+    status_to = fields.String(allow_none=True)
+    detail = fields.Dict()
+
+
+class CommentCreateSchema(Schema):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
+
+
+class CommentSchema(Schema):
+    id = fields.UUID()
+    author_id = fields.UUID()
+    body = fields.String()
+    created_at = fields.AwareDateTime()
+
+
+class TaskCreateSchema(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    assignee_id = fields.UUID(load_default=None, allow_none=True)
+    due_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    blocked_by_id = fields.UUID(load_default=None, allow_none=True)
+
+
+class TaskChangeSchema(Schema):
+    title = fields.String(validate=validate.Length(min=1, max=200))
+    assignee_id = fields.UUID(allow_none=True)
+    due_at = fields.AwareDateTime(allow_none=True)
+    blocked_by_id = fields.UUID(allow_none=True)
+
+
+class TaskSchema(Schema):
+    id = fields.UUID()
+    title = fields.String()
+    assignee_id = fields.UUID(allow_none=True)
+    due_at = fields.AwareDateTime(allow_none=True)
+    is_done = fields.Boolean()
+    done_at = fields.AwareDateTime(allow_none=True)
+    done_by = fields.UUID(allow_none=True)
+    blocked_by_id = fields.UUID(allow_none=True)
+    is_blocked = fields.Function(lambda task: bool(task.blocked_by and not task.blocked_by.is_done))
+    created_by = fields.UUID()
+    created_at = fields.AwareDateTime()
     version = fields.Integer()

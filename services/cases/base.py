@@ -1,0 +1,14 @@
+"""The cases service's declarative base: every table of its own database hangs on this metadata."""
+from __future__ import annotations
+
+from sqlalchemy.orm import DeclarativeBase
+
+from services.kit.db import new_metadata
+from services.kit.directory_replica import define_users_replica
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+directory_users = define_users_replica(Base.metadata)

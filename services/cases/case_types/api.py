@@ -1,0 +1,83 @@
+"""Case types, their forms and routing rules under /api/v1/case-types."""
+from __future__ import annotations
+
+import uuid
+
+from flask_smorest import Blueprint
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from services.cases.case_types import use_cases
+from services.cases.case_types.models import CaseType, RoutingRule
+from services.cases.case_types.schemas import (
+    CaseTypeChangeSchema, CaseTypeCreateSchema, CaseTypeSchema, RoutingRuleCreateSchema, RoutingRuleSchema,
+)
+from services.cases.repository import get_case_type
+from services.kit.app import current_principal, new_uow, service_context
+from services.kit.http import etag_of, expected_version
+
+case_types = Blueprint("case_types", __name__, url_prefix="/api/v1/case-types",
+                       description="Case types: target queue, default priority, form, routing rules")
+
+
+@case_types.post("")
+@case_types.arguments(CaseTypeCreateSchema)
+@case_types.response(201, CaseTypeSchema)
+def create_case_type(data):
+    """Create a case type (permission manage_queues)."""
+    with new_uow() as uow:
+        case_type = use_cases.create_case_type(uow, principal=current_principal(), data=data)
+    return case_type, 201, {"ETag": etag_of(case_type.version)}
+
+
+@case_types.get("")
+@case_types.response(200, CaseTypeSchema(many=True))
+def list_case_types():
+    """Every case type; the front office picks active ones when creating a case."""
+    with service_context().database.session() as session:
+        return session.scalars(select(CaseType).options(
+            selectinload(CaseType.routing_rules).joinedload(RoutingRule.queue)).order_by(CaseType.name)).unique().all()
+
+
+@case_types.get("/<uuid:case_type_id>")
+@case_types.response(200, CaseTypeSchema)
+def get_case_type_view(case_type_id: uuid.UUID):
+    with service_context().database.session() as session:
+        case_type = get_case_type(session, case_type_id)
+    return case_type, 200, {"ETag": etag_of(case_type.version)}
+
+
+@case_types.patch("/<uuid:case_type_id>")
+@case_types.arguments(CaseTypeChangeSchema)
+@case_types.response(200, CaseTypeSchema)
+def change_case_type(data, case_type_id: uuid.UUID):
+    """Change a case type (If-Match; permission manage_queues)."""
+    version = expected_version()
+    with new_uow() as uow:
+        case_type = use_cases.change_case_type(uow, principal=current_principal(), case_type_id=case_type_id,
+                                               expected_version=version, data=data)
+    return case_type, 200, {"ETag": etag_of(case_type.version)}
+
+
+@case_types.get("/<uuid:case_type_id>/routing-rules")
+@case_types.response(200, RoutingRuleSchema(many=True))
+def list_routing_rules(case_type_id: uuid.UUID):
+    with service_context().database.session() as session:
+        return list(get_case_type(session, case_type_id).routing_rules)
+
+
+@case_types.post("/<uuid:case_type_id>/routing-rules")
+@case_types.arguments(RoutingRuleCreateSchema)
+@case_types.response(201, RoutingRuleSchema)
+def add_routing_rule(data, case_type_id: uuid.UUID):
+    """Add a routing rule (permission manage_queues); the first matching rule by position wins."""
+    with new_uow() as uow:
+        return use_cases.add_routing_rule(uow, principal=current_principal(), case_type_id=case_type_id, data=data)
+
+
+@case_types.delete("/<uuid:case_type_id>/routing-rules/<uuid:rule_id>")
+@case_types.response(204)
+def remove_routing_rule(case_type_id: uuid.UUID, rule_id: uuid.UUID):
+    with new_uow() as uow:
+        use_cases.remove_routing_rule(uow, principal=current_principal(), case_type_id=case_type_id, rule_id=rule_id)
+    return None

@@ -1,0 +1,99 @@
+"""Read side of cases: search over all cases (closed ones included), the personal folder, the
+timeline, comments and tasks. Every query is cut by the caller's reach (repository.visible_cases)."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from services.cases.models import CLOSED, OPEN_DISPATCH, OPEN_REJECT, Case, CaseComment, CaseTask, CaseType, Queue, TimelineEntry
+from services.cases.repository import get_case, visible_cases
+from services.kit.auth import Principal
+
+ORDERINGS = {
+    "priority": [Case.priority_rank, Case.created_at, Case.id],
+    "-priority": [Case.priority_rank.desc(), Case.created_at.desc(), Case.id],
+    "age": [Case.created_at, Case.id],
+    "-age": [Case.created_at.desc(), Case.id],
+    "number": [Case.number],
+    "-number": [Case.number.desc()],
+}
+
+
+def _page(session: Session, query, *, sort: str, page: int, per_page: int) -> dict:
+    total = session.scalar(select(func.count()).select_from(query.with_only_columns(Case.id).subquery()))
+    rows = session.scalars(query.order_by(*ORDERINGS[sort]).offset((page - 1) * per_page).limit(per_page)).all()
+    return {"items": rows, "total": total, "page": page, "per_page": per_page}
+
+
+def search_cases(session: Session, *, principal: Principal, sort: str, page: int, per_page: int,
+                 **filters) -> dict:
+    """Cases in any status by number, customer, line, type, queue, status, owner, initiator, text
+    and date ranges; every filter given must hold."""
+    query = select(Case).where(visible_cases(principal))
+    if "number" in filters:
+        query = query.where(Case.number == filters["number"])
+    if "customer_id" in filters:
+        query = query.where(Case.customer_id == filters["customer_id"])
+    if "customer_code" in filters:
+        query = query.where(Case.customer_code == filters["customer_code"])
+    if "line" in filters:
+        query = query.where(Case.line_number == filters["line"])
+    if "type" in filters:
+        query = query.where(Case.case_type_id.in_(select(CaseType.id).where(CaseType.code == filters["type"])))
+    if "queue" in filters:
+        query = query.where(Case.queue_id.in_(select(Queue.id).where(Queue.code == filters["queue"])))
+    if filters.get("status"):
+        query = query.where(Case.status.in_(filters["status"]))
+    if "owner_id" in filters:
+        query = query.where(Case.owner_id == filters["owner_id"])
+    if "initiator_id" in filters:
+        query = query.where(Case.initiator_id == filters["initiator_id"])
+    if "q" in filters:
+        pattern = f"%{filters['q'].lower()}%"
+        query = query.where(or_(func.lower(Case.subject).like(pattern), func.lower(Case.customer_name).like(pattern)))
+    for column, name in ((Case.created_at, "created"), (Case.dispatched_at, "dispatched"), (Case.closed_at, "closed")):
+        if f"{name}_from" in filters:
+            query = query.where(column >= filters[f"{name}_from"])
+        if f"{name}_to" in filters:
+            query = query.where(column < filters[f"{name}_to"])
+    return _page(session, query, sort=sort, page=page, per_page=per_page)
+
+
+def folder_condition(box: str, user_id: uuid.UUID):
+    """The personal folder (seed 004): closed cases are never in it."""
+    return {
+        "owned": [Case.owner_id == user_id, Case.status != CLOSED],
+        "created": [Case.initiator_id == user_id, Case.status != CLOSED],
+        "returned": [Case.initiator_id == user_id, Case.status == OPEN_REJECT],
+        "waiting": [Case.initiator_id == user_id, Case.status == OPEN_DISPATCH],
+    }[box]
+
+
+def list_folder(session: Session, *, principal: Principal, box: str, sort: str, page: int, per_page: int) -> dict:
+    """One box of the caller's folder, paged and sorted, with the size of every box."""
+    query = select(Case).where(*folder_condition(box, principal.user_id))
+    result = _page(session, query, sort=sort, page=page, per_page=per_page)
+    counts = {name: session.scalar(select(func.count()).select_from(Case).where(
+        *folder_condition(name, principal.user_id))) for name in ("owned", "created", "returned", "waiting")}
+    return result | {"box": box, "counts": counts}
+
+
+def case_timeline(session: Session, *, principal: Principal, case_id: uuid.UUID) -> list[TimelineEntry]:
+    case = get_case(session, principal=principal, case_id=case_id)
+    return session.scalars(select(TimelineEntry).where(TimelineEntry.case_id == case.id)
+                           .order_by(TimelineEntry.at, TimelineEntry.id)).all()
+
+
+def case_comments(session: Session, *, principal: Principal, case_id: uuid.UUID) -> list[CaseComment]:
+    case = get_case(session, principal=principal, case_id=case_id)
+    return session.scalars(select(CaseComment).where(CaseComment.case_id == case.id)
+                           .order_by(CaseComment.created_at, CaseComment.id)).all()
+
+
+def case_tasks(session: Session, *, principal: Principal, case_id: uuid.UUID) -> list[CaseTask]:
+    case = get_case(session, principal=principal, case_id=case_id)
+    return session.scalars(select(CaseTask).where(CaseTask.case_id == case.id)
+                           .options(selectinload(CaseTask.blocked_by))
+                           .order_by(CaseTask.created_at, CaseTask.id)).all()

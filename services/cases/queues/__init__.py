@@ -1,0 +1,1 @@
+"""Department queues: calendars, SLA targets, members, statistics."""

@@ -1,0 +1,148 @@
+"""Queues, calendars, SLA targets, members and statistics under /api/v1/queues."""
+from __future__ import annotations
+
+import uuid
+
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from services.cases import clock
+from services.cases.queues import queries, use_cases
+from services.cases.queues.models import Calendar, Queue
+from services.cases.queues.schemas import (
+    CalendarCreateSchema, CalendarFieldsSchema, CalendarSchema, MemberSchema, QueueChangeSchema, QueueCreateSchema,
+    QueueDetailSchema, QueueSchema, QueueStatisticsSchema, SlaPoliciesSchema, StatisticsQuerySchema,
+)
+from services.cases.repository import get_calendar, get_queue, queue_members
+from services.kit.app import current_principal, new_uow, service_context
+from services.kit.http import etag_of, expected_version
+
+queues = Blueprint("queues", __name__, url_prefix="/api/v1/queues",
+                   description="Department queues, their calendars, SLA targets, members and statistics")
+
+
+def _detail(session, queue: Queue) -> dict:
+    fields = ("id", "code", "name", "department_id", "supervisor_id", "calendar_id", "version")
+    return {name: getattr(queue, name) for name in fields} | {
+        "sla_policies": list(queue.sla_policies), "members": queue_members(session, queue)}
+
+
+@queues.post("")
+@queues.arguments(QueueCreateSchema)
+@queues.response(201, QueueSchema)
+def create_queue(data):
+    """Create a queue (permission manage_queues)."""
+    with new_uow() as uow:
+        queue = use_cases.create_queue(uow, principal=current_principal(), data=data)
+    return queue, 201, {"ETag": etag_of(queue.version)}
+
+
+@queues.get("")
+@queues.response(200, QueueSchema(many=True))
+def list_queues():
+    with service_context().database.session() as session:
+        return session.scalars(select(Queue).order_by(Queue.code)).all()
+
+
+@queues.get("/statistics")
+@queues.arguments(StatisticsQuerySchema, location="query")
+@queues.response(200, QueueStatisticsSchema(many=True))
+def list_statistics(args):
+    """Statistics of every queue the caller is a member or supervisor of (all, for administrators)."""
+    with service_context().database.session() as session:
+        return queries.statistics_for(session, current_principal(), now=clock.now(), hours=args["hours"])
+
+
+@queues.post("/calendars")
+@queues.arguments(CalendarCreateSchema)
+@queues.response(201, CalendarSchema)
+def create_calendar(data):
+    """Create a business calendar (permission manage_queues)."""
+    with new_uow() as uow:
+        calendar = use_cases.create_calendar(uow, principal=current_principal(), data=data)
+    return calendar, 201, {"ETag": etag_of(calendar.version)}
+
+
+@queues.get("/calendars")
+@queues.response(200, CalendarSchema(many=True))
+def list_calendars():
+    with service_context().database.session() as session:
+        return session.scalars(select(Calendar).order_by(Calendar.code)).all()
+
+
+@queues.get("/calendars/<uuid:calendar_id>")
+@queues.response(200, CalendarSchema)
+def get_calendar_view(calendar_id: uuid.UUID):
+    with service_context().database.session() as session:
+        calendar = get_calendar(session, calendar_id)
+    return calendar, 200, {"ETag": etag_of(calendar.version)}
+
+
+@queues.patch("/calendars/<uuid:calendar_id>")
+@queues.arguments(CalendarFieldsSchema)
+@queues.response(200, CalendarSchema)
+def change_calendar(data, calendar_id: uuid.UUID):
+    """Change a calendar (If-Match; permission manage_queues)."""
+    version = expected_version()
+    with new_uow() as uow:
+        calendar = use_cases.change_calendar(uow, principal=current_principal(), calendar_id=calendar_id,
+                                             expected_version=version, data=data)
+    return calendar, 200, {"ETag": etag_of(calendar.version)}
+
+
+@queues.get("/<uuid:queue_id>")
+@queues.response(200, QueueDetailSchema)
+def get_queue_view(queue_id: uuid.UUID):
+    """A queue with its SLA targets and its members (from the directory)."""
+    with service_context().database.session() as session:
+        queue = get_queue(session, queue_id)
+        return _detail(session, queue), 200, {"ETag": etag_of(queue.version)}
+
+
+@queues.patch("/<uuid:queue_id>")
+@queues.arguments(QueueChangeSchema)
+@queues.response(200, QueueSchema)
+def change_queue(data, queue_id: uuid.UUID):
+    """Change name, department, supervisor or calendar (If-Match; permission manage_queues)."""
+    version = expected_version()
+    with new_uow() as uow:
+        queue = use_cases.change_queue(uow, principal=current_principal(), queue_id=queue_id,
+                                       expected_version=version, data=data)
+    return queue, 200, {"ETag": etag_of(queue.version)}
+
+
+@queues.get("/<uuid:queue_id>/members")
+@queues.response(200, MemberSchema(many=True))
+def list_members(queue_id: uuid.UUID):
+    with service_context().database.session() as session:
+        return queue_members(session, get_queue(session, queue_id))
+
+
+@queues.get("/<uuid:queue_id>/sla")
+@queues.response(200, SlaPoliciesSchema)
+def get_sla(queue_id: uuid.UUID):
+    with service_context().database.session() as session:
+        return {"policies": list(get_queue(session, queue_id).sla_policies)}
+
+
+@queues.put("/<uuid:queue_id>/sla")
+@queues.arguments(SlaPoliciesSchema)
+@queues.response(200, SlaPoliciesSchema)
+def set_sla(data, queue_id: uuid.UUID):
+    """Replace the targets per priority (permission manage_queues)."""
+    with new_uow() as uow:
+        queue = use_cases.set_sla_policies(uow, principal=current_principal(), queue_id=queue_id,
+                                           policies=data["policies"])
+        return {"policies": list(queue.sla_policies)}
+
+
+@queues.get("/<uuid:queue_id>/statistics")
+@queues.arguments(StatisticsQuerySchema, location="query")
+@queues.response(200, QueueStatisticsSchema)
+def get_statistics(args, queue_id: uuid.UUID):
+    """Depth, oldest and median age, accepted and closed per hour, SLA attainment."""
+    principal = current_principal()
+    with service_context().database.session() as session:
+        queue = get_queue(session, queue_id)
+        queries.require_statistics(principal, queue)
+        return queries.queue_statistics(session, queue, now=clock.now(), hours=args["hours"])

@@ -1,0 +1,169 @@
+"""Request and response shapes of queues, calendars, SLA targets and queue statistics."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
+
+from services.cases.queues.models import PRIORITIES
+from services.cases.sla.calendar import BusinessCalendar, parse_hhmm
+
+CODE = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,39}$", error="Use 1-40 lower-case letters, digits, '-' or '_'.")
+HHMM = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$", error="Use HH:MM, 00:00-24:00.")
+
+
+class QueueCreateSchema(Schema):
+    code = fields.String(required=True, validate=CODE)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    department_id = fields.UUID(load_default=None, allow_none=True)
+    supervisor_id = fields.UUID(load_default=None, allow_none=True)
+    calendar_id = fields.UUID(load_default=None, allow_none=True)
+
+
+class QueueChangeSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    department_id = fields.UUID(allow_none=True)
+    supervisor_id = fields.UUID(allow_none=True)
+    calendar_id = fields.UUID(allow_none=True)
+
+
+class SlaPolicySchema(Schema):
+    """Targets in business minutes of the queue's calendar; warn when ``warning_percent`` is used."""
+
+    priority = fields.String(required=True, validate=validate.OneOf(PRIORITIES))
+    acceptance_minutes = fields.Integer(load_default=None, allow_none=True,
+                                        validate=validate.Range(min=1, max=525_600))
+    resolution_minutes = fields.Integer(load_default=None, allow_none=True,
+                                        validate=validate.Range(min=1, max=5_256_000))
+    warning_percent = fields.Integer(load_default=80, validate=validate.Range(min=1, max=99))
+
+
+class SlaPoliciesSchema(Schema):
+    policies = fields.List(fields.Nested(SlaPolicySchema), required=True)
+
+    @validates("policies")
+    def _one_per_priority(self, value, **_kwargs):
+        priorities = [item["priority"] for item in value]
+        if len(priorities) != len(set(priorities)):
+            raise ValidationError("Give each priority at most once.")
+
+
+class QueueSchema(Schema):
+    id = fields.UUID()
+    code = fields.String()
+    name = fields.String()
+    department_id = fields.UUID(allow_none=True)
+    supervisor_id = fields.UUID(allow_none=True)
+    calendar_id = fields.UUID(allow_none=True)
+    version = fields.Integer()
+
+
+class QueueRefSchema(Schema):
+    id = fields.UUID()
+    code = fields.String()
+    name = fields.String()
+
+
+class MemberSchema(Schema):
+    id = fields.UUID()
+    username = fields.String()
+    full_name = fields.String()
+    department_id = fields.UUID(allow_none=True)
+
+
+class QueueDetailSchema(QueueSchema):
+    sla_policies = fields.List(fields.Nested(SlaPolicySchema))
+    members = fields.List(fields.Nested(MemberSchema))
+
+
+class HoursSchema(Schema):
+    start = fields.String(required=True, validate=HHMM)
+    end = fields.String(required=True, validate=HHMM)
+
+
+def _check_zone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError("Not a time zone name such as 'Europe/Moscow'.") from None
+
+
+class CalendarFieldsSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    time_zone = fields.String(validate=[validate.Length(min=1, max=64), _check_zone])
+    working_days = fields.List(fields.Integer(validate=validate.Range(min=0, max=6)),
+                               validate=validate.Length(min=1, max=7),
+                               metadata={"description": "ISO weekdays from Monday = 0 to Sunday = 6."})
+    hours = fields.List(fields.Nested(HoursSchema), validate=validate.Length(min=1, max=8),
+                        metadata={"description": "Working intervals of each working day, local time."})
+    holidays = fields.List(fields.Date(), validate=validate.Length(max=1000))
+
+    @validates_schema
+    def _a_working_calendar(self, data, **_kwargs):
+        if "working_days" in data and len(set(data["working_days"])) != len(data["working_days"]):
+            raise ValidationError("Give each working day once.", "working_days")
+        if "hours" in data:
+            try:
+                BusinessCalendar(hours=tuple((parse_hhmm(h["start"]), parse_hhmm(h["end"])) for h in data["hours"]))
+            except ValueError as error:
+                raise ValidationError(str(error), "hours") from None
+
+    @post_load
+    def _stored_form(self, data, **_kwargs):
+        if "hours" in data:
+            data["hours"] = [[item["start"], item["end"]] for item in data["hours"]]
+        if "holidays" in data:
+            data["holidays"] = sorted({day.isoformat() for day in data["holidays"]})
+        if "working_days" in data:
+            data["working_days"] = sorted(data["working_days"])
+        return data
+
+
+class CalendarCreateSchema(CalendarFieldsSchema):
+    code = fields.String(required=True, validate=CODE)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    time_zone = fields.String(load_default="UTC", validate=[validate.Length(min=1, max=64), _check_zone])
+    working_days = fields.List(fields.Integer(validate=validate.Range(min=0, max=6)),
+                               load_default=lambda: [0, 1, 2, 3, 4], validate=validate.Length(min=1, max=7))
+    hours = fields.List(fields.Nested(HoursSchema), load_default=lambda: [{"start": "09:00", "end": "18:00"}],
+                        validate=validate.Length(min=1, max=8))
+    holidays = fields.List(fields.Date(), load_default=list, validate=validate.Length(max=1000))
+
+
+class CalendarSchema(Schema):
+    id = fields.UUID()
+    code = fields.String()
+    name = fields.String()
+    time_zone = fields.String()
+    working_days = fields.List(fields.Integer())
+    hours = fields.Function(lambda calendar: [{"start": start, "end": end} for start, end in calendar.hours])
+    holidays = fields.Function(lambda calendar: list(calendar.holidays))
+    version = fields.Integer()
+
+
+class StatisticsQuerySchema(Schema):
+    hours = fields.Integer(load_default=24, validate=validate.Range(min=1, max=24 * 366),
+                           metadata={"description": "The window for per-hour rates and SLA attainment."})
+
+
+class AttainmentSchema(Schema):
+    decided = fields.Integer()
+    met = fields.Integer()
+    rate = fields.Float(allow_none=True)
+
+
+class QueueStatisticsSchema(Schema):
+    queue = fields.Nested(QueueRefSchema)
+    depth = fields.Integer(metadata={"description": "Cases waiting for someone to take them."})
+    assigned = fields.Integer(metadata={"description": "Dispatched cases assigned but not accepted yet."})
+    in_work = fields.Integer()
+    returned = fields.Integer()
+    oldest_age_seconds = fields.Float(allow_none=True)
+    median_age_seconds = fields.Float(allow_none=True)
+    window_hours = fields.Integer()
+    accepted_per_hour = fields.Float()
+    closed_per_hour = fields.Float()
+    acceptance_sla = fields.Nested(AttainmentSchema)
+    resolution_sla = fields.Nested(AttainmentSchema)
+    breached_open = fields.Integer(metadata={"description": "Open cases that missed a target."})
+    as_of = fields.AwareDateTime()

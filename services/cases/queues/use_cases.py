@@ -1,0 +1,81 @@
+"""Administering queues, their calendars and SLA targets (permission manage_queues)."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from services.cases.errors import CalendarCodeTaken, QueueCodeTaken
+from services.cases.queues.models import Calendar, Queue
+from services.cases.repository import get_calendar, get_queue
+from services.kit.auth import Principal
+from services.kit.problems import StaleVersion
+from services.kit.uow import UnitOfWork
+
+MANAGE_QUEUES = "manage_queues"
+
+
+def _check_version(record, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != record.version:
+        raise StaleVersion(f"It is at version {record.version}; you read {expected_version}.",
+                           current_version=record.version)
+
+
+def create_queue(uow: UnitOfWork, *, principal: Principal, data: dict) -> Queue:
+    """A department queue with its supervisor and calendar. Emits queue.created.v1."""
+    principal.require(MANAGE_QUEUES)
+    if uow.session.scalar(select(Queue.id).where(Queue.code == data["code"])):
+        raise QueueCodeTaken(f"A queue with code '{data['code']}' exists.")
+    if data.get("calendar_id"):
+        get_calendar(uow.session, data["calendar_id"])
+    queue = Queue(id=uuid.uuid4(), **data)
+    uow.session.add(queue)
+    queue.record_event("queue.created.v1", queue.snapshot())
+    uow.commit()
+    return queue
+
+
+def change_queue(uow: UnitOfWork, *, principal: Principal, queue_id: uuid.UUID, expected_version: int,
+                 data: dict) -> Queue:
+    """Rename a queue or change its department, supervisor or calendar. Emits queue.updated.v1."""
+    principal.require(MANAGE_QUEUES)
+    queue = get_queue(uow.session, queue_id)
+    _check_version(queue, expected_version)
+    if data.get("calendar_id"):
+        get_calendar(uow.session, data["calendar_id"])
+    queue.change(data=data)
+    uow.commit()
+    return queue
+
+
+def set_sla_policies(uow: UnitOfWork, *, principal: Principal, queue_id: uuid.UUID, policies: list[dict]) -> Queue:
+    """Replace the queue's acceptance and resolution targets per priority, as a whole (a PUT is
+    idempotent). Cases dispatched or reopened from now on use them. Emits queue.updated.v1."""
+    principal.require(MANAGE_QUEUES)
+    queue = get_queue(uow.session, queue_id)
+    queue.replace_sla_policies(policies)
+    uow.commit()
+    return queue
+
+
+def create_calendar(uow: UnitOfWork, *, principal: Principal, data: dict) -> Calendar:
+    """A business calendar (working days and hours, holidays, time zone) for SLA targets."""
+    principal.require(MANAGE_QUEUES)
+    if uow.session.scalar(select(Calendar.id).where(Calendar.code == data["code"])):
+        raise CalendarCodeTaken(f"A calendar with code '{data['code']}' exists.")
+    calendar = Calendar(id=uuid.uuid4(), **data)
+    uow.session.add(calendar)
+    uow.commit()
+    return calendar
+
+
+def change_calendar(uow: UnitOfWork, *, principal: Principal, calendar_id: uuid.UUID, expected_version: int,
+                    data: dict) -> Calendar:
+    """Change a calendar; due times already on cases stay until their next dispatch or reopen."""
+    principal.require(MANAGE_QUEUES)
+    calendar = get_calendar(uow.session, calendar_id)
+    _check_version(calendar, expected_version)
+    for key, value in data.items():
+        setattr(calendar, key, value)
+    uow.commit()
+    return calendar

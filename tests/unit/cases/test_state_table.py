@@ -1,0 +1,123 @@
+"""The full state table through the API: every case state x every action x every role, allowed
+or refused. Refusals of a case the caller reaches are 409 with the actions the caller may take
+instead; a case the caller does not reach is 404. The expected table is written out here, apart
+from the code that implements it.
+
+States: draft (Open, never dispatched), queued (Open Dispatch, nobody holds it), assigned (Open
+Dispatch, taken by the agent), in_work (Open, accepted by the agent), returned (Open-Reject),
+closed (closed by the agent), cancelled (a cancelled draft).
+Roles: the front-office initiator, the agent who works it, a colleague in the same queue, the
+queue's supervisor, and an agent of another department's queue.
+"""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from services.cases.models import ACTIONS
+from tests.unit.cases.conftest import Api, build_app, make_people, new_case, setup_queue
+
+HIDDEN = "404"
+ROLES = ("initiator", "agent", "colleague", "supervisor", "outsider")
+
+ALLOWED = {
+    "draft": {"initiator": {"save", "dispatch", "cancel", "close"},
+              "agent": HIDDEN, "colleague": HIDDEN, "supervisor": HIDDEN, "outsider": HIDDEN},
+    "queued": {"initiator": set(), "agent": {"take"}, "colleague": {"take"},
+               "supervisor": {"assign", "reject"}, "outsider": HIDDEN},
+    "assigned": {"initiator": set(), "agent": {"accept", "reject"}, "colleague": set(),
+                 "supervisor": {"assign", "reject"}, "outsider": HIDDEN},
+    "in_work": {"initiator": set(), "agent": {"save", "dispatch", "reject", "close"}, "colleague": set(),
+                "supervisor": {"assign", "reject"}, "outsider": HIDDEN},
+    "returned": {"initiator": {"save", "dispatch", "close"}, "agent": set(), "colleague": set(),
+                 "supervisor": set(), "outsider": HIDDEN},
+    "closed": {"initiator": {"reopen"}, "agent": {"reopen"}, "colleague": set(), "supervisor": {"reopen"},
+               "outsider": HIDDEN},
+    "cancelled": {"initiator": set(), "agent": HIDDEN, "colleague": HIDDEN, "supervisor": HIDDEN,
+                  "outsider": HIDDEN},
+}
+RESULTING_STATUS = {"save": None, "dispatch": "open_dispatch", "cancel": "closed", "assign": None,
+                    "accept": "open", "reject": "open_reject", "close": "closed", "reopen": "open"}
+
+
+@pytest.fixture(scope="module")
+def module_api(tmp_path_factory, template_database, key_pair, token_issuer):
+    return Api(build_app(tmp_path_factory.mktemp("state-table"), template_database, key_pair), token_issuer)
+
+
+def build_state(api: Api, people, state: str) -> dict:
+    """A case in ``state``, in a queue of its own (take-next sees no other test's cases)."""
+    case = new_case(api, people.initiator, queue=people.queue_code)
+    path = f"/cases/{case['id']}"
+    steps = {
+        "draft": [],
+        "cancelled": [(people.initiator, "/cancel", None)],
+        "queued": [(people.initiator, "/dispatch", None)],
+        "assigned": [(people.initiator, "/dispatch", None), (people.agent, "take", None)],
+        "in_work": [(people.initiator, "/dispatch", None), (people.agent, "take", None),
+                    (people.agent, "/accept", None)],
+        "returned": [(people.initiator, "/dispatch", None), (people.agent, "take", None),
+                     (people.agent, "/reject", {"reason": "The address is incomplete."})],
+        "closed": [(people.initiator, "/dispatch", None), (people.agent, "take", None),
+                   (people.agent, "/accept", None), (people.agent, "/close", {"resolution": "Delivered."})],
+    }[state]
+    for who, action, body in steps:
+        if action == "take":
+            case = api.ok(api.post("/cases/take-next", as_=who, json={}))
+        else:
+            case = api.ok(api.post(path + action, as_=who, json=body))
+    return case
+
+
+def perform(api: Api, people, case: dict, action: str, who):
+    path = f"/cases/{case['id']}"
+    if action == "save":
+        return api.patch(path, as_=who, if_match=case["version"], json={"subject": "Corrected subject"})
+    if action == "take":
+        return api.post("/cases/take-next", as_=who, json={})
+    body = {"assign": {"assignee_id": str(people.colleague.user_id)}, "reject": {"reason": "Wrong address."},
+            "close": {"resolution": "Done."}, "reopen": {"reason": "Not delivered after all."}}.get(action)
+    return api.post(f"{path}/{action}", as_=who, json=body)
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("state", list(ALLOWED))
+def test_state_table(module_api, state, role, action):
+    api = module_api
+    people = make_people(f"q{uuid.uuid4().hex[:10]}")
+    setup_queue(api, people)
+    case = build_state(api, people, state)
+    who = getattr(people, role)
+    expected = ALLOWED[state][role]
+
+    shown = api.get(f"/cases/{case['id']}", as_=who)
+    if expected == HIDDEN:
+        assert shown.status_code == 404
+    else:
+        assert shown.get_json()["allowed_actions"] == [a for a in ACTIONS if a in expected]
+
+    response = perform(api, people, case, action, who)
+    if action == "take":
+        # take-next is not aimed at a case: it either hands this one over or finds nothing waiting
+        if expected != HIDDEN and "take" in expected:
+            taken = api.ok(response)
+            assert (taken["id"], taken["owner_id"]) == (case["id"], str(who.user_id))
+        else:
+            assert response.status_code == 204, response.get_json()
+        return
+    if expected == HIDDEN:
+        assert response.status_code == 404, response.get_json()
+        assert case["subject"] not in response.get_data(as_text=True)
+    elif action in expected:
+        changed = api.ok(response)
+        assert changed["version"] > case["version"]
+        if RESULTING_STATUS[action]:
+            assert changed["status"] == RESULTING_STATUS[action]
+    else:
+        assert response.status_code == 409, response.get_json()
+        problem = response.get_json()
+        assert problem["type"].endswith("/transition-not-allowed")
+        assert problem["allowed_actions"] == [a for a in ACTIONS if a in expected]
+        assert problem["case_status"] == shown.get_json()["status"]
