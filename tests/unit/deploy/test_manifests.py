@@ -1,5 +1,6 @@
-"""deploy/ runs every component as caredesk/components.py defines it: an API, a relay and (for a
-service with handlers) a consumer, each its own process, hardened and probed."""
+"""deploy/ runs every component as caredesk/components.py defines it: an API, a relay, a consumer
+for a service with handlers and a periodic process for one with periodic jobs, each its own
+process, hardened and probed."""
 from __future__ import annotations
 
 import os
@@ -15,17 +16,23 @@ import yaml
 
 import caredesk.cli as cli
 from caredesk.components import COMPONENTS, SERVICES
+from caredesk.supervisor import _background_commands
 
 ROOT = Path(__file__).resolve().parents[3]
 DEPLOY = ROOT / "deploy"
 OVERLAY = DEPLOY / "k8s" / "overlays" / "production"
 KUBERNETES_VERSION = "1.32.0"  # the kubectl on the machine image; the overlay must stay valid there
-COMMAND_OF = {"api": "serve", "relay": "relay", "consumer": "consume"}
+COMMAND_OF = {"api": "serve", "relay": "relay", "consumer": "consume", "periodic": "periodic"}
+PROCESS_OF = {command: process for process, command in COMMAND_OF.items()}
+BROKERLESS = {"periodic"}  # its events go through the outbox; the relay publishes them
 
 
 def expected_processes() -> dict[str, set[str]]:
-    """component -> its processes: an API and a relay each, a consumer where there are handlers."""
-    return {name: {"api", "relay"} | ({"consumer"} if component.handlers else set())
+    """component -> its processes: an API and a relay each, a consumer where there are handlers,
+    a periodic process where there are periodic jobs."""
+    return {name: {"api", "relay"}
+            | ({"consumer"} if component.handlers else set())
+            | ({"periodic"} if component.periodic_jobs else set())
             for name, component in COMPONENTS.items()}
 
 
@@ -84,7 +91,7 @@ def settings_configmap(docs: list[dict]) -> dict[str, str]:
 def parsed_command_lines(monkeypatch):
     """Parse a `caredesk` command line with the real parser, running nothing."""
     calls = []
-    for name in ("init", "serve", "relay", "consume", "worker", "dead_letters", "up"):
+    for name in ("init", "serve", "relay", "consume", "periodic", "worker", "dead_letters", "up"):
         monkeypatch.setattr(cli, name, lambda args, name=name: calls.append((name, args)))
 
     def parse(argv: list[str]):
@@ -94,6 +101,15 @@ def parsed_command_lines(monkeypatch):
         return call
 
     return parse
+
+
+def test_the_processes_are_those_the_supervisor_runs_with_a_real_broker():
+    """Production splits a component as `caredesk up` does locally with RabbitMQ."""
+    for name, processes in expected_processes().items():
+        background = _background_commands(name, {"CAREDESK_BROKER_URL": "amqp://broker"})
+        assert {PROCESS_OF[command] for command, *_ in background} == processes - {"api"}, name
+        assert all(rest == [name] for _, *rest in background), name
+    assert any(processes >= {"periodic"} for processes in expected_processes().values())
 
 
 # --- Kubernetes ------------------------------------------------------------------------------------
@@ -113,7 +129,7 @@ def test_base_renders_on_its_own():
     assert names == {f"{c}-{p}" for c, processes in expected_processes().items() for p in processes}
 
 
-def test_each_component_runs_api_relay_and_consumer_as_separate_deployments(rendered):
+def test_each_process_of_each_component_runs_as_its_own_deployment(rendered):
     found: dict[str, set[str]] = {}
     for name, deployment in of_kind(rendered, "Deployment").items():
         labels = deployment["spec"]["template"]["metadata"]["labels"]
@@ -132,9 +148,23 @@ def test_each_component_runs_api_relay_and_consumer_as_separate_deployments(rend
 def test_every_command_line_is_one_caredesk_accepts(rendered, parsed_command_lines):
     for name, workload in workloads(rendered).items():
         command, args = parsed_command_lines(only_container(workload)["args"])
+        if name != "caredesk-init":
+            labels = workload["spec"]["template"]["metadata"]["labels"]
+            process = labels["app.kubernetes.io/component"]
+            assert (command, args.component) == (COMMAND_OF[process], labels["caredesk/component"]), name
         if command == "serve":
             assert args.host == "0.0.0.0", name
             assert args.port == COMPONENTS[args.component].default_port, name
+        if command == "periodic":
+            assert COMPONENTS[args.component].periodic_jobs, name
+
+
+def test_only_apis_have_ports_and_probes(rendered):
+    for name, deployment in of_kind(rendered, "Deployment").items():
+        if deployment["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == "api":
+            continue
+        container = only_container(deployment)
+        assert not {"ports", "startupProbe", "livenessProbe", "readinessProbe"} & set(container), name
 
 
 def test_api_containers_probe_healthz_for_liveness_and_readyz_for_readiness(rendered):
@@ -177,6 +207,7 @@ def test_each_process_gets_its_own_database_and_the_broker_from_secrets(rendered
     (settings_name,) = [doc["metadata"]["name"] for doc in rendered if doc["kind"] == "ConfigMap"]
     for name, workload in workloads(rendered).items():
         container = only_container(workload)
+        process = workload["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"]
         secrets = {item["name"]: item["valueFrom"]["secretKeyRef"] for item in container["env"]
                    if "secretKeyRef" in item.get("valueFrom", {})}
         databases = {key for key in env_names(container) if key.endswith("_DATABASE_URL")}
@@ -188,7 +219,10 @@ def test_each_process_gets_its_own_database_and_the_broker_from_secrets(rendered
             assert databases == {f"CAREDESK_{component.upper()}_DATABASE_URL"}, name
         for key in databases:
             assert secrets[key]["name"] == "caredesk-database-urls", name
-        assert secrets["CAREDESK_BROKER_URL"] == {"name": "caredesk-broker", "key": "url"}, name
+        if process in BROKERLESS:
+            assert "CAREDESK_BROKER_URL" not in env_names(container), name
+        else:
+            assert secrets["CAREDESK_BROKER_URL"] == {"name": "caredesk-broker", "key": "url"}, name
         assert container["envFrom"] == [{"configMapRef": {"name": settings_name}}], name
 
 
@@ -232,8 +266,10 @@ def test_apis_have_a_service_and_a_disruption_budget(rendered):
         assert service["spec"]["selector"].items() <= pod_labels.items()
         assert budgets[name]["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
         assert budgets[name]["spec"]["minAvailable"] >= 1
-    for name in (n for n in of_kind(rendered, "Deployment") if n.endswith("-consumer")):
-        assert name in budgets
+    for name, deployment in of_kind(rendered, "Deployment").items():
+        if name.endswith(("-consumer", "-periodic")):
+            pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+            assert budgets[name]["spec"]["selector"]["matchLabels"].items() <= pod_labels.items(), name
 
 
 def test_apis_run_two_replicas_and_the_gateway_is_autoscaled(rendered):
@@ -248,12 +284,13 @@ def test_apis_run_two_replicas_and_the_gateway_is_autoscaled(rendered):
     assert "replicas" not in deployments["gateway-api"]["spec"]
 
 
-def test_relays_and_consumers_are_scaled_per_component_in_the_overlay():
+def test_relays_consumers_and_periodic_processes_are_scaled_per_component_in_the_overlay():
     overlay = yaml.safe_load((OVERLAY / "kustomization.yaml").read_text())
     counts = {entry["name"]: entry["count"] for entry in overlay["replicas"]}
     for component, processes in expected_processes().items():
         for process in processes - {"api"}:
             assert counts[f"{component}-{process}"] >= 1
+    assert set(counts) <= {f"{c}-{p}" for c, processes in expected_processes().items() for p in processes}
 
 
 def test_gateway_reaches_each_service_api_through_its_service(rendered):
@@ -310,6 +347,11 @@ def test_compose_runs_each_process_in_its_own_container(compose):
 def test_compose_command_lines_are_ones_caredesk_accepts(compose, parsed_command_lines):
     for name, service in caredesk_services(compose).items():
         command, args = parsed_command_lines(service["command"])
+        if name != "init":
+            component, process = compose_process(name)
+            assert (command, args.component) == (COMMAND_OF[process], component), name
+        if command == "periodic":
+            assert COMPONENTS[args.component].periodic_jobs, name
         if command == "serve":
             assert args.host == "0.0.0.0", name
             assert args.port == COMPONENTS[args.component].default_port, name
@@ -344,7 +386,10 @@ def test_compose_gives_each_process_its_own_database(compose):
         for component in components:
             assert urls[f"CAREDESK_{component.upper()}_DATABASE_URL"].startswith("postgresql://")
             assert urls[f"CAREDESK_{component.upper()}_DATABASE_URL"].endswith(f"@postgres:5432/caredesk_{component}")
-        assert environment["CAREDESK_BROKER_URL"].startswith("amqp://"), name
+        if name != "init" and compose_process(name)[1] in BROKERLESS:
+            assert "CAREDESK_BROKER_URL" not in environment, name
+        else:
+            assert environment["CAREDESK_BROKER_URL"].startswith("amqp://"), name
 
 
 def test_compose_shares_the_keys_through_a_volume(compose):

@@ -43,6 +43,9 @@ def dispatched(number: str = "2026-000001") -> Envelope:
         "queue": {"id": str(uuid.uuid4()), "code": "delivery", "name": "Delivery"}})
 
 
+HANDLER = {handler.name: handler for handler in HANDLERS}
+
+
 @pytest.fixture
 def worker(component_settings):
     settings = component_settings("notifications")
@@ -58,7 +61,7 @@ def deliver(worker, envelope, handler):
 
 def test_dispatched_case_notifies_the_queue_and_its_active_members_once(worker, bearer):
     consumer, app = worker
-    replicate, notify = HANDLERS[1], HANDLERS[0]
+    replicate, notify = HANDLER["replicate_user"], HANDLER["notify_queue_members"]
     assert notify.handle is notify_queue_members
     boris, olga, ivan = user_event("boris", ["delivery"]), user_event("olga", ["billing"]), \
         user_event("ivan", ["delivery"], active=False)
@@ -77,3 +80,46 @@ def test_dispatched_case_notifies_the_queue_and_its_active_members_once(worker, 
     client = app.test_client()
     assert len(client.get("/api/v1/notifications", headers=bearer(member)).get_json()) == 2
     assert client.get("/api/v1/notifications", headers=bearer(outsider)).get_json() == []
+
+
+def case_event(event_type: str, **extra) -> Envelope:
+    data = dispatched().data | {"initiator_id": str(uuid.uuid4()), "owner_id": str(uuid.uuid4())}
+    data["queue"]["supervisor_id"] = str(uuid.uuid4())
+    return Envelope(type=event_type, version=1, producer="cases", correlation_id="t", data=data | extra)
+
+
+def inbox(consumer) -> list[tuple[str, str, str]]:
+    with consumer.database.session() as session:
+        return sorted(tuple(row) for row in session.execute(
+            select(Notification.event_type, Notification.recipient, Notification.subject)))
+
+
+@pytest.mark.parametrize("event_type,extra,told", [
+    ("case.rejected", {"reason": "the address is missing"}, ["initiator_id"]),
+    ("case.closed", {"resolution": "SIM delivered"}, ["initiator_id"]),
+    ("case.accepted", {}, ["initiator_id"]),
+    ("case.sla_breached", {"kind": "acceptance", "due_at": "2026-11-24T10:00:00+00:00"},
+     ["owner_id", "supervisor"]),
+])
+def test_case_participants_are_told_once(worker, event_type, extra, told):
+    consumer, _ = worker
+    event = case_event(event_type, **extra)
+    notify = HANDLER["notify_case_participants"]
+    assert deliver(consumer, event, notify).acked and deliver(consumer, event, notify).acked
+    recipients = {event.data["queue"]["supervisor_id"] if key == "supervisor" else event.data[key] for key in told}
+    rows = inbox(consumer)
+    assert {recipient for _, recipient, _ in rows} == recipients
+    assert len(rows) == len(recipients)
+    if "reason" in extra:
+        with consumer.database.session() as session:
+            assert "the address is missing" in session.scalar(select(Notification.body))
+
+
+def test_escalation_notifies_the_supervisor(worker):
+    consumer, _ = worker
+    supervisor = str(uuid.uuid4())
+    deliver(consumer, case_event("case.escalated", kind="resolution", supervisor_id=supervisor,
+                                 reason="resolution target missed"), HANDLER["notify_case_participants"])
+    [(event_type, recipient, subject)] = inbox(consumer)
+    assert (event_type, recipient) == ("case.escalated", supervisor)
+    assert subject == "Case 2026-000001 was escalated to you"
