@@ -52,10 +52,24 @@ def load_demo_data(base_url: str) -> None:
             "username": username, "full_name": full_name, "password": DEMO_PASSWORD, "level": level,
             "branch_id": branch["id"], "department_id": departments[department]["id"],
             "queues": queues, "permissions": permissions}).json()
+    calendar = admin.call("POST", "/api/v1/queues/calendars", json={
+        "code": "bogota", "name": "Bogotá office hours", "time_zone": "America/Bogota",
+        "working_days": [0, 1, 2, 3, 4], "hours": [{"start": "08:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}],
+        "holidays": ["2026-12-08", "2026-12-25"]}).json()
     for code, name in (("delivery", "Delivery"), ("billing", "Billing"), ("technical", "Technical")):
-        admin.call("POST", "/api/v1/queues", json={
+        queue = admin.call("POST", "/api/v1/queues", json={
             "code": code, "name": name, "department_id": departments[code]["id"],
-            "supervisor_id": created["sofia.supervisor"]["id"]})
+            "supervisor_id": created["sofia.supervisor"]["id"], "calendar_id": calendar["id"]}).json()
+        admin.call("PUT", f"/api/v1/queues/{queue['id']}/sla", json={"policies": [
+            {"priority": "urgent", "acceptance_minutes": 30, "resolution_minutes": 240},
+            {"priority": "high", "acceptance_minutes": 120, "resolution_minutes": 480},
+            {"priority": "normal", "acceptance_minutes": 480, "resolution_minutes": 1440},
+            {"priority": "low", "acceptance_minutes": 960, "resolution_minutes": 2880}]})
+    admin.call("POST", "/api/v1/case-types", json={
+        "code": "sim-delivery", "name": "SIM card delivery by courier", "queue": "delivery",
+        "default_priority": "high", "form": [
+            {"name": "address", "label": "Delivery address", "type": "text", "required": True},
+            {"name": "delivery_date", "label": "Delivery date", "type": "date", "required": True}]})
     customers = [admin.call("POST", "/api/v1/customers", json={"code": code, "kind": kind, "name": name}).json()
                  for code, kind, name in CUSTOMERS]
     case = _create_case_when_replicated(admin, customers[0]["id"])
@@ -65,8 +79,9 @@ def load_demo_data(base_url: str) -> None:
 def _create_case_when_replicated(client: Client, customer_id: str, timeout: float = 30.0) -> dict:
     """The cases service learns of a customer from its event; wait for it to arrive."""
     deadline = time.monotonic() + timeout
-    payload = {"customer_id": customer_id, "queue": "delivery", "subject": "Deliver the new SIM card",
-               "description": "Customer asked for delivery to the home address.", "priority": "high"}
+    payload = {"customer_id": customer_id, "type": "sim-delivery", "subject": "Deliver the new SIM card",
+               "description": "Customer asked for delivery to the home address.",
+               "custom_fields": {"address": "Calle 72 # 10-34, apto 502", "delivery_date": "2026-12-01"}}
     while True:
         response = client.http.post(client.base + "/api/v1/cases", json=payload, timeout=30)
         if response.status_code == 201:
