@@ -54,6 +54,17 @@ def test_case_events_reach_the_queue_notifications_through_rabbitmq(cases, make_
     wait_until(lambda: queue_notices() == 2, timeout=60, what="both dispatches to reach the queue's inbox")
     with notifications.database.session() as session:
         subjects = session.scalars(select(Notification.subject).where(Notification.recipient == "delivery")).all()
-        handled = session.scalar(select(func.count()).select_from(notifications.database.inbox))
+        inbox = notifications.database.inbox
+        handled = session.scalar(select(func.count()).select_from(inbox)
+                                 .where(inbox.c.handler == "notify_queue_members"))
     assert subjects == [f"Case {case['number']} waits in Delivery"] * 2
     assert handled == 2
+
+    # The initiator hears that the case came back, was accepted and was closed, once each.
+    def initiator_notices() -> list[str]:
+        with notifications.database.session() as session:
+            return sorted(session.scalars(select(Notification.event_type).where(
+                Notification.recipient == str(people.initiator.user_id))))
+
+    wait_until(lambda: len(initiator_notices()) == 3, timeout=60, what="the initiator's three notices")
+    assert initiator_notices() == ["case.accepted", "case.closed", "case.rejected"]
