@@ -53,11 +53,14 @@ class UnitOfWork:
     def __enter__(self) -> "UnitOfWork":
         self.session = self.database.session()
         self._emitted = []
+        self._committed = False
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, exc_type, *exc_info) -> None:
         assert self.session is not None
-        self.session.rollback()
+        if exc_type is not None or not self._committed:
+            self.session.rollback()
+        # close() ends any read begun after commit without expiring what the caller will dump
         self.session.close()
         self.session = None
 
@@ -97,6 +100,7 @@ class UnitOfWork:
         assert self.session is not None
         self.flush_events()
         self.session.commit()
+        self._committed = True
 
 
 def write_outbox(session: Session, outbox: Table, envelopes: list[Envelope]) -> None:

@@ -103,3 +103,20 @@ def test_malformed_envelope_goes_straight_to_dead_letters(database, settings, wo
     [letter] = dead_letters.list_dead_letters(settings, queue)
     assert letter.summary()["attempts"] == 1
     assert "malformed envelope" in letter.summary()["reason"][0]
+
+
+
+def test_what_a_committed_unit_of_work_returns_stays_readable_after_it_closes(tmp_path):
+    """A view reads after commit (a new transaction) and dumps once the unit of work is closed."""
+    from gateway.models import Base, Branch
+    from services.kit.db import Database
+
+    database = Database(f"sqlite:///{tmp_path / 'gateway.sqlite3'}", Base.metadata)
+    Base.metadata.create_all(database.engine)
+    with UnitOfWork(database, producer="gateway") as uow:
+        branch = Branch(code="north", name="North")
+        uow.session.add(branch)
+        uow.commit()
+        assert uow.session.scalar(select(func.count()).select_from(Branch)) == 1
+    assert (branch.code, branch.name) == ("north", "North")
+    database.dispose()
