@@ -109,3 +109,10 @@ def test_only_health_metrics_and_login_answer_without_a_token(gateway):
         assert gateway.get(path).status_code == 401, path
     forged = gateway.get("/api/v1/auth/me", headers={"Authorization": "Bearer abc.def.ghi"})
     assert forged.status_code == 401
+
+
+def test_the_console_start_page_opens_without_a_token(gateway):
+    page = gateway.get("/")
+    assert page.status_code == 200
+    assert page.content_type.startswith("text/html")
+    assert "Sign in" in page.get_data(as_text=True)
