@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from services.cases import clock
 from services.cases.models import PRIORITIES, STATUSES
 from services.cases.queues.schemas import CODE, QueueRefSchema, QueueSchema
+from services.kit.schemas import page_of
 
 LINE = validate.Regexp(r"^\+?[0-9]{3,20}$", error="A line number: digits with an optional leading '+'.")
 SORTS = ("priority", "-priority", "age", "-age", "number", "-number")
@@ -192,11 +193,7 @@ class FolderQuerySchema(PageQuerySchema):
                                                  "returned to me (Open-Reject); waiting: mine, waiting in a queue."})
 
 
-class CasePageSchema(Schema):
-    items = fields.List(fields.Nested(CaseSummarySchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
+CasePageSchema = page_of(CaseSummarySchema, "CasePageSchema")
 
 
 class FolderCountsSchema(Schema):

@@ -13,6 +13,7 @@ from services.customers.lines.schemas import LineSchema
 from services.customers.models import CAMPAIGN_ROLES, CUSTOMER_KINDS, CUSTOMER_STATUSES
 from services.customers.normalisation import COUNTRIES
 from services.customers.queries import SEARCH_BY
+from services.kit.schemas import PageSchema, page_of
 
 PHONE_TEXT = validate.Length(min=1, max=40)
 
@@ -194,11 +195,7 @@ class CustomerSchema(Schema):
     created_at = fields.AwareDateTime()
 
 
-class CustomerPageSchema(Schema):
-    items = fields.List(fields.Nested(CustomerSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
+CustomerPageSchema = page_of(CustomerSchema, "CustomerPageSchema")
 
 
 class OtherPhoneSchema(Schema):
@@ -268,18 +265,10 @@ class SearchHitSchema(Schema):
                                                      "contact or name"})
 
 
-class SearchPageSchema(Schema):
-    items = fields.List(fields.Nested(SearchHitSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
+SearchPageSchema = page_of(SearchHitSchema, "SearchPageSchema")
 
 
-class FlashPageSchema(Schema):
-    items = fields.List(fields.Nested(FlashSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
+FlashPageSchema = page_of(FlashSchema, "FlashPageSchema")
 
 
 class ChangeSchema(Schema):
@@ -294,10 +283,7 @@ class ChangeSchema(Schema):
     new_value = fields.String(allow_none=True)
 
 
-class HistoryPageSchema(Schema):
+class HistoryPageSchema(PageSchema):
     items = fields.List(fields.Nested(ChangeSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
     date_from = fields.AwareDateTime(data_key="from")
     date_to = fields.AwareDateTime(data_key="to")
