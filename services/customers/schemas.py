@@ -174,8 +174,8 @@ class HistoryQuerySchema(_PageSchema):
 
 
 # -- responses --------------------------------------------------------------------------------
-class CustomerSchema(Schema):
-    """The customer in lists and in the answer to its creation."""
+class CustomerSummarySchema(Schema):
+    """What a customer shows in any list: identifiers, contact points, where it belongs."""
 
     id = fields.UUID()
     code = fields.String()
@@ -187,11 +187,16 @@ class CustomerSchema(Schema):
     phone = fields.String(allow_none=True)
     phone2 = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
-    description = fields.String()
     branch_id = fields.UUID(allow_none=True)
     department_id = fields.UUID(allow_none=True)
     salesperson_id = fields.UUID(allow_none=True)
     version = fields.Integer()
+
+
+class CustomerSchema(CustomerSummarySchema):
+    """The customer in lists and in the answer to its creation."""
+
+    description = fields.String()
     created_at = fields.AwareDateTime()
 
 
@@ -246,21 +251,7 @@ class CustomerCardSchema(CustomerSchema):
     lines = fields.List(fields.Nested(LineSchema))
 
 
-class SearchHitSchema(Schema):
-    id = fields.UUID()
-    code = fields.String()
-    name = fields.String()
-    kind = fields.String()
-    status = fields.String()
-    country = fields.String(allow_none=True)
-    tax_number = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True)
-    phone2 = fields.String(allow_none=True)
-    email = fields.String(allow_none=True)
-    branch_id = fields.UUID(allow_none=True)
-    department_id = fields.UUID(allow_none=True)
-    salesperson_id = fields.UUID(allow_none=True)
-    version = fields.Integer()
+class SearchHitSchema(CustomerSummarySchema):
     matched = fields.String(metadata={"description": "What matched: code, line, tax_number, phone, email, "
                                                      "contact or name"})
 
