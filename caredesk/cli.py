@@ -7,8 +7,9 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
-from caredesk.components import COMPONENTS, SERVICES
+from caredesk.components import COMPONENTS, SERVICES, TASK_SERVICES
 from services.kit.db import Database
 from services.kit.logging import configure_logging
 
@@ -81,28 +82,40 @@ def consume(args) -> None:
     _consumer(args.component).run(_stop_on_signals())
 
 
-def _periodic_runners(name: str) -> list:
-    """Each periodic job of the component as ``run(stop)``, on its own database handle."""
-    component = COMPONENTS[name]
-    runners = []
-    for job in component.periodic_jobs:
-        database = Database(component.settings().database_url, component.metadata)
-        runners.append(lambda stop, job=job, database=database: job(database, stop=stop))
-    return runners
+def tasks(args) -> None:
+    """A Celery worker for the services' task queues (sending, periodic jobs)."""
+    from caredesk.celery_app import create_celery
+    from services.kit.tasks import task_queue
+
+    configure_logging("tasks")
+    app = create_celery()
+    settings = COMPONENTS[args.services[0]].settings()
+    queues = ",".join(task_queue(settings, name) for name in args.services)
+    app.worker_main(["worker", "-Q", queues, "--pool", "threads", "--concurrency", str(args.concurrency),
+                     "--hostname", f"{'+'.join(args.services)}@%h", "--loglevel", "INFO", "--without-gossip",
+                     "--without-mingle"])
 
 
-def periodic(args) -> None:
-    configure_logging(f"{args.component}-periodic")
-    _run_threads(_periodic_runners(args.component))
+def beat(_args) -> None:
+    """The scheduler of every periodic job of the system (a second beat does no harm: leases)."""
+    from caredesk.celery_app import create_celery
+    from services.kit.settings import data_dir
+
+    configure_logging("beat")
+    app = create_celery()
+    # Only the last run of each entry is kept there; losing it costs at most one early run.
+    schedule = Path(os.environ.get("CAREDESK_BEAT_SCHEDULE_FILE") or data_dir() / "beat" / "schedule")
+    schedule.parent.mkdir(parents=True, exist_ok=True)
+    app.start(["beat", "--schedule", str(schedule), "--loglevel", "INFO"])
 
 
 def worker(args) -> None:
-    """Relay, consumers and periodic jobs of one component in one process (the embedded mode's way)."""
+    """Relay and consumers of one component in one process (the embedded mode's way)."""
     configure_logging(f"{args.component}-worker")
     runners = [_relay(args.component).run]
     if COMPONENTS[args.component].handlers:
         runners.append(_consumer(args.component).run)
-    _run_threads(runners + _periodic_runners(args.component))
+    _run_threads(runners)
 
 
 def _run_threads(runners: list) -> None:
@@ -167,12 +180,17 @@ def main(argv: list[str] | None = None) -> None:
     for name, func, help_text, choices in (
             ("relay", relay, "publish a component's outbox", list(COMPONENTS)),
             ("consume", consume, "run a service's event handlers", SERVICES),
-            ("periodic", periodic, "run a service's periodic jobs (the SLA check of cases)",
-             [name for name, c in COMPONENTS.items() if c.periodic_jobs]),
-            ("worker", worker, "relay, consumers and periodic jobs in one process", list(COMPONENTS))):
+            ("worker", worker, "relay and consumers in one process", list(COMPONENTS))):
         p = commands.add_parser(name, help=help_text)
         p.add_argument("component", choices=choices)
         p.set_defaults(func=func)
+
+    p = commands.add_parser("tasks", help="a Celery worker for services' background tasks and periodic jobs")
+    p.add_argument("services", nargs="+", choices=TASK_SERVICES)
+    p.add_argument("--concurrency", type=int, default=int(os.environ.get("CAREDESK_TASKS_CONCURRENCY", 8)))
+    p.set_defaults(func=tasks)
+
+    commands.add_parser("beat", help="schedule every periodic job of the system (Celery beat)").set_defaults(func=beat)
 
     commands.add_parser("asyncapi", help="print the AsyncAPI document of every event").set_defaults(func=asyncapi)
 

@@ -56,3 +56,5 @@ COMPONENTS = {
     )
 }
 SERVICES = [name for name in COMPONENTS if name != "gateway"]
+# Services with Celery tasks or periodic jobs: each has a task queue `caredesk tasks <service>` serves.
+TASK_SERVICES = ["cases", "notifications"]

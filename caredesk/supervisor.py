@@ -9,7 +9,7 @@ import time
 
 import requests
 
-from caredesk.components import COMPONENTS
+from caredesk.components import COMPONENTS, TASK_SERVICES
 
 
 def _child_env(gateway_port: int, base: dict | None) -> dict:
@@ -35,13 +35,16 @@ def _wait_ready(url: str, processes: list, timeout: float = 60.0) -> None:
 
 
 def _background_commands(name: str, env: dict) -> list[list[str]]:
-    """Embedded: one worker (relay, consumers, periodic jobs) per component. With a real broker each
-    runs as its own process, as in production."""
+    """Embedded: one worker (relay, consumers) per component. With a real broker each runs as its
+    own process, as in production."""
     if env.get("CAREDESK_BROKER_URL", "filesystem://").startswith("filesystem://"):
         return [["worker", name]]
     component = COMPONENTS[name]
-    return ([["relay", name]] + ([["consume", name]] if component.handlers else [])
-            + ([["periodic", name]] if component.periodic_jobs else []))
+    return [["relay", name]] + ([["consume", name]] if component.handlers else [])
+
+
+# Once for the whole system: a Celery worker for every task queue and the one beat.
+SYSTEM_COMMANDS = {"tasks": ["tasks", *TASK_SERVICES], "beat": ["beat"]}
 
 
 def start_system(gateway_port: int, log_dir, env: dict | None = None) -> list[subprocess.Popen]:
@@ -55,6 +58,9 @@ def start_system(gateway_port: int, log_dir, env: dict | None = None) -> list[su
         commands = [["serve", name, "--port", str(gateway_port + offset)]] + _background_commands(name, env)
         processes.extend(subprocess.Popen(caredesk + command, env=env, stdout=log, stderr=subprocess.STDOUT)
                          for command in commands)
+    for name, command in SYSTEM_COMMANDS.items():
+        log = open(log_dir / f"{name}.log", "ab")
+        processes.append(subprocess.Popen(caredesk + command, env=env, stdout=log, stderr=subprocess.STDOUT))
     try:
         for offset in range(len(COMPONENTS)):
             _wait_ready(f"http://127.0.0.1:{gateway_port + offset}/readyz", processes)

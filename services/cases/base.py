@@ -5,6 +5,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 from services.kit.db import new_metadata
 from services.kit.directory_replica import define_users_replica
+from services.kit.tasks import define_periodic_leases
 
 
 class Base(DeclarativeBase):
@@ -12,3 +13,4 @@ class Base(DeclarativeBase):
 
 
 directory_users = define_users_replica(Base.metadata)
+periodic_leases = define_periodic_leases(Base.metadata)  # the SLA check's runs (kit.tasks)

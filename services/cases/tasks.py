@@ -1,6 +1,6 @@
-"""Periodic jobs of the cases service: `caredesk periodic cases` runs them (and `caredesk worker cases`
-beside the relay and consumers in the embedded mode)."""
-from services.cases.sla.check import run_sla_loop
+"""Periodic jobs of the cases service, scheduled by `caredesk beat` and run by `caredesk tasks cases`."""
+from services.cases.sla.check import check_sla
+from services.kit.tasks import PeriodicJob
 
-# Each job runs as ``job(database, stop=threading.Event)`` until stop is set.
-PERIODIC_JOBS = [run_sla_loop]
+# Each run takes the job's lease in the cases database first: several beats never double-run it.
+PERIODIC_JOBS = [PeriodicJob("cases.check_sla", check_sla, every_seconds=60.0)]

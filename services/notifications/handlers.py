@@ -9,6 +9,8 @@ from services.kit.directory_replica import user_replicator
 from services.kit.messaging.consumer import EventHandler
 from services.kit.messaging.envelope import Envelope
 from services.kit.uow import UnitOfWork
+from services.notifications.deliveries.models import EMAIL
+from services.notifications.deliveries.use_cases import record_delivery
 from services.notifications.models import IN_APP, QUEUE, USER, Notification, directory_users
 
 
@@ -26,12 +28,21 @@ def notify_queue_members(uow: UnitOfWork, envelope: Envelope) -> None:
 
 
 def _record(uow: UnitOfWork, envelope: Envelope, recipients: list[tuple[str, str]], subject: str, body: str) -> None:
-    """One in-app notice per distinct recipient; the unique key refuses a second one for the event."""
+    """One in-app notice per distinct recipient, and an e-mail to each user with an address; the
+    unique keys refuse a second one for the event."""
+    recipients = list(dict.fromkeys(recipients))
     uow.session.add_all([
         Notification(id=uuid.uuid4(), event_id=envelope.id, event_type=envelope.type, channel=IN_APP,
                      recipient_kind=kind, recipient=recipient, subject=subject, body=body)
-        for kind, recipient in dict.fromkeys(recipients)
+        for kind, recipient in recipients
     ])
+    users = [uuid.UUID(recipient) for kind, recipient in recipients if kind == USER]
+    addresses = uow.session.execute(select(directory_users.c.id, directory_users.c.email).where(
+        directory_users.c.id.in_(users), directory_users.c.email.is_not(None))).all() if users else []
+    for user_id, email in addresses:
+        record_delivery(uow.session, event_id=envelope.id, event_type=envelope.type, channel=EMAIL,
+                        recipient_kind=USER, recipient=str(user_id), address=email, template=envelope.type,
+                        language="en", subject=subject, body_text=body)
 
 
 def _sla_kind(case: dict) -> str:

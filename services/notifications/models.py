@@ -1,24 +1,21 @@
-"""The notifications service's own database: every message with its status, directory users."""
+"""The notifications service's own database: in-app notices, deliveries by e-mail/SMS/WhatsApp,
+directory users, periodic job leases. Sub-packages' tables are re-exported so ``Base.metadata`` holds all."""
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
 from sqlalchemy import String, Text, UniqueConstraint, Uuid
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from services.kit.db import UtcDateTime, new_id, new_metadata, utcnow
-from services.kit.directory_replica import define_users_replica
+from services.kit.db import UtcDateTime, new_id, utcnow
+from services.notifications.base import Base, directory_users, periodic_leases
+from services.notifications.deliveries.models import Delivery
+
+__all__ = ["Base", "directory_users", "periodic_leases", "Notification", "Delivery"]
 
 IN_APP = "in_app"
 QUEUE, USER = "queue", "user"
-
-
-class Base(DeclarativeBase):
-    metadata = new_metadata()
-
-
-directory_users = define_users_replica(Base.metadata)
 
 
 class Notification(Base):

@@ -151,6 +151,7 @@ class Processes:
     def __init__(self, folder: Path, services: list[ServiceUnderTest]) -> None:
         self.folder = folder
         self.services = services
+        self.extra_env: dict[str, str] = {}
         self.started: list[tuple[str, subprocess.Popen, Path]] = []
 
     def env(self) -> dict[str, str]:
@@ -163,7 +164,7 @@ class Processes:
             env["CAREDESK_CONSUMER_MAX_ATTEMPTS"] = str(settings.consumer_max_attempts)
             env["CAREDESK_CONSUMER_BACKOFF_SECONDS"] = str(settings.consumer_backoff_seconds)
         env["PYTHONUNBUFFERED"] = "1"
-        return env
+        return env | self.extra_env
 
     def start(self, label: str, *args: str) -> subprocess.Popen:
         """``start("relay", "-m", "caredesk.cli", "relay", "customers")``: python with these arguments."""

@@ -12,13 +12,12 @@ transaction as the events:
 A paused clock (Open-Reject, Closed) is never checked; acceptance is checked while the case
 waits in Open Dispatch, resolution while it is Open or Open Dispatch.
 
-Run it from any scheduler: :func:`check_sla` once, or :func:`run_sla_loop` forever
-(``python -m services.cases.sla``).
+Celery beat runs :func:`check_sla` every minute (``services/cases/tasks.py``), under a lease so
+several beats do not double-run it.
 """
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime
 
 from sqlalchemy import select
@@ -73,14 +72,3 @@ def check_sla(database: Database, *, now: datetime | None = None, batch_size: in
     if any(counts.values()):
         log.info("SLA check marked cases", extra={"counts": counts})
     return counts
-
-
-def run_sla_loop(database: Database, *, stop: threading.Event, interval_seconds: float = 60.0) -> None:
-    """Run :func:`check_sla` every ``interval_seconds`` until ``stop`` is set. A failing round
-    (database down) is logged and retried at the next tick: nothing is lost, the instants stay."""
-    while not stop.is_set():
-        try:
-            check_sla(database)
-        except Exception:  # noqa: BLE001 - keep the loop alive; the next round catches up
-            log.exception("SLA check failed; retrying in %.0f s", interval_seconds)
-        stop.wait(interval_seconds)

@@ -1,6 +1,6 @@
 """deploy/ runs every component as caredesk/components.py defines it: an API, a relay, a consumer
-for a service with handlers and a periodic process for one with periodic jobs, each its own
-process, hardened and probed."""
+for a service with handlers and a Celery worker for one with tasks, each its own process, plus the
+one Celery beat of the system; hardened and probed."""
 from __future__ import annotations
 
 import os
@@ -15,24 +15,27 @@ import pytest
 import yaml
 
 import caredesk.cli as cli
-from caredesk.components import COMPONENTS, SERVICES
-from caredesk.supervisor import _background_commands
+from caredesk.components import COMPONENTS, SERVICES, TASK_SERVICES
+from caredesk.supervisor import SYSTEM_COMMANDS, _background_commands
 
 ROOT = Path(__file__).resolve().parents[3]
 DEPLOY = ROOT / "deploy"
 OVERLAY = DEPLOY / "k8s" / "overlays" / "production"
 KUBERNETES_VERSION = "1.32.0"  # the kubectl on the machine image; the overlay must stay valid there
-COMMAND_OF = {"api": "serve", "relay": "relay", "consumer": "consume", "periodic": "periodic"}
+COMMAND_OF = {"api": "serve", "relay": "relay", "consumer": "consume", "tasks": "tasks"}
 PROCESS_OF = {command: process for process, command in COMMAND_OF.items()}
-BROKERLESS = {"periodic"}  # its events go through the outbox; the relay publishes them
+# Processes of the whole system rather than of one component: the deployment (or compose service)
+# name and the command line.
+SYSTEM_PROCESSES = {"caredesk-beat": ["beat"]}
+COMPOSE_SYSTEM_PROCESSES = {"beat": ["beat"]}
 
 
 def expected_processes() -> dict[str, set[str]]:
     """component -> its processes: an API and a relay each, a consumer where there are handlers,
-    a periodic process where there are periodic jobs."""
+    a Celery worker where there are tasks."""
     return {name: {"api", "relay"}
             | ({"consumer"} if component.handlers else set())
-            | ({"periodic"} if component.periodic_jobs else set())
+            | ({"tasks"} if name in TASK_SERVICES else set())
             for name, component in COMPONENTS.items()}
 
 
@@ -91,7 +94,7 @@ def settings_configmap(docs: list[dict]) -> dict[str, str]:
 def parsed_command_lines(monkeypatch):
     """Parse a `caredesk` command line with the real parser, running nothing."""
     calls = []
-    for name in ("init", "serve", "relay", "consume", "periodic", "worker", "dead_letters", "up"):
+    for name in ("init", "serve", "relay", "consume", "tasks", "beat", "worker", "dead_letters", "up"):
         monkeypatch.setattr(cli, name, lambda args, name=name: calls.append((name, args)))
 
     def parse(argv: list[str]):
@@ -104,12 +107,16 @@ def parsed_command_lines(monkeypatch):
 
 
 def test_the_processes_are_those_the_supervisor_runs_with_a_real_broker():
-    """Production splits a component as `caredesk up` does locally with RabbitMQ."""
+    """Production splits a component as `caredesk up` does locally with RabbitMQ; the supervisor's
+    one Celery worker serves every task queue that production gives a worker of its own."""
     for name, processes in expected_processes().items():
         background = _background_commands(name, {"CAREDESK_BROKER_URL": "amqp://broker"})
-        assert {PROCESS_OF[command] for command, *_ in background} == processes - {"api"}, name
+        assert {PROCESS_OF[command] for command, *_ in background} == processes - {"api", "tasks"}, name
         assert all(rest == [name] for _, *rest in background), name
-    assert any(processes >= {"periodic"} for processes in expected_processes().values())
+    assert SYSTEM_COMMANDS["tasks"] == ["tasks", *sorted({c for c, p in expected_processes().items() if "tasks" in p},
+                                                        key=TASK_SERVICES.index)]
+    assert sorted(SYSTEM_PROCESSES.values()) == sorted(
+        command for name, command in SYSTEM_COMMANDS.items() if name != "tasks")
 
 
 # --- Kubernetes ------------------------------------------------------------------------------------
@@ -126,7 +133,8 @@ def test_overlay_validates_strictly_against_the_kubernetes_schemas(rendered):
 
 def test_base_renders_on_its_own():
     names = set(of_kind(kustomize(DEPLOY / "k8s" / "base"), "Deployment"))
-    assert names == {f"{c}-{p}" for c, processes in expected_processes().items() for p in processes}
+    assert names == {f"{c}-{p}" for c, processes in expected_processes().items() for p in processes} \
+        | set(SYSTEM_PROCESSES)
 
 
 def test_each_process_of_each_component_runs_as_its_own_deployment(rendered):
@@ -138,6 +146,9 @@ def test_each_process_of_each_component_runs_as_its_own_deployment(rendered):
         assert deployment["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": name}
         assert labels["app.kubernetes.io/name"] == name
         args = only_container(deployment)["args"]
+        if name in SYSTEM_PROCESSES:
+            assert args == SYSTEM_PROCESSES[name]
+            continue
         assert args[:2] == [COMMAND_OF[process], component], name
         found.setdefault(component, set()).add(process)
     assert found == expected_processes()
@@ -148,15 +159,14 @@ def test_each_process_of_each_component_runs_as_its_own_deployment(rendered):
 def test_every_command_line_is_one_caredesk_accepts(rendered, parsed_command_lines):
     for name, workload in workloads(rendered).items():
         command, args = parsed_command_lines(only_container(workload)["args"])
-        if name != "caredesk-init":
+        if name not in ("caredesk-init", *SYSTEM_PROCESSES):
             labels = workload["spec"]["template"]["metadata"]["labels"]
             process = labels["app.kubernetes.io/component"]
-            assert (command, args.component) == (COMMAND_OF[process], labels["caredesk/component"]), name
+            component = args.services[0] if command == "tasks" else args.component
+            assert (command, component) == (COMMAND_OF[process], labels["caredesk/component"]), name
         if command == "serve":
             assert args.host == "0.0.0.0", name
             assert args.port == COMPONENTS[args.component].default_port, name
-        if command == "periodic":
-            assert COMPONENTS[args.component].periodic_jobs, name
 
 
 def test_only_apis_have_ports_and_probes(rendered):
@@ -214,15 +224,14 @@ def test_each_process_gets_its_own_database_and_the_broker_from_secrets(rendered
         if name == "caredesk-init":
             assert databases == {f"CAREDESK_{c.upper()}_DATABASE_URL" for c in COMPONENTS}
             assert secrets["CAREDESK_ADMIN_PASSWORD"] == {"name": "caredesk-admin", "key": "password"}
+        elif name in SYSTEM_PROCESSES:
+            assert databases == set(), name  # beat only publishes task messages
         else:
             component = workload["spec"]["template"]["metadata"]["labels"]["caredesk/component"]
             assert databases == {f"CAREDESK_{component.upper()}_DATABASE_URL"}, name
         for key in databases:
             assert secrets[key]["name"] == "caredesk-database-urls", name
-        if process in BROKERLESS:
-            assert "CAREDESK_BROKER_URL" not in env_names(container), name
-        else:
-            assert secrets["CAREDESK_BROKER_URL"] == {"name": "caredesk-broker", "key": "url"}, name
+        assert secrets["CAREDESK_BROKER_URL"] == {"name": "caredesk-broker", "key": "url"}, name
         assert container["envFrom"] == [{"configMapRef": {"name": settings_name}}], name
 
 
@@ -267,7 +276,7 @@ def test_apis_have_a_service_and_a_disruption_budget(rendered):
         assert budgets[name]["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
         assert budgets[name]["spec"]["minAvailable"] >= 1
     for name, deployment in of_kind(rendered, "Deployment").items():
-        if name.endswith(("-consumer", "-periodic")):
+        if name.endswith(("-consumer", "-tasks", "-beat")):
             pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
             assert budgets[name]["spec"]["selector"]["matchLabels"].items() <= pod_labels.items(), name
 
@@ -284,13 +293,15 @@ def test_apis_run_two_replicas_and_the_gateway_is_autoscaled(rendered):
     assert "replicas" not in deployments["gateway-api"]["spec"]
 
 
-def test_relays_consumers_and_periodic_processes_are_scaled_per_component_in_the_overlay():
+def test_relays_consumers_and_celery_processes_are_scaled_per_component_in_the_overlay():
     overlay = yaml.safe_load((OVERLAY / "kustomization.yaml").read_text())
     counts = {entry["name"]: entry["count"] for entry in overlay["replicas"]}
     for component, processes in expected_processes().items():
         for process in processes - {"api"}:
             assert counts[f"{component}-{process}"] >= 1
-    assert set(counts) <= {f"{c}-{p}" for c, processes in expected_processes().items() for p in processes}
+    assert all(counts[name] == 1 for name in SYSTEM_PROCESSES)
+    assert set(counts) <= {f"{c}-{p}" for c, processes in expected_processes().items() for p in processes} \
+        | set(SYSTEM_PROCESSES)
 
 
 def test_gateway_reaches_each_service_api_through_its_service(rendered):
@@ -326,6 +337,8 @@ def caredesk_services(compose: dict) -> dict[str, dict]:
 
 
 def compose_process(name: str) -> tuple[str, str]:
+    if name in COMPOSE_SYSTEM_PROCESSES:
+        return "caredesk", name
     component, _, process = name.partition("-")
     return component, process or "api"
 
@@ -338,6 +351,9 @@ def test_compose_runs_each_process_in_its_own_container(compose):
     for name, service in services.items():
         if name == "init":
             continue
+        if name in COMPOSE_SYSTEM_PROCESSES:
+            assert service["command"] == COMPOSE_SYSTEM_PROCESSES[name]
+            continue
         component, process = compose_process(name)
         assert service["command"][:2] == [COMMAND_OF[process], component], name
         found.setdefault(component, set()).add(process)
@@ -347,11 +363,10 @@ def test_compose_runs_each_process_in_its_own_container(compose):
 def test_compose_command_lines_are_ones_caredesk_accepts(compose, parsed_command_lines):
     for name, service in caredesk_services(compose).items():
         command, args = parsed_command_lines(service["command"])
-        if name != "init":
+        if name not in ("init", *COMPOSE_SYSTEM_PROCESSES):
             component, process = compose_process(name)
-            assert (command, args.component) == (COMMAND_OF[process], component), name
-        if command == "periodic":
-            assert COMPONENTS[args.component].periodic_jobs, name
+            assert (command, args.services[0] if command == "tasks" else args.component) == \
+                (COMMAND_OF[process], component), name
         if command == "serve":
             assert args.host == "0.0.0.0", name
             assert args.port == COMPONENTS[args.component].default_port, name
@@ -381,15 +396,13 @@ def test_compose_gives_each_process_its_own_database(compose):
     for name, service in caredesk_services(compose).items():
         environment = service["environment"]
         urls = {key: value for key, value in environment.items() if key.endswith("_DATABASE_URL")}
-        components = list(COMPONENTS) if name == "init" else [compose_process(name)[0]]
+        components = (list(COMPONENTS) if name == "init" else [] if name in COMPOSE_SYSTEM_PROCESSES
+                      else [compose_process(name)[0]])
         assert set(urls) == {f"CAREDESK_{c.upper()}_DATABASE_URL" for c in components}, name
         for component in components:
             assert urls[f"CAREDESK_{component.upper()}_DATABASE_URL"].startswith("postgresql://")
             assert urls[f"CAREDESK_{component.upper()}_DATABASE_URL"].endswith(f"@postgres:5432/caredesk_{component}")
-        if name != "init" and compose_process(name)[1] in BROKERLESS:
-            assert "CAREDESK_BROKER_URL" not in environment, name
-        else:
-            assert environment["CAREDESK_BROKER_URL"].startswith("amqp://"), name
+        assert environment["CAREDESK_BROKER_URL"].startswith("amqp://"), name
 
 
 def test_compose_shares_the_keys_through_a_volume(compose):

@@ -1,0 +1,51 @@
+"""The one Celery app of Caredesk: every service's tasks on its own queue, every periodic job of the
+system in the beat schedule, and the rate limit of each channel. Built once per process."""
+from __future__ import annotations
+
+from functools import cache
+
+from celery import Celery
+
+from caredesk.components import COMPONENTS, Component
+from services.kit.db import Database
+from services.kit.settings import load_settings
+from services.kit.tasks import RUNTIMES, PeriodicJob, celery_config, run_periodic_job, task_queue
+
+
+@cache
+def _database(name: str) -> Database:
+    component = COMPONENTS[name]
+    return Database(component.settings().database_url, component.metadata)
+
+
+def _register_job(app: Celery, component: Component, job: PeriodicJob) -> None:
+    def run() -> bool:
+        return run_periodic_job(_database(component.name), job)
+
+    run.__name__ = run.__qualname__ = job.name.replace(".", "_")
+    # A periodic run is cheap to repeat and expires at the next tick; no late ack needed.
+    app.task(name=job.name, acks_late=False, ignore_result=True)(run)
+
+
+def create_celery() -> Celery:
+    from services.notifications.deliveries.models import CHANNELS
+    from services.notifications.runtime import build_runtime
+    from services.notifications.settings import NotificationsSettings
+    from services.notifications.tasks import SEND_TASK
+
+    settings = load_settings("notifications")
+    options = NotificationsSettings.load(settings)
+    app = Celery("caredesk", set_as_current=True)
+    app.conf.update(celery_config(settings))
+    app.conf.task_routes = {f"{name}.*": {"queue": task_queue(settings, name)} for name in COMPONENTS}
+    app.conf.task_annotations = {SEND_TASK[channel]: {"rate_limit": getattr(options, f"rate_{channel}")}
+                                 for channel in CHANNELS}
+    schedule = {}
+    for component in COMPONENTS.values():
+        for job in component.periodic_jobs:
+            _register_job(app, component, job)
+            schedule[job.name] = {"task": job.name, "schedule": job.every_seconds,
+                                  "options": {"expires": job.every_seconds}}
+    app.conf.beat_schedule = schedule
+    RUNTIMES.provide("notifications", build_runtime)
+    return app

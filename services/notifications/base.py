@@ -1,0 +1,16 @@
+"""The notifications service's declarative base: every table of its own database hangs on it."""
+from __future__ import annotations
+
+from sqlalchemy.orm import DeclarativeBase
+
+from services.kit.db import new_metadata
+from services.kit.directory_replica import define_users_replica
+from services.kit.tasks import define_periodic_leases
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+directory_users = define_users_replica(Base.metadata)
+periodic_leases = define_periodic_leases(Base.metadata)

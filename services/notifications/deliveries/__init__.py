@@ -1,0 +1,1 @@
+"""Deliveries: one message to one address by e-mail, SMS or WhatsApp, sent by a Celery task once."""

@@ -1,0 +1,57 @@
+"""The delivery log under /api/v1/notifications/deliveries: search, and an administrator's retry."""
+from __future__ import annotations
+
+import uuid
+
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from services.kit.app import current_principal, new_uow, service_context
+from services.kit.auth import COMPANY
+from services.kit.problems import Conflict, Forbidden, NotFound
+from services.notifications.deliveries import queries
+from services.notifications.deliveries.models import FAILED
+from services.notifications.deliveries.schemas import DeliveryPageSchema, DeliveryQuerySchema, DeliverySchema
+from services.notifications.deliveries.use_cases import retry_failed_delivery
+
+deliveries = Blueprint("deliveries", __name__, url_prefix="/api/v1/notifications/deliveries",
+                       description="Messages sent by e-mail, SMS and WhatsApp")
+
+
+@deliveries.get("")
+@deliveries.arguments(DeliveryQuerySchema, location="query")
+@deliveries.response(200, DeliveryPageSchema)
+def list_deliveries(args):
+    """Each message with its status, attempts and the provider's answer (level 1: all; others: own)."""
+    with service_context().database.session() as session:
+        return queries.list_deliveries(session, principal=current_principal(), **args)
+
+
+@deliveries.get("/<uuid:delivery_id>")
+@deliveries.response(200, DeliverySchema)
+def get_delivery(delivery_id: uuid.UUID):
+    principal = current_principal()
+    with service_context().database.session() as session:
+        delivery = session.scalar(queries.visible_deliveries(principal).where(queries.Delivery.id == delivery_id))
+        if delivery is None:
+            raise NotFound("No such delivery.")
+        return delivery
+
+
+@deliveries.post("/<uuid:delivery_id>/retry")
+@deliveries.response(200, DeliverySchema)
+def retry_delivery(delivery_id: uuid.UUID):
+    """Send a failed delivery again with a fresh set of attempts (administrators, level 1)."""
+    principal = current_principal()
+    if principal.level != COMPANY:
+        raise Forbidden("Only an administrator (level 1) retries deliveries.")
+    with new_uow() as uow:
+        delivery = uow.session.scalar(select(queries.Delivery).where(queries.Delivery.id == delivery_id)
+                                      .with_for_update())
+        if delivery is None:
+            raise NotFound("No such delivery.")
+        if delivery.status != FAILED:
+            raise Conflict(f"Only a failed delivery is retried; this one is {delivery.status}.")
+        retry_failed_delivery(uow.session, delivery)
+        uow.commit()
+        return delivery

@@ -1,0 +1,202 @@
+"""Recording and sending deliveries: never lost, never sent twice for an event, recipient and channel.
+
+The rule for "never twice" (docs/notifications.md has the figures):
+1. A handler records the delivery in the transaction that writes the event's inbox row; the
+   unique key (event, channel, recipient) refuses a second row for a redelivered event.
+2. A send first *claims* the row (pending -> sending, claim token, ``claimed_until``) and
+   commits: two tasks for the same row cannot both claim it.
+3. The provider is called with the delivery's stable id (SMTP Message-ID, HTTP Idempotency-Key).
+4. Its answer and message id are committed at once (sending -> sent), guarded by the claim token.
+
+A worker that dies between 3 and 4 leaves a claim that expires; the delivery is then sent again
+with the same Message-ID / Idempotency-Key. That gap — from the provider accepting the message to
+the commit of step 4, one UPDATE on an open connection — is the only double-send window.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from services.kit.db import Database, utcnow
+from services.notifications.deliveries.channels import (
+    HttpMessagingProvider, OutgoingMessage, PermanentFailure, SmtpAccount, SmtpMailer, TemporaryFailure,
+)
+from services.notifications.deliveries.models import EMAIL, FAILED, PENDING, SENDING, SENT, Delivery
+
+log = logging.getLogger("caredesk.notifications.deliveries")
+
+MAX_BACKOFF_SECONDS = 3600.0
+LOST_TASK_SECONDS = 300.0  # a pending row enqueued this long ago without a try is enqueued again
+
+
+@dataclass
+class Channels:
+    """The ways out, and the mailbox a delivery is sent from (the system's, or a user's own)."""
+
+    mailer: SmtpMailer
+    provider: HttpMessagingProvider
+    system_account: SmtpAccount
+    account_of: Callable[[uuid.UUID], SmtpAccount] | None = None
+
+    def send(self, delivery: Delivery) -> tuple[str, str]:
+        message = OutgoingMessage(
+            delivery_id=str(delivery.id), message_id=delivery.message_id, channel=delivery.channel,
+            address=delivery.address, subject=delivery.subject, body_text=delivery.body_text,
+            body_html=delivery.body_html, calendar=delivery.calendar,
+            calendar_method=_calendar_method(delivery.calendar))
+        if delivery.channel != EMAIL:
+            return self.provider.send(message)
+        account = self.system_account
+        if delivery.sender_account_id is not None and self.account_of is not None:
+            account = self.account_of(delivery.sender_account_id)
+        if not account.host:
+            raise TemporaryFailure("no SMTP server is configured for this mailbox")
+        return self.mailer.send(message, account)
+
+
+def _calendar_method(calendar: str | None) -> str:
+    return "CANCEL" if calendar and "METHOD:CANCEL" in calendar else "REQUEST"
+
+
+@dataclass(frozen=True)
+class Policy:
+    max_attempts: int
+    backoff_seconds: float
+    claim_seconds: float
+
+    def backoff(self, attempts: int) -> float:
+        """Exponential with ±25 % jitter, so retries of a burst do not arrive together."""
+        delay = min(self.backoff_seconds * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
+        return delay * random.uniform(0.75, 1.25)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a send attempt came to: ``sent``, ``retry`` (in ``retry_in`` s), ``busy`` (another
+    worker holds the claim), ``failed`` or ``done`` (nothing left to do)."""
+
+    status: str
+    retry_in: float | None = None
+
+
+def record_delivery(session: Session, **values) -> bool:
+    """Insert a pending delivery unless the event already has one for this recipient and channel.
+    Runs inside the caller's transaction (a handler's, with its inbox row). Returns whether new."""
+    table = Delivery.__table__
+    now = utcnow()
+    row = {"id": uuid.uuid4(), "status": PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now,
+           "updated_at": now, "body_html": None, "calendar": None, "sender_account_id": None} | values
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    inserted = session.execute(insert(table).values(**row).on_conflict_do_nothing(
+        index_elements=[table.c.event_id, table.c.channel, table.c.recipient_kind, table.c.recipient]))
+    return inserted.rowcount == 1
+
+
+def _claim(database: Database, delivery_id: uuid.UUID, policy: Policy) -> tuple[Delivery | None, str]:
+    """Take the row for one send (pending, or a claim whose worker is gone). Committed before the
+    send, so a second task for the same row finds it taken."""
+    now = utcnow()
+    token = uuid.uuid4().hex
+    with database.session() as session, session.begin():
+        claimed = session.execute(
+            update(Delivery).where(
+                Delivery.id == delivery_id,
+                or_(and_(Delivery.status == PENDING, Delivery.next_attempt_at <= now),
+                    and_(Delivery.status == SENDING, Delivery.claimed_until < now)))
+            .values(status=SENDING, claim_token=token, claimed_until=now + timedelta(seconds=policy.claim_seconds),
+                    attempts=Delivery.attempts + 1, updated_at=now)
+            .execution_options(synchronize_session=False))
+        delivery = session.get(Delivery, delivery_id)
+        if delivery is not None:
+            session.expunge(delivery)
+    return (delivery if claimed.rowcount == 1 else None), token
+
+
+def send_delivery(database: Database, channels: Channels, delivery_id: uuid.UUID, *, policy: Policy) -> Outcome:
+    """Claim, send, record: the send step of every delivery (Celery task ``notifications.send_*``)."""
+    delivery, token = _claim(database, delivery_id, policy)
+    if delivery is None:
+        return _why_not_claimed(database, delivery_id)
+    try:
+        provider_id, answer = channels.send(delivery)
+    except TemporaryFailure as exc:
+        return _release(database, delivery, token, policy, str(exc), permanent=False)
+    except PermanentFailure as exc:
+        return _release(database, delivery, token, policy, str(exc), permanent=True)
+    with database.engine.begin() as connection:
+        connection.execute(
+            update(Delivery.__table__).where(Delivery.__table__.c.id == delivery.id,
+                                             Delivery.__table__.c.claim_token == token)
+            .values(status=SENT, provider_message_id=provider_id, provider_answer=answer[:2000],
+                    sent_at=utcnow(), updated_at=utcnow(), claimed_until=None, last_error=None))
+    return Outcome("sent")
+
+
+def _why_not_claimed(database: Database, delivery_id: uuid.UUID) -> Outcome:
+    with database.session() as session:
+        delivery = session.get(Delivery, delivery_id)
+        if delivery is None or delivery.status not in (PENDING, SENDING):
+            return Outcome("done")
+        now = utcnow()
+        wait_until = delivery.claimed_until if delivery.status == SENDING else delivery.next_attempt_at
+        return Outcome("busy", retry_in=max((wait_until - now).total_seconds(), 0.0) + 0.05)
+
+
+def _release(database: Database, delivery: Delivery, token: str, policy: Policy, error: str, *,
+             permanent: bool) -> Outcome:
+    """After a failed try: back to pending at the backoff's time, or failed for good."""
+    now = utcnow()
+    give_up = permanent or delivery.attempts >= policy.max_attempts
+    delay = policy.backoff(delivery.attempts)
+    values = dict(claim_token=None, claimed_until=None, last_error=error[:2000], updated_at=now)
+    if give_up:
+        values.update(status=FAILED)
+    else:
+        values.update(status=PENDING, next_attempt_at=now + timedelta(seconds=delay),
+                      enqueued_at=now + timedelta(seconds=delay))
+    with database.engine.begin() as connection:
+        connection.execute(update(Delivery.__table__).where(
+            Delivery.__table__.c.id == delivery.id, Delivery.__table__.c.claim_token == token).values(**values))
+    if give_up:
+        log.error("delivery %s failed after %d attempt(s): %s", delivery.id, delivery.attempts, error)
+        return Outcome("failed")
+    log.warning("delivery %s will be retried in %.1f s: %s", delivery.id, delay, error)
+    return Outcome("retry", retry_in=delay)
+
+
+def dispatch_due_deliveries(database: Database, enqueue: Callable[[str, uuid.UUID], None], *,
+                            now: datetime | None = None, limit: int = 1000) -> int:
+    """Hand every due delivery to a send task: new ones, retries whose task was lost, and claims
+    left by a worker that died. Enqueuing twice is harmless (the claim decides), losing is not."""
+    now = now or utcnow()
+    forgotten = now - timedelta(seconds=LOST_TASK_SECONDS)
+    not_enqueued = or_(Delivery.enqueued_at.is_(None), Delivery.enqueued_at <= forgotten)
+    with database.session() as session:
+        rows = session.execute(
+            select(Delivery.id, Delivery.channel).where(not_enqueued, or_(
+                and_(Delivery.status == PENDING, Delivery.next_attempt_at <= now),
+                and_(Delivery.status == SENDING, Delivery.claimed_until < now)))
+            .order_by(Delivery.next_attempt_at).limit(limit)).all()
+    for delivery_id, channel in rows:
+        enqueue(channel, delivery_id)
+    if rows:  # a crash before this line only enqueues them again next time
+        with database.engine.begin() as connection:
+            connection.execute(update(Delivery.__table__).where(Delivery.__table__.c.id.in_([r[0] for r in rows]))
+                               .values(enqueued_at=now))
+    return len(rows)
+
+
+def retry_failed_delivery(session: Session, delivery: Delivery) -> None:
+    """An administrator's retry: the failed delivery gets a fresh set of attempts."""
+    now = utcnow()
+    delivery.status, delivery.attempts, delivery.next_attempt_at = PENDING, 0, now
+    delivery.enqueued_at, delivery.last_error, delivery.updated_at = None, None, now
