@@ -15,7 +15,8 @@ PERMISSIONS = (
     "bulk_change_sales_agent",  # change preferred sales agent in bulk
     "delete_notes",            # only effective at level 1
     "manage_queues",           # queues and case types
-    "manage_reminders",        # reminder concepts and templates
+    "manage_reminders",        # reminder concepts and customers' reminder settings
+    "manage_templates",        # notification templates in every language
     "manage_users",            # the directory
 )
 

@@ -1,11 +1,17 @@
 """Notifications endpoints under /api/v1/notifications."""
 from __future__ import annotations
 
+import uuid
+
 from flask_smorest import Blueprint
+from sqlalchemy import update
 
 from services.kit.app import current_principal, service_context
+from services.kit.db import utcnow
+from services.kit.problems import NotFound
 from services.notifications import queries
-from services.notifications.schemas import NotificationQuerySchema, NotificationSchema
+from services.notifications.models import USER, Notification
+from services.notifications.schemas import MarkedSchema, NotificationQuerySchema, NotificationSchema, UnreadSchema
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications", description="Notifications")
 
@@ -16,3 +22,35 @@ blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications", d
 def list_notifications(args):
     with service_context().database.session() as session:
         return queries.list_notifications(session, principal=current_principal(), **args)
+
+
+@blp.get("/unread")
+@blp.response(200, UnreadSchema)
+def unread_count():
+    """How many notices in your own inbox you have not read."""
+    with service_context().database.session() as session:
+        return {"unread": queries.unread_count(session, principal=current_principal())}
+
+
+@blp.post("/<uuid:notification_id>/read")
+@blp.response(200, NotificationSchema)
+def mark_read(notification_id: uuid.UUID):
+    """Mark one notice of your own inbox read (the first time counts)."""
+    with service_context().database.session() as session, session.begin():
+        notice = queries.find_own_notification(session, principal=current_principal(), notification_id=notification_id)
+        if notice is None:
+            raise NotFound("No such notice in your inbox.")
+        notice.read_at = notice.read_at or utcnow()
+        return notice
+
+
+@blp.post("/read-all")
+@blp.response(200, MarkedSchema)
+def mark_all_read():
+    """Mark every unread notice of your own inbox read."""
+    principal = current_principal()
+    with service_context().database.session() as session, session.begin():
+        marked = session.execute(update(Notification).where(
+            Notification.recipient_kind == USER, Notification.recipient == str(principal.user_id),
+            Notification.read_at.is_(None)).values(read_at=utcnow()))
+        return {"marked": marked.rowcount}

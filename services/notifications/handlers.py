@@ -12,84 +12,76 @@ from services.kit.uow import UnitOfWork
 from services.notifications.deliveries.models import EMAIL
 from services.notifications.deliveries.use_cases import record_delivery
 from services.notifications.models import IN_APP, QUEUE, USER, Notification, directory_users
+from services.notifications.templates.use_cases import default_language, language_of_user, render_message, wants_email
 
 
 def notify_queue_members(uow: UnitOfWork, envelope: Envelope) -> None:
-    """case.dispatched: one in-app notice for the queue and one in each member's inbox."""
+    """case.dispatched: one in-app notice for the queue and one in each active member's inbox (and
+    mail, unless they switched it off), each in the member's language."""
     case = envelope.data
     queue_code = case["queue"]["code"]
-    subject = f"Case {case['number']} waits in {case['queue']['name']}"
-    body = f"{case['subject']} — customer {case['customer']['code']} {case['customer']['name']}"
     members = [row.id for row in uow.session.execute(
         select(directory_users.c.id, directory_users.c.queues).where(directory_users.c.is_active.is_(True)))
         if queue_code in (row.queues or [])]
-    recipients = [(QUEUE, queue_code)] + [(USER, str(member)) for member in members]
-    _record(uow, envelope, recipients, subject, body)
+    _notify(uow, envelope, case, users=members, queue=queue_code)
 
 
-def _record(uow: UnitOfWork, envelope: Envelope, recipients: list[tuple[str, str]], subject: str, body: str) -> None:
-    """One in-app notice per distinct recipient, and an e-mail to each user with an address; the
-    unique keys refuse a second one for the event."""
-    recipients = list(dict.fromkeys(recipients))
-    uow.session.add_all([
-        Notification(id=uuid.uuid4(), event_id=envelope.id, event_type=envelope.type, channel=IN_APP,
-                     recipient_kind=kind, recipient=recipient, subject=subject, body=body)
-        for kind, recipient in recipients
-    ])
-    users = [uuid.UUID(recipient) for kind, recipient in recipients if kind == USER]
-    addresses = uow.session.execute(select(directory_users.c.id, directory_users.c.email).where(
-        directory_users.c.id.in_(users), directory_users.c.email.is_not(None))).all() if users else []
-    for user_id, email in addresses:
-        record_delivery(uow.session, event_id=envelope.id, event_type=envelope.type, channel=EMAIL,
-                        recipient_kind=USER, recipient=str(user_id), address=email, template=envelope.type,
-                        language="en", subject=subject, body_text=body)
-
-
-def _sla_kind(case: dict) -> str:
-    return "acceptance" if case.get("kind") == "acceptance" else "resolution"
-
-
-# event type -> (who is told, subject, body) for the people of a case (SPEC: case notifications)
-CASE_NOTICES = {
-    "case.accepted": (lambda c: [c["initiator_id"]],
-                      lambda c: f"Case {c['number']} was accepted",
-                      lambda c: f"{c['subject']} — now worked by the {c['queue']['name']} queue."),
-    "case.rejected": (lambda c: [c["initiator_id"]],
-                      lambda c: f"Case {c['number']} was returned to you",
-                      lambda c: f"{c['subject']} — reason: {c.get('reason', '')}. Correct it and dispatch again."),
-    "case.closed": (lambda c: [c["initiator_id"]],
-                    lambda c: f"Case {c['number']} was closed",
-                    lambda c: f"{c['subject']} — resolution: {c.get('resolution', '')}"),
-    "case.assigned": (lambda c: [c.get("assignee_id")] if c.get("how") == "supervisor" else [],
-                      lambda c: f"Case {c['number']} was assigned to you",
-                      lambda c: f"{c['subject']} — customer {c['customer']['code']} {c['customer']['name']}"),
-    "case.task_assigned": (lambda c: [c["task"].get("assignee_id")],
-                           lambda c: f"New task in case {c['number']}: {c['task']['title']}",
-                           lambda c: f"Due {c['task'].get('due_at') or 'without a date'}."),
-    "case.sla_warned": (lambda c: [c.get("owner_id"), c["queue"].get("supervisor_id")],
-                        lambda c: f"Case {c['number']} is close to its {_sla_kind(c)} target",
-                        lambda c: f"{c['subject']} — due {c.get('due_at')}."),
-    "case.sla_breached": (lambda c: [c.get("owner_id"), c["queue"].get("supervisor_id")],
-                          lambda c: f"Case {c['number']} missed its {_sla_kind(c)} target",
-                          lambda c: f"{c['subject']} — was due {c.get('due_at')}."),
-    "case.escalated": (lambda c: [c.get("supervisor_id")],
-                       lambda c: f"Case {c['number']} was escalated to you",
-                       lambda c: f"{c['subject']} — {c.get('reason', 'SLA breached')}."),
+# event type -> who among a case's people is told (SPEC: case notifications); the texts are the
+# templates of the same name (templates/defaults.py)
+CASE_RECIPIENTS = {
+    "case.accepted": lambda c: [c["initiator_id"]],
+    "case.rejected": lambda c: [c["initiator_id"]],
+    "case.closed": lambda c: [c["initiator_id"]],
+    "case.assigned": lambda c: [c.get("assignee_id")] if c.get("how") == "supervisor" else [],
+    "case.task_assigned": lambda c: [c["task"].get("assignee_id")],
+    "case.sla_warned": lambda c: [c.get("owner_id"), c["queue"].get("supervisor_id")],
+    "case.sla_breached": lambda c: [c.get("owner_id"), c["queue"].get("supervisor_id")],
+    "case.escalated": lambda c: [c.get("supervisor_id")],
 }
 
 
 def notify_case_participants(uow: UnitOfWork, envelope: Envelope) -> None:
-    """Tell the initiator, owner, assignee or supervisor what happened to a case (in-app inbox)."""
-    who, subject, body = CASE_NOTICES[envelope.type]
+    """Tell the initiator, owner, assignee or supervisor what happened to a case: in-app always,
+    by e-mail unless they switched it off, in their language."""
     case = envelope.data
-    recipients = [(USER, str(user_id)) for user_id in who(case) if user_id]
-    if recipients:
-        _record(uow, envelope, recipients, subject(case), body(case))
+    users = [uuid.UUID(str(user_id)) for user_id in CASE_RECIPIENTS[envelope.type](case) if user_id]
+    if users:
+        _notify(uow, envelope, case, users=users)
+
+
+def _notify(uow: UnitOfWork, envelope: Envelope, case: dict, *, users: list, queue: str | None = None) -> None:
+    """One in-app notice per recipient (and the queue's), one e-mail per user with an address who
+    wants it; the unique keys refuse a second one for the same event."""
+    session = uow.session
+    company_language = default_language(session)
+    notices = []
+    if queue:
+        message = render_message(session, envelope.type, "in_app", company_language, {"case": case, "recipient": {}})
+        notices.append((QUEUE, queue, message))
+    directory = {row.id: row for row in session.execute(
+        select(directory_users.c.id, directory_users.c.full_name, directory_users.c.email)
+        .where(directory_users.c.id.in_(users)))}
+    for user_id in dict.fromkeys(users):
+        person = directory.get(user_id)
+        language = language_of_user(session, user_id, fallback=company_language)
+        context = {"case": case, "recipient": {"name": person.full_name if person else ""}}
+        message = render_message(session, envelope.type, "in_app", language, context)
+        notices.append((USER, str(user_id), message))
+        if person is not None and person.email and wants_email(session, user_id):
+            record_delivery(session, event_id=envelope.id, event_type=envelope.type, channel=EMAIL,
+                            recipient_kind=USER, recipient=str(user_id), address=person.email,
+                            template=envelope.type, language=language, subject=message.subject,
+                            body_text=message.body_text, body_html=message.body_html)
+    session.add_all([
+        Notification(id=uuid.uuid4(), event_id=envelope.id, event_type=envelope.type, channel=IN_APP,
+                     recipient_kind=kind, recipient=recipient, subject=message.subject, body=message.body_text)
+        for kind, recipient, message in notices
+    ])
 
 
 HANDLERS = [
     EventHandler(name="notify_queue_members", events=["case.dispatched.v1"], handle=notify_queue_members),
-    EventHandler(name="notify_case_participants", events=[f"{event}.v1" for event in CASE_NOTICES],
+    EventHandler(name="notify_case_participants", events=[f"{event}.v1" for event in CASE_RECIPIENTS],
                  handle=notify_case_participants),
     user_replicator(directory_users),
 ]

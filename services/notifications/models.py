@@ -11,8 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from services.kit.db import UtcDateTime, new_id, utcnow
 from services.notifications.base import Base, directory_users, periodic_leases
 from services.notifications.deliveries.models import Delivery
+from services.notifications.templates.models import CompanySettings, Template, UserPreferences
 
-__all__ = ["Base", "directory_users", "periodic_leases", "Notification", "Delivery"]
+__all__ = ["Base", "directory_users", "periodic_leases", "Notification", "Delivery", "Template", "UserPreferences",
+           "CompanySettings"]
 
 IN_APP = "in_app"
 QUEUE, USER = "queue", "user"
@@ -35,3 +37,4 @@ class Notification(Base):
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="recorded")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

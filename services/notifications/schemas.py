@@ -13,8 +13,18 @@ class NotificationSchema(Schema):
     body = fields.String()
     status = fields.String()
     created_at = fields.AwareDateTime()
+    read_at = fields.AwareDateTime(allow_none=True)
 
 
 class NotificationQuerySchema(Schema):
     queue = fields.String(load_default=None, validate=validate.Length(max=40))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    unread = fields.Boolean(load_default=False)
+
+
+class UnreadSchema(Schema):
+    unread = fields.Integer()
+
+
+class MarkedSchema(Schema):
+    marked = fields.Integer()

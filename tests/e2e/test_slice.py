@@ -66,7 +66,7 @@ def test_slice_from_login_to_queue_notification(system):
     found = eventually(notices)
     assert {(n["recipient_kind"], n["recipient"]) for n in found} == {
         ("queue", "delivery"), ("user", user.json()["id"])}
-    assert all(n["subject"] == f"Case {case['number']} waits in Delivery" for n in found)
+    assert all(n["subject"] == f"Caso {case['number']} en espera en la cola Delivery" for n in found)
 
     # Access levels: Boris (level 3, Delivery) does not reach a customer of the head office.
     hidden = boris.get(f"/api/v1/customers/{customer.json()['id']}")

@@ -57,7 +57,7 @@ def test_case_events_reach_the_queue_notifications_through_rabbitmq(cases, make_
         inbox = notifications.database.inbox
         handled = session.scalar(select(func.count()).select_from(inbox)
                                  .where(inbox.c.handler == "notify_queue_members"))
-    assert subjects == [f"Case {case['number']} waits in Delivery"] * 2
+    assert subjects == [f"Caso {case['number']} en espera en la cola Delivery"] * 2  # the company's language
     assert handled == 2
 
     # The initiator hears that the case came back, was accepted and was closed, once each.

@@ -69,4 +69,22 @@ def test_escalation_notifies_the_supervisor(worker):
                                  reason="resolution target missed"), HANDLER["notify_case_participants"])
     [(event_type, recipient, subject)] = inbox(consumer)
     assert (event_type, recipient) == ("case.escalated", supervisor)
-    assert subject == "Case 2026-000001 was escalated to you"
+    assert subject == "Se le escaló el caso 2026-000001"  # the company's language until changed
+
+
+def test_the_inbox_counts_unread_notices_and_marks_one_or_all_read(worker, bearer):
+    consumer, app = worker
+    initiator, other = uuid.uuid4(), make_principal(level=3)
+    for event_type in ("case.accepted", "case.closed", "case.rejected"):
+        deliver(consumer, case_event(event_type, initiator_id=str(initiator), reason="x", resolution="y"),
+                HANDLER["notify_case_participants"])
+    me = bearer(make_principal(user_id=initiator, level=3))
+    client = app.test_client()
+    assert client.get("/api/v1/notifications/unread", headers=me).get_json() == {"unread": 3}
+    first = client.get("/api/v1/notifications?unread=true", headers=me).get_json()[0]
+    assert client.post(f"/api/v1/notifications/{first['id']}/read", headers=bearer(other)).status_code == 404
+    read = client.post(f"/api/v1/notifications/{first['id']}/read", headers=me).get_json()
+    assert read["read_at"] is not None
+    assert client.get("/api/v1/notifications/unread", headers=me).get_json() == {"unread": 2}
+    assert client.post("/api/v1/notifications/read-all", headers=me).get_json() == {"marked": 2}
+    assert client.get("/api/v1/notifications?unread=true", headers=me).get_json() == []

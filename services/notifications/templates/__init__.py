@@ -1,0 +1,1 @@
+"""Message templates per event type, channel and language: shipped defaults, administrators' edits."""

@@ -1,0 +1,103 @@
+"""Templates (/api/v1/notifications/templates), my preferences and the company's language."""
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from services.kit.app import current_principal, service_context
+from services.kit.http import etag_of, expected_version
+from services.notifications.templates import use_cases
+from services.notifications.templates.models import CompanySettings, UserPreferences
+from services.notifications.templates.schemas import (
+    CompanySettingsSchema, PreferencesSchema, PreviewRequestSchema, PreviewSchema, TemplateSchema,
+    TemplateTextsSchema,
+)
+
+templates = Blueprint("templates", __name__, url_prefix="/api/v1/notifications",
+                      description="Message templates, preferences and the company's language")
+KEY = "/templates/<string:template>/<string:channel>/<string:language>"
+
+
+def _session():
+    return service_context().database.session()
+
+
+@templates.get("/templates")
+@templates.response(200, TemplateSchema(many=True))
+def list_templates():
+    """Every template in every language: the administrators' version or the shipped one."""
+    with _session() as session:
+        return use_cases.list_templates(session)
+
+
+@templates.get(KEY)
+@templates.response(200, TemplateSchema)
+def get_template(template: str, channel: str, language: str):
+    with _session() as session:
+        found = use_cases.effective_template(session, template, channel, language)
+    return found, 200, {"ETag": etag_of(found["version"])}
+
+
+@templates.put(KEY)
+@templates.arguments(TemplateTextsSchema)
+@templates.response(200, TemplateSchema)
+def save_template(texts, template: str, channel: str, language: str):
+    """Replace the texts (If-Match; permission manage_templates); refused with each field's line
+    and error when it does not render the sample context."""
+    version = expected_version()
+    with _session() as session, session.begin():
+        saved = use_cases.save_template(session, principal=current_principal(), template=template, channel=channel,
+                                        language=language, texts=texts, expected_version=version)
+    return saved, 200, {"ETag": etag_of(saved["version"])}
+
+
+@templates.delete(KEY)
+@templates.response(200, TemplateSchema)
+def reset_template(template: str, channel: str, language: str):
+    """Back to the shipped text (permission manage_templates)."""
+    with _session() as session, session.begin():
+        return use_cases.reset_template(session, principal=current_principal(), template=template,
+                                        channel=channel, language=language)
+
+
+@templates.post(KEY + "/preview")
+@templates.arguments(PreviewRequestSchema)
+@templates.response(200, PreviewSchema)
+def preview_template(data, template: str, channel: str, language: str):
+    """Render the given texts, or the current template, with sample data."""
+    with _session() as session:
+        return use_cases.preview_template(session, template=template, channel=channel, language=language,
+                                          texts=data.get("texts"))
+
+
+@templates.get("/preferences/me")
+@templates.response(200, PreferencesSchema)
+def my_preferences():
+    with _session() as session:
+        return session.get(UserPreferences, current_principal().user_id) or {"language": None, "email": True}
+
+
+@templates.put("/preferences/me")
+@templates.arguments(PreferencesSchema)
+@templates.response(200, PreferencesSchema)
+def save_my_preferences(data):
+    """My language and whether I get e-mail besides the in-app inbox."""
+    with _session() as session, session.begin():
+        return use_cases.save_preferences(session, principal=current_principal(), **data)
+
+
+@templates.get("/settings")
+@templates.response(200, CompanySettingsSchema)
+def company_settings():
+    with _session() as session:
+        return {"default_language": use_cases.default_language(session)}
+
+
+@templates.put("/settings")
+@templates.arguments(CompanySettingsSchema)
+@templates.response(200, CompanySettingsSchema)
+def save_company_settings(data):
+    """The language of recipients who chose none (administrators)."""
+    with _session() as session, session.begin():
+        settings: CompanySettings = use_cases.save_default_language(
+            session, principal=current_principal(), language=data["default_language"])
+        return {"default_language": settings.default_language}
