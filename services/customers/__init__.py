@@ -6,6 +6,7 @@ from pathlib import Path
 from services.customers import api
 from services.customers.lines import api as lines_api
 from services.customers.models import Base
+from services.customers.notes import api as notes_api
 from services.customers.sales_agents import api as sales_agents_api
 from services.customers.settings import CustomersSettings
 from services.kit.app import build_service_app
@@ -17,6 +18,6 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def create_app(settings: ServiceSettings | None = None):
     settings = settings or load_settings("customers")
     app = build_service_app("customers", metadata=Base.metadata, title="Caredesk customers",
-                            blueprints=[api.blp, lines_api.blp, sales_agents_api.blp], settings=settings)
+                            blueprints=[api.blp, lines_api.blp, sales_agents_api.blp, notes_api.blp], settings=settings)
     app.extensions["customers"] = CustomersSettings.load(settings)
     return app

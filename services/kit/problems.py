@@ -13,6 +13,7 @@ from services.kit.logging import current_correlation_id
 log = logging.getLogger("caredesk.problems")
 
 PROBLEM_BASE = "https://caredesk.dev/problems/"
+REQUEST_LOCATIONS = {"json", "query", "form", "headers", "files", "path"}
 
 
 class DomainError(Exception):
@@ -96,7 +97,10 @@ def register_problem_handlers(app: Flask) -> None:
         data = getattr(error, "data", None) or {}
         if error.code == 422 and "messages" in data:
             messages = data["messages"]
-            errors = messages.get("json", messages) if isinstance(messages, dict) else messages
+            # One shape wherever the fields came from: a query string's errors read like a body's.
+            if isinstance(messages, dict) and len(messages) == 1 and set(messages) <= REQUEST_LOCATIONS:
+                messages = next(iter(messages.values()))
+            errors = messages
             return problem_response(status=422, title=InvalidFields.title, type_=InvalidFields.type,
                                     detail="Correct the fields listed in errors.", errors=errors)
         return problem_response(status=error.code or 500, title=error.name, type_=_slug(error.name),
