@@ -352,7 +352,7 @@ def serve(url: str, folder: Path, public_key: Path, port: int):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the customers service did not start; see {folder / 'customers.log'}")
             time.sleep(0.2)
-        yield
+        yield process
     finally:
         process.terminate()
         try:

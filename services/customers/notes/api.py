@@ -122,9 +122,9 @@ def notes_report(args):
 @blp.response(200, description="The whole report as an Excel workbook (header in the Accept-Language)",
               content_type=XLSX)
 def export_notes_report(args):
-    """The notes report (same filters, no paging) as .xlsx: rows from a server-side cursor into a
-    constant-memory workbook; the header row in your language (Accept-Language: es, en, ru, vi);
-    dates as real date cells in ``tz``."""
+    """The notes report (same filters, no paging) as .xlsx, sent while it is written: rows from a
+    server-side cursor straight into the sheet, in constant memory; the header row in your language
+    (Accept-Language: es, en, ru, vi); dates as real date cells in ``tz``."""
     principal = current_principal()
     filters = _filters(args, principal)
     language = request.accept_languages.best_match(LANGUAGES) or "en"
@@ -133,7 +133,7 @@ def export_notes_report(args):
     def chunks():
         with context.database.engine.connect() as connection:
             rows = queries.stream_report(connection, principal=principal, filters=filters)
-            yield from xlsx_chunks(rows, language=language, tz=filters.tz, spool_dir=str(context.settings.data_dir))
+            yield from xlsx_chunks(rows, language=language, tz=filters.tz)
 
     return Response(stream_with_context(chunks()), mimetype=XLSX, headers={
         "Content-Disposition": 'attachment; filename="notes-report.xlsx"', "Content-Language": language})

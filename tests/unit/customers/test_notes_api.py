@@ -233,6 +233,7 @@ def test_xlsx_export_has_header_in_users_language_and_real_dates(client, admin, 
     directory(admin[0], branch_id=BRANCH_A, department_id=DEPT_A, name="Ana Front")
     for n in range(3):
         note(client, admin[1], customer["id"], f"nota {n}", location="Oficina")
+    note(client, admin[1], customer["id"], "=HYPERLINK(\"http://evil\")", location="https://example.com")
     response = client.get("/api/v1/customers/notes-report.xlsx", headers=admin[1] | {"Accept-Language": "es-CO,es;q=0.9"},
                           query_string={"tz": "America/Bogota"})
     assert response.status_code == 200
@@ -241,6 +242,10 @@ def test_xlsx_export_has_header_in_users_language_and_real_dates(client, admin, 
     sheet = load_workbook(io.BytesIO(response.data)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("Fecha", "Código de cliente", "Cliente")
+    # text stays text: no formula, no link
+    assert rows[1][6:8] == ("=HYPERLINK(\"http://evil\")", "https://example.com")
+    assert sheet.cell(row=2, column=7).data_type == "s" and sheet.cell(row=2, column=8).hyperlink is None
+    rows = [rows[0], *rows[2:]]
     assert [row[6] for row in rows[1:]] == ["nota 2", "nota 1", "nota 0"]
     assert all(row[2] == "Nguyễn Văn An" and row[5] == "Ana Front" for row in rows[1:])
     first = sheet.cell(row=2, column=1)
