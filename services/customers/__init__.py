@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.customers import api
+from services.customers.interactions import api as interactions_api
 from services.customers.lines import api as lines_api
 from services.customers.models import Base
 from services.customers.notes import api as notes_api
@@ -18,6 +19,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def create_app(settings: ServiceSettings | None = None):
     settings = settings or load_settings("customers")
     app = build_service_app("customers", metadata=Base.metadata, title="Caredesk customers",
-                            blueprints=[api.blp, lines_api.blp, sales_agents_api.blp, notes_api.blp], settings=settings)
+                            blueprints=[api.blp, lines_api.blp, sales_agents_api.blp, notes_api.blp,
+                                        interactions_api.blp], settings=settings)
     app.extensions["customers"] = CustomersSettings.load(settings)
     return app

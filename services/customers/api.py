@@ -16,6 +16,7 @@ from werkzeug.routing import UUIDConverter
 
 from services.customers import queries, use_cases
 from services.customers.errors import CustomerNotFound
+from services.customers.interactions.queries import latest_interactions
 from services.customers.models import Customer
 from services.customers.repository import CARD_OPTIONS, get_customer
 from services.customers.schemas import (
@@ -80,7 +81,13 @@ def _card(customer_id: uuid.UUID, *, status: int = 200):
         customer = session.get(Customer, customer_id, options=CARD_OPTIONS)
         if customer is None:
             raise CustomerNotFound(f"No customer {customer_id}.")
-        return queries.card(session, customer), status, {"ETag": etag_of(customer.version)}
+        return _card_with_summary(session, customer), status, {"ETag": etag_of(customer.version)}
+
+
+def _card_with_summary(session: Session, customer: Customer) -> dict:
+    """The card and its summary of the latest interactions (seed 004's lower part of the card)."""
+    return queries.card(session, customer) | {"latest_interactions": latest_interactions(
+        session, principal=current_principal(), customer=customer)}
 
 
 def changed(body, customer: Customer, status: int = 200):
@@ -135,7 +142,7 @@ def caller_card(args):
         customer_id = queries.find_caller(session, principal=current_principal(), number=args["number"],
                                           regions=_regions())
         customer = get_customer(session, principal=current_principal(), customer_id=customer_id)
-        return queries.card(session, customer), 200, {"ETag": etag_of(customer.version)}
+        return _card_with_summary(session, customer), 200, {"ETag": etag_of(customer.version)}
 
 
 @blp.get("/<id:customer_id>")
@@ -144,7 +151,7 @@ def get_customer_card(customer_id: uuid.UUID):
     """The card: active flashes first, master data, other phones, contacts, lines. ETag = version."""
     with _session() as session:
         customer = get_customer(session, principal=current_principal(), customer_id=customer_id)
-        return queries.card(session, customer), 200, {"ETag": etag_of(customer.version)}
+        return _card_with_summary(session, customer), 200, {"ETag": etag_of(customer.version)}
 
 
 @blp.patch("/<id:customer_id>")

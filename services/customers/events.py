@@ -15,4 +15,9 @@ EMITTED = {
                            "data: the customer snapshot as in customer.created.v1 after the change, plus "
                            "'changed': the names of the changed fields as entity.field (customer.phone, "
                            "line.status, contact.created…), never their values.",
+    "followup.scheduled.v1": "An interaction's follow-up was scheduled (seed 002: day and time, copy to colleagues "
+                             "and the supervisor); data: id, customer_id, customer_code, interaction_id, "
+                             "interaction_number, organiser_id, starts_at, ends_at (UTC ISO 8601), time_zone (the "
+                             "IANA zone it was set in), subject, location (nullable), participant_ids and copy_ids "
+                             "(directory user ids). No addresses: invitations look them up.",
 }

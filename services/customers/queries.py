@@ -203,7 +203,7 @@ def card(session: Session, customer: Customer) -> dict:
                               .order_by(Flash.created_at.desc(), Flash.id)).all()
     people = {customer.salesperson_id, customer.preferred_sales_agent_id, customer.collections_agent_id,
               *(f.author_id for f in flashes)}
-    names = _user_names(session, people)
+    names = user_names(session, people)
     numbers = {line.id: line.number for line in customer.lines}
     return {
         "flashes": [_flash(flash, names, numbers, now) for flash in flashes],
@@ -237,7 +237,7 @@ def _flash(flash: Flash, names: dict, numbers: dict, now: datetime) -> dict:
             "created_at": flash.created_at, "ends_at": flash.ends_at, "is_active": flash.ends_at > now}
 
 
-def _user_names(session: Session, ids) -> dict:
+def user_names(session: Session, ids) -> dict:
     ids = [i for i in ids if i is not None]
     if not ids:
         return {}
@@ -257,7 +257,7 @@ def list_flashes(session: Session, *, customer: Customer, state: str, page: int,
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     flashes = session.scalars(query.order_by(case((Flash.ends_at > now, 0), else_=1), Flash.created_at.desc(),
                                              Flash.id).offset((page - 1) * per_page).limit(per_page)).all()
-    names = _user_names(session, {f.author_id for f in flashes})
+    names = user_names(session, {f.author_id for f in flashes})
     numbers = {line.id: line.number for line in customer.lines}
     return {"items": [_flash(f, names, numbers, now) for f in flashes], "total": total, "page": page,
             "per_page": per_page}
@@ -287,7 +287,7 @@ def customer_history(session: Session, *, customer_id: uuid.UUID, start: datetim
     total = session.scalar(select(func.count()).select_from(Change).where(*where))
     changes = session.scalars(select(Change).where(*where).order_by(Change.changed_at.desc(), Change.id)
                               .offset((page - 1) * per_page).limit(per_page)).all()
-    names = _user_names(session, {c.actor_id for c in changes})
+    names = user_names(session, {c.actor_id for c in changes})
     items = [{"id": c.id, "changed_at": c.changed_at, "actor_id": c.actor_id, "actor_name": names.get(c.actor_id),
               "entity": c.entity, "entity_id": c.entity_id, "field": c.field, "old_value": c.old_value,
               "new_value": c.new_value} for c in changes]

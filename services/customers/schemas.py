@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
+from services.customers.interactions.schemas import InteractionSchema
 from services.customers.lines.schemas import LineSchema
 from services.customers.models import CAMPAIGN_ROLES, CUSTOMER_KINDS, CUSTOMER_STATUSES
 from services.customers.normalisation import COUNTRIES
@@ -249,6 +250,7 @@ class CustomerCardSchema(CustomerSchema):
     other_phones = fields.List(fields.Nested(OtherPhoneSchema))
     contacts = fields.List(fields.Nested(ContactSchema))
     lines = fields.List(fields.Nested(LineSchema))
+    latest_interactions = fields.List(fields.Nested(InteractionSchema), metadata={"description": "The latest five"})
 
 
 class SearchHitSchema(CustomerSummarySchema):

@@ -8,6 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from services.customers import create_app
+from services.customers.models import directory_users
+from services.kit.directory_replica import user_replicator
+from services.kit.messaging.envelope import Envelope
+from services.kit.uow import UnitOfWork
 from services.customers.normalisation import luhn_valid
 from tests.conftest import make_principal
 
@@ -78,3 +82,24 @@ def outbox(app):
 
 def if_match(headers: dict, version) -> dict:
     return headers | {"If-Match": f'"{version}"'}
+
+
+@pytest.fixture
+def directory(app):
+    """``directory(principal, branch_id=…, department_id=…)``: the user as the gateway's user events
+    left them in the customers service's replica (each call a newer directory version)."""
+    database = app.extensions["caredesk"].database
+    handler = user_replicator(directory_users)
+    versions: dict = {}
+
+    def put(principal, *, branch_id, department_id, name: str | None = None) -> None:
+        versions[principal.user_id] = versions.get(principal.user_id, 0) + 1
+        data = {"id": str(principal.user_id), "username": principal.username, "full_name": name or principal.username,
+                "level": principal.level, "branch_id": str(branch_id) if branch_id else None,
+                "department_id": str(department_id) if department_id else None, "permissions": [],
+                "queues": [], "is_active": True, "version": versions[principal.user_id]}
+        with UnitOfWork(database, producer="test") as uow:
+            handler.handle(uow, Envelope(type="user.updated", version=1, producer="gateway", data=data,
+                                         correlation_id="test"))
+            uow.commit()
+    return put

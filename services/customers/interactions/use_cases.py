@@ -1,0 +1,269 @@
+"""Interaction actions, one function each: open (save without closing), change, close, "new",
+schedule a follow-up; and the administration of reasons, macros, points of contact and articles."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from services.customers.interactions.errors import CatalogueAdministratorsOnly
+from services.customers.interactions.models import (
+    CONTENT_FIELDS, OPEN, ArticleVersion, ContactPoint, Followup, Interaction, InteractionCounter,
+    KnowledgeArticle, Macro, Reason,
+)
+from services.customers.interactions.repository import check_references, get_entry, get_interaction
+from services.customers.models import Customer, FieldErrors, directory_users
+from services.customers.normalisation import fold
+from services.customers.repository import get_customer
+from services.kit.auth import COMPANY, Principal
+from services.kit.db import utcnow
+from services.kit.problems import InvalidFields, StaleVersion
+from services.kit.uow import UnitOfWork
+
+COUNTER = "interactions"
+
+
+def _next_number(session) -> int:
+    """Numbers in order without gaps between concurrent writers: the counter row (made by the
+    migration) is locked until the interaction commits."""
+    counter = session.scalar(select(InteractionCounter).where(InteractionCounter.name == COUNTER).with_for_update())
+    counter.last += 1
+    return counter.last
+
+
+def _open(uow: UnitOfWork, principal: Principal, customer: Customer, data: dict) -> Interaction:
+    reached = data.get("customer_reached", True)
+    fields = {key: data.get(key) for key in CONTENT_FIELDS if key in data}
+    if not reached:
+        Interaction.check_attempt(fields)
+    check_references(uow.session, customer, fields).raise_if_any()
+    now = utcnow()
+    interaction = Interaction(
+        id=uuid.uuid4(), number=_next_number(uow.session), customer_id=customer.id, customer_reached=reached,
+        status=OPEN, agent_id=principal.user_id, branch_id=principal.branch_id,
+        department_id=principal.department_id, created_at=now, version=1,
+        **({"contact_person": "", "topic": "", "comments": "", "inputs": "", "pending_items": "", "solution": "",
+            "protocol_applied": "", "dialled_number": "", "started_at": now} | {k: v for k, v in fields.items()
+                                                                                if v is not None}))
+    uow.session.add(interaction)
+    uow.session.flush()
+    if data.get("close") or not reached:
+        interaction.close(actor=principal.user_id)
+    return interaction
+
+
+def open_interaction(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID, data: dict) -> Interaction:
+    """Save an interaction on a card you reach (the prospect "0" for unregistered callers): open, so a
+    colleague who opens the card sees it at once, or closed with ``close`` (a reason needed). A
+    customer not reached leaves only the attempt and closes at once; the card itself never changes.
+    Raises CustomerNotFound, InvalidFields, NotReachedKeepsOnlyTheAttempt, ReasonRequired."""
+    with uow:
+        customer = get_customer(uow.session, principal=principal, customer_id=customer_id)
+        interaction = _open(uow, principal, customer, data)
+        uow.commit()
+    return interaction
+
+
+def _to_change(uow: UnitOfWork, principal: Principal, customer_id: uuid.UUID, interaction_id: uuid.UUID,
+               expected_version: int) -> tuple[Customer, Interaction]:
+    customer = get_customer(uow.session, principal=principal, customer_id=customer_id)
+    interaction = get_interaction(uow.session, principal=principal, customer=customer,
+                                  interaction_id=interaction_id, for_update=True)
+    if interaction.version != expected_version:
+        raise StaleVersion(f"Interaction {interaction.number} changed since you read it; read it again.")
+    return customer, interaction
+
+
+def _commit(uow: UnitOfWork) -> None:
+    try:
+        uow.commit()
+    except StaleDataError:
+        raise StaleVersion("The interaction changed since you read it; read it again.") from None
+
+
+def change_interaction(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID, interaction_id: uuid.UUID,
+                       expected_version: int, data: dict) -> Interaction:
+    """Edit an open interaction; each changed field enters the card's history (who, when, old, new).
+    Raises InteractionNotFound, InteractionClosed, StaleVersion, InvalidFields."""
+    with uow:
+        customer, interaction = _to_change(uow, principal, customer_id, interaction_id, expected_version)
+        check_references(uow.session, customer, data, changing=interaction).raise_if_any()
+        interaction.change(data, actor=principal.user_id)
+        _commit(uow)
+    return interaction
+
+
+def close_interaction(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID, interaction_id: uuid.UUID,
+                      expected_version: int) -> Interaction:
+    """Close it; refused until a reason is chosen. Raises ReasonRequired, InteractionClosed, StaleVersion."""
+    with uow:
+        _customer, interaction = _to_change(uow, principal, customer_id, interaction_id, expected_version)
+        interaction.close(actor=principal.user_id)
+        _commit(uow)
+    return interaction
+
+
+def open_next_interaction(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID,
+                          interaction_id: uuid.UUID, expected_version: int,
+                          data: dict) -> tuple[Interaction, Interaction]:
+    """Seed 004's "new": close the current interaction (its reason chosen) and open the next one, for
+    another contract of the visit, in one transaction: both happen or neither.
+    Raises ReasonRequired, InteractionClosed, StaleVersion, CustomerNotFound, InvalidFields."""
+    with uow:
+        _customer, current = _to_change(uow, principal, customer_id, interaction_id, expected_version)
+        current.close(actor=principal.user_id)
+        target = get_customer(uow.session, principal=principal, customer_id=data.get("customer_id") or customer_id)
+        following = _open(uow, principal, target, data)
+        _commit(uow)
+    return current, following
+
+
+def schedule_followup(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID, interaction_id: uuid.UUID,
+                      data: dict) -> Followup:
+    """A follow-up of the interaction (seed 002: day and time, copy to colleagues and the supervisor):
+    participants and copies must be users of the directory. Emits followup.scheduled.v1 for the
+    notifications service's invitations. Raises InteractionNotFound, InvalidFields."""
+    with uow:
+        customer = get_customer(uow.session, principal=principal, customer_id=customer_id)
+        interaction = get_interaction(uow.session, principal=principal, customer=customer,
+                                      interaction_id=interaction_id)
+        errors = FieldErrors()
+        wanted = {*data["participant_ids"], *data["copy_ids"]}
+        users = directory_users
+        known = set(uow.session.scalars(select(users.c.id).where(users.c.id.in_(wanted), users.c.is_active)))
+        for key in ("participant_ids", "copy_ids"):
+            for index, user_id in enumerate(data[key]):
+                if user_id not in known:
+                    errors.add((key, index), "No active user of the directory has this id.")
+        errors.raise_if_any()
+        starts_at = datetime.combine(data["date"], data["time"], ZoneInfo(data["time_zone"]))
+        followup = Followup(id=uuid.uuid4(), interaction_id=interaction.id, organiser_id=principal.user_id,
+                            starts_at=starts_at, ends_at=starts_at + timedelta(minutes=data["duration_minutes"]),
+                            time_zone=data["time_zone"], subject=data["subject"], location=data["location"],
+                            participant_ids=[str(u) for u in data["participant_ids"]],
+                            copy_ids=[str(u) for u in data["copy_ids"]], created_at=utcnow())
+        uow.session.add(followup)
+        uow.emit("followup.scheduled.v1", {
+            "id": followup.id, "customer_id": customer.id, "customer_code": customer.code,
+            "interaction_id": interaction.id, "interaction_number": interaction.number,
+            "organiser_id": principal.user_id, "starts_at": followup.starts_at, "ends_at": followup.ends_at,
+            "time_zone": followup.time_zone, "subject": followup.subject, "location": followup.location,
+            "participant_ids": followup.participant_ids, "copy_ids": followup.copy_ids})
+        uow.commit()
+    return followup
+
+
+# -- catalogues (level 1) ---------------------------------------------------------------------
+def _administrator(principal: Principal) -> None:
+    if principal.level != COMPANY:
+        raise CatalogueAdministratorsOnly("Only a level 1 user administers reasons, macros, articles and "
+                                          "points of contact.")
+
+
+def add_reason(uow: UnitOfWork, *, principal: Principal, data: dict) -> Reason:
+    """A reason under ``parent_id`` (or a root); its script is the guidance shown once it is chosen."""
+    _administrator(principal)
+    with uow:
+        if data["parent_id"] is not None and uow.session.get(Reason, data["parent_id"]) is None:
+            raise InvalidFields({"parent_id": ["No such reason."]})
+        reason = Reason(id=uuid.uuid4(), parent_id=data["parent_id"], name=data["name"], script=data["script"],
+                        is_retired=False, created_at=utcnow())
+        uow.session.add(reason)
+        uow.commit()
+    return reason
+
+
+def change_reason(uow: UnitOfWork, *, principal: Principal, reason_id: uuid.UUID, data: dict) -> Reason:
+    """Rename, change its script, retire or bring back; interactions keep the reason they chose."""
+    _administrator(principal)
+    with uow:
+        reason = get_entry(uow.session, Reason, reason_id)
+        for key, value in data.items():
+            setattr(reason, key, value)
+        uow.commit()
+    return reason
+
+
+def add_macro(uow: UnitOfWork, *, principal: Principal, data: dict) -> Macro:
+    """A comment template of a reason; only the known placeholders may appear in it."""
+    _administrator(principal)
+    with uow:
+        errors = FieldErrors()
+        if uow.session.get(Reason, data["reason_id"]) is None:
+            errors.add(("reason_id",), "No such reason.")
+        unknown = Macro.unknown_placeholders(data["body"])
+        if unknown:
+            errors.add(("body",), "Unknown placeholders: " + ", ".join("{" + name + "}" for name in unknown))
+        errors.raise_if_any()
+        macro = Macro(id=uuid.uuid4(), created_at=utcnow(), **data)
+        uow.session.add(macro)
+        uow.commit()
+    return macro
+
+
+def add_contact_point(uow: UnitOfWork, *, principal: Principal, data: dict) -> ContactPoint:
+    _administrator(principal)
+    with uow:
+        if uow.session.scalar(select(ContactPoint.id).where(ContactPoint.name == data["name"])):
+            raise InvalidFields({"name": ["A point of contact has this name."]})
+        point = ContactPoint(id=uuid.uuid4(), is_retired=False, **data)
+        uow.session.add(point)
+        uow.commit()
+    return point
+
+
+def change_contact_point(uow: UnitOfWork, *, principal: Principal, contact_point_id: uuid.UUID,
+                         data: dict) -> ContactPoint:
+    _administrator(principal)
+    with uow:
+        point = get_entry(uow.session, ContactPoint, contact_point_id)
+        for key, value in data.items():
+            setattr(point, key, value)
+        uow.commit()
+    return point
+
+
+def _article_version(article: KnowledgeArticle) -> ArticleVersion:
+    article.search_text = " " + fold(f"{article.title} {article.body}") + " "
+    return ArticleVersion(article_id=article.id, version=article.version, reason_id=article.reason_id,
+                          title=article.title, body=article.body, written_by=article.updated_by,
+                          written_at=article.updated_at)
+
+
+def write_article(uow: UnitOfWork, *, principal: Principal, data: dict) -> KnowledgeArticle:
+    """A knowledge article of a reason (seed 004's Infocentre), version 1."""
+    _administrator(principal)
+    with uow:
+        if uow.session.get(Reason, data["reason_id"]) is None:
+            raise InvalidFields({"reason_id": ["No such reason."]})
+        article = KnowledgeArticle(id=uuid.uuid4(), version=1, updated_by=principal.user_id, updated_at=utcnow(),
+                                   **data)
+        version = _article_version(article)
+        uow.session.add(article)
+        uow.session.flush()
+        uow.session.add(version)
+        uow.commit()
+    return article
+
+
+def change_article(uow: UnitOfWork, *, principal: Principal, article_id: uuid.UUID, expected_version: int,
+                   data: dict) -> KnowledgeArticle:
+    """A new version of the article; the earlier ones stay readable. Raises StaleVersion."""
+    _administrator(principal)
+    with uow:
+        article = get_entry(uow.session, KnowledgeArticle, article_id)
+        if article.version != expected_version:
+            raise StaleVersion("The article changed since you read it; read it again.")
+        if data.get("reason_id") and uow.session.get(Reason, data["reason_id"]) is None:
+            raise InvalidFields({"reason_id": ["No such reason."]})
+        for key, value in data.items():
+            setattr(article, key, value)
+        article.version += 1
+        article.updated_by, article.updated_at = principal.user_id, utcnow()
+        uow.session.add(_article_version(article))
+        uow.commit()
+    return article
+
