@@ -109,6 +109,15 @@ def beat(_args) -> None:
     app.start(["beat", "--schedule", str(schedule), "--loglevel", "INFO"])
 
 
+def catcher(args) -> None:
+    """The embedded mode's local mail server and SMS/WhatsApp provider (keeps what it gets)."""
+    from services.kit.settings import data_dir
+    from services.notifications.catcher import run_catcher
+
+    configure_logging("catcher")
+    run_catcher(data_dir(), smtp_port=args.smtp_port, http_port=args.http_port, stop=_stop_on_signals())
+
+
 def worker(args) -> None:
     """Relay and consumers of one component in one process (the embedded mode's way)."""
     configure_logging(f"{args.component}-worker")
@@ -191,6 +200,11 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=tasks)
 
     commands.add_parser("beat", help="schedule every periodic job of the system (Celery beat)").set_defaults(func=beat)
+
+    p = commands.add_parser("catcher", help="a local mail server and SMS provider keeping what they get (embedded)")
+    p.add_argument("--smtp-port", type=int, default=8025)
+    p.add_argument("--http-port", type=int, default=8026)
+    p.set_defaults(func=catcher)
 
     commands.add_parser("asyncapi", help="print the AsyncAPI document of every event").set_defaults(func=asyncapi)
 

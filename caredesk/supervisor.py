@@ -12,10 +12,24 @@ import requests
 from caredesk.components import COMPONENTS, TASK_SERVICES
 
 
+CATCHER_OFFSETS = (10, 11)  # SMTP and provider ports of the local catcher, after the gateway's
+
+
+def _catching(env: dict) -> bool:
+    """Embedded, with no mail server of one's own: mail and SMS go to the local catcher."""
+    return (env.get("CAREDESK_BROKER_URL", "filesystem://").startswith("filesystem://")
+            and not env.get("CAREDESK_NOTIFICATIONS_SMTP_HOST"))
+
+
 def _child_env(gateway_port: int, base: dict | None) -> dict:
     env = dict(os.environ if base is None else base)
     for offset, name in enumerate(("customers", "cases", "notifications"), start=1):
         env[f"CAREDESK_GATEWAY_{name.upper()}_URL"] = f"http://127.0.0.1:{gateway_port + offset}"
+    if _catching(env):
+        smtp, http = (gateway_port + offset for offset in CATCHER_OFFSETS)
+        env |= {"CAREDESK_NOTIFICATIONS_SMTP_HOST": "127.0.0.1", "CAREDESK_NOTIFICATIONS_SMTP_PORT": str(smtp),
+                "CAREDESK_NOTIFICATIONS_SMTP_SECURITY": "none",
+                "CAREDESK_NOTIFICATIONS_PROVIDER_URL": f"http://127.0.0.1:{http}", "CAREDESK_CATCHER": "1"}
     return env
 
 
@@ -58,7 +72,11 @@ def start_system(gateway_port: int, log_dir, env: dict | None = None) -> list[su
         commands = [["serve", name, "--port", str(gateway_port + offset)]] + _background_commands(name, env)
         processes.extend(subprocess.Popen(caredesk + command, env=env, stdout=log, stderr=subprocess.STDOUT)
                          for command in commands)
-    for name, command in SYSTEM_COMMANDS.items():
+    system_commands = dict(SYSTEM_COMMANDS)
+    if env.get("CAREDESK_CATCHER"):
+        smtp, http = (gateway_port + offset for offset in CATCHER_OFFSETS)
+        system_commands["catcher"] = ["catcher", "--smtp-port", str(smtp), "--http-port", str(http)]
+    for name, command in system_commands.items():
         log = open(log_dir / f"{name}.log", "ab")
         processes.append(subprocess.Popen(caredesk + command, env=env, stdout=log, stderr=subprocess.STDOUT))
     try:
@@ -93,6 +111,9 @@ def run_system(*, gateway_port: int, demo: bool) -> None:
             load_demo_data(url)
         print(f"Caredesk is running: {url}  (sign in as admin / caredesk-admin; logs in {log_dir}; Ctrl-C stops)",
               flush=True)
+        if _catching(dict(os.environ)):
+            print(f"Mail and SMS the system sends are kept in {data_dir() / 'caught'} "
+                  f"(GET {url}api/v1/notifications/caught)", flush=True)
         stopping = []
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stopping.append(True))

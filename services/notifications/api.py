@@ -8,10 +8,14 @@ from sqlalchemy import update
 
 from services.kit.app import current_principal, service_context
 from services.kit.db import utcnow
-from services.kit.problems import NotFound
+from services.kit.auth import COMPANY
+from services.kit.problems import Forbidden, NotFound
 from services.notifications import queries
+from services.notifications.catcher import list_caught
 from services.notifications.models import USER, Notification
-from services.notifications.schemas import MarkedSchema, NotificationQuerySchema, NotificationSchema, UnreadSchema
+from services.notifications.schemas import (
+    CaughtQuerySchema, CaughtSchema, MarkedSchema, NotificationQuerySchema, NotificationSchema, UnreadSchema,
+)
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications", description="Notifications")
 
@@ -54,3 +58,14 @@ def mark_all_read():
             Notification.recipient_kind == USER, Notification.recipient == str(principal.user_id),
             Notification.read_at.is_(None)).values(read_at=utcnow()))
         return {"marked": marked.rowcount}
+
+
+@blp.get("/caught")
+@blp.arguments(CaughtQuerySchema, location="query")
+@blp.response(200, CaughtSchema(many=True))
+def list_caught_messages(args):
+    """What the embedded mode's local mail server and SMS provider kept, newest first
+    (administrators; empty when the system sends through real servers)."""
+    if current_principal().level != COMPANY:
+        raise Forbidden("Only an administrator (level 1) reads the caught messages.")
+    return list_caught(service_context().settings.data_dir, limit=args["limit"])

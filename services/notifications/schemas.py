@@ -28,3 +28,18 @@ class UnreadSchema(Schema):
 
 class MarkedSchema(Schema):
     marked = fields.Integer()
+
+
+class CaughtSchema(Schema):
+    kind = fields.String()
+    file = fields.String()
+    sender = fields.String(data_key="from", attribute="from", allow_none=True)
+    to = fields.String(allow_none=True)
+    subject = fields.String(allow_none=True)
+    message_id = fields.String(allow_none=True)
+    text = fields.String()
+    has_invitation = fields.Boolean()
+
+
+class CaughtQuerySchema(Schema):
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))

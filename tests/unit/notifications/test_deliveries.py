@@ -2,6 +2,8 @@
 with backoff, failed for good after the last attempt and retried by an administrator."""
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from datetime import timedelta
 
@@ -13,7 +15,8 @@ from services.kit.tasks import PeriodicJob, run_periodic_job, take_lease
 from services.notifications.deliveries.models import FAILED, PENDING, SENDING, SENT, Delivery
 from services.notifications.deliveries.use_cases import dispatch_due_deliveries, record_delivery, send_delivery
 from services.notifications.runtime import build_runtime
-from tests.catchers import MailCatcher, ProviderStub
+from services.notifications.catcher import run_catcher
+from tests.catchers import MailCatcher, ProviderStub, free_port
 from tests.conftest import make_principal
 from tests.unit.notifications.conftest import HANDLER, case_event, deliver, user_event
 
@@ -177,3 +180,33 @@ def test_a_periodic_job_runs_once_per_lease_however_many_beats_send_it(runtime):
     assert run_periodic_job(runtime.database, job) and not run_periodic_job(runtime.database, job)
     assert len(runs) == 1
     assert take_lease(runtime.database, "another.job", seconds=60) is not None
+
+
+def test_the_embedded_catcher_keeps_every_mail_and_message_and_the_api_lists_them(worker, bearer):
+    consumer, app = worker
+    smtp_port, http_port = free_port(), free_port()
+    stop = threading.Event()
+    thread = threading.Thread(target=run_catcher, args=(consumer.settings.data_dir,),
+                              kwargs={"smtp_port": smtp_port, "http_port": http_port, "stop": stop}, daemon=True)
+    thread.start()
+    try:
+        settings = consumer.settings
+        settings.extra.update(smtp_host="127.0.0.1", smtp_port=smtp_port, provider_url=f"http://127.0.0.1:{http_port}")
+        runtime = build_runtime(settings, database=consumer.database)
+        mail_id, sms_id = record(runtime), record(runtime, channel="sms", address="+84901234567")
+        deadline = time.monotonic() + 10
+        while send(runtime, mail_id) != "sent":  # until the catcher's SMTP server is up
+            assert time.monotonic() < deadline, "the catcher never took the mail"
+            with runtime.database.engine.begin() as connection:
+                connection.execute(update(Delivery.__table__).values(next_attempt_at=utcnow()))
+        assert send(runtime, sms_id) == "sent"
+        caught = app.test_client().get("/api/v1/notifications/caught", headers=bearer(make_principal(level=1)))
+        assert caught.status_code == 200
+        kinds = {item["kind"]: item for item in caught.get_json()}
+        assert kinds["email"]["subject"] == "Khảo sát" and kinds["email"]["message_id"] == f"<{mail_id}@caredesk>"
+        assert kinds["sms"]["text"] == "Cảm ơn quý khách" and kinds["sms"]["to"] == "+84901234567"
+        refused = app.test_client().get("/api/v1/notifications/caught", headers=bearer(make_principal(level=3)))
+        assert refused.status_code == 403
+    finally:
+        stop.set()
+        thread.join(timeout=10)
