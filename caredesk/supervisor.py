@@ -33,7 +33,7 @@ def _child_env(gateway_port: int, base: dict | None) -> dict:
     return env
 
 
-def _wait_ready(url: str, processes: list, timeout: float = 60.0) -> None:
+def _wait_ready(url: str, processes: list, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for process in processes:
@@ -62,7 +62,8 @@ SYSTEM_COMMANDS = {"tasks": ["tasks", *TASK_SERVICES], "beat": ["beat"]}
 
 
 def start_system(gateway_port: int, log_dir, env: dict | None = None) -> list[subprocess.Popen]:
-    """Start API servers and workers; return once every API answers /readyz."""
+    """Start API servers and workers; once every API answers /readyz, the Celery worker, beat (and
+    the catcher), which need no API but compete with the APIs' start for the CPU; then return."""
     env = _child_env(gateway_port, env)
     log_dir.mkdir(parents=True, exist_ok=True)
     processes = []
@@ -76,12 +77,12 @@ def start_system(gateway_port: int, log_dir, env: dict | None = None) -> list[su
     if env.get("CAREDESK_CATCHER"):
         smtp, http = (gateway_port + offset for offset in CATCHER_OFFSETS)
         system_commands["catcher"] = ["catcher", "--smtp-port", str(smtp), "--http-port", str(http)]
-    for name, command in system_commands.items():
-        log = open(log_dir / f"{name}.log", "ab")
-        processes.append(subprocess.Popen(caredesk + command, env=env, stdout=log, stderr=subprocess.STDOUT))
     try:
         for offset in range(len(COMPONENTS)):
             _wait_ready(f"http://127.0.0.1:{gateway_port + offset}/readyz", processes)
+        for name, command in system_commands.items():
+            log = open(log_dir / f"{name}.log", "ab")
+            processes.append(subprocess.Popen(caredesk + command, env=env, stdout=log, stderr=subprocess.STDOUT))
     except BaseException:
         stop_system(processes)
         raise
