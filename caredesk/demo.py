@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import datetime, timedelta, timezone
 
 import requests
 
@@ -13,6 +14,26 @@ DEPARTMENTS = [("front-office", "Front office"), ("delivery", "Delivery"), ("bil
 CUSTOMERS = [("C-1001", "person", "José Pérez Gómez"), ("C-1002", "person", "Nguyễn Văn An"),
              ("C-1003", "person", "Дмитрий Иванов"), ("C-1004", "company", "Distribuidora Andina S.A.S."),
              ("C-1005", "person", "María Fernanda López")]
+# Master data, lines and flashes per customer code, so the card shows what the seeds describe.
+DETAILS = {
+    "C-1001": {"country": "CO", "tax_number": "79845123", "region": "Bogotá D.C.", "language": "es-CO",
+               "address": "Calle 72 # 10-34, apto 502", "phone": "601 3456789", "phone2": "310 555 1234",
+               "email": "jose.perez@example.co", "salesperson": "ana.front"},
+    "C-1002": {"country": "VN", "region": "Hà Nội", "language": "vi", "phone": "+84 912 345 678"},
+    "C-1003": {"country": "RU", "region": "Москва", "language": "ru", "phone": "+7 916 123 45 67"},
+    "C-1004": {"country": "CO", "tax_number": "900123456-7", "region": "Antioquia", "language": "es-CO",
+               "phone": "604 4445566", "salesperson": "ana.front"},
+}
+LINES = {
+    "C-1001": [{"number": "315 222 3344", "tariff_plan": "Plan Conectado 30 GB", "iccid": "8957101234567890120",
+                "pin": "1234", "network_standard": "4G", "billing_group": "1"}],
+    "C-1003": [{"number": "+7 916 123 45 67", "tariff_plan": "Безлимит Плюс", "iccid": "8984012345678901234",
+                "pin": "4321", "network_standard": "LTE"}],
+}
+FLASHES = {
+    "C-1001": [{"text": "Reclamo abierto por doble cobro en octubre: no ofrecer cambio de plan hasta resolverlo."},
+               {"text": "SIM reportada como dañada; la nueva va por mensajería.", "line": "+573152223344"}],
+}
 
 
 class Client:
@@ -70,10 +91,29 @@ def load_demo_data(base_url: str) -> None:
         "default_priority": "high", "form": [
             {"name": "address", "label": "Delivery address", "type": "text", "required": True},
             {"name": "delivery_date", "label": "Delivery date", "type": "date", "required": True}]})
-    customers = [admin.call("POST", "/api/v1/customers", json={"code": code, "kind": kind, "name": name}).json()
-                 for code, kind, name in CUSTOMERS]
+    customers = [_create_customer(admin, code, kind, name, created) for code, kind, name in CUSTOMERS]
     case = _create_case_when_replicated(admin, customers[0]["id"])
     admin.call("POST", f"/api/v1/cases/{case['id']}/dispatch")
+
+
+def _create_customer(admin: Client, code: str, kind: str, name: str, users: dict) -> dict:
+    """A customer with its master data, lines (with PIN and SIM) and flashes ending in a month."""
+    details = dict(DETAILS.get(code, {}))
+    salesperson = details.pop("salesperson", None)
+    if salesperson:
+        details["salesperson_id"] = users[salesperson]["id"]
+    response = admin.call("POST", "/api/v1/customers", json={"code": code, "kind": kind, "name": name, **details})
+    customer, etag = response.json(), response.headers["ETag"]
+    lines = {}
+    for line in LINES.get(code, []):
+        response = admin.call("POST", f"/api/v1/customers/{customer['id']}/lines", json=line, headers={"If-Match": etag})
+        lines[response.json()["number"]], etag = response.json()["id"], response.headers["ETag"]
+    ends_at = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()
+    for flash in FLASHES.get(code, []):
+        body = {"text": flash["text"], "ends_at": ends_at, "line_id": lines.get(flash.get("line"))}
+        etag = admin.call("POST", f"/api/v1/customers/{customer['id']}/flashes", json=body,
+                          headers={"If-Match": etag}).headers["ETag"]
+    return customer
 
 
 def _create_case_when_replicated(client: Client, customer_id: str, timeout: float = 30.0) -> dict:

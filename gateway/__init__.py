@@ -6,7 +6,7 @@ from flask import g
 
 from gateway.auth import api as auth_api
 from gateway.auth.tokens import TokenIssuer
-from gateway.console import views as console
+from gateway.console import install_console
 from gateway.directory import api as directory_api
 from gateway.models import Base
 from gateway.routing import proxy
@@ -16,7 +16,7 @@ from services.kit.auth import TokenVerifier
 from services.kit.db import Database
 from services.kit.problems import Unauthorized
 
-PUBLIC = {"auth.login", "console.home"}
+PUBLIC = {"auth.login"}
 
 
 def create_app(settings: GatewaySettings | None = None):
@@ -24,14 +24,15 @@ def create_app(settings: GatewaySettings | None = None):
     database = Database(settings.service.database_url, Base.metadata)
     context = ServiceContext(settings=settings.service, database=database,
                              verifier=TokenVerifier.from_file(settings.service.public_key_file))
+    # The console's pages authenticate with their session cookie, not a bearer token.
     app = create_service_app(context, title="Caredesk gateway", public_endpoints=PUBLIC,
-                             blueprints=[auth_api.blp, directory_api.blp])
+                             public_blueprints={"console"}, blueprints=[auth_api.blp, directory_api.blp])
     app.register_blueprint(proxy.blp)
-    app.register_blueprint(console.blp)
     app.extensions["caredesk.token_issuer"] = TokenIssuer.from_file(
         settings.private_key_file, lifetime_seconds=settings.access_token_seconds)
     app.extensions["caredesk.service_urls"] = settings.service_urls
     app.extensions["caredesk.http"] = requests.Session()
+    install_console(app, private_key_pem=settings.private_key_file.read_bytes())
 
     @app.before_request
     def _refuse_revoked_tokens():

@@ -63,7 +63,7 @@ def broker_reachable(settings: ServiceSettings) -> bool:
 
 
 def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
-                       public_endpoints: set[str] = frozenset()) -> Flask:
+                       public_endpoints: set[str] = frozenset(), public_blueprints: set[str] = frozenset()) -> Flask:
     settings = context.settings
     configure_logging(settings.service, settings.log_level)
     app = Flask(settings.service)
@@ -85,7 +85,7 @@ def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
         g.correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
         set_correlation_id(g.correlation_id)
         g.started = time.perf_counter()
-        if request.endpoint in allowed_anonymous or request.endpoint is None:
+        if request.endpoint in allowed_anonymous or request.endpoint is None or request.blueprint in public_blueprints:
             return None
         g.principal = context.verifier.verify(bearer_token(request.headers.get("Authorization")))
         return None

@@ -1,0 +1,101 @@
+"""The API as the signed-in user: the services' resources over HTTP with the user's token (as the
+gateway's routing forwards them), the gateway's own (auth, directory) through its own views in
+process. Nothing here reads a database: every page sees what the API lets this user see."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import requests
+from flask import current_app, g, request
+
+from gateway.routing.proxy import RESOURCE_OWNERS
+
+log = logging.getLogger("caredesk.console")
+
+
+@dataclass
+class Answer:
+    status: int
+    body: dict | list | None
+    etag: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 400
+
+    @property
+    def field_errors(self) -> dict:
+        """The problem's per-field messages, flattened to one list of strings per field."""
+        errors = (self.body or {}).get("errors") or {} if isinstance(self.body, dict) else {}
+        return {name: _flatten(messages) for name, messages in errors.items()}
+
+    @property
+    def detail(self) -> str:
+        return (self.body or {}).get("detail", "") if isinstance(self.body, dict) else ""
+
+
+def _flatten(messages) -> list[str]:
+    if isinstance(messages, str):
+        return [messages]
+    if isinstance(messages, dict):
+        return [text for value in messages.values() for text in _flatten(value)]
+    return [text for value in messages for text in _flatten(value)]
+
+
+class SignedOut(Exception):
+    """The API refused the session's token (expired or revoked): the user signs in again."""
+
+
+class ServiceDown(Exception):
+    """A service did not answer; the page says so and nothing was changed."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__(service)
+        self.service = service
+
+
+@dataclass
+class Api:
+    token: str | None
+    language: str = "en"
+    calls: list = field(default_factory=list)
+
+    def get(self, path: str, **params) -> Answer:
+        return self.call("GET", path, params={k: v for k, v in params.items() if v not in (None, "")})
+
+    def call(self, method: str, path: str, *, json=None, params=None, if_match: str | None = None,
+             allow_signed_out: bool = False) -> Answer:
+        """``path`` below /api/v1. A 401 raises SignedOut unless the caller expects it (sign-in)."""
+        headers = {"Accept": "application/json", "Accept-Language": self.language,
+                   "X-Correlation-ID": g.get("correlation_id", "")}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if if_match:
+            headers["If-Match"] = if_match
+        resource = path.lstrip("/").split("/", 1)[0].split("?", 1)[0]
+        owner = RESOURCE_OWNERS.get(resource)
+        answer = (self._remote(owner, method, path, headers, json, params) if owner
+                  else self._local(method, path, headers, json, params))
+        self.calls.append((method, path, answer.status))
+        if answer.status == 401 and not allow_signed_out:
+            raise SignedOut()
+        return answer
+
+    def _remote(self, owner, method, path, headers, json, params) -> Answer:
+        url = current_app.extensions["caredesk.service_urls"][owner] + "/api/v1/" + path.lstrip("/")
+        http: requests.Session = current_app.extensions["caredesk.http"]
+        try:
+            response = http.request(method, url, json=json, params=params, headers=headers, timeout=(3, 30))
+        except requests.RequestException as exc:
+            log.warning("%s service unreachable: %s", owner, exc)
+            raise ServiceDown(owner) from None
+        body = response.json() if response.content and "json" in response.headers.get("Content-Type", "") else None
+        return Answer(response.status_code, body, response.headers.get("ETag"))
+
+    def _local(self, method, path, headers, json, params) -> Answer:
+        client = current_app.test_client()
+        response = client.open("/api/v1/" + path.lstrip("/"), method=method, json=json, query_string=params,
+                               headers=headers, environ_base={"REMOTE_ADDR": request.remote_addr or ""})
+        body = response.get_json(silent=True)
+        return Answer(response.status_code, body, response.headers.get("ETag"))

@@ -1,0 +1,69 @@
+"""The console's blueprint: who is signed in, CSRF on every form, the API client of the request,
+and the pages shown when the API says the session ended or a service is down."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from gateway.console.api_client import Api, ServiceDown, SignedOut
+from gateway.console.i18n import chosen_language
+from gateway.console.security import csrf_ok, csrf_token
+
+blp = Blueprint("console", __name__, template_folder="templates", static_folder="static",
+                static_url_path="/console/static")
+
+# Pages that answer without a session: the sign-in page and what it needs.
+ANONYMOUS = {"console.home", "console.sign_in", "console.choose_language", "console.static"}
+LEVELS = {1: _l("Whole company"), 2: _l("Own branch"), 3: _l("Own department"), 4: _l("Own records")}
+
+
+def signed_in_user() -> dict | None:
+    return session.get("user") if session.get("token") else None
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only a path on this site: a sign-in link must not send the user elsewhere."""
+    parts = urlsplit(target or "")
+    if not target or parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+@blp.before_app_request
+def _console_request():
+    if request.blueprint != "console":
+        return None
+    g.user = signed_in_user()
+    g.api = Api(token=session.get("token"), language=chosen_language())
+    if request.method == "POST" and not csrf_ok():
+        return render_template("error.html", title=_("This form has expired"),
+                               message=_("The page was open too long or came from somewhere else. "
+                                         "Open it again and repeat what you did.")), 400
+    if g.user is None and request.endpoint not in ANONYMOUS:
+        return redirect(url_for("console.sign_in", next=request.full_path.rstrip("?")))
+    return None
+
+
+@blp.app_context_processor
+def _page_globals():
+    return {"csrf_token": csrf_token, "user": g.get("user"), "LEVELS": LEVELS}
+
+
+@blp.errorhandler(SignedOut)
+def _signed_out(_error):
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    flash(_("Your session has ended. Sign in again to continue."), "info")
+    return redirect(url_for("console.sign_in", next=request.full_path.rstrip("?") if request.method == "GET" else None))
+
+
+@blp.errorhandler(ServiceDown)
+def _service_down(_error: ServiceDown):
+    return render_template("error.html", title=_("A service is not answering"),
+                           message=_("Part of Caredesk did not answer, so nothing was changed. "
+                                     "Try again in a moment.")), 503

@@ -1,0 +1,76 @@
+"""Sign in, sign out and the language: the token goes into the session cookie, never to the page."""
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from gateway.console.blueprint import blp, safe_next, signed_in_user
+from gateway.console.i18n import LANGUAGE_COOKIE, LANGUAGES, chosen_language, valid_time_zone
+
+ONE_YEAR = 365 * 24 * 3600
+
+
+def _remember_language(response, language: str):
+    response.set_cookie(LANGUAGE_COOKIE, language, max_age=ONE_YEAR, samesite="Lax", httponly=True)
+    return response
+
+
+@blp.get("/")
+def home():
+    if signed_in_user() is None:
+        return sign_in()
+    return redirect(url_for("console.desk"))
+
+
+@blp.route("/signin", methods=["GET", "POST"])
+def sign_in():
+    next_page = safe_next(request.values.get("next"), url_for("console.desk"))
+    if request.method == "GET":
+        return render_template("signin.html", next_page=next_page, errors={})
+    form = request.form
+    language = form.get("lang") if form.get("lang") in LANGUAGES else chosen_language()
+    session["lang"] = language
+    answer = g.api.call("POST", "auth/login", allow_signed_out=True,
+                        json={"username": form.get("username", "").strip(), "password": form.get("password", "")})
+    if not answer.ok:
+        message = (_("Wrong username or password.") if answer.status in (401, 422)
+                   else _("Signing in is not possible right now. Try again in a moment."))
+        return render_template("signin.html", next_page=next_page, error=message,
+                               username=form.get("username", "")), 401 if answer.status in (401, 422) else 503
+    body = answer.body
+    session.clear()
+    session.permanent = True
+    session.update(token=body["access_token"], lang=language,
+                   tz=valid_time_zone(form.get("tz")) or "UTC", user=_profile(body))
+    return _remember_language(redirect(next_page), language)
+
+
+def _profile(login: dict) -> dict:
+    """Who is signed in, as the header shows it: name, level and unit."""
+    user = login["user"]
+    g.api.token = login["access_token"]
+    departments = g.api.get("directory/departments")
+    branches = g.api.get("directory/branches")
+    names = {item["id"]: item["name"] for answer in (departments, branches) if answer.ok for item in answer.body}
+    return {"id": user["id"], "username": user["username"], "full_name": user["full_name"], "level": user["level"],
+            "unit": names.get(user.get("department_id")) or names.get(user.get("branch_id")) or "",
+            "permissions": user.get("permissions", []), "queues": user.get("queues", [])}
+
+
+@blp.post("/signout")
+def sign_out():
+    g.api.call("POST", "auth/logout", allow_signed_out=True)
+    language = session.get("lang")
+    session.clear()
+    session["lang"] = language
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("console.sign_in"))
+
+
+@blp.post("/language")
+def choose_language():
+    language = request.form.get("lang")
+    if language in LANGUAGES:
+        session["lang"] = language
+    back = safe_next(request.form.get("next"), url_for("console.home"))
+    return _remember_language(redirect(back), session.get("lang") or chosen_language())

@@ -1,0 +1,92 @@
+"""The API's codes and messages in the user's language: case statuses and priorities, timeline
+actions, line and customer states, and the field messages the API sends back. Lazy, so each
+request gets its own language; a message not listed here is shown as the API wrote it."""
+from __future__ import annotations
+
+import re
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+
+STATUS_NAMES = {"open": _l("Open"), "open_dispatch": _l("In queue"), "open_reject": _l("Returned"),
+                "closed": _l("Closed")}
+PRIORITY_NAMES = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
+BOX_NAMES = {"owned": _l("Mine"), "created": _l("Created by me"), "returned": _l("Returned to me"),
+             "waiting": _l("Waiting in a queue")}
+ACTION_NAMES = {
+    "created": _l("Created"), "saved": _l("Saved"), "dispatched": _l("Dispatched to the queue"),
+    "cancelled": _l("Cancelled"), "taken": _l("Taken"), "assigned": _l("Assigned"), "accepted": _l("Accepted"),
+    "rejected": _l("Returned to the initiator"), "closed": _l("Closed"), "reopened": _l("Reopened"),
+    "commented": _l("Comment added"), "task_added": _l("Task added"), "task_changed": _l("Task changed"),
+    "task_done": _l("Task done"), "task_assigned": _l("Task assigned"), "sla_warning": _l("Deadline close"),
+    "sla_breached": _l("Deadline missed"), "escalated": _l("Escalated to the supervisor"),
+}
+LINE_STATUS_NAMES = {"active": _l("Working"), "blocked": _l("Blocked"), "deactivated": _l("Disconnected")}
+SERVICE_TYPE_NAMES = {"voice": _l("Voice"), "data": _l("Data")}
+CUSTOMER_STATUS_NAMES = {"active": _l("Active"), "suspended": _l("Suspended"), "closed": _l("Closed")}
+KIND_NAMES = {"person": _l("Person"), "company": _l("Company")}
+MATCHED_NAMES = {"code": _l("code"), "line": _l("line"), "tax_number": _l("tax number"), "phone": _l("phone"),
+                 "email": _l("e-mail"), "contact": _l("contact"), "name": _l("name")}
+HISTORY_ENTITY_NAMES = {"customer": _l("Customer"), "phone": _l("Other phone"), "contact": _l("Contact"),
+                        "line": _l("Line"), "flash": _l("Flash")}
+
+# Messages the API writes into problem details, in the words the console shows them.
+API_MESSAGES = {
+    "Missing data for required field.": _l("Fill in this field."),
+    "Field may not be null.": _l("Fill in this field."),
+    "Not a valid email address.": _l("This is not a valid e-mail address."),
+    "Not a valid date.": _l("This is not a valid date."),
+    "Not a valid integer.": _l("Type a whole number."),
+    "Not a valid number.": _l("Type a number."),
+    "Type a phone number.": _l("Type a phone number."),
+    "Only digits: letters are not allowed in a phone number.":
+        _l("Only digits: letters are not allowed in a phone number."),
+    "One number per field: put further numbers under other phones.":
+        _l("One number per field: put further numbers under other phones."),
+    "Only digits, spaces and + - ( ) . are allowed in a phone number.":
+        _l("Only digits, spaces and + - ( ) . are allowed in a phone number."),
+    "Type the number with its country code (+…) or set the customer's country first.":
+        _l("Type the number with its country code (+…) or set the customer's country first."),
+    "Digits only, with an optional leading '+'.": _l("Digits only, with an optional leading “+”."),
+    "A PIN has 4 to 8 digits.": _l("A PIN has 4 to 8 digits."),
+    "The end of a flash lies in the future.": _l("The end of a flash lies in the future."),
+    "Use the two-letter ISO 3166 country code, such as CO, MX, CR, VN or RU.":
+        _l("Use the two-letter country code, such as CO, MX, CR, VN or RU."),
+    "Type what to look for.": _l("Type what to look for."),
+}
+API_PATTERNS = [
+    (re.compile(r"^This number cannot exist( in [A-Z]{2})?: check the digits\.$"),
+     _l("This number cannot exist: check the digits.")),
+    (re.compile(r"^Length must be between \d+ and (\d+)\.$|^Longer than maximum length (\d+)\.$"),
+     _l("This text is too long.")),
+    (re.compile(r"^Must be one of: "), _l("Choose one of the options.")),
+]
+
+
+def api_text(message: str) -> Markup | str:
+    """An API message in the user's language; one we do not know keeps its English words, marked
+    as English so screen readers pronounce it right."""
+    known = API_MESSAGES.get(message)
+    if known is not None:
+        return str(known)
+    for pattern, text in API_PATTERNS:
+        if pattern.search(message):
+            return str(text)
+    if str(get_locale()) == "en":
+        return message
+    return Markup('{} <span lang="en">({})</span>').format(_("Check this value."), escape(message))
+
+
+GLOBALS = dict(STATUS_NAMES=STATUS_NAMES, PRIORITY_NAMES=PRIORITY_NAMES, BOX_NAMES=BOX_NAMES,
+               ACTION_NAMES=ACTION_NAMES, LINE_STATUS_NAMES=LINE_STATUS_NAMES,
+               SERVICE_TYPE_NAMES=SERVICE_TYPE_NAMES, CUSTOMER_STATUS_NAMES=CUSTOMER_STATUS_NAMES,
+               KIND_NAMES=KIND_NAMES, MATCHED_NAMES=MATCHED_NAMES, HISTORY_ENTITY_NAMES=HISTORY_ENTITY_NAMES)
+
+
+def problem_text(answer) -> str:
+    """The first thing an API refusal says, as plain text for a one-line notice."""
+    messages = [text for texts in answer.field_errors.values() for text in texts] or [answer.detail]
+    text = api_text(messages[0])
+    return text.striptags() if isinstance(text, Markup) else text

@@ -1,0 +1,76 @@
+"""Seed 004's and seed 000's flows in a real browser, each in two languages, with screenshots."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def _case_status(person) -> str:
+    return person.page.locator("h1 + p.meta .status").first.get_attribute("class")
+
+
+@pytest.mark.parametrize("language", ["es", "ru"])
+def test_seed_004_sim_delivery_case_from_card_to_closed(agent, language):
+    ana = agent(language).sign_in("ana.front")
+    ana.page.fill("#global-q", "315 222 3344")  # the line, typed with spaces
+    ana.page.press("#global-q", "Enter")
+    ana.page.wait_for_url(re.compile(r"/customers/"))
+    banner = ana.page.locator(".flash-banner")
+    assert banner.is_visible() and "doble cobro" in banner.inner_text()
+    ana.shot("004-card-flash-banner")
+    banner.get_by_role("button").click()
+    assert ana.page.locator(".flash-banner").count() == 0
+    assert "doble cobro" in ana.page.locator("#flashes").inner_text()
+
+    ana.page.locator("a.button.primary[href$='/cases/new']").click()
+    ana.page.select_option("#f-type", "sim-delivery")  # shows the type's form at once
+    ana.page.wait_for_selector("#f-cf_address")
+    ana.page.fill("#f-subject", "SIM")
+    ana.page.select_option("#f-priority", "urgent")
+    ana.page.select_option("#f-line", "+573152223344")
+    ana.page.fill("#f-cf_delivery_date", "2026-12-10")
+    ana.shot("004-case-form")
+    ana.page.click("button[name=dispatch]")
+    ana.page.wait_for_url(re.compile(r"/cases/[0-9a-f-]+$"))
+    case_url = ana.page.url
+    assert ana.page.locator(".field.invalid #f-cf_address").count() == 1, "the missing field is shown in red"
+    assert ana.page.locator(".field.invalid #f-cf_delivery_date").count() == 0
+    assert "status-open " in _case_status(ana) + " "
+    ana.shot("004-dispatch-refused")
+    ana.page.fill("#f-cf_address", "Calle 72 # 10-34, apto 502")
+    ana.page.click("button[name=dispatch]")
+    assert "status-open_dispatch" in _case_status(ana)
+    number = re.search(r"\d+", ana.page.locator("h1").inner_text()).group(0)
+
+    boris = agent(language).sign_in("boris.delivery")
+    boris.go("/queues")
+    boris.shot("004-queues")
+    boris.page.locator("form[action$='/take-next'] button").first.click()
+    assert boris.page.url == case_url and number in boris.page.locator("h1").inner_text()
+    boris.page.locator("details:has(form[action$='/reject']) summary").click()
+    boris.page.fill("#reject-reason", "Falta el barrio y el teléfono de quien recibe.")
+    boris.page.locator("form[action$='/reject'] button[type=submit]").click()
+    assert "status-open_reject" in _case_status(boris)
+
+    ana.go("/folder?box=returned")
+    ana.shot("004-folder-returned")
+    ana.page.locator(f"a[href='{case_url.removeprefix(ana.base)}']").click()
+    assert "barrio" in ana.page.locator("dd.reason").inner_text()
+    ana.page.fill("#f-cf_address", "Calle 72 # 10-34, apto 502, barrio Quinta Camacho; recibe Lucía 3105551234")
+    ana.page.click("button[name=dispatch]")
+    assert "status-open_dispatch" in _case_status(ana)
+
+    boris.go("/queues")
+    boris.page.locator("form[action$='/take-next'] button").first.click()
+    assert boris.page.url == case_url
+    boris.page.locator("form[action$='/accept'] button").click()
+    boris.page.locator("details:has(form[action$='/close']) summary").click()
+    boris.page.fill("#close-resolution", "SIM entregada y activada.")
+    boris.page.locator("form[action$='/close'] button[type=submit]").click()
+    assert "status-closed" in _case_status(boris)
+    timeline = boris.page.locator("ol.timeline li")
+    assert timeline.count() >= 8
+    boris.shot("004-case-closed")
