@@ -13,6 +13,7 @@ from gateway.console.words import problem_text
 SEARCH_PAGE_SIZE = 20
 MASTER_FIELDS = ("name", "status", "country", "tax_number", "region", "language", "address", "phone", "phone2",
                  "email", "description")
+TEXT_FIELDS = ("name", "region", "address", "description")  # never null: an emptied one is ""
 ACKNOWLEDGED_KEEP = 200
 
 
@@ -81,7 +82,7 @@ def render_card(customer_id: str, *, status: int = 200, form_values: dict | None
                             **{"from": request.args.get("from"), "to": request.args.get("to")})
     cases = g.api.get("cases", customer_id=customer_id, per_page=10, sort="-age")
     return render_template(
-        "card.html", card=card, etag=etag, may_edit=_may_edit(card),
+        "card.html", card=card, etag=etag, may_edit=_may_edit(card), saved={name: card.get(name) for name in MASTER_FIELDS},
         unacknowledged=[f for f in card["flashes"] if f["is_active"] and f["id"] not in acknowledged],
         values=form_values or {name: card.get(name) for name in MASTER_FIELDS}, errors=errors or {},
         section_errors=section_errors or {}, stale=stale, history=history, period=period,
@@ -104,22 +105,23 @@ def acknowledge_flashes(customer_id):
 
 @blp.post("/customers/<uuid:customer_id>")
 def update_customer(customer_id):
-    """Master data with If-Match: a stale version is shown kindly, with the user's typing kept."""
-    card, _etag = _card(str(customer_id))
-    typed = {name: request.form.get(name, "") for name in MASTER_FIELDS if name in request.form}
-    changes = {name: blank_to_none(value) if name not in ("name", "region", "address", "description") else value.strip()
-               for name, value in typed.items() if (card.get(name) or "") != value.strip()}
-    if not changes:
+    """Master data with If-Match, sending only what the user changed since the page was read (the
+    ``was_`` fields); when someone else saved first, the fresh card shows with those changes kept."""
+    typed = {name: request.form[name].strip() for name in MASTER_FIELDS if name in request.form}
+    changed = {name: value for name, value in typed.items() if value != request.form.get(f"was_{name}", "").strip()}
+    if not changed:
         flash(_("Nothing changed."), "info")
         return redirect(url_for("console.customer_card", customer_id=customer_id))
-    answer = g.api.call("PATCH", f"customers/{customer_id}", json=changes, if_match=request.form.get("etag"))
+    body = {name: value if name in TEXT_FIELDS else blank_to_none(value) for name, value in changed.items()}
+    answer = g.api.call("PATCH", f"customers/{customer_id}", json=body, if_match=request.form.get("etag"))
+    if answer.ok:
+        flash(_("Customer saved."), "success")
+        return redirect(url_for("console.customer_card", customer_id=customer_id))
+    card, _etag = _card(str(customer_id))
+    kept = {name: card.get(name) for name in MASTER_FIELDS} | changed
     if answer.status == 412:
-        return render_card(str(customer_id), status=409, form_values={**card, **typed}, stale=True)
-    if not answer.ok:
-        errors = answer.field_errors or {"_": [answer.detail]}
-        return render_card(str(customer_id), status=422, form_values={**card, **typed}, errors=errors)
-    flash(_("Customer saved."), "success")
-    return redirect(url_for("console.customer_card", customer_id=customer_id))
+        return render_card(str(customer_id), status=409, form_values=kept, stale=True)
+    return render_card(str(customer_id), status=422, form_values=kept, errors=answer.field_errors or {"_": [answer.detail]})
 
 
 def _card_part(customer_id, method: str, path: str, body: dict | None, done: str, section: str):

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from flask import g, render_template, session
 
+from gateway.console.api_client import ServiceDown
 from gateway.console.blueprint import blp
 
 INBOX_SIZE = 50
 
 
 def _notices() -> list[dict]:
+    """The inbox, read once per page; the header's count never takes a page down with it."""
     if "notices" not in g:
-        answer = g.api.get("notifications", limit=INBOX_SIZE)
-        g.notices = answer.body if answer.ok else []
+        try:
+            answer = g.api.get("notifications", limit=INBOX_SIZE)
+        except ServiceDown:
+            answer = None
+        g.notices = answer.body if answer is not None and answer.ok else []
     return g.notices
 
 

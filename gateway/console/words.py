@@ -31,6 +31,18 @@ MATCHED_NAMES = {"code": _l("code"), "line": _l("line"), "tax_number": _l("tax n
                  "email": _l("e-mail"), "contact": _l("contact"), "name": _l("name")}
 HISTORY_ENTITY_NAMES = {"customer": _l("Customer"), "phone": _l("Other phone"), "contact": _l("Contact"),
                         "line": _l("Line"), "flash": _l("Flash")}
+FIELD_NAMES = {
+    "name": _l("Name"), "status": _l("Status"), "country": _l("Country"), "tax_number": _l("Tax number"),
+    "region": _l("Region"), "language": _l("Language of the customer"), "address": _l("Address"),
+    "phone": _l("Phone"), "phone2": _l("Phone 2 (mobile)"), "email": _l("E-mail"), "description": _l("Description"),
+    "code": _l("Code"), "kind": _l("Kind"), "salesperson_id": _l("Salesperson"),
+    "preferred_sales_agent_id": _l("Preferred sales agent"), "collections_agent_id": _l("Collections agent"),
+    "campaigns": _l("Campaigns"), "label": _l("Label"), "number": _l("Number"), "text": _l("Urgent information"),
+    "ends_at": _l("Shown until"), "pin": _l("PIN"), "iccid": _l("SIM card (ICCID)"), "tariff_plan": _l("Tariff plan"),
+    "tariff_effective_on": _l("Tariff since"), "activated_on": _l("Activated on"),
+    "network_standard": _l("Network standard"), "service_type": _l("Service"), "billing_group": _l("Billing group"),
+    "role": _l("Role"), "phones": _l("Phones"), "receives_notices": _l("Receives notices about the services"),
+}
 
 # Messages the API writes into problem details, in the words the console shows them.
 API_MESSAGES = {
@@ -82,7 +94,7 @@ def api_text(message: str) -> Markup | str:
 GLOBALS = dict(STATUS_NAMES=STATUS_NAMES, PRIORITY_NAMES=PRIORITY_NAMES, BOX_NAMES=BOX_NAMES,
                ACTION_NAMES=ACTION_NAMES, LINE_STATUS_NAMES=LINE_STATUS_NAMES,
                SERVICE_TYPE_NAMES=SERVICE_TYPE_NAMES, CUSTOMER_STATUS_NAMES=CUSTOMER_STATUS_NAMES,
-               KIND_NAMES=KIND_NAMES, MATCHED_NAMES=MATCHED_NAMES, HISTORY_ENTITY_NAMES=HISTORY_ENTITY_NAMES)
+               KIND_NAMES=KIND_NAMES, FIELD_NAMES=FIELD_NAMES, MATCHED_NAMES=MATCHED_NAMES, HISTORY_ENTITY_NAMES=HISTORY_ENTITY_NAMES)
 
 
 def problem_text(answer) -> str:

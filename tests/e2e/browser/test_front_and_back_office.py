@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 
@@ -74,3 +75,50 @@ def test_seed_004_sim_delivery_case_from_card_to_closed(agent, language):
     timeline = boris.page.locator("ol.timeline li")
     assert timeline.count() >= 8
     boris.shot("004-case-closed")
+
+
+@pytest.mark.parametrize("language,mobile", [("en", "311 444 5566"), ("vi", "311 444 5577")])
+def test_seed_000_master_data_by_tax_number_with_a_refused_phone_and_the_weeks_history(agent, language, mobile):
+    ana = agent(language).sign_in("ana.front")
+    ana.page.fill("#global-q", "79845123")
+    ana.page.press("#global-q", "Enter")
+    ana.page.wait_for_url(re.compile(r"/customers/"))
+    card_url = ana.page.url
+    if ana.page.locator(".flash-banner").count():
+        ana.page.locator(".flash-banner button").click()
+
+    ana.page.fill("#f-phone2", "310 555 12A4")
+    ana.page.locator("#master button[type=submit]").click()
+    refused = ana.page.locator(".field.invalid:has(#f-phone2) .error")
+    assert refused.is_visible(), "the phone's error is shown at the field"
+    assert ana.page.input_value("#f-phone2") == "310 555 12A4"
+    ana.shot("000-phone-refused")
+    ana.page.fill("#f-phone2", mobile)
+    ana.page.locator("#master button[type=submit]").click()
+    assert "notice success" in ana.page.locator("p.notice").first.get_attribute("class")
+
+    ana.page.fill("#phones #f-label", "Oficina")
+    ana.page.fill("#phones #f-number", "601 2223344")
+    ana.page.locator("#phones button[type=submit]").last.click()
+    assert "+576012223344" in ana.page.locator("#phones").inner_text()
+
+    colleague = ana.context.new_page()  # the same card open twice: the second save is told kindly
+    colleague.goto(card_url)
+    ana.page.reload()
+    mark = uuid.uuid4().hex[:4]
+    address, region = f"Carrera 7 # 80-12 ({mark})", f"Cundinamarca ({mark})"
+    colleague.fill("#f-address", address)
+    colleague.locator("#master button[type=submit]").click()
+    ana.page.fill("#f-region", region)
+    ana.page.locator("#master button[type=submit]").click()
+    assert ana.page.locator("#master .notice.error").is_visible()
+    assert ana.page.input_value("#f-region") == region, "the user's typing is kept"
+    assert ana.page.input_value("#f-address") == address
+    ana.shot("000-saved-by-someone-else")
+    colleague.close()
+
+    ana.page.select_option("#history-period", "week")
+    ana.page.locator("#history button[type=submit]").click()
+    history = ana.page.locator("#history table").inner_text()
+    assert mobile.replace(" ", "") in history.replace(" ", ""), "the new phone 2 is in this week's changes"
+    ana.shot("000-history-week")
