@@ -92,8 +92,43 @@ def load_demo_data(base_url: str) -> None:
             {"name": "address", "label": "Delivery address", "type": "text", "required": True},
             {"name": "delivery_date", "label": "Delivery date", "type": "date", "required": True}]})
     customers = [_create_customer(admin, code, kind, name, created) for code, kind, name in CUSTOMERS]
-    case = _create_case_when_replicated(admin, customers[0]["id"])
+    admin.call("POST", "/api/v1/case-types", json={
+        "code": "billing-claim", "name": "Billing claim", "queue": "billing", "default_priority": "normal",
+        "form": [{"name": "invoice_number", "label": "Invoice number", "type": "string", "required": True},
+                 {"name": "amount", "label": "Amount claimed", "type": "decimal"}]})
+    case = _create_case_when_replicated(admin, customers[0]["id"], SIM_DELIVERY)
     admin.call("POST", f"/api/v1/cases/{case['id']}/dispatch")
+    _cases_in_each_state(base_url, customers)
+
+
+SIM_DELIVERY = {"type": "sim-delivery", "subject": "Deliver the new SIM card",
+                "description": "Customer asked for delivery to the home address.",
+                "custom_fields": {"address": "Calle 72 # 10-34, apto 502", "delivery_date": "2026-12-01"}}
+
+
+def _claim(invoice: str) -> dict:
+    return {"type": "billing-claim", "subject": "Charged twice in October",
+            "custom_fields": {"invoice_number": invoice, "amount": "45900"}}
+
+
+def _cases_in_each_state(base_url: str, customers: list[dict]) -> None:
+    """Ana's cases as the people of seed 004 leave them: a draft, one returned by Delivery, one in
+    work and one closed by Billing, so each page has something to show."""
+    ana, boris, linh = Client(base_url), Client(base_url), Client(base_url)
+    for client, username in ((ana, "ana.front"), (boris, "boris.delivery"), (linh, "linh.billing")):
+        client.login(username, DEMO_PASSWORD)
+    _create_case_when_replicated(ana, customers[2]["id"], _claim("FV-88231"))
+    returned = _create_case_when_replicated(ana, customers[4]["id"], SIM_DELIVERY | {"priority": "urgent"})
+    ana.call("POST", f"/api/v1/cases/{returned['id']}/dispatch")
+    taken = boris.call("POST", "/api/v1/cases/take-next", json={"queue": "delivery"}).json()
+    boris.call("POST", f"/api/v1/cases/{taken['id']}/reject",
+               json={"reason": "La dirección no tiene número de apartamento."})
+    for index, customer in enumerate((customers[3], customers[0])):
+        claim = _create_case_when_replicated(ana, customer["id"], _claim(f"FV-9000{index}"))
+        ana.call("POST", f"/api/v1/cases/{claim['id']}/dispatch")
+        taken = linh.call("POST", "/api/v1/cases/take-next", json={"queue": "billing"}).json()
+        linh.call("POST", f"/api/v1/cases/{taken['id']}/accept")
+    linh.call("POST", f"/api/v1/cases/{taken['id']}/close", json={"resolution": "Credit note issued for the double charge."})
 
 
 def _create_customer(admin: Client, code: str, kind: str, name: str, users: dict) -> dict:
@@ -116,12 +151,10 @@ def _create_customer(admin: Client, code: str, kind: str, name: str, users: dict
     return customer
 
 
-def _create_case_when_replicated(client: Client, customer_id: str, timeout: float = 30.0) -> dict:
+def _create_case_when_replicated(client: Client, customer_id: str, case: dict, timeout: float = 30.0) -> dict:
     """The cases service learns of a customer from its event; wait for it to arrive."""
     deadline = time.monotonic() + timeout
-    payload = {"customer_id": customer_id, "type": "sim-delivery", "subject": "Deliver the new SIM card",
-               "description": "Customer asked for delivery to the home address.",
-               "custom_fields": {"address": "Calle 72 # 10-34, apto 502", "delivery_date": "2026-12-01"}}
+    payload = {"customer_id": customer_id, **case}
     while True:
         response = client.http.post(client.base + "/api/v1/cases", json=payload, timeout=30)
         if response.status_code == 201:

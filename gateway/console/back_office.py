@@ -180,7 +180,8 @@ def folder():
 @blp.get("/cases")
 def case_search():
     args = request.args
-    filters = {name: blank_to_none(args.get(name)) for name in ("number", "customer_code", "line", "q", "queue", "type")}
+    filters = {name: blank_to_none(args.get(name))
+               for name in ("number", "customer_code", "line", "q", "queue", "type", "owner_id")}
     statuses = [s for s in args.getlist("status") if s in CASE_STATUSES]
     for name in ("created_from", "created_to"):
         filters[name] = local_instant(args.get(name) + "T00:00" if args.get(name) else None)
@@ -195,5 +196,5 @@ def case_search():
         results, errors = (answer.body, {}) if answer.ok else (None, answer.field_errors)
     queues = g.api.get("queues")
     types = g.api.get("case-types")
-    return render_template("cases.html", results=results, errors=errors, statuses=statuses,
+    return render_template("cases.html", results=results, errors=errors, statuses=statuses, people=_people(),
                            queues=queues.body if queues.ok else [], types=types.body if types.ok else [])
