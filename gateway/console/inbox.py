@@ -1,41 +1,50 @@
-"""The in-app inbox: the user's notices and their queues', newest first, with the unread count in
-the header. Read state is kept in the session until the notifications API records it."""
+"""The in-app inbox: the user's notices and their queues', newest first, read one by one or all at
+once, with the unread count in the header."""
 from __future__ import annotations
 
-from flask import g, render_template, session
+from flask import flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from gateway.console.api_client import ServiceDown
 from gateway.console.blueprint import blp
+from gateway.console.words import problem_text
 
 INBOX_SIZE = 50
-
-
-def _notices() -> list[dict]:
-    """The inbox, read once per page; the header's count never takes a page down with it."""
-    if "notices" not in g:
-        try:
-            answer = g.api.get("notifications", limit=INBOX_SIZE)
-        except ServiceDown:
-            answer = None
-        g.notices = answer.body if answer is not None and answer.ok else []
-    return g.notices
 
 
 @blp.app_context_processor
 def _unread():
     def inbox_unread() -> int:
-        """Notices newer than the newest one the user saw when last opening the inbox."""
+        """The header's count never takes a page down with it."""
         if g.get("user") is None:
             return 0
-        seen = session.get("inbox_seen_at", "")
-        return sum(1 for notice in _notices() if notice["created_at"] > seen)
+        try:
+            answer = g.api.get("notifications/unread")
+        except ServiceDown:
+            return 0
+        return answer.body["unread"] if answer.ok else 0
     return {"inbox_unread": inbox_unread}
 
 
 @blp.get("/inbox")
 def inbox():
-    notices = _notices()
-    seen = session.get("inbox_seen_at", "")
-    if notices:
-        session["inbox_seen_at"] = max(notice["created_at"] for notice in notices)
-    return render_template("inbox.html", notices=notices, seen=seen)
+    answer = g.api.get("notifications", limit=INBOX_SIZE)
+    return render_template("inbox.html", notices=answer.body if answer.ok else [])
+
+
+@blp.post("/inbox/<uuid:notification_id>/read")
+def mark_read(notification_id):
+    answer = g.api.call("POST", f"notifications/{notification_id}/read")
+    if not answer.ok:
+        flash(problem_text(answer), "error")
+    return redirect(url_for("console.inbox"))
+
+
+@blp.post("/inbox/read-all")
+def mark_all_read():
+    answer = g.api.call("POST", "notifications/read-all")
+    if answer.ok:
+        flash(_("All your notices are marked read."), "success")
+    else:
+        flash(problem_text(answer), "error")
+    return redirect(url_for("console.inbox"))

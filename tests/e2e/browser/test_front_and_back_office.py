@@ -9,6 +9,18 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 
+def _wait_for_unread_notice(person, timeout_ms: int = 30_000) -> None:
+    waited = 0
+    while True:
+        person.go("/inbox")
+        if person.page.locator("li.unread").count():
+            assert person.page.locator("#unread-count").is_visible()
+            return
+        assert waited < timeout_ms, "no notice arrived in the inbox"
+        person.page.wait_for_timeout(500)
+        waited += 500
+
+
 def _case_status(person) -> str:
     return person.page.locator("h1 + p.meta .status").first.get_attribute("class")
 
@@ -55,6 +67,11 @@ def test_seed_004_sim_delivery_case_from_card_to_closed(agent, language):
     boris.page.fill("#reject-reason", "Falta el barrio y el teléfono de quien recibe.")
     boris.page.locator("form[action$='/reject'] button[type=submit]").click()
     assert "status-open_reject" in _case_status(boris)
+
+    _wait_for_unread_notice(ana)  # the return reaches the initiator's inbox through the events
+    ana.shot("004-inbox-returned")
+    ana.page.locator("form[action$='/read-all'] button").click()
+    assert ana.page.locator("li.unread").count() == 0 and ana.page.locator("#unread-count").count() == 0
 
     ana.go("/folder?box=returned")
     ana.shot("004-folder-returned")
