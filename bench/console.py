@@ -18,8 +18,9 @@ What one run does:
   3. measure  one client signed into the console (a session cookie, as a browser) and the same
               user's token: for each request, the page through the gateway, then the API calls that
               page makes, sent straight to the services one after the other (what the page costs
-              without the console). Card: the card, the customer's cases, the inbox. Queue page:
-              the queue statistics, the inbox. Folder: the folder's first page, the inbox.
+              without the console). Card: the card, the customer's cases and notes, the unread
+              count. Queue page: the queue statistics, the unread count. Folder: the folder's first
+              page, the unread count.
 Printed: p50/p95 in ms of each page and of its API calls, and their ratio. The goal: a page costs at
 most 1.5x the API calls under it, and its p95 stays under 100 ms.
 """
@@ -160,12 +161,14 @@ def main() -> int:
         def service(name: str, path: str) -> str:
             return f"http://127.0.0.1:{base_port + COMPONENT_PORTS[name]}/api/v1/{path}"
 
-        inbox = service("notifications", "notifications?limit=50")
+        inbox = service("notifications", "notifications/unread")  # the header's count, on every page
         pages = {
             "card": (lambda i: f"{base}/customers/{card_ids[i % len(card_ids)]}",
                      lambda i: [service("customers", f"customers/{card_ids[i % len(card_ids)]}"),
                                 service("cases", f"cases?customer_id={card_ids[i % len(card_ids)]}"
-                                                 "&per_page=10&sort=-age"), inbox]),
+                                                 "&per_page=10&sort=-age"),
+                                service("customers", f"customers/{card_ids[i % len(card_ids)]}/notes?per_page=10"),
+                                inbox]),
             "queues": (lambda i: f"{base}/queues", lambda i: [service("cases", "queues/statistics"), inbox]),
             "folder": (lambda i: f"{base}/folder?box=created",
                        lambda i: [service("cases", "cases/folder?box=created&sort=priority&page=1&per_page=25"),

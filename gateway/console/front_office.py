@@ -81,12 +81,14 @@ def render_card(customer_id: str, *, status: int = 200, form_values: dict | None
         history = g.api.get(f"customers/{customer_id}/history", period=period, tz=chosen_time_zone(),
                             **{"from": request.args.get("from"), "to": request.args.get("to")})
     cases = g.api.get("cases", customer_id=customer_id, per_page=10, sort="-age")
+    notes = g.api.get(f"customers/{customer_id}/notes", per_page=10)
     return render_template(
         "card.html", card=card, etag=etag, may_edit=_may_edit(card), saved={name: card.get(name) for name in MASTER_FIELDS},
         unacknowledged=[f for f in card["flashes"] if f["is_active"] and f["id"] not in acknowledged],
         values=form_values or {name: card.get(name) for name in MASTER_FIELDS}, errors=errors or {},
         section_errors=section_errors or {}, stale=stale, history=history, period=period,
         cases=cases.body if cases.ok else None, caller=request.args.get("caller"),
+        notes=notes.body if notes.ok else None,
     ), status
 
 
@@ -164,6 +166,29 @@ def add_flash(customer_id):
     body = {"text": form.get("text", "").strip(), "ends_at": local_instant(form.get("ends_at")),
             "line_id": blank_to_none(form.get("line_id"))}
     return _card_part(customer_id, "POST", "flashes", body, _("Flash added."), "flashes")
+
+
+@blp.post("/customers/<uuid:customer_id>/notes")
+def write_note(customer_id):
+    """Seed 001's note: what was done, where, and what comes next."""
+    form = request.form
+    body = {"text": form.get("text", "").strip(), "location": form.get("location", "").strip(),
+            "next_treatment": form.get("next_treatment", "").strip()}
+    answer = g.api.call("POST", f"customers/{customer_id}/notes", json=body)
+    if not answer.ok:
+        return render_card(str(customer_id), status=422,
+                           section_errors={"notes": answer.field_errors or {"_": [answer.detail]}})
+    flash(_("Note saved."), "success")
+    return redirect(url_for("console.customer_card", customer_id=customer_id, _anchor="notes"))
+
+
+@blp.post("/customers/<uuid:customer_id>/notes/<uuid:note_id>/delete")
+def delete_note(customer_id, note_id):
+    """Only level 1 with the permission; the API decides and keeps the deleted note readable."""
+    answer = g.api.call("DELETE", f"customers/{customer_id}/notes/{note_id}",
+                        if_match=f'"{request.form.get("version", "")}"')
+    flash(_("Note deleted.") if answer.ok else problem_text(answer), "success" if answer.ok else "error")
+    return redirect(url_for("console.customer_card", customer_id=customer_id, _anchor="notes"))
 
 
 @blp.post("/customers/<uuid:customer_id>/lines/<uuid:line_id>/pin")

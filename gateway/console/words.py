@@ -29,6 +29,9 @@ CUSTOMER_STATUS_NAMES = {"active": _l("Active"), "suspended": _l("Suspended"), "
 KIND_NAMES = {"person": _l("Person"), "company": _l("Company")}
 MATCHED_NAMES = {"code": _l("code"), "line": _l("line"), "tax_number": _l("tax number"), "phone": _l("phone"),
                  "email": _l("e-mail"), "contact": _l("contact"), "name": _l("name")}
+CHANNEL_NAMES = {"phone": _l("Phone call"), "office_visit": _l("Office visit"), "email": _l("E-mail"),
+                 "whatsapp": "WhatsApp", "skype_teams": "Skype / Teams", "chat": _l("Chat"), "letter": _l("Letter")}
+DIRECTION_NAMES = {"inbound": _l("Inbound"), "outbound": _l("Outbound")}
 HISTORY_ENTITY_NAMES = {"customer": _l("Customer"), "phone": _l("Other phone"), "contact": _l("Contact"),
                         "line": _l("Line"), "flash": _l("Flash")}
 FIELD_NAMES = {
@@ -94,7 +97,7 @@ def api_text(message: str) -> Markup | str:
 GLOBALS = dict(STATUS_NAMES=STATUS_NAMES, PRIORITY_NAMES=PRIORITY_NAMES, BOX_NAMES=BOX_NAMES,
                ACTION_NAMES=ACTION_NAMES, LINE_STATUS_NAMES=LINE_STATUS_NAMES,
                SERVICE_TYPE_NAMES=SERVICE_TYPE_NAMES, CUSTOMER_STATUS_NAMES=CUSTOMER_STATUS_NAMES,
-               KIND_NAMES=KIND_NAMES, FIELD_NAMES=FIELD_NAMES, MATCHED_NAMES=MATCHED_NAMES, HISTORY_ENTITY_NAMES=HISTORY_ENTITY_NAMES)
+               KIND_NAMES=KIND_NAMES, CHANNEL_NAMES=CHANNEL_NAMES, DIRECTION_NAMES=DIRECTION_NAMES, FIELD_NAMES=FIELD_NAMES, MATCHED_NAMES=MATCHED_NAMES, HISTORY_ENTITY_NAMES=HISTORY_ENTITY_NAMES)
 
 
 def problem_text(answer) -> str:

@@ -119,6 +119,12 @@ def test_seed_000_master_data_by_tax_number_with_a_refused_phone_and_the_weeks_h
     ana.page.locator("#phones button[type=submit]").last.click()
     assert "+576012223344" in ana.page.locator("#phones").inner_text()
 
+    ana.page.locator("#notes summary").click()  # seed 001's note, written from the card
+    ana.page.fill("#notes #f-text", f"Actualizó teléfonos ({language})")
+    ana.page.fill("#notes #f-next_treatment", "Llamar el lunes")
+    ana.page.locator("#notes button[type=submit]").last.click()
+    assert f"Actualizó teléfonos ({language})" in ana.page.locator("#notes").inner_text()
+
     colleague = ana.context.new_page()  # the same card open twice: the second save is told kindly
     colleague.goto(card_url)
     ana.page.reload()
