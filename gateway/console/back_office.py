@@ -6,7 +6,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from gateway.console.blueprint import blp
-from gateway.console.forms import INPUT_TYPES, blank_to_none, custom_values, local_instant
+from gateway.console.forms import INPUT_TYPES, blank_to_none, case_errors, custom_values, local_instant
 from gateway.console.front_office import dispatch_and_show
 from gateway.console.words import problem_text
 
@@ -87,10 +87,7 @@ def save_case(case_id):
                 "please make your change again."), "error")
         return redirect(url_for("console.case_page", case_id=case_id))
     if not answer.ok:
-        errors = answer.field_errors or {"_": [answer.detail]}
-        custom = (answer.body or {}).get("errors", {}).get("custom_fields")
-        if isinstance(custom, dict):
-            errors.update({f"cf_{name}": messages for name, messages in custom.items()})
+        errors = case_errors(answer)
         return render_case(str(case_id), status=422, errors=errors, values=dict(form))
     if "dispatch" in form:
         return dispatch_and_show(str(case_id), answer.body["version"])

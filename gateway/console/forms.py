@@ -47,3 +47,12 @@ def custom_values(definition: list[dict], form) -> dict:
         else:
             values[name] = raw
     return values
+
+
+def case_errors(answer) -> dict:
+    """The API's field errors for a case form, a case type's own fields under their form names."""
+    errors = answer.field_errors or {"_": [answer.detail]}
+    custom = (answer.body or {}).get("errors", {}).get("custom_fields")
+    if isinstance(custom, dict):
+        errors.update({f"cf_{name}": messages for name, messages in custom.items()})
+    return errors

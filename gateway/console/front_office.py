@@ -6,7 +6,7 @@ from flask import abort, flash, g, redirect, render_template, request, session, 
 from flask_babel import gettext as _
 
 from gateway.console.blueprint import blp
-from gateway.console.forms import INPUT_TYPES, blank_to_none, custom_values, local_instant
+from gateway.console.forms import INPUT_TYPES, blank_to_none, case_errors, custom_values, local_instant
 from gateway.console.i18n import chosen_time_zone
 from gateway.console.words import problem_text
 
@@ -236,10 +236,7 @@ def create_case(customer_id):
             "line": blank_to_none(form.get("line")), "custom_fields": custom_values(chosen["form"], form)}
     answer = g.api.call("POST", "cases", json=body)
     if not answer.ok:
-        errors = answer.field_errors or {"_": [answer.detail]}
-        custom = (answer.body or {}).get("errors", {}).get("custom_fields")
-        if isinstance(custom, dict):
-            errors.update({f"cf_{name}": messages for name, messages in custom.items()})
+        errors = case_errors(answer)
         return render_new_case(str(customer_id), values=dict(form), errors=errors, status=422)
     case = answer.body
     if "dispatch" in form:
