@@ -30,6 +30,8 @@ def replicate_customer(uow: UnitOfWork, envelope: Envelope) -> None:
                           for line in data["lines"] or []]
     customer.branch_id = uuid.UUID(data["branch_id"]) if data.get("branch_id") else None
     customer.department_id = uuid.UUID(data["department_id"]) if data.get("department_id") else None
+    customer.salesperson_id = uuid.UUID(data["salesperson_id"]) if data.get("salesperson_id") else None
+    customer.created_by = uuid.UUID(data["created_by"]) if data.get("created_by") else None
     customer.source_version = data["version"]
     customer.updated_at = envelope.occurred_at
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import and_, bindparam, false, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from services.cases.errors import (
@@ -21,7 +21,11 @@ from services.cases.errors import (
 from services.cases.models import (
     Calendar, Case, CaseTask, CaseType, CustomerReadModel, Queue, RoutingRule, directory_users, waiting_condition,
 )
-from services.kit.auth import BRANCH, DEPARTMENT, Principal, scope_filter
+from services.kit.directory_replica import reachable_users
+from services.kit.auth import BRANCH, COMPANY, DEPARTMENT, Principal, scope_filter
+from services.kit.problems import InvalidFields
+
+PROSPECT_CODE = "0"
 
 
 def reachable_queue_ids(principal: Principal):
@@ -86,10 +90,19 @@ def get_queue(session: Session, queue_id: uuid.UUID) -> Queue:
     return queue
 
 
-def get_queue_by_code(session: Session, code: str) -> Queue:
-    queue = session.scalar(select(Queue).where(Queue.code == code))
+def get_administered_queue(session: Session, *, principal: Principal, queue_id: uuid.UUID) -> Queue:
+    queue = session.scalar(select(Queue).where(Queue.id == queue_id, administered_queues(principal)))
     if queue is None:
-        raise QueueNotFound(f"No queue '{code}'.")
+        raise QueueNotFound(f"No queue {queue_id}.")
+    return queue
+
+
+def queue_named_in(session: Session, code: str, *, field: str = "queue", within=None) -> Queue:
+    """The queue a request body names by code (``within``: a reach condition); otherwise a field
+    error, the same whether the queue is missing or out of reach."""
+    queue = session.scalar(select(Queue).where(Queue.code == code, within if within is not None else true()))
+    if queue is None:
+        raise InvalidFields({field: ["No such queue."]})
     return queue
 
 
@@ -109,10 +122,11 @@ def get_case_type(session: Session, case_type_id: uuid.UUID) -> CaseType:
     return case_type
 
 
-def get_case_type_by_code(session: Session, code: str) -> CaseType:
+def case_type_named_in(session: Session, code: str) -> CaseType:
+    """The case type a case names by code; otherwise a field error on ``type``."""
     case_type = session.scalar(select(CaseType).where(CaseType.code == code))
     if case_type is None:
-        raise CaseTypeNotFound(f"No case type '{code}'.")
+        raise InvalidFields({"type": ["No such case type."]})
     return case_type
 
 
@@ -134,13 +148,35 @@ def get_task(session: Session, *, case: Case, task_id: uuid.UUID, for_update: bo
     return task
 
 
-def find_customer(session: Session, *, customer_id: uuid.UUID | None = None,
+def visible_customers(principal: Principal):
+    """The customers service's reach rule on its replica: everyone reaches the prospect "0", the
+    assigned salesperson their customers, and the access level the rest (level 4: own records)."""
+    return or_(CustomerReadModel.code == PROSPECT_CODE,
+               CustomerReadModel.salesperson_id == principal.user_id,
+               scope_filter(principal, branch_column=CustomerReadModel.branch_id,
+                            department_column=CustomerReadModel.department_id,
+                            owner_columns=[CustomerReadModel.salesperson_id, CustomerReadModel.created_by]))
+
+
+def find_customer(session: Session, *, principal: Principal, customer_id: uuid.UUID | None = None,
                   code: str | None = None) -> CustomerReadModel | None:
+    """The customer a case names, only if the caller reaches it: missing and out of reach look alike."""
     if customer_id is not None:
-        return session.get(CustomerReadModel, customer_id)
-    if code is not None:
-        return session.scalar(select(CustomerReadModel).where(CustomerReadModel.code == code))
-    return None
+        where = CustomerReadModel.id == customer_id
+    elif code is not None:
+        where = CustomerReadModel.code == code
+    else:
+        return None
+    return session.scalar(select(CustomerReadModel).where(where, visible_customers(principal)))
+
+
+def administered_queues(principal: Principal):
+    """Queues an administrator (manage_queues) may change or route a case type to: all at levels
+    1-2 (queues belong to departments, which span branches), those of their own department at
+    levels 3-4."""
+    if principal.level in (COMPANY, BRANCH):
+        return true()
+    return Queue.department_id == principal.department_id if principal.department_id else false()
 
 
 def queue_members(session: Session, queue: Queue) -> list:
@@ -148,6 +184,17 @@ def queue_members(session: Session, queue: Queue) -> list:
     rows = session.execute(select(directory_users).where(directory_users.c.is_active.is_(True))
                            .order_by(directory_users.c.username))
     return [row for row in rows if queue.code in (row.queues or [])]
+
+
+def user_named_in(session: Session, principal: Principal, user_id: uuid.UUID, *, field: str,
+                  also=None) -> None:
+    """A user a request body names must be active and within the caller's reach (or meet ``also``,
+    e.g. membership of the case's queue); otherwise a field error that says nothing more."""
+    reach = reachable_users(directory_users, principal)
+    if also is not None:
+        reach = or_(reach, and_(directory_users.c.is_active.is_(True), also))
+    if session.scalar(select(directory_users.c.id).where(directory_users.c.id == user_id, reach)) is None:
+        raise InvalidFields({field: ["No such user."]})
 
 
 def is_queue_member(session: Session, queue: Queue, user_id: uuid.UUID) -> bool:

@@ -15,11 +15,11 @@ from services.cases.case_types.forms import clean_values
 from services.cases.errors import NotQueueMember, TaskDependencyCycle, TaskNotFound
 from services.cases.models import (
     INITIATOR, MEMBER, OPEN, OWNER, SUPERVISOR, Case, CaseComment, CaseNumberCounter, CaseTask, CaseType,
-    CustomerReadModel, Queue,
+    CustomerReadModel, Queue, directory_users,
 )
 from services.cases.repository import (
-    find_customer, get_case, get_case_type_by_code, get_queue_by_code, get_task, is_queue_member,
-    lock_next_waiting_case,
+    case_type_named_in, find_customer, get_case, get_task, is_queue_member, lock_next_waiting_case, queue_members,
+    queue_named_in, user_named_in,
 )
 from services.kit.auth import Principal
 from services.kit.problems import Forbidden, InvalidFields, StaleVersion
@@ -68,7 +68,7 @@ def _route(case_type: CaseType, customer: CustomerReadModel | None, *, priority:
 
 
 def _active_case_type(session: Session, code: str) -> CaseType:
-    case_type = get_case_type_by_code(session, code)
+    case_type = case_type_named_in(session, code)
     if not case_type.is_active:
         raise InvalidFields({"type": [f"The case type '{code}' is no longer in use."]})
     return case_type
@@ -82,14 +82,16 @@ def create_case(uow: UnitOfWork, *, principal: Principal, data: dict) -> Case:
     Emits case.created.v1.
     """
     session = uow.session
-    customer = find_customer(session, customer_id=data.get("customer_id"), code=data.get("customer_code"))
+    customer = find_customer(session, principal=principal, customer_id=data.get("customer_id"),
+                             code=data.get("customer_code"))
     if customer is None:
-        raise InvalidFields({"customer_id": ["No such customer (or it has not reached the cases service yet)."]})
+        field = "customer_id" if data.get("customer_id") else "customer_code"
+        raise InvalidFields({field: ["No such customer (or it has not reached the cases service yet)."]})
     case_type = _active_case_type(session, data["type"]) if data.get("type") else None
     priority = data.get("priority") or (case_type.default_priority if case_type else "normal")
     line = data.get("line")
     if data.get("queue"):
-        queue, chosen = get_queue_by_code(session, data["queue"]), True
+        queue, chosen = queue_named_in(session, data["queue"]), True
     elif case_type is not None:
         queue, chosen = _route(case_type, customer, priority=priority, line=line), False
     else:
@@ -136,7 +138,7 @@ def save_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, expe
     if "queue" in data:
         chosen = data["queue"] is not None
         if chosen:
-            changes["queue"] = get_queue_by_code(session, data["queue"])
+            changes["queue"] = queue_named_in(session, data["queue"])
         elif case_type is None:
             raise InvalidFields({"queue": ["A case without a type needs a queue."]})
         changes["is_queue_chosen"] = chosen
@@ -276,10 +278,20 @@ def _blocker(uow: UnitOfWork, case: Case, blocker_id: uuid.UUID | None) -> CaseT
         raise InvalidFields({"blocked_by_id": ["No such task in this case."]}) from None
 
 
+def _check_assignee(uow: UnitOfWork, principal: Principal, case: Case, assignee_id: uuid.UUID | None) -> None:
+    """A task goes to a user the caller reaches, to the case's initiator or owner, or to a member of its queue."""
+    if assignee_id is None:
+        return
+    people_of_case = {case.initiator_id, case.owner_id} | {row.id for row in queue_members(uow.session, case.queue)}
+    user_named_in(uow.session, principal, assignee_id, field="assignee_id",
+                  also=directory_users.c.id.in_(people_of_case - {None}))
+
+
 def add_task(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, data: dict) -> CaseTask:
     """A task inside the case, optionally assigned, due and blocked by another task of the case.
     Emits case.task_assigned.v1 when assigned."""
     case = _case_for_tasks(uow, principal, case_id)
+    _check_assignee(uow, principal, case, data.get("assignee_id"))
     task = case.add_task(by=principal.user_id, at=clock.now(), title=data["title"],
                          assignee_id=data.get("assignee_id"), due_at=data.get("due_at"),
                          blocked_by=_blocker(uow, case, data.get("blocked_by_id")))
@@ -296,6 +308,8 @@ def change_task(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, ta
     if expected_version is not None and expected_version != task.version:
         raise StaleVersion(f"The task is at version {task.version}; you read {expected_version}.")
     changes = {key: data[key] for key in ("title", "assignee_id", "due_at") if key in data}
+    if "assignee_id" in data:
+        _check_assignee(uow, principal, case, data["assignee_id"])
     if "blocked_by_id" in data:
         blocker = _blocker(uow, case, data["blocked_by_id"])
         if task.would_cycle(blocker):

@@ -1,7 +1,8 @@
 """Events the customers service emits (routing key = name).
 
 Both carry the customer snapshot: id, code, kind, name, status, country, language, branch_id,
-department_id, salesperson_id, preferred_sales_agent_id, collections_agent_id and version (the
+department_id, salesperson_id, preferred_sales_agent_id, collections_agent_id, created_by (with branch,
+department and salesperson, who may reach the customer) and version (the
 card's version after the change, so a consumer drops an older event). No phones, e-mails, tax
 numbers or PINs travel in events.
 """
@@ -9,7 +10,7 @@ numbers or PINs travel in events.
 EMITTED = {
     "customer.created.v1": "A customer was created; data: the customer snapshot (id, code, kind, name, status, "
                            "country, language, branch_id, department_id, salesperson_id, "
-                           "preferred_sales_agent_id, collections_agent_id, version).",
+                           "preferred_sales_agent_id, collections_agent_id, created_by, version).",
     "customer.updated.v1": "Something on a customer's card changed (master data, other phones, contacts, lines, "
                            "flashes, or the preferred sales agent in a bulk change: one event per customer); "
                            "data: the customer snapshot as in customer.created.v1 after the change, plus "

@@ -235,7 +235,8 @@ class Customer(RecordsEvents, Base):
             "country": self.country, "language": self.language,
             "branch_id": self.branch_id, "department_id": self.department_id,
             "salesperson_id": self.salesperson_id, "preferred_sales_agent_id": self.preferred_sales_agent_id,
-            "collections_agent_id": self.collections_agent_id, "version": self.version,
+            "collections_agent_id": self.collections_agent_id, "created_by": self.created_by,
+            "version": self.version,
         }
 
     def search_keys(self) -> set[tuple[str, str]]:

@@ -16,11 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.customers.errors import CustomerCodeTaken, LineNumberTaken, SimSerialTaken, TaxNumberTaken
-from services.customers.models import Contact, Customer, Flash, OtherPhone
+from services.customers.models import Contact, Customer, Flash, OtherPhone, directory_users
 from services.customers.normalisation import tax_key
 from services.customers.repository import customer_ids_with_code, get_contact, get_customer, get_line, get_phone
 from services.kit.auth import Principal
-from services.kit.problems import StaleVersion
+from services.kit.directory_replica import is_reachable_user
+from services.kit.problems import InvalidFields, StaleVersion
 from services.kit.uow import UnitOfWork
 
 # Unique constraints and the rule each one guards; SQLite names the columns instead of the index.
@@ -49,11 +50,25 @@ def database_rules() -> Iterator[None]:
         raise
 
 
+PEOPLE_FIELDS = ("salesperson_id", "preferred_sales_agent_id", "collections_agent_id")
+
+
+def check_people(uow: UnitOfWork, principal: Principal, named: dict, *, current: dict | None = None) -> None:
+    """Every user a body names (``{field: user_id}``) is an active user within the caller's reach;
+    one unchanged from ``current`` is kept as it is. Missing or out of reach: the same field error."""
+    errors = {field: ["No such user."] for field, user_id in named.items()
+              if user_id is not None and user_id != (current or {}).get(field)
+              and not is_reachable_user(uow.session, directory_users, principal, user_id)}
+    if errors:
+        raise InvalidFields(errors)
+
+
 # -- customers --------------------------------------------------------------------------------
 def create_customer(uow: UnitOfWork, *, principal: Principal, data: dict) -> Customer:
     """A new customer in the creator's branch and department, with its phones and contacts.
     Emits customer.created.v1. Raises CustomerCodeTaken, TaxNumberTaken, InvalidFields."""
     with uow, database_rules():
+        check_people(uow, principal, {field: data[field] for field in PEOPLE_FIELDS if field in data})
         if customer_ids_with_code(uow.session, data["code"]) or uow.session.scalar(
                 select(Customer.id).where(Customer.code == data["code"])):
             raise CustomerCodeTaken(f"A customer with code '{data['code']}' exists.")
@@ -72,6 +87,8 @@ def update_customer(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.
     TaxNumberImmutable, TaxNumberTaken, InvalidFields."""
     with uow, database_rules():
         customer = card_to_change(uow, principal, customer_id, expected_version)
+        check_people(uow, principal, {field: data[field] for field in PEOPLE_FIELDS if field in data},
+                     current={field: getattr(customer, field) for field in PEOPLE_FIELDS})
         changed = customer.update(data, principal=principal)
         if "customer.tax_number" in changed:
             _ensure_tax_number_free(uow, customer)

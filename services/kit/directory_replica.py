@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import JSON, Boolean, Column, Integer, MetaData, String, Table, Uuid
+from sqlalchemy import JSON, Boolean, Column, ColumnElement, Integer, MetaData, String, Table, Uuid, and_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from services.kit.auth import Principal, scope_filter
 from services.kit.db import UtcDateTime
 from services.kit.messaging.consumer import EventHandler
 from services.kit.messaging.envelope import Envelope
@@ -31,6 +32,18 @@ def define_users_replica(metadata: MetaData) -> Table:
         Column("directory_version", Integer, nullable=False),
         Column("updated_at", UtcDateTime(), nullable=False),
     )
+
+
+def reachable_users(table: Table, principal: Principal) -> ColumnElement[bool]:
+    """Active users the principal's access level reaches: the only users a write may name."""
+    return and_(table.c.is_active.is_(True),
+                scope_filter(principal, branch_column=table.c.branch_id, department_column=table.c.department_id,
+                             owner_columns=[table.c.id]))
+
+
+def is_reachable_user(session, table: Table, principal: Principal, user_id) -> bool:
+    """Whether ``user_id`` names an active user within the principal's reach (missing or out of reach: no)."""
+    return session.scalar(select(table.c.id).where(table.c.id == user_id, reachable_users(table, principal))) is not None
 
 
 def user_replicator(table: Table) -> EventHandler:

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from services.cases.case_types.models import CaseType, RoutingRule
 from services.cases.errors import CaseTypeCodeTaken
-from services.cases.repository import get_case_type, get_queue_by_code, get_routing_rule
+from services.cases.repository import administered_queues, get_case_type, get_routing_rule, queue_named_in
 from services.kit.auth import Principal
 from services.kit.problems import StaleVersion
 from services.kit.uow import UnitOfWork
@@ -20,7 +20,7 @@ def create_case_type(uow: UnitOfWork, *, principal: Principal, data: dict) -> Ca
     principal.require(MANAGE_QUEUES)
     if uow.session.scalar(select(CaseType.id).where(CaseType.code == data["code"])):
         raise CaseTypeCodeTaken(f"A case type with code '{data['code']}' exists.")
-    queue = get_queue_by_code(uow.session, data.pop("queue"))
+    queue = queue_named_in(uow.session, data.pop("queue"), within=administered_queues(principal))
     case_type = CaseType(id=uuid.uuid4(), queue=queue, routing_rules=[], **data)
     uow.session.add(case_type)
     case_type.record_event("case_type.created.v1", case_type.snapshot())
@@ -38,7 +38,7 @@ def change_case_type(uow: UnitOfWork, *, principal: Principal, case_type_id: uui
         raise StaleVersion(f"The case type is at version {case_type.version}; you read {expected_version}.",
                            current_version=case_type.version)
     if "queue" in data:
-        case_type.queue = get_queue_by_code(uow.session, data.pop("queue"))
+        case_type.queue = queue_named_in(uow.session, data.pop("queue"), within=administered_queues(principal))
     for key, value in data.items():
         setattr(case_type, key, value)
     uow.session.flush()
@@ -52,7 +52,7 @@ def add_routing_rule(uow: UnitOfWork, *, principal: Principal, case_type_id: uui
     queue; rules are tried by position, the first match wins."""
     principal.require(MANAGE_QUEUES)
     case_type = get_case_type(uow.session, case_type_id)
-    queue = get_queue_by_code(uow.session, data.pop("queue"))
+    queue = queue_named_in(uow.session, data.pop("queue"), within=administered_queues(principal))
     position = data.pop("position", None)
     if position is None:
         last = uow.session.scalar(select(func.max(RoutingRule.position)).where(RoutingRule.case_type_id == case_type.id))

@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from services.cases.errors import CalendarCodeTaken, QueueCodeTaken
 from services.cases.queues.models import Calendar, Queue
-from services.cases.repository import get_calendar, get_queue
-from services.kit.auth import Principal
-from services.kit.problems import StaleVersion
+from services.cases.repository import get_administered_queue, get_calendar, user_named_in
+from services.kit.auth import BRANCH, COMPANY, Principal
+from services.kit.problems import InvalidFields, StaleVersion
 from services.kit.uow import UnitOfWork
 
 MANAGE_QUEUES = "manage_queues"
@@ -21,13 +21,26 @@ def _check_version(record, expected_version: int | None) -> None:
                            current_version=record.version)
 
 
+def _check_references(uow: UnitOfWork, principal: Principal, data: dict) -> None:
+    """Department, supervisor and calendar named in the body, resolved within the caller's reach:
+    a department-level administrator keeps queues in their own department."""
+    if data.get("department_id") and principal.level not in (COMPANY, BRANCH) \
+            and data["department_id"] != principal.department_id:
+        raise InvalidFields({"department_id": ["No such department."]})
+    if data.get("supervisor_id"):
+        user_named_in(uow.session, principal, data["supervisor_id"], field="supervisor_id")
+    if data.get("calendar_id") and uow.session.get(Calendar, data["calendar_id"]) is None:
+        raise InvalidFields({"calendar_id": ["No such calendar."]})
+
+
 def create_queue(uow: UnitOfWork, *, principal: Principal, data: dict) -> Queue:
     """A department queue with its supervisor and calendar. Emits queue.created.v1."""
     principal.require(MANAGE_QUEUES)
     if uow.session.scalar(select(Queue.id).where(Queue.code == data["code"])):
         raise QueueCodeTaken(f"A queue with code '{data['code']}' exists.")
-    if data.get("calendar_id"):
-        get_calendar(uow.session, data["calendar_id"])
+    if principal.level not in (COMPANY, BRANCH) and not data.get("department_id"):
+        data = data | {"department_id": principal.department_id}
+    _check_references(uow, principal, data)
     queue = Queue(id=uuid.uuid4(), **data)
     uow.session.add(queue)
     queue.record_event("queue.created.v1", queue.snapshot())
@@ -39,10 +52,9 @@ def change_queue(uow: UnitOfWork, *, principal: Principal, queue_id: uuid.UUID, 
                  data: dict) -> Queue:
     """Rename a queue or change its department, supervisor or calendar. Emits queue.updated.v1."""
     principal.require(MANAGE_QUEUES)
-    queue = get_queue(uow.session, queue_id)
+    queue = get_administered_queue(uow.session, principal=principal, queue_id=queue_id)
     _check_version(queue, expected_version)
-    if data.get("calendar_id"):
-        get_calendar(uow.session, data["calendar_id"])
+    _check_references(uow, principal, data)
     queue.change(data=data)
     uow.commit()
     return queue
@@ -52,7 +64,7 @@ def set_sla_policies(uow: UnitOfWork, *, principal: Principal, queue_id: uuid.UU
     """Replace the queue's acceptance and resolution targets per priority, as a whole (a PUT is
     idempotent). Cases dispatched or reopened from now on use them. Emits queue.updated.v1."""
     principal.require(MANAGE_QUEUES)
-    queue = get_queue(uow.session, queue_id)
+    queue = get_administered_queue(uow.session, principal=principal, queue_id=queue_id)
     queue.replace_sla_policies(policies)
     uow.commit()
     return queue

@@ -9,7 +9,7 @@ from services.customers.models import PROSPECT_CODE, Customer
 from services.customers.repository import visible_customers
 from services.customers.sales_agents.errors import SalesAgentChangeNotFound
 from services.customers.sales_agents.models import PENDING, SalesAgentChange
-from services.customers.use_cases import database_rules
+from services.customers.use_cases import check_people, database_rules
 from services.kit.auth import Principal
 from services.kit.db import utcnow
 from services.kit.uow import UnitOfWork
@@ -22,6 +22,8 @@ def propose_sales_agent_change(uow: UnitOfWork, *, principal: Principal, moves: 
     Needs the permission bulk_change_sales_agent (Forbidden)."""
     principal.require(BULK_PERMISSION)
     with uow:
+        for index, move in enumerate(moves):
+            check_people(uow, principal, {f"moves.{index}.to_agent_id": move["to_agent_id"]})
         counts = dict(uow.session.execute(
             select(Customer.preferred_sales_agent_id, func.count())
             .where(Customer.preferred_sales_agent_id.in_([m["from_agent_id"] for m in moves]),

@@ -8,7 +8,7 @@ from services.cases import MIGRATIONS, create_app
 from services.cases.models import Base, CustomerReadModel
 from services.kit.db import Database
 from services.kit.settings import load_settings
-from tests.unit.cases.conftest import BRANCH, CUSTOMER_ID, Api
+from tests.unit.cases.conftest import BRANCH, CUSTOMER_ID, INITIATOR_ID, Api
 
 POOL = 40
 
@@ -23,7 +23,7 @@ def pg_app(make_database, tmp_path, key_pair):
     context.database.dispose()
     context.database = Database(url, Base.metadata, pool_size=POOL, max_overflow=10)
     with context.database.session() as session:
-        session.add(CustomerReadModel(id=CUSTOMER_ID, code="C-7", name="Дмитрий Иванов", branch_id=BRANCH,
+        session.add(CustomerReadModel(id=CUSTOMER_ID, code="C-7", name="Дмитрий Иванов", branch_id=BRANCH, created_by=INITIATOR_ID,
                                       region="Moscow", lines=[{"number": "+79161234567", "status": "active"}],
                                       source_version=1))
         session.commit()

@@ -17,7 +17,7 @@ from services.cases.models import PRIORITIES, PRIORITY_RANK, Case, TimelineEntry
 from services.cases.sla.check import check_sla
 from services.kit.uow import UnitOfWork
 from tests.conftest import make_principal
-from tests.unit.cases.conftest import CUSTOMER_ID, make_people, setup_queue
+from tests.unit.cases.conftest import BRANCH, CUSTOMER_ID, make_people, setup_queue
 
 pytestmark = pytest.mark.integration
 
@@ -97,7 +97,7 @@ def test_case_numbers_stay_unique_and_gap_free_under_concurrent_creation(pg_api)
     app = pg_api.app
     people = make_people("delivery")
     setup_queue(pg_api, people)
-    creators = [make_principal(username=f"front{i}", level=4) for i in range(AGENTS)]
+    creators = [make_principal(username=f"front{i}", level=2, branch_id=BRANCH) for i in range(AGENTS)]
     for creator in creators:
         pg_api.headers(creator)
     per_creator = 8

@@ -12,7 +12,7 @@ from services.cases import create_app
 from services.cases.models import CustomerReadModel
 from services.notifications.models import Notification
 from tests.integration.conftest import wait_until
-from tests.unit.cases.conftest import BRANCH, CUSTOMER_ID, Api, make_people, setup_queue
+from tests.unit.cases.conftest import BRANCH, CUSTOMER_ID, INITIATOR_ID, Api, make_people, setup_queue
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +24,7 @@ def test_case_events_reach_the_queue_notifications_through_rabbitmq(cases, make_
     app = create_app(dataclasses.replace(cases.settings, public_key_file=key_pair[1]))
     api = Api(app, token_issuer)
     with app.extensions["caredesk"].database.session() as session:
-        session.add(CustomerReadModel(id=CUSTOMER_ID, code="C-7", name="Дмитрий Иванов", branch_id=BRANCH,
+        session.add(CustomerReadModel(id=CUSTOMER_ID, code="C-7", name="Дмитрий Иванов", branch_id=BRANCH, created_by=INITIATOR_ID,
                                       source_version=1))
         session.commit()
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import pytest
+from sqlalchemy import insert
 
+from services.customers.models import directory_users
 from tests.conftest import make_principal
 from tests.integration.customers.conftest import if_match, iccid
 
@@ -43,6 +46,18 @@ PEOPLE = {
 }
 
 
+@pytest.fixture(scope="module", autouse=True)
+def directory(app):
+    """The seller and every person above in the directory replica (a body may only name known users)."""
+    people = {p.user_id: p for p in (SELLER, CREATOR, *(who.principal for who in PEOPLE.values()))}.values()
+    with app.extensions["caredesk"].database.session() as session:
+        session.execute(insert(directory_users), [{
+            "id": p.user_id, "username": p.username, "full_name": p.username, "email": None, "level": p.level,
+            "branch_id": p.branch_id, "department_id": p.department_id, "permissions": [], "queues": [],
+            "is_active": True, "directory_version": 1, "updated_at": datetime.now(timezone.utc)} for p in people])
+        session.commit()
+
+
 @pytest.fixture
 def card(make_card):
     return make_card()
@@ -61,23 +76,25 @@ def _card(client, headers, pin: bool) -> dict:
     admin = headers(make_principal(level=1, branch_id=BRANCH_A, department_id=DEPT_A))
     code = f"M-{uuid.uuid4().hex[:10]}"
     created = client.post("/api/v1/customers", headers=headers(CREATOR), json={
-        "code": code, "kind": "person", "name": f"Dmitry Sokolov {code[2:]}", "country": "RU", "tax_number": code,
-        "salesperson_id": str(SELLER.user_id), "preferred_sales_agent_id": str(SELLER.user_id)})
+        "code": code, "kind": "person", "name": f"Dmitry Sokolov {code[2:]}", "country": "RU", "tax_number": code})
     assert created.status_code == 201, created.get_json()
     customer = created.get_json()
     url = f"/api/v1/customers/{customer['id']}"
+    assigned = client.patch(url, headers=if_match(admin, 1), json={
+        "salesperson_id": str(SELLER.user_id), "preferred_sales_agent_id": str(SELLER.user_id)})
+    assert assigned.status_code == 200, assigned.get_json()
     number = f"8 912 {uuid.uuid4().int % 10**7:07d}"
-    phone = client.post(f"{url}/phones", headers=if_match(admin, 1),
+    phone = client.post(f"{url}/phones", headers=if_match(admin, 2),
                         json={"label": "дача", "number": "8 495 123 45 67"})
-    contact = client.post(f"{url}/contacts", headers=if_match(admin, 2), json={"name": "Olga", "phones": []})
-    line = client.post(f"{url}/lines", headers=if_match(admin, 3), json={
+    contact = client.post(f"{url}/contacts", headers=if_match(admin, 3), json={"name": "Olga", "phones": []})
+    line = client.post(f"{url}/lines", headers=if_match(admin, 4), json={
         "number": number, "tariff_plan": "Basic", "iccid": iccid(uuid.uuid4().int % 10**12)} | (
         {"pin": "2468"} if pin else {}))
     assert line.status_code == 201, line.get_json()
-    flash = client.post(f"{url}/flashes", headers=if_match(admin, 4),
+    flash = client.post(f"{url}/flashes", headers=if_match(admin, 5),
                         json={"text": "VIP", "ends_at": "2099-01-01T00:00:00Z"})
     assert flash.status_code == 201
-    return {"id": customer["id"], "code": code, "name": customer["name"], "url": url, "number": number, "version": 5,
+    return {"id": customer["id"], "code": code, "name": customer["name"], "url": url, "number": number, "version": 6,
             "phone": phone.get_json()["id"], "contact": contact.get_json()["id"], "line": line.get_json()["id"]}
 
 
@@ -157,7 +174,8 @@ def test_bulk_change_needs_the_permission_and_stays_in_reach(client, headers, ca
     person = PEOPLE[who]
     without = headers(person.principal)
     assert client.get("/api/v1/customers/sales-agents", headers=without).status_code == 403
-    moves = {"moves": [{"from_agent_id": str(SELLER.user_id), "to_agent_id": str(uuid.uuid4())}]}
+    # to themselves: the one user every level reaches
+    moves = {"moves": [{"from_agent_id": str(SELLER.user_id), "to_agent_id": str(person.principal.user_id)}]}
     assert client.post("/api/v1/customers/sales-agent-changes", headers=without, json=moves).status_code == 403
     assert client.post(f"/api/v1/customers/sales-agent-changes/{uuid.uuid4()}/confirm",
                        headers=without).status_code == 403

@@ -20,6 +20,8 @@ from tests.conftest import make_principal
 BRANCH = uuid.uuid4()
 FRONT_OFFICE, DELIVERY, BILLING = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 CUSTOMER_ID = uuid.uuid4()
+# The front-office agent who registered the customer: a level-4 user reaches it as its creator.
+INITIATOR_ID = uuid.uuid4()
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +40,7 @@ def build_app(folder, template_database, key_pair):
     app = create_app(settings)
     with app.extensions["caredesk"].database.session() as session:
         session.add(CustomerReadModel(id=CUSTOMER_ID, code="C-7", name="Дмитрий Иванов", branch_id=BRANCH,
-                                      region="Moscow", lines=[{"number": "+79161234567", "status": "active"}],
+                                      created_by=INITIATOR_ID, region="Moscow", lines=[{"number": "+79161234567", "status": "active"}],
                                       source_version=1))
         session.commit()
     return app
@@ -132,7 +134,7 @@ class People:
 def make_people(queue_code: str = "delivery") -> People:
     return People(
         queue_code=queue_code,
-        initiator=make_principal(username="ana.front", level=4, branch_id=BRANCH, department_id=FRONT_OFFICE),
+        initiator=make_principal(user_id=INITIATOR_ID, username="ana.front", level=4, branch_id=BRANCH, department_id=FRONT_OFFICE),
         agent=make_principal(username="boris.delivery", level=3, branch_id=BRANCH, department_id=DELIVERY,
                              queues=frozenset({queue_code})),
         colleague=make_principal(username="vera.delivery", level=4, branch_id=BRANCH, department_id=DELIVERY,
@@ -163,10 +165,10 @@ def api(app, token_issuer) -> Api:
 
 def setup_queue(api: Api, people: People, **extra) -> dict:
     """The queue, with the supervisor, and its members in the directory replica."""
+    register_users(api.app, people.supervisor, people.agent, people.colleague)
     queue = api.ok(api.post("/queues", as_=people.admin, json={
         "code": people.queue_code, "name": people.queue_code.title(), "department_id": str(DELIVERY),
         "supervisor_id": str(people.supervisor.user_id)} | extra), 201)
-    register_users(api.app, people.agent, people.colleague)
     return queue
 
 

@@ -15,6 +15,7 @@ from tests.conftest import make_principal
 
 BRANCH = uuid.uuid4()
 CUSTOMER_ID = uuid.uuid4()
+CREATOR_ID = uuid.uuid4()  # registered the customer, so reaches it at level 4
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def customer_event(version: int, name: str) -> Envelope:
     return Envelope(type="customer.created" if version == 1 else "customer.updated", version=1,
                     producer="customers", correlation_id="test", data={
                         "id": str(CUSTOMER_ID), "code": "C-7", "name": name, "branch_id": str(BRANCH),
-                        "department_id": None, "version": version})
+                        "department_id": None, "created_by": str(CREATOR_ID), "version": version})
 
 
 def apply(app, envelope: Envelope) -> None:
@@ -65,7 +66,7 @@ def test_case_numbers_run_per_year_without_gaps(client, bearer):
 
 
 def test_a_case_takes_the_customer_snapshot_and_starts_open_with_its_initiator(client, bearer):
-    agent = make_principal(level=4, branch_id=BRANCH)
+    agent = make_principal(level=2, branch_id=BRANCH)
     case = new_case(client, bearer(agent)).get_json()
     assert case["status"] == "open"
     assert case["owner_id"] == case["initiator_id"] == str(agent.user_id)
@@ -77,13 +78,14 @@ def test_unknown_customer_or_queue_is_refused_and_nothing_is_saved(client, beare
     unknown_customer = new_case(client, headers, customer_id=str(uuid.uuid4()))
     assert unknown_customer.status_code == 422
     assert "customer_id" in unknown_customer.get_json()["errors"]
-    assert new_case(client, headers, queue="nowhere").status_code == 404
+    unknown_queue = new_case(client, headers, queue="nowhere")
+    assert unknown_queue.status_code == 422 and "queue" in unknown_queue.get_json()["errors"]
     year = datetime.now(timezone.utc).year
     assert new_case(client, headers).get_json()["number"] == f"{year}-000001"
 
 
 def test_dispatch_moves_an_open_case_to_its_queue_once(client, bearer):
-    headers = bearer(make_principal(level=4, branch_id=BRANCH))
+    headers = bearer(make_principal(user_id=CREATOR_ID, level=4, branch_id=BRANCH))
     case = new_case(client, headers).get_json()
     dispatched = client.post(f"/api/v1/cases/{case['id']}/dispatch", headers=headers)
     assert dispatched.status_code == 200
@@ -95,7 +97,7 @@ def test_dispatch_moves_an_open_case_to_its_queue_once(client, bearer):
 
 
 def test_another_agent_does_not_reach_a_level_4_case(client, bearer):
-    case = new_case(client, bearer(make_principal(level=4, branch_id=BRANCH))).get_json()
+    case = new_case(client, bearer(make_principal(user_id=CREATOR_ID, level=4, branch_id=BRANCH))).get_json()
     stranger = bearer(make_principal(level=4, branch_id=BRANCH))
     assert client.get(f"/api/v1/cases/{case['id']}", headers=stranger).status_code == 404
     assert client.post(f"/api/v1/cases/{case['id']}/dispatch", headers=stranger).status_code == 404

@@ -107,7 +107,7 @@ def test_queue_administration(api, people):
 
     assert api.post("/queues", as_=admin, json={"code": "delivery", "name": "Again"}).status_code == 409
     assert api.patch(f"/queues/{queue['id']}", as_=admin, json={"name": "D"}).status_code == 428
-    new_supervisor = uuid.uuid4()
+    new_supervisor = people.colleague.user_id
     changed = api.ok(api.patch(f"/queues/{queue['id']}", as_=admin, if_match=queue["version"],
                                json={"supervisor_id": str(new_supervisor)}))
     assert changed["supervisor_id"] == str(new_supervisor) and changed["version"] == queue["version"] + 1
@@ -153,4 +153,4 @@ def test_calendars_are_validated(api, people):
     assert changed["holidays"] == ["2026-07-20"]
     assert api.post("/queues/calendars", as_=people.agent, json={"code": "x", "name": "X"}).status_code == 403
     assert api.post("/queues", as_=admin, json={"code": "x", "name": "X",
-                                                "calendar_id": str(uuid.uuid4())}).status_code == 404
+                                                "calendar_id": str(uuid.uuid4())}).status_code == 422

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from tests.conftest import make_principal
-from tests.unit.cases.conftest import CUSTOMER_ID, new_case
+from tests.unit.cases.conftest import BRANCH, CUSTOMER_ID, new_case
 
 THREADS = 8
 
@@ -38,7 +38,7 @@ def test_concurrent_take_next_on_sqlite_gives_each_case_once(api, people):
 
 
 def test_concurrent_creation_on_sqlite_numbers_without_gaps(api, people):
-    creators = [make_principal(username=f"front{i}", level=4) for i in range(THREADS)]
+    creators = [make_principal(username=f"front{i}", level=2, branch_id=BRANCH) for i in range(THREADS)]
     for creator in creators:
         api.headers(creator)
     start = threading.Barrier(THREADS)

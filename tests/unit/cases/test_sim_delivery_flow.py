@@ -22,7 +22,7 @@ def iso(value: datetime) -> str:
 def test_sim_delivery_flow(api, frozen_clock):
     people = make_people("delivery")
     admin, ana, boris = people.admin, people.initiator, people.agent
-    register_users(api.app, boris, people.colleague)
+    register_users(api.app, boris, people.colleague, people.supervisor)
 
     calendar = api.ok(api.post("/queues/calendars", as_=admin, json={
         "code": "moscow", "name": "Moscow office hours", "time_zone": "Europe/Moscow",

@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from services.customers import create_app
 from services.customers.models import directory_users
@@ -52,6 +52,15 @@ def admin(bearer):
     """Level 1 of branch A / department A."""
     principal = make_principal(level=1, branch_id=BRANCH_A, department_id=DEPT_A)
     return principal, bearer(principal)
+
+
+@pytest.fixture
+def register_users(directory):
+    """``register_users(*principals)``: each in the replica with their own branch and department."""
+    def register(*principals) -> None:
+        for principal in principals:
+            directory(principal, branch_id=principal.branch_id, department_id=principal.department_id)
+    return register
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ def count(app, model) -> int:
 
 
 # -- master data ------------------------------------------------------------------------------
-def test_a_full_card_is_created_with_every_phone_in_e164(client, admin, outbox):
+def test_a_full_card_is_created_with_every_phone_in_e164(client, admin, outbox, register_users):
+    register_users(*(make_principal(user_id=uuid.UUID(int=n), branch_id=BRANCH_A) for n in (7, 8, 9)))
     response = client.post("/api/v1/customers", headers=admin[1], json={
         "code": "C-100", "kind": "person", "name": "Nguyễn Văn An", "country": "vn", "tax_number": "0123456789",
         "status": "active", "region": "Hồ Chí Minh", "language": "vi", "address": "12 Lê Lợi, Quận 1",
@@ -193,9 +194,10 @@ def test_codes_are_unique_regardless_of_case(client, admin, make_customer):
     ("creator_level_4", 403),           # created it, but is not its salesperson
     ("level_2_other_branch", 404),      # out of reach: never its data
 ])
-def test_only_the_salesperson_or_levels_1_2_edit(client, bearer, make_customer, who, status):
+def test_only_the_salesperson_or_levels_1_2_edit(client, bearer, make_customer, register_users, who, status):
     seller = make_principal(level=4, branch_id=BRANCH_A, department_id=DEPT_A)
     creator = make_principal(level=4, branch_id=BRANCH_A, department_id=DEPT_A)
+    admin_a = make_principal(level=2, branch_id=BRANCH_A, department_id=DEPT_A)
     principals = {
         "salesperson_level_4": seller, "creator_level_4": creator,
         "level_2_same_branch": make_principal(level=2, branch_id=BRANCH_A, department_id=DEPT_B),
@@ -203,8 +205,12 @@ def test_only_the_salesperson_or_levels_1_2_edit(client, bearer, make_customer, 
         "level_3_same_department": make_principal(level=3, branch_id=BRANCH_B, department_id=DEPT_A),
         "level_2_other_branch": make_principal(level=2, branch_id=BRANCH_B, department_id=DEPT_A),
     }
-    customer = make_customer(headers=bearer(creator), salesperson_id=str(seller.user_id))
-    response = client.patch(f"/api/v1/customers/{customer['id']}", headers=if_match(bearer(principals[who]), 1),
+    register_users(seller)
+    customer = make_customer(headers=bearer(creator))
+    assigned = client.patch(f"/api/v1/customers/{customer['id']}", headers=if_match(bearer(admin_a), 1),
+                            json={"salesperson_id": str(seller.user_id)})
+    assert assigned.status_code == 200, assigned.get_json()
+    response = client.patch(f"/api/v1/customers/{customer['id']}", headers=if_match(bearer(principals[who]), 2),
                             json={"description": "Llamado hoy"})
     assert response.status_code == status, response.get_json()
     if status == 403:

@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import insert
 
 from services.customers.models import directory_users
 from services.customers.schemas import SearchPageSchema
@@ -96,8 +94,9 @@ def test_search_is_paged(client, admin, make_customer):
     assert len(first["items"]) == 3 and len(third["items"]) == 1 and beyond["items"] == []
 
 
-def test_search_respects_access_levels(client, bearer, make_customer):
+def test_search_respects_access_levels(client, bearer, make_customer, register_users):
     seller = make_principal(level=4, branch_id=BRANCH_A, department_id=DEPT_A)
+    register_users(seller)
     make_customer(code="A-1", name="Trần Văn Bình", salesperson_id=str(seller.user_id))
     make_customer(headers=bearer(make_principal(level=1, branch_id=BRANCH_B, department_id=DEPT_B)),
                   code="B-1", name="Trần Văn Bảo")
@@ -163,7 +162,8 @@ def manager(bearer):
     return principal, bearer(principal)
 
 
-def test_without_the_permission_the_bulk_change_is_forbidden(client, admin, make_customer):
+def test_without_the_permission_the_bulk_change_is_forbidden(client, admin, make_customer, register_users):
+    register_users(make_principal(user_id=AGENT_1, branch_id=BRANCH_A))
     make_customer(preferred_sales_agent_id=str(AGENT_1))
     assert client.get("/api/v1/customers/sales-agents", headers=admin[1]).status_code == 403
     proposed = client.post("/api/v1/customers/sales-agent-changes", headers=admin[1],
@@ -173,11 +173,12 @@ def test_without_the_permission_the_bulk_change_is_forbidden(client, admin, make
     assert confirm.status_code == 403
 
 
-def test_agents_are_listed_with_counts_then_moved_in_one_go(client, manager, bearer, app, make_customer, outbox):
+def test_agents_are_listed_with_counts_then_moved_in_one_go(client, manager, bearer, app, make_customer, outbox,
+                                                            register_users):
+    register_users(make_principal(user_id=AGENT_1, username="ana", branch_id=BRANCH_A),
+                   *(make_principal(user_id=agent, branch_id=BRANCH_A) for agent in (AGENT_2, AGENT_3)))
     with app.extensions["caredesk"].database.session() as session:
-        session.execute(insert(directory_users), [
-            {"id": AGENT_1, "username": "ana", "full_name": "Ana Restrepo", "level": 4, "permissions": [],
-             "queues": [], "is_active": True, "directory_version": 1, "updated_at": datetime.now(timezone.utc)}])
+        session.execute(directory_users.update().where(directory_users.c.id == AGENT_1).values(full_name="Ana Restrepo"))
         session.commit()
     mine = [make_customer(headers=manager[1], preferred_sales_agent_id=str(AGENT_1)) for _ in range(3)]
     make_customer(headers=manager[1], preferred_sales_agent_id=str(AGENT_3))
@@ -185,7 +186,7 @@ def test_agents_are_listed_with_counts_then_moved_in_one_go(client, manager, bea
     theirs = make_customer(headers=other_branch, preferred_sales_agent_id=str(AGENT_1))
     agents = client.get("/api/v1/customers/sales-agents", headers=manager[1]).get_json()
     assert agents == [{"agent_id": str(AGENT_1), "name": "Ana Restrepo", "customers": 3},
-                      {"agent_id": str(AGENT_3), "name": None, "customers": 1}]
+                      {"agent_id": str(AGENT_3), "name": "agent", "customers": 1}]
     proposed = client.post("/api/v1/customers/sales-agent-changes", headers=manager[1],
                            json={"moves": [{"from_agent_id": str(AGENT_1), "to_agent_id": str(AGENT_2)}]})
     assert proposed.status_code == 201 and proposed.get_json()["status"] == "pending"

@@ -1,0 +1,175 @@
+"""Object-level authorisation of the references inside write bodies, on PostgreSQL.
+
+Every record a body names (the customer of a new case by id or by code, a task's assignee, a
+queue's supervisor, a case type's or routing rule's queue, a customer's salesperson and agents, the
+new agent of a bulk change) is resolved within the caller's reach. A record out of reach answers
+exactly like a missing one (same status, same body), carries none of its data, and changes nothing
+(every table's rows compared before and after).
+"""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from services.cases.models import CustomerReadModel
+from tests.conftest import make_principal
+from tests.security.conftest import fingerprint, register_users, without_correlation
+
+pytestmark = pytest.mark.integration
+
+BRANCH_A, BRANCH_B = uuid.uuid4(), uuid.uuid4()
+FRONT_A, FRONT_B, DELIVERY = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+CREATOR_A = make_principal(username="ana.front", level=4, branch_id=BRANCH_A, department_id=FRONT_A)
+CREATOR_B = make_principal(username="bao.front", level=4, branch_id=BRANCH_B, department_id=FRONT_B)
+# Level 1-4 of branch A; each reaches the branch-A customer (level 4 as its creator), none the other.
+CALLERS = {
+    "level 2": make_principal(username="l2", level=2, branch_id=BRANCH_A, department_id=FRONT_A),
+    "level 3": make_principal(username="l3", level=3, branch_id=BRANCH_A, department_id=FRONT_A),
+    "level 4": CREATOR_A,
+}
+SECRET_NAME = "Zinaida Secretova"
+
+
+def _assert_alike(out_of_reach, missing, *, field: str) -> None:
+    assert out_of_reach.status_code == missing.status_code == 422, (out_of_reach.get_json(), missing.get_json())
+    assert without_correlation(out_of_reach.get_json()) == without_correlation(missing.get_json())
+    assert field in out_of_reach.get_json()["errors"]
+    assert SECRET_NAME not in out_of_reach.get_data(as_text=True)
+
+
+@pytest.fixture
+def cases_app(make_app):
+    app = make_app("cases")
+    with app.extensions["caredesk"].database.session() as session:
+        session.add_all([
+            CustomerReadModel(id=uuid.uuid4(), code="A-1", name="Ana's customer", branch_id=BRANCH_A,
+                              department_id=FRONT_A, created_by=CREATOR_A.user_id, source_version=1),
+            CustomerReadModel(id=uuid.uuid4(), code="B-1", name=SECRET_NAME, branch_id=BRANCH_B,
+                              department_id=FRONT_B, created_by=CREATOR_B.user_id, source_version=1)])
+        session.commit()
+    return app
+
+
+def _customer_id(app, code: str) -> str:
+    with app.extensions["caredesk"].database.session() as session:
+        return str(session.query(CustomerReadModel.id).filter_by(code=code).scalar())
+
+
+def test_a_case_names_only_a_customer_in_reach(cases_app, client_of):
+    api = client_of(cases_app)
+    admin = make_principal(level=1, branch_id=BRANCH_A, permissions=frozenset({"manage_queues"}))
+    assert api.post("/api/v1/queues", as_=admin, json={"code": "delivery", "name": "Delivery"}).status_code == 201
+    cells = 0
+    for name, caller in CALLERS.items():
+        for by, reachable, unreachable, missing in (
+                ("customer_id", _customer_id(cases_app, "A-1"), _customer_id(cases_app, "B-1"), str(uuid.uuid4())),
+                ("customer_code", "A-1", "B-1", "Z-404")):
+            body = {"queue": "delivery", "subject": "Deliver the SIM"}
+            before = fingerprint(cases_app)
+            out_of_reach = api.post("/api/v1/cases", as_=caller, json=body | {by: unreachable})
+            refused_missing = api.post("/api/v1/cases", as_=caller, json=body | {by: missing})
+            _assert_alike(out_of_reach, refused_missing, field=by)
+            assert fingerprint(cases_app) == before, f"{name}: a refused case changed the database"
+            created = api.post("/api/v1/cases", as_=caller, json=body | {by: reachable})
+            assert created.status_code == 201, (name, by, created.get_json())
+            cells += 3
+    print(f"\ncase customer references: {cells} cells tried ({len(CALLERS)} callers x id/code x "
+          "in reach/out of reach/missing), out of reach answered as missing in every one")
+
+
+def test_task_assignee_supervisor_and_queue_references_stay_in_reach(cases_app, client_of):
+    api = client_of(cases_app)
+    admin = make_principal(level=1, branch_id=BRANCH_A, permissions=frozenset({"manage_queues"}))
+    dept_admin = make_principal(level=3, branch_id=BRANCH_A, department_id=FRONT_A,
+                                permissions=frozenset({"manage_queues"}))
+    stranger = make_principal(username="far.away", level=3, branch_id=BRANCH_B, department_id=FRONT_B)
+    colleague = make_principal(username="near.by", level=4, branch_id=BRANCH_A, department_id=FRONT_A)
+    register_users(cases_app, stranger, colleague, CREATOR_A)
+    api.post("/api/v1/queues", as_=admin, json={"code": "delivery", "name": "Delivery",
+                                                  "department_id": str(DELIVERY)})
+    own_queue = api.post("/api/v1/queues", as_=dept_admin, json={"code": "front", "name": "Front"})
+    assert own_queue.status_code == 201 and own_queue.get_json()["department_id"] == str(FRONT_A)
+    level3 = CALLERS["level 3"]
+    case = api.post("/api/v1/cases", as_=level3, json={"customer_code": "A-1", "queue": "delivery",
+                                                        "subject": "SIM"}).get_json()
+    cells = 0
+    attempts = [
+        # (caller, method, path, body builder, field)
+        (level3, "POST", f"/api/v1/cases/{case['id']}/tasks", lambda user: {"title": "Call", "assignee_id": user},
+         "assignee_id"),
+        (dept_admin, "POST", "/api/v1/queues", lambda user: {"code": f"q{uuid.uuid4().hex[:8]}", "name": "Q",
+                                                             "supervisor_id": user}, "supervisor_id"),
+    ]
+    for caller, method, path, body, field in attempts:
+        before = fingerprint(cases_app)
+        out_of_reach = api.call(method, path, as_=caller, json=body(str(stranger.user_id)))
+        missing = api.call(method, path, as_=caller, json=body(str(uuid.uuid4())))
+        _assert_alike(out_of_reach, missing, field=field)
+        assert fingerprint(cases_app) == before
+        assert api.call(method, path, as_=caller, json=body(str(colleague.user_id))).status_code == 201
+        cells += 3
+
+    # a department-level administrator routes case types only to their own department's queues
+    queue_refs = [
+        ("/api/v1/case-types", lambda code: {"code": f"t{uuid.uuid4().hex[:8]}", "name": "T", "queue": code}),
+    ]
+    for path, body in queue_refs:
+        before = fingerprint(cases_app)
+        out_of_reach = api.post(path, as_=dept_admin, json=body("delivery"))
+        missing = api.post(path, as_=dept_admin, json=body("nowhere"))
+        _assert_alike(out_of_reach, missing, field="queue")
+        assert fingerprint(cases_app) == before
+        assert api.post(path, as_=dept_admin, json=body("front")).status_code == 201
+        cells += 3
+    delivery = next(q for q in api.get("/api/v1/queues", as_=admin).get_json() if q["code"] == "delivery")
+    refused = api.patch(f"/api/v1/queues/{delivery['id']}", as_=dept_admin, if_match=delivery["version"],
+                        json={"name": "Mine now"})
+    assert refused.status_code == 404
+    cells += 1
+    print(f"\ncase body references (task assignee, queue supervisor, case type queue, queue change): "
+          f"{cells} cells tried")
+
+
+@pytest.fixture
+def customers_app(make_app):
+    return make_app("customers")
+
+
+def test_customer_people_and_bulk_change_name_only_users_in_reach(customers_app, client_of):
+    api = client_of(customers_app)
+    branch_admin = make_principal(level=2, branch_id=BRANCH_A, department_id=FRONT_A,
+                                  permissions=frozenset({"bulk_change_sales_agent"}))
+    seller_a = make_principal(username="seller.a", level=4, branch_id=BRANCH_A, department_id=FRONT_A)
+    seller_b = make_principal(username="seller.b", level=4, branch_id=BRANCH_B, department_id=FRONT_B)
+    register_users(customers_app, seller_a, seller_b)
+    cells = 0
+    for field in ("salesperson_id", "preferred_sales_agent_id", "collections_agent_id"):
+        body = {"code": f"C-{uuid.uuid4().hex[:8]}", "kind": "person", "name": "José Pérez", "country": "CO"}
+        before = fingerprint(customers_app)
+        out_of_reach = api.post("/api/v1/customers", as_=branch_admin, json=body | {field: str(seller_b.user_id)})
+        missing = api.post("/api/v1/customers", as_=branch_admin, json=body | {field: str(uuid.uuid4())})
+        _assert_alike(out_of_reach, missing, field=field)
+        assert fingerprint(customers_app) == before
+        created = api.post("/api/v1/customers", as_=branch_admin, json=body | {field: str(seller_a.user_id)})
+        assert created.status_code == 201, created.get_json()
+        cells += 3
+    card = created.get_json()
+    before = fingerprint(customers_app)
+    out_of_reach = api.patch(f"/api/v1/customers/{card['id']}", as_=branch_admin, if_match=card["version"],
+                             json={"salesperson_id": str(seller_b.user_id)})
+    missing = api.patch(f"/api/v1/customers/{card['id']}", as_=branch_admin, if_match=card["version"],
+                        json={"salesperson_id": str(uuid.uuid4())})
+    _assert_alike(out_of_reach, missing, field="salesperson_id")
+    assert fingerprint(customers_app) == before
+    cells += 2
+
+    moves = lambda agent: {"moves": [{"from_agent_id": str(seller_a.user_id), "to_agent_id": agent}]}  # noqa: E731
+    before = fingerprint(customers_app)
+    out_of_reach = api.post("/api/v1/customers/sales-agent-changes", as_=branch_admin,
+                            json=moves(str(seller_b.user_id)))
+    missing = api.post("/api/v1/customers/sales-agent-changes", as_=branch_admin, json=moves(str(uuid.uuid4())))
+    _assert_alike(out_of_reach, missing, field="moves.0.to_agent_id")
+    assert fingerprint(customers_app) == before
+    cells += 2
+    print(f"\ncustomer body references (salesperson, agents, bulk change): {cells} cells tried")
