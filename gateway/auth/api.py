@@ -58,7 +58,7 @@ def create_api_token(data):
     if principal.level != COMPANY:
         raise NotFound("Only company-level administrators issue integration tokens.")
     with service_context().database.session() as session:
-        user = use_cases.get_user(session, principal=principal, user_id=data["user_id"])
+        user = use_cases.get_manageable_user(session, principal=principal, user_id=data["user_id"])
     token, expires_at = _issuer().issue(use_cases.principal_of(user), kind="api",
                                         lifetime=timedelta(days=data["days"]))
     return {"access_token": token, "token_type": "Bearer", "expires_at": expires_at, "user": user}

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.models import Branch, Department, User
-from services.kit.auth import COMPANY, Principal, scope_filter
-from services.kit.problems import Conflict, InvalidFields, NotFound, StaleVersion, Unauthorized
+from services.kit.auth import BRANCH, COMPANY, Principal, scope_filter
+from services.kit.problems import Conflict, Forbidden, InvalidFields, NotFound, StaleVersion, Unauthorized
 from services.kit.uow import UnitOfWork
 
 password_hasher = PasswordHasher()
@@ -50,7 +50,18 @@ def create_department(uow: UnitOfWork, *, principal: Principal, code: str, name:
     return department
 
 
-def _check_placement(session: Session, principal: Principal, data: dict) -> None:
+SELF_MANAGED = frozenset({"full_name", "email", "password"})
+
+
+def _grantable_queues(principal: Principal, wanted: set[str]) -> set[str]:
+    """Queue codes beyond the principal's reach: their own queues, or any at company level."""
+    return set() if principal.level == COMPANY else wanted - set(principal.queues)
+
+
+def _check_placement(session: Session, principal: Principal, data: dict, *, current: User | None = None) -> None:
+    """Nobody grants a level, permission, branch, department or queue beyond their own reach. On a
+    change only what is added or taken away counts, so an administrator can still edit the name of
+    a user who holds a queue they do not."""
     errors = {}
     if "branch_id" in data and session.get(Branch, data["branch_id"]) is None:
         errors["branch_id"] = ["No such branch."]
@@ -60,8 +71,28 @@ def _check_placement(session: Session, principal: Principal, data: dict) -> None
         errors["level"] = ["You cannot grant a wider access level than your own."]
     if principal.level != COMPANY and data.get("branch_id") not in (None, principal.branch_id):
         errors["branch_id"] = ["You can only place users in your own branch."]
+    if principal.level > BRANCH and "department_id" in data and data["department_id"] != principal.department_id:
+        errors["department_id"] = ["You can only place users in your own department."]
+    if "permissions" in data:
+        changed = set(data["permissions"]) ^ set(current.permissions if current else ())
+        if changed - principal.permissions:
+            errors["permissions"] = [f"You cannot grant or take away '{name}': you do not hold it."
+                                     for name in sorted(changed - principal.permissions)]
+    if "queues" in data:
+        beyond = _grantable_queues(principal, set(data["queues"]) ^ set(current.queues if current else ()))
+        if beyond:
+            errors["queues"] = [f"You cannot grant or take away the queue '{code}': you are not its member."
+                                for code in sorted(beyond)]
     if errors:
         raise InvalidFields(errors)
+
+
+def _check_within_reach(principal: Principal, user: User) -> None:
+    """An administrator manages only users who hold nothing beyond their own reach: otherwise a new
+    password would let them act with more than they hold."""
+    if (user.level < principal.level or set(user.permissions) - principal.permissions
+            or _grantable_queues(principal, set(user.queues))):
+        raise Forbidden("This user holds more than you do; an administrator of a wider reach manages them.")
 
 
 def create_user(uow: UnitOfWork, *, principal: Principal, data: dict) -> User:
@@ -84,6 +115,13 @@ def visible_users(principal: Principal):
                         owner_columns=[User.id])
 
 
+def get_manageable_user(session: Session, *, principal: Principal, user_id: uuid.UUID) -> User:
+    """A user the principal sees and may act for (issue a token as): nothing beyond their reach."""
+    user = get_user(session, principal=principal, user_id=user_id)
+    _check_within_reach(principal, user)
+    return user
+
+
 def get_user(session: Session, *, principal: Principal, user_id: uuid.UUID) -> User:
     user = session.scalar(select(User).where(User.id == user_id, visible_users(principal)))
     if user is None:
@@ -102,7 +140,12 @@ def update_user(uow: UnitOfWork, *, principal: Principal, user_id: uuid.UUID, ch
     user = get_user(uow.session, principal=principal, user_id=user_id)
     if user.version != expected_version:
         raise StaleVersion(f"The user is at version {user.version}; you read version {expected_version}.")
-    _check_placement(uow.session, principal, changes)
+    if user.id == principal.user_id:
+        if set(changes) - SELF_MANAGED:
+            raise InvalidFields({name: ["You cannot change your own access."] for name in set(changes) - SELF_MANAGED})
+    else:
+        _check_within_reach(principal, user)
+    _check_placement(uow.session, principal, changes, current=user)
     for key, value in changes.items():
         if key == "password":
             user.password_hash = password_hasher.hash(value)
