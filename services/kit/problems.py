@@ -70,10 +70,22 @@ def problem_response(*, status: int, title: str, type_: str, detail: str | None 
         "correlation_id": current_correlation_id(),
     }
     body.update({k: v for k, v in extra.items() if v is not None})
+    if "errors" in body:
+        body["errors"] = _with_text_keys(body["errors"])
     response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
     if status == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
     return response
+
+
+def _with_text_keys(errors):
+    """Field errors with every key as text: marshmallow keys a list's items by position, and a
+    position beside a name ({0: …, "_schema": …}) cannot be sorted into JSON."""
+    if isinstance(errors, dict):
+        return {str(key): _with_text_keys(value) for key, value in errors.items()}
+    if isinstance(errors, list):
+        return [_with_text_keys(value) for value in errors]
+    return errors
 
 
 def _slug(title: str) -> str:

@@ -41,11 +41,12 @@ class SlaPolicySchema(Schema):
 class SlaPoliciesSchema(Schema):
     policies = fields.List(fields.Nested(SlaPolicySchema), required=True)
 
-    @validates("policies")
-    def _one_per_priority(self, value, **_kwargs):
-        priorities = [item["priority"] for item in value]
+    @validates_schema
+    def _one_per_priority(self, data, **_kwargs):
+        # runs only once every policy is valid, so each has its priority
+        priorities = [item["priority"] for item in data["policies"]]
         if len(priorities) != len(set(priorities)):
-            raise ValidationError("Give each priority at most once.")
+            raise ValidationError("Give each priority at most once.", field_name="policies")
 
 
 class QueueSchema(Schema):
