@@ -63,6 +63,8 @@ class User(RecordsEvents, Base):
     permissions: Mapped[list] = mapped_column(JSON, default=list)
     queues: Mapped[list] = mapped_column(JSON, default=list)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # carried by every token ("tv"); bumped when access or password changes, refusing older tokens
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
@@ -74,11 +76,11 @@ class User(RecordsEvents, Base):
             "id": self.id, "username": self.username, "full_name": self.full_name, "email": self.email,
             "level": self.level, "branch_id": self.branch_id, "department_id": self.department_id,
             "permissions": sorted(self.permissions), "queues": sorted(self.queues),
-            "is_active": self.is_active, "version": self.version,
+            "is_active": self.is_active, "token_version": self.token_version, "version": self.version,
         }
 
 
-class RevokedToken(Base):
+class RevokedToken(RecordsEvents, Base):
     __tablename__ = "revoked_tokens"
 
     token_id: Mapped[str] = mapped_column(String(64), primary_key=True)

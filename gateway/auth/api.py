@@ -8,8 +8,7 @@ from flask_smorest import Blueprint
 
 from gateway.directory import use_cases
 from gateway.directory.schemas import ApiTokenCreateSchema, LoginSchema, TokenSchema, UserSchema
-from gateway.models import RevokedToken
-from services.kit.app import current_principal, service_context
+from services.kit.app import current_principal, new_uow, service_context
 from services.kit.auth import COMPANY
 from services.kit.db import utcnow
 from services.kit.http import etag_of
@@ -35,8 +34,10 @@ def login(credentials):
 @blp.post("/logout")
 @blp.response(204)
 def logout():
+    """End this token at the gateway at once and at every service as soon as token.revoked.v1 arrives."""
     principal = current_principal()
-    revoke(principal.token_id, expires_in=timedelta(days=366))
+    with new_uow() as uow:
+        use_cases.revoke_token(uow, principal=principal, expires_at=principal.expires_at or utcnow() + timedelta(days=366))
 
 
 @blp.get("/me")
@@ -62,13 +63,3 @@ def create_api_token(data):
     token, expires_at = _issuer().issue(use_cases.principal_of(user), kind="api",
                                         lifetime=timedelta(days=data["days"]))
     return {"access_token": token, "token_type": "Bearer", "expires_at": expires_at, "user": user}
-
-
-def revoke(token_id: str, *, expires_in: timedelta) -> None:
-    with service_context().database.session() as session, session.begin():
-        session.merge(RevokedToken(token_id=token_id, expires_at=utcnow() + expires_in))
-
-
-def is_revoked(token_id: str | None) -> bool:
-    with service_context().database.session() as session:
-        return token_id is not None and session.get(RevokedToken, token_id) is not None

@@ -8,7 +8,7 @@ from argon2.exceptions import VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.models import Branch, Department, User
+from gateway.models import Branch, Department, RevokedToken, User
 from services.kit.auth import BRANCH, COMPANY, Principal, scope_filter
 from services.kit.problems import Conflict, Forbidden, InvalidFields, NotFound, StaleVersion, Unauthorized
 from services.kit.uow import UnitOfWork
@@ -51,6 +51,8 @@ def create_department(uow: UnitOfWork, *, principal: Principal, code: str, name:
 
 
 SELF_MANAGED = frozenset({"full_name", "email", "password"})
+# A change of any of these ends the user's tokens: they carry the old access, or the old password let them be made.
+TOKEN_CLAIMS = frozenset({"password", "level", "branch_id", "department_id", "permissions", "queues", "is_active"})
 
 
 def _grantable_queues(principal: Principal, wanted: set[str]) -> set[str]:
@@ -151,6 +153,8 @@ def update_user(uow: UnitOfWork, *, principal: Principal, user_id: uuid.UUID, ch
             user.password_hash = password_hasher.hash(value)
         else:
             setattr(user, key, value)
+    if set(changes) & TOKEN_CLAIMS:
+        user.token_version += 1
     uow.session.flush()
     user.record_event("user.updated.v1", user.snapshot())
     uow.commit()
@@ -172,4 +176,14 @@ def authenticate(session: Session, *, username: str, password: str) -> User:
 def principal_of(user: User) -> Principal:
     return Principal(user_id=user.id, username=user.username, level=user.level, branch_id=user.branch_id,
                      department_id=user.department_id, permissions=frozenset(user.permissions),
-                     queues=frozenset(user.queues))
+                     queues=frozenset(user.queues), token_version=user.token_version)
+
+
+def revoke_token(uow: UnitOfWork, *, principal: Principal, expires_at) -> None:
+    """End this token (logout) here and, by token.revoked.v1, at every service."""
+    if principal.token_id is None:
+        return
+    revoked = uow.session.merge(RevokedToken(token_id=principal.token_id, expires_at=expires_at))
+    revoked.record_event("token.revoked.v1", {"token_id": principal.token_id, "user_id": principal.user_id,
+                                              "expires_at": expires_at})
+    uow.commit()

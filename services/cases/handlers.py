@@ -4,7 +4,8 @@ from __future__ import annotations
 import uuid
 
 from services.cases.models import CustomerReadModel, directory_users
-from services.kit.directory_replica import user_replicator
+from services.cases.base import revoked_tokens
+from services.kit.directory_replica import token_revoker, user_replicator
 from services.kit.messaging.consumer import EventHandler
 from services.kit.messaging.envelope import Envelope
 from services.kit.uow import UnitOfWork
@@ -40,4 +41,5 @@ HANDLERS = [
     EventHandler(name="replicate_customer", events=["customer.created.v1", "customer.updated.v1"],
                  handle=replicate_customer),
     user_replicator(directory_users),
+    token_revoker(revoked_tokens),
 ]

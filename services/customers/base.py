@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy.orm import DeclarativeBase
 
 from services.kit.db import new_metadata
-from services.kit.directory_replica import define_users_replica
+from services.kit.directory_replica import define_revoked_tokens, define_users_replica
 
 
 class Base(DeclarativeBase):
@@ -12,3 +12,4 @@ class Base(DeclarativeBase):
 
 
 directory_users = define_users_replica(Base.metadata)
+revoked_tokens = define_revoked_tokens(Base.metadata)

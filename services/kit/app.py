@@ -5,6 +5,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Callable
 
 from flask import Flask, current_app, g, jsonify, request
 from flask_smorest import Api
@@ -12,6 +13,7 @@ from sqlalchemy import text
 
 from services.kit.auth import Principal, TokenVerifier, bearer_token
 from services.kit.db import Database
+from services.kit.directory_replica import replica_token_guard
 from services.kit.logging import configure_logging, set_correlation_id
 from services.kit.messaging.topology import connect
 from services.kit.metrics import install_metrics
@@ -32,6 +34,8 @@ class ServiceContext:
     settings: ServiceSettings
     database: Database
     verifier: TokenVerifier | None
+    # refuses a validly signed token that was revoked or whose user's access changed since
+    token_guard: Callable[[Principal], None] | None = None
 
 
 def service_context() -> ServiceContext:
@@ -87,7 +91,10 @@ def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
         g.started = time.perf_counter()
         if request.endpoint in allowed_anonymous or request.endpoint is None or request.blueprint in public_blueprints:
             return None
-        g.principal = context.verifier.verify(bearer_token(request.headers.get("Authorization")))
+        principal = context.verifier.verify(bearer_token(request.headers.get("Authorization")))
+        if context.token_guard is not None:
+            context.token_guard(principal)
+        g.principal = principal
         return None
 
     @app.after_request
@@ -122,6 +129,8 @@ def build_service_app(service: str, *, metadata, title: str, blueprints: list,
                       settings: ServiceSettings | None = None) -> Flask:
     """The composition root of one service: its settings, database, token verifier and views."""
     settings = settings or load_settings(service)
-    context = ServiceContext(settings=settings, database=Database(settings.database_url, metadata),
-                             verifier=TokenVerifier.from_file(settings.public_key_file))
+    database = Database(settings.database_url, metadata)
+    context = ServiceContext(settings=settings, database=database,
+                             verifier=TokenVerifier.from_file(settings.public_key_file),
+                             token_guard=replica_token_guard(database))
     return create_service_app(context, title=title, blueprints=blueprints)

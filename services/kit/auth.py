@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import jwt
@@ -30,6 +31,9 @@ class Principal:
     permissions: frozenset[str] = field(default_factory=frozenset)
     queues: frozenset[str] = field(default_factory=frozenset)
     token_id: str | None = None
+    # the user's token version when the token was issued: a later change of access refuses it
+    token_version: int = 0
+    expires_at: datetime | None = None
 
     def require(self, permission: str) -> None:
         if permission not in self.permissions:
@@ -40,7 +44,7 @@ class Principal:
             "sub": str(self.user_id), "name": self.username, "lvl": self.level,
             "br": str(self.branch_id) if self.branch_id else None,
             "dep": str(self.department_id) if self.department_id else None,
-            "perms": sorted(self.permissions), "queues": sorted(self.queues),
+            "perms": sorted(self.permissions), "queues": sorted(self.queues), "tv": self.token_version,
         }
 
     @classmethod
@@ -52,7 +56,8 @@ class Principal:
             user_id=uuid.UUID(claims["sub"]), username=claims.get("name", ""), level=int(claims["lvl"]),
             branch_id=maybe_uuid(claims.get("br")), department_id=maybe_uuid(claims.get("dep")),
             permissions=frozenset(claims.get("perms", [])), queues=frozenset(claims.get("queues", [])),
-            token_id=claims.get("jti"),
+            token_id=claims.get("jti"), token_version=int(claims.get("tv") or 0),
+            expires_at=datetime.fromtimestamp(claims["exp"], timezone.utc) if "exp" in claims else None,
         )
 
 

@@ -1,19 +1,31 @@
-"""Each service's copy of the gateway's directory users, kept current by user events."""
+"""Each service's copy of the gateway's directory users and revoked tokens, kept current by the
+gateway's events, and the check every request's token passes against them.
+
+Why a token is refused "at once" everywhere: the gateway writes the change (user disabled,
+password or access changed, logout) and its event in one transaction; the relay publishes it
+within its poll interval (20 ms) and each service's consumer applies it on delivery. From then on
+every request's token is checked against this replica (one primary-key query), so the lag is the
+event's transit time, measured by tests/security/test_token_life.py. The gateway itself checks
+its own tables, so it refuses in the same instant the change commits."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Callable
 
 from sqlalchemy import JSON, Boolean, Column, ColumnElement, Integer, MetaData, String, Table, Uuid, and_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from services.kit.auth import Principal, scope_filter
+from services.kit.problems import Unauthorized
 from services.kit.db import UtcDateTime
 from services.kit.messaging.consumer import EventHandler
 from services.kit.messaging.envelope import Envelope
 from services.kit.uow import UnitOfWork
 
 USER_EVENTS = ["user.created.v1", "user.updated.v1"]
+TOKEN_EVENTS = ["token.revoked.v1"]
 
 
 def define_users_replica(metadata: MetaData) -> Table:
@@ -30,8 +42,54 @@ def define_users_replica(metadata: MetaData) -> Table:
         Column("queues", JSON, nullable=False),
         Column("is_active", Boolean, nullable=False),
         Column("directory_version", Integer, nullable=False),
+        # tokens carrying an older version ("tv") are refused: bumped on every change of access
+        Column("token_version", Integer, nullable=False, server_default="0"),
         Column("updated_at", UtcDateTime(), nullable=False),
     )
+
+
+def define_revoked_tokens(metadata: MetaData) -> Table:
+    """Token ids (jti) ended by a logout or a revocation, kept until the token would expire anyway."""
+    return Table(
+        "revoked_tokens", metadata,
+        Column("token_id", String(64), primary_key=True),
+        Column("expires_at", UtcDateTime(), nullable=False),
+    )
+
+
+def token_guard(database, *, users: Table, revoked: Table) -> Callable[[Principal], None]:
+    """The check run on every request's principal: ``users`` and ``revoked`` are a service's
+    replica, or the gateway's own directory tables (which need no event to be current)."""
+
+    def guard(principal: Principal) -> None:
+        with database.session() as session:
+            reason = token_refusal(session, users=users, revoked=revoked, principal=principal)
+        if reason:
+            raise Unauthorized(reason)
+
+    return guard
+
+
+def replica_token_guard(database) -> Callable[[Principal], None]:
+    tables = database.metadata.tables
+    return token_guard(database, users=tables["directory_users"], revoked=tables["revoked_tokens"])
+
+
+def token_refusal(session, *, users: Table, revoked: Table, principal: Principal) -> str | None:
+    """Why this token may no longer be used (None: it may), in one round trip: revoked, user
+    disabled, or issued before the user's access or password last changed."""
+    user = select(users.c.is_active, users.c.token_version).where(users.c.id == principal.user_id).subquery()
+    row = session.execute(select(
+        select(revoked.c.token_id).where(revoked.c.token_id == (principal.token_id or "")).exists(),
+        select(user.c.is_active).scalar_subquery(), select(user.c.token_version).scalar_subquery())).one()
+    is_revoked, is_active, token_version = row
+    if is_revoked:
+        return "This token was revoked; log in again."
+    if is_active is False:
+        return "This account is disabled."
+    if token_version is not None and principal.token_version < token_version:
+        return "Your password or access changed since this token was issued; log in again."
+    return None
 
 
 def reachable_users(table: Table, principal: Principal) -> ColumnElement[bool]:
@@ -56,7 +114,8 @@ def user_replicator(table: Table) -> EventHandler:
             "email": data.get("email"), "level": data["level"], "branch_id": data.get("branch_id"),
             "department_id": data.get("department_id"), "permissions": data.get("permissions", []),
             "queues": data.get("queues", []), "is_active": data.get("is_active", True),
-            "directory_version": data["version"], "updated_at": envelope.occurred_at,
+            "directory_version": data["version"], "token_version": data.get("token_version", 0),
+            "updated_at": envelope.occurred_at,
         }
         row = {key: _uuid_or_value(key, value) for key, value in row.items()}
         dialect = uow.session.get_bind().dialect.name
@@ -70,6 +129,40 @@ def user_replicator(table: Table) -> EventHandler:
         uow.session.execute(statement)
 
     return EventHandler(name="replicate_user", events=USER_EVENTS, handle=replicate_user)
+
+
+def token_revoker(table: Table) -> EventHandler:
+    """``replicate_revoked_token``: remember a logged-out token's id until it expires."""
+
+    def replicate_revoked_token(uow: UnitOfWork, envelope: Envelope) -> None:
+        data = envelope.data
+        dialect = uow.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        uow.session.execute(insert(table).values(token_id=data["token_id"], expires_at=_instant(data["expires_at"]))
+                            .on_conflict_do_nothing(index_elements=[table.c.token_id]))
+
+    return EventHandler(name="replicate_revoked_token", events=TOKEN_EVENTS, handle=replicate_revoked_token)
+
+
+def upgrade_token_checks(op) -> None:
+    """Migration step shared by every service: the replica's token version and the revoked tokens."""
+    import sqlalchemy as sa
+    with op.batch_alter_table("directory_users") as batch:
+        batch.add_column(sa.Column("token_version", sa.Integer(), nullable=False, server_default="0"))
+    op.create_table("revoked_tokens",
+                    sa.Column("token_id", sa.String(length=64), nullable=False),
+                    sa.Column("expires_at", UtcDateTime(), nullable=False),
+                    sa.PrimaryKeyConstraint("token_id", name=op.f("pk_revoked_tokens")))
+
+
+def downgrade_token_checks(op) -> None:
+    op.drop_table("revoked_tokens")
+    with op.batch_alter_table("directory_users") as batch:
+        batch.drop_column("token_version")
+
+
+def _instant(value):
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _uuid_or_value(key: str, value):

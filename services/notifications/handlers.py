@@ -5,12 +5,13 @@ import uuid
 
 from sqlalchemy import select
 
-from services.kit.directory_replica import user_replicator
+from services.kit.directory_replica import token_revoker, user_replicator
 from services.kit.messaging.consumer import EventHandler
 from services.kit.messaging.envelope import Envelope
 from services.kit.uow import UnitOfWork
 from services.notifications.deliveries.models import EMAIL
 from services.notifications.deliveries.use_cases import record_delivery
+from services.notifications.base import revoked_tokens
 from services.notifications.models import IN_APP, QUEUE, USER, Notification, directory_users
 from services.notifications.templates.use_cases import default_language, language_of_user, render_message, wants_email
 
@@ -84,4 +85,5 @@ HANDLERS = [
     EventHandler(name="notify_case_participants", events=[f"{event}.v1" for event in CASE_RECIPIENTS],
                  handle=notify_case_participants),
     user_replicator(directory_users),
+    token_revoker(revoked_tokens),
 ]

@@ -14,8 +14,11 @@ from sqlalchemy import insert, select
 from caredesk.components import COMPONENTS
 from services.kit.auth import Principal
 from services.kit.settings import load_settings
-from tests.servers import create_postgres_database, drop_postgres_database, require_postgres
 from services.kit import migrations
+from tests.integration.conftest import (  # noqa: F401 - fixtures: services and processes on the real servers
+    broker_url, make_database, make_processes, make_service, make_settings, postgres_server, rabbitmq_server,
+)
+from tests.servers import create_postgres_database, drop_postgres_database, require_postgres
 
 
 @pytest.fixture
