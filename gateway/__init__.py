@@ -32,6 +32,7 @@ def create_app(settings: GatewaySettings | None = None):
     app.extensions["caredesk.token_issuer"] = TokenIssuer.from_file(
         settings.private_key_file, lifetime_seconds=settings.access_token_seconds)
     app.extensions["caredesk.service_urls"] = settings.service_urls
+    app.extensions["caredesk.login_limits"] = settings.login_limits
     app.extensions["caredesk.http"] = requests.Session()
     install_console(app, private_key_pem=settings.private_key_file.read_bytes())
 

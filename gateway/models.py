@@ -85,3 +85,15 @@ class RevokedToken(RecordsEvents, Base):
 
     token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class LoginThrottle(Base):
+    """Failed logins counted per account ("account:<username>") and per client address
+    ("address:<ip>"), and the lock they earned (gateway.auth.throttle)."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -9,11 +9,24 @@ from services.kit.settings import ServiceSettings, load_settings
 
 
 @dataclass(frozen=True)
+class LoginLimits:
+    """Failed logins allowed per account and per client address within ``window_seconds``; past
+    that, a lock of ``lockout_seconds`` doubling with each further failure up to ``max_lockout_seconds``."""
+
+    account_failures: int = 5
+    address_failures: int = 50
+    window_seconds: int = 900
+    lockout_seconds: int = 30
+    max_lockout_seconds: int = 3600
+
+
+@dataclass(frozen=True)
 class GatewaySettings:
     service: ServiceSettings
     private_key_file: Path
     access_token_seconds: int
     service_urls: dict[str, str]
+    login_limits: LoginLimits
 
 
 def load_gateway_settings(**overrides) -> GatewaySettings:
@@ -23,6 +36,10 @@ def load_gateway_settings(**overrides) -> GatewaySettings:
         service=service,
         private_key_file=Path(env("CAREDESK_GATEWAY_PRIVATE_KEY_FILE") or service.data_dir / "keys" / "gateway.pem"),
         access_token_seconds=int(env("CAREDESK_GATEWAY_ACCESS_TOKEN_SECONDS") or 900),
+        login_limits=LoginLimits(
+            account_failures=int(env("CAREDESK_GATEWAY_LOGIN_ACCOUNT_FAILURES") or 5),
+            address_failures=int(env("CAREDESK_GATEWAY_LOGIN_ADDRESS_FAILURES") or 50),
+            lockout_seconds=int(env("CAREDESK_GATEWAY_LOGIN_LOCKOUT_SECONDS") or 30)),
         service_urls={
             "customers": env("CAREDESK_GATEWAY_CUSTOMERS_URL") or "http://127.0.0.1:8001",
             "cases": env("CAREDESK_GATEWAY_CASES_URL") or "http://127.0.0.1:8002",

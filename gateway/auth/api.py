@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, request
 from flask_smorest import Blueprint
 
+from gateway.auth import throttle
 from gateway.directory import use_cases
 from gateway.directory.schemas import ApiTokenCreateSchema, LoginSchema, TokenSchema, UserSchema
 from services.kit.app import current_principal, new_uow, service_context
@@ -25,8 +26,17 @@ def _issuer():
 @blp.arguments(LoginSchema)
 @blp.response(200, TokenSchema)
 def login(credentials):
-    with service_context().database.session() as session:
+    """A token for the right password; 401 alike for an unknown user and a wrong password, 429 with
+    Retry-After once the account or the client address has failed too often."""
+    database = service_context().database
+    keys = throttle.AttemptKeys.of(username=credentials["username"], address=request.remote_addr)
+    limits = current_app.extensions["caredesk.login_limits"]
+    with database.session() as session:
+        throttle.reserve_attempt(session, keys=keys, limits=limits)
+    with database.session() as session:
         user = use_cases.authenticate(session, **credentials)
+    with database.session() as session:
+        throttle.attempt_succeeded(session, keys=keys, limits=limits)
     token, expires_at = _issuer().issue(use_cases.principal_of(user))
     return {"access_token": token, "token_type": "Bearer", "expires_at": expires_at, "user": user}
 

@@ -53,6 +53,16 @@ class PreconditionRequired(DomainError):
     type, status, title = "precondition-required", 428, "If-Match header required"
 
 
+class TooManyRequests(DomainError):
+    """Carries ``retry_after`` (seconds), sent as the Retry-After header."""
+
+    type, status, title = "too-many-requests", 429, "Too many attempts"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, int(retry_after))
+
+
 class InvalidFields(DomainError):
     type, status, title = "invalid-fields", 422, "Some fields are invalid"
 
@@ -95,8 +105,11 @@ def _slug(title: str) -> str:
 def register_problem_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(error: DomainError):
-        return problem_response(status=error.status, title=error.title, type_=error.type,
-                                detail=error.detail, **error.extra)
+        response = problem_response(status=error.status, title=error.title, type_=error.type,
+                                    detail=error.detail, **error.extra)
+        if isinstance(error, TooManyRequests):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.errorhandler(ValidationError)
     def _validation(error: ValidationError):

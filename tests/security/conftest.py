@@ -26,7 +26,8 @@ def make_app(tmp_path, key_pair) -> Callable:
     """``make_app("cases")``: the component's app on a fresh, migrated PostgreSQL database."""
     made = []
 
-    def make(name: str, **overrides):
+    def make(name: str, gateway: dict | None = None, **overrides):
+        """``gateway``: overrides of the gateway's own settings (e.g. login_limits)."""
         require_postgres()
         component = COMPONENTS[name]
         url = create_postgres_database()
@@ -37,7 +38,7 @@ def make_app(tmp_path, key_pair) -> Callable:
         if name == "gateway":
             from gateway import create_app
             from gateway.settings import load_gateway_settings
-            app = create_app(load_gateway_settings(service=settings, private_key_file=key_pair[0]))
+            app = create_app(load_gateway_settings(service=settings, private_key_file=key_pair[0], **(gateway or {})))
         else:
             app = component.module.create_app(settings)
         made[-1] = (url, app)

@@ -1,0 +1,83 @@
+"""Login protection: failed attempts counted per account and per client address, a lock with
+exponential backoff past the limit, 429 with Retry-After while locked.
+
+An attempt is counted as a failure *before* its password is checked, in a transaction that holds
+the counters' rows locked: however many requests arrive at once, no more than the limit ever
+reach the password check, and a success gives its count back. The account key is the username
+as typed, whether or not such a user exists, so a lock reveals nothing about existence.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from gateway.models import LoginThrottle
+from gateway.settings import LoginLimits
+from services.kit.db import utcnow
+from services.kit.problems import TooManyRequests
+
+
+@dataclass(frozen=True)
+class AttemptKeys:
+    account: str
+    address: str
+
+    @classmethod
+    def of(cls, *, username: str, address: str | None) -> "AttemptKeys":
+        return cls(account=f"account:{username.strip().lower()}", address=f"address:{address or 'unknown'}")
+
+    def limits(self, limits: LoginLimits) -> dict[str, int]:
+        return {self.account: limits.account_failures, self.address: limits.address_failures}
+
+
+def _locked_rows(session: Session, keys: list[str]) -> dict[str, LoginThrottle]:
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for key in keys:
+        session.execute(insert(LoginThrottle).values(key=key, failures=0).on_conflict_do_nothing(
+            index_elements=[LoginThrottle.key]))
+    rows = session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(keys))
+                           .order_by(LoginThrottle.key).with_for_update())
+    return {row.key: row for row in rows}
+
+
+def _lock_for(limits: LoginLimits, failures_past_limit: int) -> timedelta:
+    seconds = limits.lockout_seconds * 2 ** min(failures_past_limit, 20)
+    return timedelta(seconds=min(seconds, limits.max_lockout_seconds))
+
+
+def reserve_attempt(session: Session, *, keys: AttemptKeys, limits: LoginLimits, now: datetime | None = None) -> None:
+    """Count this attempt as a failure in advance, or refuse it (TooManyRequests) while a lock holds."""
+    now = now or utcnow()
+    per_key = keys.limits(limits)
+    with session.begin():
+        rows = _locked_rows(session, sorted(per_key))
+        locked = [row.locked_until for row in rows.values() if row.locked_until and row.locked_until > now]
+        if locked:
+            raise TooManyRequests("Too many failed logins; wait before trying again.",
+                                  retry_after=int((max(locked) - now).total_seconds()) + 1)
+        for key, row in rows.items():
+            last = max(filter(None, (row.last_failure_at, row.locked_until)), default=None)
+            if last is None or now - last > timedelta(seconds=limits.window_seconds):
+                row.failures, row.locked_until = 0, None
+            row.failures += 1
+            row.last_failure_at = now
+            if row.failures >= per_key[key]:
+                # the next attempt waits; a success below gives the lock back
+                row.locked_until = now + _lock_for(limits, row.failures - per_key[key])
+
+
+def attempt_succeeded(session: Session, *, keys: AttemptKeys, limits: LoginLimits) -> None:
+    """The password was right: the account starts afresh and the address gets its count back."""
+    per_key = keys.limits(limits)
+    with session.begin():
+        rows = _locked_rows(session, sorted(per_key))
+        account, address = rows[keys.account], rows[keys.address]
+        account.failures, account.locked_until = 0, None
+        address.failures = max(address.failures - 1, 0)
+        if address.failures < per_key[keys.address]:
+            address.locked_until = None
