@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app, request
-from flask_smorest import Blueprint
+from services.kit.input import Blueprint
 
 from gateway.auth import throttle
 from gateway.directory import use_cases

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Response, request
-from flask_smorest import Blueprint
+from services.kit.input import Blueprint
 
 from services.cases import queries, use_cases
 from services.cases.models import Case, CaseTask

@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from services.cases import clock
 from services.cases.models import PRIORITIES, STATUSES
 from services.cases.queues.schemas import CODE, QueueRefSchema, QueueSchema
+from services.kit.input import MULTILINE
 from services.kit.schemas import page_of
 
 LINE = validate.Regexp(r"^\+?[0-9]{3,20}$", error="A line number: digits with an optional leading '+'.")
@@ -31,7 +32,7 @@ class CaseCreateSchema(Schema):
     queue = fields.String(load_default=None, allow_none=True, validate=CODE,
                           metadata={"description": "Code of a queue chosen by hand (else the type's routing)."})
     subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    description = fields.String(load_default="", validate=validate.Length(max=10_000))
+    description = fields.String(load_default="", validate=validate.Length(max=10_000), metadata=MULTILINE)
     priority = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(PRIORITIES))
     line = fields.String(load_default=None, allow_none=True, validate=LINE)
     interaction_id = fields.UUID(load_default=None, allow_none=True)
@@ -46,7 +47,7 @@ class CaseCreateSchema(Schema):
 
 class CaseSaveSchema(Schema):
     subject = fields.String(validate=validate.Length(min=1, max=200))
-    description = fields.String(validate=validate.Length(max=10_000))
+    description = fields.String(validate=validate.Length(max=10_000), metadata=MULTILINE)
     priority = fields.String(validate=validate.OneOf(PRIORITIES))
     type = fields.String(allow_none=True, validate=CODE)
     queue = fields.String(allow_none=True, validate=CODE,
@@ -58,15 +59,15 @@ class CaseSaveSchema(Schema):
 
 
 class RejectSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000), metadata=MULTILINE)
 
 
 class CloseSchema(Schema):
-    resolution = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    resolution = fields.String(required=True, validate=validate.Length(min=1, max=4000), metadata=MULTILINE)
 
 
 class ReopenSchema(Schema):
-    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+    reason = fields.String(load_default="", validate=validate.Length(max=2000), metadata=MULTILINE)
 
 
 class AssignSchema(Schema):
@@ -218,7 +219,7 @@ class TimelineEntrySchema(Schema):
 
 
 class CommentCreateSchema(Schema):
-    body = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
+    body = fields.String(required=True, validate=validate.Length(min=1, max=10_000), metadata=MULTILINE)
 
 
 class CommentSchema(Schema):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Response, current_app, jsonify, request
-from flask_smorest import Blueprint
+from services.kit.input import Blueprint
 from marshmallow import RAISE
 from sqlalchemy.orm import Session
 from werkzeug.routing import UUIDConverter

@@ -14,6 +14,7 @@ from services.customers.lines.schemas import LineSchema
 from services.customers.models import CAMPAIGN_ROLES, CUSTOMER_KINDS, CUSTOMER_STATUSES
 from services.customers.normalisation import COUNTRIES
 from services.customers.queries import SEARCH_BY
+from services.kit.input import MULTILINE
 from services.kit.schemas import PageSchema, page_of
 
 PHONE_TEXT = validate.Length(min=1, max=40)
@@ -75,14 +76,14 @@ class _MasterDataSchema(Schema):
     tax_number = fields.String(allow_none=True, validate=TAX_NUMBER)
     region = _text(100)
     language = fields.String(allow_none=True, validate=validate.And(validate.Length(max=16), LANGUAGE))
-    address = _text(500)
+    address = _text(500, metadata=MULTILINE)
     phone = fields.String(allow_none=True, validate=PHONE_TEXT)
     phone2 = fields.String(allow_none=True, validate=PHONE_TEXT)
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
     preferred_sales_agent_id = fields.UUID(allow_none=True)
     collections_agent_id = fields.UUID(allow_none=True)
     salesperson_id = fields.UUID(allow_none=True)
-    description = _text(4000)
+    description = _text(4000, metadata=MULTILINE)
     campaigns = fields.List(fields.Nested(CampaignSchema), validate=validate.Length(max=50))
 
 
@@ -108,7 +109,7 @@ class CustomerUpdateSchema(_MasterDataSchema):
 
 
 class FlashCreateSchema(Schema):
-    text = _text(1000, required=True, min_length=1)
+    text = _text(1000, required=True, min_length=1, metadata=MULTILINE)
     ends_at = fields.AwareDateTime(required=True)
     line_id = fields.UUID(load_default=None, allow_none=True)
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import uuid
 
-from flask_smorest import Blueprint
 from sqlalchemy import update
 
 from services.kit.app import current_principal, service_context
 from services.kit.db import utcnow
 from services.kit.auth import COMPANY
+from services.kit.input import Blueprint
 from services.kit.problems import Forbidden, NotFound
 from services.notifications import queries
 from services.notifications.catcher import list_caught

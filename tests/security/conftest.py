@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import insert, select
 
 from caredesk.components import COMPONENTS
+from gateway import create_app as create_gateway
+from gateway.settings import load_gateway_settings
 from services.kit.auth import Principal
 from services.kit.settings import load_settings
 from services.kit import migrations
@@ -23,22 +25,24 @@ from tests.servers import create_postgres_database, drop_postgres_database, requ
 
 @pytest.fixture
 def make_app(tmp_path, key_pair) -> Callable:
-    """``make_app("cases")``: the component's app on a fresh, migrated PostgreSQL database."""
+    """``make_app("cases")``: the component's app on a fresh, migrated PostgreSQL database (or, with
+    ``backend="sqlite"``, on a SQLite file as in the embedded mode)."""
     made = []
 
-    def make(name: str, gateway: dict | None = None, **overrides):
+    def make(name: str, *, backend: str = "postgresql", gateway: dict | None = None, **overrides):
         """``gateway``: overrides of the gateway's own settings (e.g. login_limits)."""
-        require_postgres()
         component = COMPONENTS[name]
-        url = create_postgres_database()
+        if backend == "sqlite":
+            url = f"sqlite:///{tmp_path / f'{name}-{uuid.uuid4().hex[:8]}.sqlite3'}"
+        else:
+            require_postgres()
+            url = create_postgres_database()
         made.append((url, None))
         migrations.upgrade(component.migrations, url)
         settings = load_settings(name, data_dir=tmp_path, database_url=url, broker_url="memory://",
                                  public_key_file=key_pair[1], **overrides)
         if name == "gateway":
-            from gateway import create_app
-            from gateway.settings import load_gateway_settings
-            app = create_app(load_gateway_settings(service=settings, private_key_file=key_pair[0], **(gateway or {})))
+            app = create_gateway(load_gateway_settings(service=settings, private_key_file=key_pair[0], **(gateway or {})))
         else:
             app = component.module.create_app(settings)
         made[-1] = (url, app)
@@ -48,7 +52,8 @@ def make_app(tmp_path, key_pair) -> Callable:
     for url, app in made:
         if app is not None:
             app.extensions["caredesk"].database.dispose()
-        drop_postgres_database(url)
+        if url.startswith("postgresql"):
+            drop_postgres_database(url)
 
 
 class Client:

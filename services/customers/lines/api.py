@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Response
-from flask_smorest import Blueprint
+from services.kit.input import Blueprint
 
 from services.customers.api import changed, install_id_converter
 from services.customers.lines import use_cases as line_use_cases

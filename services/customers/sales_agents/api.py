@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask_smorest import Blueprint
+from services.kit.input import Blueprint
 
 from services.customers.api import install_id_converter
 from services.customers.sales_agents import queries, use_cases

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask_smorest import Blueprint
+from services.kit.input import Blueprint
 from sqlalchemy import select
 
 from services.kit.app import current_principal, new_uow, service_context

@@ -1,7 +1,7 @@
 """Templates (/api/v1/notifications/templates), my preferences and the company's language."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
+from services.kit.input import Blueprint
 
 from services.kit.app import current_principal, service_context
 from services.kit.http import etag_of, expected_version

@@ -1,6 +1,7 @@
 """Request and response shapes of templates, preferences and the company's language."""
 from marshmallow import Schema, fields, validate
 
+from services.kit.input import MULTILINE
 from services.notifications.templates.models import LANGUAGES
 
 TEXT = validate.Length(max=20000)
@@ -20,8 +21,8 @@ class TemplateSchema(Schema):
 
 class TemplateTextsSchema(Schema):
     subject = fields.String(load_default="", validate=validate.Length(max=1000))
-    body_text = fields.String(required=True, validate=validate.And(validate.Length(min=1), TEXT))
-    body_html = fields.String(load_default=None, allow_none=True, validate=TEXT)
+    body_text = fields.String(required=True, validate=validate.And(validate.Length(min=1), TEXT), metadata=MULTILINE)
+    body_html = fields.String(load_default=None, allow_none=True, validate=TEXT, metadata=MULTILINE)
 
 
 class PreviewRequestSchema(Schema):
