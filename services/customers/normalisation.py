@@ -17,7 +17,8 @@ DEFAULT_PHONE_REGIONS = ("CO", "MX", "CR", "VN", "RU")
 COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS)
 E164_MAX_DIGITS = 15
 
-_ALLOWED_PHONE_CHARS = re.compile(r"^\+?[0-9 ().\-]+$")
+# digits and separators, with + at the start or inside a first bracket: "+57 …", "(+57) …"
+_ALLOWED_PHONE_CHARS = re.compile(r"^\(?\+?[0-9 ().\-]+$")
 _SEVERAL_NUMBERS = re.compile(r"[,;/|&\n\r\t]|\s(?:y|o|and|or|и|или|và|hoặc)\s", re.IGNORECASE)
 _DIGITS = re.compile(r"\D+")
 
@@ -27,8 +28,34 @@ class PhoneError(ValueError):
 
 
 # -- phones -----------------------------------------------------------------------------------
+def read_phone(typed: str, region: str | None):
+    """The one reading of a typed phone, shared by the phone fields and the phone search: an
+    international number written "+57 …", "(+57) …" or "0057 …", otherwise a national number of
+    ``region`` (its trunk prefix and its own international prefix understood). None unless it is
+    exactly one valid number."""
+    text = typed.strip()
+    if not _ALLOWED_PHONE_CHARS.match(text):
+        return None
+    digits = _DIGITS.sub("", text)
+    if not digits or len(digits) > E164_MAX_DIGITS + 3:
+        return None
+    if is_international(text):
+        number = _parse("+" + (digits[2:] if digits.startswith("00") and "+" not in text else digits), None)
+    elif region:
+        number = _parse(text, region)
+    else:
+        return None
+    return number if number is not None and phonenumbers.is_valid_number(number) else None
+
+
+def is_international(typed: str) -> bool:
+    text = typed.strip()
+    return "+" in text or _DIGITS.sub("", text).startswith("00")
+
+
 def normalise_phone(raw: str, *, country: str | None) -> str:
-    """One phone number as E.164 (``+573001234567``), read in ``country`` unless it starts with +.
+    """One phone number as E.164 (``+573001234567``), read in ``country`` unless written
+    internationally (see :func:`read_phone`, which the search uses too).
 
     Seed 000: each phone field holds exactly one number and only digits: letters, a second number
     or a number that cannot exist are refused (PhoneError), never stored as typed.
@@ -43,13 +70,13 @@ def normalise_phone(raw: str, *, country: str | None) -> str:
         raise PhoneError("One number per field: put further numbers under other phones.")
     if not _ALLOWED_PHONE_CHARS.match(text):
         raise PhoneError("Only digits, spaces and + - ( ) . are allowed in a phone number.")
-    if not text.startswith("+") and not country:
+    if not is_international(text) and not country:
         raise PhoneError("Type the number with its country code (+…) or set the customer's country first.")
-    number = _parse(text, country)
-    if number is None or not phonenumbers.is_valid_number(number):
+    number = read_phone(text, country)
+    if number is None:
         if _two_numbers(text, country):
             raise PhoneError("One number per field: put further numbers under other phones.")
-        where = f" in {country}" if country and not text.startswith("+") else ""
+        where = f" in {country}" if country and not is_international(text) else ""
         raise PhoneError(f"This number cannot exist{where}: check the digits.")
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
@@ -94,38 +121,14 @@ def phone_terms(e164: str) -> tuple[str, ...]:
 
 
 def phone_candidates(typed: str, *, regions: tuple[str, ...] = DEFAULT_PHONE_REGIONS) -> list[str]:
-    """Search keys a typed phone may stand for, in whatever format the agent typed it."""
-    text = typed.strip()
-    digits = _DIGITS.sub("", text)
-    if len(digits) < 5 or len(digits) > E164_MAX_DIGITS + 3 or any(ch.isalpha() for ch in text):
+    """Search keys a typed phone may stand for: the stored keys (:func:`phone_terms`) of every
+    number :func:`read_phone` reads in it, internationally or in one of ``regions``. What no phone
+    field would store, the search does not look for either."""
+    if any(ch.isalpha() for ch in typed):
         return []
-    keys = {digits, digits.lstrip("0") or digits}
-    if text.startswith("+") or digits.startswith("00"):
-        number = _parse("+" + digits.removeprefix("00") if not text.startswith("+") else text, None)
-        if number is not None and phonenumbers.is_possible_number(number):
-            keys.add(phonenumbers.format_number(number, PhoneNumberFormat.E164).lstrip("+"))
-    else:
-        # Typed without a trunk prefix, the digits are already the stored national number; a region
-        # only adds something when its trunk prefix (0 in CO/VN, 8 in RU…) starts the digits.
-        for region in regions:
-            if not _may_carry_trunk_prefix(region, digits):
-                continue
-            number = _parse(text, region)
-            if number is not None and phonenumbers.is_valid_number(number):
-                keys.add(phonenumbers.format_number(number, PhoneNumberFormat.E164).lstrip("+"))
-    return sorted(keys)
-
-
-@lru_cache(maxsize=300)
-def _trunk_prefix(region: str) -> re.Pattern | None:
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
-    pattern = metadata.national_prefix_for_parsing if metadata else None
-    return re.compile(pattern) if pattern else None
-
-
-def _may_carry_trunk_prefix(region: str, digits: str) -> bool:
-    pattern = _trunk_prefix(region)
-    return pattern is None or pattern.match(digits) is not None
+    numbers = (read_phone(typed, region) for region in ((None,) if is_international(typed) else regions))
+    return sorted({key for number in numbers if number is not None
+                   for key in phone_terms(phonenumbers.format_number(number, PhoneNumberFormat.E164))})
 
 
 def looks_like_phone(typed: str) -> bool:
