@@ -174,8 +174,9 @@ def test_bulk_change_needs_the_permission_and_stays_in_reach(client, headers, ca
     person = PEOPLE[who]
     without = headers(person.principal)
     assert client.get("/api/v1/customers/sales-agents", headers=without).status_code == 403
-    # to themselves: the one user every level reaches
-    moves = {"moves": [{"from_agent_id": str(SELLER.user_id), "to_agent_id": str(person.principal.user_id)}]}
+    # to themselves, the one user every level reaches (the seller, level 4, reaches no one else)
+    successor = CREATOR if person.principal is SELLER else person.principal
+    moves = {"moves": [{"from_agent_id": str(SELLER.user_id), "to_agent_id": str(successor.user_id)}]}
     assert client.post("/api/v1/customers/sales-agent-changes", headers=without, json=moves).status_code == 403
     assert client.post(f"/api/v1/customers/sales-agent-changes/{uuid.uuid4()}/confirm",
                        headers=without).status_code == 403
@@ -186,6 +187,9 @@ def test_bulk_change_needs_the_permission_and_stays_in_reach(client, headers, ca
     seller_counts = [a["customers"] for a in agents if a["agent_id"] == str(SELLER.user_id)]
     assert bool(seller_counts) is person.reads
     proposed = client.post("/api/v1/customers/sales-agent-changes", headers=headers(allowed), json=moves).get_json()
+    if person.principal is SELLER:
+        assert proposed["status"] == 422 and "moves.0.to_agent_id" in proposed["errors"]
+        return
     confirmed = client.post(f"/api/v1/customers/sales-agent-changes/{proposed['id']}/confirm",
                             headers=headers(allowed)).get_json()
     after = client.get(card["url"], headers=headers(make_principal(level=1))).get_json()
