@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app, request
-from services.kit.input import Blueprint
 
 from gateway.auth import throttle
 from gateway.directory import use_cases
@@ -13,6 +12,7 @@ from services.kit.app import current_principal, new_uow, service_context
 from services.kit.auth import COMPANY
 from services.kit.db import utcnow
 from services.kit.http import etag_of
+from services.kit.input import Blueprint
 from services.kit.problems import NotFound
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Login and tokens")

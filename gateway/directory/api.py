@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import uuid
 
-from services.kit.input import Blueprint
-
 from gateway.directory import use_cases
 from gateway.directory.schemas import (BranchCreateSchema, BranchSchema, DepartmentCreateSchema, DepartmentSchema,
                                        UserCreateSchema, UserSchema, UserUpdateSchema)
 from gateway.models import Branch, Department
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.http import etag_of, expected_version
+from services.kit.input import Blueprint
 
 blp = Blueprint("directory", __name__, url_prefix="/api/v1/directory", description="Branches, departments, users")
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 
 from flask import Response, request
-from services.kit.input import Blueprint
 
 from services.cases import queries, use_cases
 from services.cases.models import Case, CaseTask
@@ -21,6 +20,7 @@ from services.cases.schemas import (
 )
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.http import etag_of, expected_version
+from services.kit.input import Blueprint
 
 cases = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
                   description="Cases: the four states, take next, folder, search, timeline, comments, tasks")

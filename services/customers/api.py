@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 
 from flask import Response, current_app, jsonify, request
-from services.kit.input import Blueprint
 from marshmallow import RAISE
 from sqlalchemy.orm import Session
 from werkzeug.routing import UUIDConverter
@@ -28,6 +27,7 @@ from services.customers.schemas import (
 from services.customers.settings import CustomersSettings
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.http import etag_of, expected_version
+from services.kit.input import Blueprint
 from services.kit.problems import InvalidFields
 
 blp = Blueprint("customers", __name__, url_prefix="/api/v1/customers", description="Customers (accounts)")

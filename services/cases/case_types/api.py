@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import uuid
 
-from services.kit.input import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -15,6 +14,7 @@ from services.cases.case_types.schemas import (
 from services.cases.repository import get_case_type
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.http import etag_of, expected_version
+from services.kit.input import Blueprint
 
 case_types = Blueprint("case_types", __name__, url_prefix="/api/v1/case-types",
                        description="Case types: target queue, default priority, form, routing rules")

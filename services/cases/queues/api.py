@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import uuid
 
-from services.kit.input import Blueprint
 from sqlalchemy import select
 
 from services.cases import clock
@@ -16,6 +15,7 @@ from services.cases.queues.schemas import (
 from services.cases.repository import get_calendar, get_queue, queue_members
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.http import etag_of, expected_version
+from services.kit.input import Blueprint
 
 queues = Blueprint("queues", __name__, url_prefix="/api/v1/queues",
                    description="Department queues, their calendars, SLA targets, members and statistics")

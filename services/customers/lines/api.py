@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from flask import Response
-from services.kit.input import Blueprint
 
 from services.customers.api import changed, install_id_converter
 from services.customers.lines import use_cases as line_use_cases
@@ -16,6 +15,7 @@ from services.customers.lines.schemas import (
 from services.customers.repository import get_customer, get_line
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.http import etag_of, expected_version
+from services.kit.input import Blueprint
 
 blp = Blueprint("lines", __name__, url_prefix="/api/v1/customers", description="Subscriber lines of a customer")
 install_id_converter(blp)

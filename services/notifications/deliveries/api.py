@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import uuid
 
-from services.kit.input import Blueprint
 from sqlalchemy import select
 
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.auth import COMPANY
+from services.kit.input import Blueprint
 from services.kit.problems import Conflict, Forbidden, NotFound
 from services.notifications.deliveries import queries
 from services.notifications.deliveries.models import FAILED

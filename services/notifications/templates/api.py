@@ -1,10 +1,9 @@
 """Templates (/api/v1/notifications/templates), my preferences and the company's language."""
 from __future__ import annotations
 
-from services.kit.input import Blueprint
-
 from services.kit.app import current_principal, service_context
 from services.kit.http import etag_of, expected_version
+from services.kit.input import Blueprint
 from services.notifications.templates import use_cases
 from services.notifications.templates.models import CompanySettings, UserPreferences
 from services.notifications.templates.schemas import (
