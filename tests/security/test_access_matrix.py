@@ -1,0 +1,155 @@
+"""Access control as a matrix built from each service's OpenAPI document, on PostgreSQL.
+
+Every route that takes an id is in ROUTES (the test fails on one that is not, so a new route
+cannot escape): how to fill its ids with records of branch A. Principals of levels 1-4 in
+branches A and B call every operation. Whoever does not reach the record must get exactly the
+answer a missing id gets (same status, same body: nothing says it exists), none of its data, and
+no change to any table; whoever reaches it gets more than a 404 on a read. Routes of company-wide
+configuration (queues, calendars, case types, templates) are listed in COMPANY_WIDE: they are
+guarded by permission, not by record scope, and answered the same for everyone.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from services.cases.models import CustomerReadModel
+from services.notifications.models import Notification
+from tests.conftest import make_principal
+from tests.security.conftest import fingerprint, register_users, without_correlation
+
+pytestmark = pytest.mark.integration
+
+BRANCH_A, BRANCH_B = uuid.uuid4(), uuid.uuid4()
+DEPT_A, DEPT_B = uuid.uuid4(), uuid.uuid4()
+MARKER = "Zoltan Markerov"
+PERMISSIONS = frozenset({"edit_customers", "bulk_change_sales_agent", "manage_queues", "manage_users"})
+CREATOR = make_principal(username="creator", level=4, branch_id=BRANCH_A, department_id=DEPT_A,
+                         permissions=PERMISSIONS)
+PRINCIPALS = {f"level {level}, branch {name}": make_principal(
+    username=f"l{level}{name.lower()}", level=level, branch_id=branch,
+    department_id=DEPT_B if level == 3 else DEPT_A, permissions=PERMISSIONS)
+    for name, branch in (("A", BRANCH_A), ("B", BRANCH_B)) for level in (1, 2, 3, 4)}
+# who reaches the branch-A records created by CREATOR (level 3 of A sits in another department)
+REACHES = {"level 1, branch A", "level 2, branch A", "level 1, branch B"}
+
+ROUTES = {
+    "customers": {
+        "/api/v1/customers/{customer_id}": ("customer_id",),
+        "/api/v1/customers/{customer_id}/history": ("customer_id",),
+        "/api/v1/customers/{customer_id}/flashes": ("customer_id",),
+        "/api/v1/customers/{customer_id}/phones": ("customer_id",),
+        "/api/v1/customers/{customer_id}/phones/{phone_id}": ("customer_id", "phone_id"),
+        "/api/v1/customers/{customer_id}/contacts": ("customer_id",),
+        "/api/v1/customers/{customer_id}/contacts/{contact_id}": ("customer_id", "contact_id"),
+        "/api/v1/customers/{customer_id}/lines": ("customer_id",),
+        "/api/v1/customers/{customer_id}/lines/{line_id}": ("customer_id", "line_id"),
+        "/api/v1/customers/{customer_id}/lines/{line_id}/pin": ("customer_id", "line_id"),
+        "/api/v1/customers/{customer_id}/lines/{line_id}/pin/verify": ("customer_id", "line_id"),
+    },
+    "cases": {
+        "/api/v1/cases/{case_id}": ("case_id",),
+        **{f"/api/v1/cases/{{case_id}}/{action}": ("case_id",) for action in (
+            "dispatch", "cancel", "assign", "accept", "reject", "close", "reopen", "timeline", "comments", "tasks")},
+        "/api/v1/cases/{case_id}/tasks/{task_id}": ("case_id", "task_id"),
+        "/api/v1/cases/{case_id}/tasks/{task_id}/complete": ("case_id", "task_id"),
+    },
+    "notifications": {
+        "/api/v1/notifications/{notification_id}/read": ("notification_id",),
+    },
+}
+# Reached by whoever holds the permission, at any level and branch: no record scope to test.
+COMPANY_WIDE = {
+    "customers": {"/api/v1/customers/sales-agent-changes/{change_id}/confirm"},  # the proposer's own (404 to others)
+    "cases": {"/api/v1/queues/calendars/{calendar_id}", "/api/v1/queues/{queue_id}",
+              "/api/v1/queues/{queue_id}/members", "/api/v1/queues/{queue_id}/sla",
+              "/api/v1/queues/{queue_id}/statistics", "/api/v1/case-types/{case_type_id}",
+              "/api/v1/case-types/{case_type_id}/routing-rules",
+              "/api/v1/case-types/{case_type_id}/routing-rules/{rule_id}"},
+    "notifications": {"/api/v1/notifications/deliveries/{delivery_id}",
+                      "/api/v1/notifications/deliveries/{delivery_id}/retry",
+                      "/api/v1/notifications/templates/{template}/{channel}/{language}",
+                      "/api/v1/notifications/templates/{template}/{channel}/{language}/preview"},
+}
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def _records(apps, api) -> dict[str, str]:
+    admin = make_principal(level=1, branch_id=BRANCH_A, department_id=DEPT_A, permissions=PERMISSIONS)
+    people = [CREATOR, *PRINCIPALS.values()]
+    for name in ("customers", "cases", "notifications"):
+        register_users(apps[name], *people)
+    customers = api["customers"]
+    card = customers.post("/api/v1/customers", as_=CREATOR, json={
+        "code": "M-1", "kind": "person", "name": MARKER, "country": "CO",
+        "other_phones": [{"label": "casa", "number": "+57 601 345 6789"}],
+        "contacts": [{"name": f"{MARKER} Jr", "phones": []}]})
+    assert card.status_code == 201, card.get_json()
+    card = card.get_json()
+    line = customers.post(f"/api/v1/customers/{card['id']}/lines", as_=admin, if_match=card["version"],
+                          json={"number": "+57 300 123 4567", "tariff_plan": "Basic"})
+    assert line.status_code == 201, line.get_json()
+
+    with apps["cases"].extensions["caredesk"].database.session() as session:
+        session.add(CustomerReadModel(id=uuid.UUID(card["id"]), code="M-1", name=MARKER, branch_id=BRANCH_A,
+                                      department_id=DEPT_A, created_by=CREATOR.user_id, source_version=1))
+        session.commit()
+    cases = api["cases"]
+    assert cases.post("/api/v1/queues", as_=admin, json={"code": "delivery", "name": "Delivery"}).status_code == 201
+    case = cases.post("/api/v1/cases", as_=CREATOR, json={"customer_code": "M-1", "queue": "delivery",
+                                                          "subject": MARKER}).get_json()
+    task = cases.post(f"/api/v1/cases/{case['id']}/tasks", as_=CREATOR, json={"title": MARKER}).get_json()
+
+    notice = uuid.uuid4()
+    with apps["notifications"].extensions["caredesk"].database.session() as session:
+        session.add(Notification(id=notice, event_id=uuid.uuid4(), event_type="case.closed", channel="in_app",
+                                 recipient_kind="user", recipient=str(CREATOR.user_id), subject=MARKER, body=MARKER))
+        session.commit()
+    return {"customer_id": card["id"], "phone_id": card["other_phones"][0]["id"],
+            "contact_id": card["contacts"][0]["id"], "line_id": line.get_json()["id"], "case_id": case["id"],
+            "task_id": task["id"], "notification_id": str(notice)}
+
+
+def _shape(response, requested_id: str) -> tuple[int, str]:
+    """Status and body, with the id that was asked for (which the detail may echo) blanked."""
+    body = json.dumps(without_correlation(response.get_json()), sort_keys=True)
+    return response.status_code, body.replace(requested_id, "<id>")
+
+
+def test_every_id_route_answers_out_of_scope_as_missing(make_app, client_of):
+    apps = {name: make_app(name) for name in ("customers", "cases", "notifications")}
+    api = {name: client_of(app) for name, app in apps.items()}
+    ids = _records(apps, api)
+    cells = reads_reached = 0
+    for service, app in apps.items():
+        document = app.test_client().get("/openapi.json").get_json()
+        id_routes = {path for path in document["paths"] if "{" in path}
+        unlisted = id_routes - set(ROUTES[service]) - COMPANY_WIDE[service]
+        assert not unlisted, f"{service}: add these routes to the access matrix: {sorted(unlisted)}"
+        for path, names in ROUTES[service].items():
+            filled = path.format(**{name: ids[name] for name in names})
+            absent_id = str(uuid.uuid4())
+            missing = path.format(**{name: ids[name] for name in names[1:]} | {names[0]: absent_id})
+            for method in (m for m in document["paths"][path] if m in METHODS):
+                for who, principal in PRINCIPALS.items():
+                    reaches = who in REACHES if service != "notifications" else False
+                    if reaches:
+                        if method == "get":
+                            response = api[service].call("GET", filled, as_=principal)
+                            assert response.status_code != 404, (service, path, who)
+                            reads_reached += 1
+                        continue
+                    before = fingerprint(app)
+                    body = None if method in ("get", "delete") else {}
+                    out_of_reach = api[service].call(method.upper(), filled, as_=principal, json=body, if_match=1)
+                    absent = api[service].call(method.upper(), missing, as_=principal, json=body, if_match=1)
+                    assert out_of_reach.status_code < 500, (service, method, path, who)
+                    assert _shape(out_of_reach, ids[names[0]]) == _shape(absent, absent_id), (service, method, path, who)
+                    assert MARKER not in out_of_reach.get_data(as_text=True)
+                    assert fingerprint(app) == before, (service, method, path, who)
+                    cells += 1
+    company_wide = sum(len(routes) for routes in COMPANY_WIDE.values())
+    print(f"\naccess matrix: {cells} out-of-scope cells answered as missing with no change, {reads_reached} "
+          f"in-scope reads reached, {len(PRINCIPALS)} principals; {company_wide} company-wide routes listed")
