@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 from sqlalchemy.orm import Session
 
@@ -29,6 +28,7 @@ from services.customers.settings import CustomersSettings
 from services.customers.telephony import PROVIDERS
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.http import etag_of, expected_version
+from services.kit.input import Blueprint
 
 blp = Blueprint("interactions", __name__, url_prefix="/api/v1/customers",
                 description="Interactions, follow-ups, click-to-call and the interaction catalogues")

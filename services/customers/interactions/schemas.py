@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from services.customers.interactions.models import CHANNELS, DIRECTIONS
+from services.kit.input import MULTILINE
 from services.kit.schemas import page_of
 
 
@@ -31,10 +32,10 @@ class InteractionFieldsSchema(Schema):
     contact_person = _text(200)
     reason_id = fields.UUID(allow_none=True)
     topic = _text(200)
-    comments = _text(20_000)
-    inputs = _text(5_000, metadata={"description": "Inputs the customer gave or we gave the customer"})
-    pending_items = _text(5_000)
-    solution = _text(5_000)
+    comments = _text(20_000, metadata=MULTILINE)
+    inputs = _text(5_000, metadata={"description": "Inputs the customer gave or we gave the customer", **MULTILINE})
+    pending_items = _text(5_000, metadata=MULTILINE)
+    solution = _text(5_000, metadata=MULTILINE)
     protocol_applied = _text(200)
     started_at = fields.AwareDateTime()
     ended_at = fields.AwareDateTime(allow_none=True)
@@ -181,12 +182,12 @@ InteractionPageSchema = page_of(InteractionSchema, "InteractionPage")
 class ReasonCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     parent_id = fields.UUID(load_default=None, allow_none=True)
-    script = _text(5_000, load_default="")
+    script = _text(5_000, load_default="", metadata=MULTILINE)
 
 
 class ReasonUpdateSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=200))
-    script = _text(5_000)
+    script = _text(5_000, metadata=MULTILINE)
     is_retired = fields.Boolean()
 
 
@@ -199,7 +200,7 @@ class MacroCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     body = fields.String(required=True, validate=validate.Length(min=1, max=5_000),
                          metadata={"description": "Placeholders: {customer_name} {customer_code} {line_number} "
-                                                  "{agent_name} {today}"})
+                                                  "{agent_name} {today}", **MULTILINE})
 
 
 class ContactPointCreateSchema(Schema):
@@ -223,13 +224,13 @@ class ContactPointSchema(Schema):
 class ArticleCreateSchema(Schema):
     reason_id = fields.UUID(required=True)
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    body = fields.String(required=True, validate=validate.Length(min=1, max=50_000))
+    body = fields.String(required=True, validate=validate.Length(min=1, max=50_000), metadata=MULTILINE)
 
 
 class ArticleUpdateSchema(Schema):
     reason_id = fields.UUID()
     title = fields.String(validate=validate.Length(min=1, max=200))
-    body = fields.String(validate=validate.Length(min=1, max=50_000))
+    body = fields.String(validate=validate.Length(min=1, max=50_000), metadata=MULTILINE)
 
 
 class ArticleSchema(Schema):

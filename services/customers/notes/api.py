@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from flask import Response, request, stream_with_context
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 from sqlalchemy import select
 
@@ -22,6 +21,7 @@ from services.customers.repository import get_customer, visible_customers
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.auth import COMPANY, Principal
 from services.kit.http import etag_of, expected_version
+from services.kit.input import Blueprint
 from services.kit.problems import Forbidden, InvalidFields
 
 blp = Blueprint("notes", __name__, url_prefix="/api/v1/customers", description="Notes on customers and the notes report")

@@ -5,16 +5,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from services.kit.input import MULTILINE
 from services.kit.schemas import page_of
 
 
 class NoteCreateSchema(Schema):
     text = fields.String(required=True, validate=validate.Length(min=1, max=10_000),
-                         metadata={"description": "Seed 001's \"nota específica\": the call or action"})
+                         metadata={"description": "Seed 001's \"nota específica\": the call or action", **MULTILINE})
     location = fields.String(load_default="", validate=validate.Length(max=200),
                              metadata={"description": "Physical location: office, customer's home…"})
     next_treatment = fields.String(load_default="", validate=validate.Length(max=1000),
-                                   metadata={"description": "What to do next (informative)"})
+                                   metadata={"description": "What to do next (informative)", **MULTILINE})
 
     @validates("text")
     def _not_blank(self, value: str, **_kwargs) -> None:

@@ -1,7 +1,7 @@
 """directory replica: token version and revoked tokens, so a service refuses a stale or logged-out token
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 
 """
 from typing import Sequence, Union
@@ -12,8 +12,8 @@ from services.kit.directory_replica import downgrade_token_checks, upgrade_token
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0003'
-down_revision: Union[str, Sequence[str], None] = '0002'
+revision: str = '0005'
+down_revision: Union[str, Sequence[str], None] = '0004'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
