@@ -55,15 +55,6 @@ def admin(bearer):
 
 
 @pytest.fixture
-def register_users(directory):
-    """``register_users(*principals)``: each in the replica with their own branch and department."""
-    def register(*principals) -> None:
-        for principal in principals:
-            directory(principal, branch_id=principal.branch_id, department_id=principal.department_id)
-    return register
-
-
-@pytest.fixture
 def make_customer(client, admin):
     """``make_customer(**overrides)`` -> the created card (as JSON)."""
     counter = iter(range(1, 10_000))
@@ -97,6 +88,10 @@ def if_match(headers: dict, version) -> dict:
 def directory(app):
     """``directory(principal, branch_id=…, department_id=…)``: the user as the gateway's user events
     left them in the customers service's replica (each call a newer directory version)."""
+    return replica_writer(app)
+
+
+def replica_writer(app):
     database = app.extensions["caredesk"].database
     handler = user_replicator(directory_users)
     versions: dict = {}
@@ -112,3 +107,14 @@ def directory(app):
                                          correlation_id="test"))
             uow.commit()
     return put
+
+
+@pytest.fixture
+def register_users(app):
+    """``register_users(*principals)``: each in the replica with their own branch and department."""
+    put = replica_writer(app)
+
+    def register(*principals) -> None:
+        for principal in principals:
+            put(principal, branch_id=principal.branch_id, department_id=principal.department_id)
+    return register

@@ -80,6 +80,7 @@ def test_bad_note_names_each_field_and_writes_nothing(client, admin, make_custom
 def test_visibility_matrix_follows_the_authors_current_branch_and_department(client, admin, headers_for,
                                                                              make_customer, directory):
     seller = person(4, BRANCH_A, DEPT_B, "seller")
+    directory(seller, branch_id=seller.branch_id, department_id=seller.department_id)
     customer = make_customer(salesperson_id=str(seller.user_id))
     # writers of level 1 reach the card; what others see of their notes depends on their branch and department
     writers = {"a/a": person(1, BRANCH_A, DEPT_A, "w.aa"), "a/b": seller,
@@ -157,10 +158,10 @@ def report(client, headers, **params):
 
 def test_report_filters_last_three_and_group_by_department(client, admin, headers_for, make_customer, directory):
     ana, boris = person(1, BRANCH_A, DEPT_A, "ana"), person(4, BRANCH_A, DEPT_B, "boris")
-    first = make_customer(salesperson_id=str(boris.user_id))
-    second = make_customer(salesperson_id=str(boris.user_id))
     directory(ana, branch_id=BRANCH_A, department_id=DEPT_A)
     directory(boris, branch_id=BRANCH_A, department_id=DEPT_B)
+    first = make_customer(salesperson_id=str(boris.user_id))
+    second = make_customer(salesperson_id=str(boris.user_id))
     for n in range(5):
         note(client, headers_for(ana), first["id"], f"first {n}")
     note(client, headers_for(boris), first["id"], "first by boris")
