@@ -6,8 +6,8 @@ import uuid
 from sqlalchemy import update
 
 from services.kit.app import current_principal, service_context
-from services.kit.db import utcnow
 from services.kit.auth import COMPANY
+from services.kit.db import utcnow
 from services.kit.input import Blueprint
 from services.kit.problems import Forbidden, NotFound
 from services.notifications import queries
