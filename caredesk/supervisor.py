@@ -10,6 +10,7 @@ import time
 import requests
 
 from caredesk.components import COMPONENTS, TASK_SERVICES
+from services.kit.settings import EMBEDDED_BROKER_URL
 
 
 CATCHER_OFFSETS = (10, 11)  # SMTP and provider ports of the local catcher, after the gateway's
@@ -51,7 +52,7 @@ def _wait_ready(url: str, processes: list, timeout: float = 120.0) -> None:
 def _background_commands(name: str, env: dict) -> list[list[str]]:
     """Embedded: one worker (relay, consumers) per component. With a real broker each runs as its
     own process, as in production."""
-    if env.get("CAREDESK_BROKER_URL", "filesystem://").startswith("filesystem://"):
+    if env.get("CAREDESK_BROKER_URL", EMBEDDED_BROKER_URL).startswith(EMBEDDED_BROKER_URL):
         return [["worker", name]]
     component = COMPONENTS[name]
     return [["relay", name]] + ([["consume", name]] if component.handlers else [])

@@ -46,6 +46,8 @@ def new_metadata() -> MetaData:
         Column("event_id", Uuid, primary_key=True),
         Column("handler", String(200), primary_key=True),
         Column("handled_at", UtcDateTime(), nullable=False),
+        # every delivery that reached the inbox: more than 1 means redeliveries were turned away
+        Column("deliveries", Integer, nullable=False, server_default="1"),
     )
     return metadata
 

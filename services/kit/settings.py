@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-EMBEDDED_BROKER_URL = "filesystem://"
+EMBEDDED_BROKER_URL = "embedded://"
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -47,22 +47,10 @@ class ServiceSettings:
         return self.broker_url.startswith(EMBEDDED_BROKER_URL)
 
     @property
-    def broker_transport_options(self) -> dict:
-        """Options for kombu's filesystem transport; bindings persist in the control folder
-        so topic routing works across processes (see DEV-ENVIRONMENT.md)."""
-        if not self.is_embedded_broker:
-            return {}  # the relay's publisher turns confirms on for its own channel
-        root = self.data_dir / "broker"
-        folders = {name: root / name for name in ("queue", "processed", "control")}
-        for folder in folders.values():
-            folder.mkdir(parents=True, exist_ok=True)
-        return {
-            "data_folder_in": str(folders["queue"]),
-            "data_folder_out": str(folders["queue"]),
-            "processed_folder": str(folders["processed"]),
-            "control_folder": str(folders["control"]),
-            "store_processed": False,
-        }
+    def broker_file(self) -> Path:
+        """The embedded broker's SQLite file (services.kit.messaging.embedded), shared by every
+        local process so that routing, hand-over and redelivery work across them."""
+        return self.data_dir / "broker.sqlite3"
 
 
 def load_settings(service: str, **overrides) -> ServiceSettings:

@@ -1,4 +1,5 @@
-"""Idempotent consumers: the effect and the inbox row are written in one transaction.
+"""Idempotent consumers: the effect and the inbox row are written in one transaction; the inbox
+row counts the deliveries of its event, so redeliveries are visible.
 
 Messages arrive in batches (prefetch); a batch is one transaction with a savepoint per message,
 so a duplicate (inbox row already there) or a failing handler does not undo its neighbours.
@@ -12,6 +13,7 @@ import logging
 import threading
 import time
 import traceback
+from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
 
@@ -94,9 +96,9 @@ class ConsumerWorker:
         if self._envelope(delivery) is None:
             return
         savepoint = session.begin_nested()
-        inserted = session.execute(self._insert_inbox([delivery])).first()
-        if inserted is None:  # handled before, or by another consumer of the same queue just now
-            savepoint.rollback()
+        if not self._record_deliveries(session, [delivery]):
+            # handled before, or by another consumer of the same queue just now: keep the count
+            savepoint.commit()
             delivery.outcome = "duplicate"
             return
         try:
@@ -113,16 +115,22 @@ class ConsumerWorker:
             delivery.outcome, delivery.reason = "retry", "".join(
                 traceback.format_exception_only(type(exc), exc)).strip()
 
-    def _insert_inbox(self, deliveries: list[Delivery]):
-        """INSERT … ON CONFLICT DO NOTHING RETURNING: the rows it returns are the new events."""
+    def _record_deliveries(self, session: Session, deliveries: list[Delivery]) -> set[tuple]:
+        """Count each delivery in the inbox with one INSERT … ON CONFLICT DO UPDATE … RETURNING;
+        returns the (event id, handler) keys seen for the first time, which are the ones to apply."""
         inbox = self.database.inbox
+        counts = Counter((d.envelope.id, d.handler.name) for d in deliveries)
         dialect_insert = pg_insert if self.database.is_postgresql else sqlite_insert
         now = utcnow()
-        return (dialect_insert(inbox)
-                .values([{"event_id": d.envelope.id, "handler": d.handler.name, "handled_at": now}
-                         for d in deliveries])
-                .on_conflict_do_nothing(index_elements=[inbox.c.event_id, inbox.c.handler])
-                .returning(inbox.c.event_id, inbox.c.handler))
+        statement = dialect_insert(inbox).values([
+            {"event_id": event_id, "handler": handler, "handled_at": now, "deliveries": count}
+            for (event_id, handler), count in counts.items()])
+        statement = statement.on_conflict_do_update(
+            index_elements=[inbox.c.event_id, inbox.c.handler],
+            set_={"deliveries": inbox.c.deliveries + statement.excluded.deliveries},
+        ).returning(inbox.c.event_id, inbox.c.handler, inbox.c.deliveries)
+        return {(row.event_id, row.handler) for row in session.execute(statement)
+                if row.deliveries == counts[(row.event_id, row.handler)]}
 
     def _apply_batch(self, deliveries: list[Delivery]) -> bool:
         """The fast path: every inbox row in one statement, every handler in one transaction, no
@@ -133,7 +141,7 @@ class ConsumerWorker:
             return True
         try:
             with self.database.session() as session, session.begin():
-                new = {tuple(row) for row in session.execute(self._insert_inbox(fresh))}
+                new = self._record_deliveries(session, fresh)
                 handled = set()
                 for delivery in fresh:
                     key = (delivery.envelope.id, delivery.handler.name)

@@ -5,12 +5,13 @@
                                [caredesk.dead  direct] --<queue name>--> <consumer>.<handler>.dead
 
 One durable quorum queue per handler; its dead letters in ``<queue>.dead``. The embedded
-transport ignores queue arguments, so the same code runs on both.
+transport (SQLite, see ``embedded``) ignores queue arguments, so the same code runs on both.
 """
 from __future__ import annotations
 
 from kombu import Connection, Exchange, Queue, binding
 
+from services.kit.messaging import embedded
 from services.kit.settings import ServiceSettings
 
 # A redelivery loop that never reaches our code (a consumer crashing on a message) still ends:
@@ -21,12 +22,10 @@ BROKER_DELIVERY_LIMIT = 50
 def connect(settings: ServiceSettings, *, heartbeat: int = 0) -> Connection:
     """A broker connection. Consumers ask for heartbeats (and check them while draining) so that a
     silently dead peer is noticed; publishers notice through their confirm timeout instead."""
-    options = dict(settings.broker_transport_options)
     if settings.is_embedded_broker:
-        options["polling_interval"] = 0.05
-        heartbeat = 0
-    return Connection(settings.broker_url, transport_options=options, heartbeat=heartbeat,
-                      connect_timeout=5)
+        return Connection(transport=embedded.Transport, connect_timeout=5,
+                          transport_options={"database": str(settings.broker_file), "polling_interval": 0.05})
+    return Connection(settings.broker_url, heartbeat=heartbeat, connect_timeout=5)
 
 
 def events_exchange(settings: ServiceSettings) -> Exchange:
