@@ -132,9 +132,13 @@ class Store:
         self._become_taker()
         if time.monotonic() - self._orphans_checked > ORPHAN_CHECK_SECONDS:
             self.release_orphans()
+        ready = ("SELECT id, payload, deliveries FROM messages WHERE queue = ? AND taken_by IS NULL "
+                 "ORDER BY id LIMIT 1")
+        with self._lock:  # an idle poll only reads: no writer lock taken from the other processes
+            if self.db.execute(ready, (queue,)).fetchone() is None:
+                raise Empty()
         with self._transaction() as db:
-            row = db.execute("SELECT id, payload, deliveries FROM messages WHERE queue = ? AND taken_by IS NULL "
-                             "ORDER BY id LIMIT 1", (queue,)).fetchone()
+            row = db.execute(ready, (queue,)).fetchone()
             if row is None:
                 raise Empty()
             db.execute("UPDATE messages SET taken_by = ?, deliveries = deliveries + 1 WHERE id = ?",
