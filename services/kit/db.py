@@ -49,6 +49,15 @@ def new_metadata() -> MetaData:
         # every delivery that reached the inbox: more than 1 means redeliveries were turned away
         Column("deliveries", Integer, nullable=False, server_default="1"),
     )
+    Table(
+        # attempts at a redelivered event, committed before its handler runs: a consumer that keeps
+        # dying on one event dead-letters that event alone, not the batch it died with
+        "consumer_attempts", metadata,
+        Column("event_id", Uuid, primary_key=True),
+        Column("handler", String(200), primary_key=True),
+        Column("attempts", Integer, nullable=False),
+        Column("last_attempt_at", UtcDateTime(), nullable=False),
+    )
     return metadata
 
 
@@ -123,6 +132,10 @@ class Database:
     @property
     def inbox(self) -> Table:
         return self.metadata.tables["inbox"]
+
+    @property
+    def consumer_attempts(self) -> Table:
+        return self.metadata.tables["consumer_attempts"]
 
     @property
     def is_postgresql(self) -> bool:

@@ -20,13 +20,14 @@ from services.kit.settings import load_settings
 from tests.faults.checker import Figures, check
 from tests.faults.probe import create_effects_table
 from tests.integration.conftest import (  # noqa: F401 - fixtures used by the production mode
-    Processes, ServiceUnderTest, broker_url, make_database, make_processes, make_service, make_settings,
+    Processes, ServiceUnderTest, broker_url, make_database, make_processes, make_settings,
     postgres_server, pytest_runtest_makereport, rabbitmq_server, wait_until,
 )
 
 HANDLER = "replicate_customer"
 ROUTING_KEYS = ["customer.created.v1", "customer.updated.v1"]
 MAX_ATTEMPTS = 3
+BACKOFF_SECONDS = 2.0  # the first retry waits 2 s, the second 4 s: long enough to see traffic pass them
 
 
 @dataclass
@@ -58,9 +59,16 @@ def _embedded_service(name: str, data_dir) -> ServiceUnderTest:
     component = COMPONENTS[name]
     settings = load_settings(name, data_dir=data_dir, database_url=f"sqlite:///{data_dir / (name + '.sqlite3')}",
                              broker_url="embedded://", consumer_max_attempts=MAX_ATTEMPTS,
-                             consumer_backoff_seconds=0.01)
+                             consumer_backoff_seconds=BACKOFF_SECONDS)
     migrations.upgrade(component.migrations, settings.database_url)
     return ServiceUnderTest(component, settings, Database(settings.database_url, component.metadata))
+
+
+def _production_service(name: str, make_database, make_settings) -> ServiceUnderTest:
+    component = COMPONENTS[name]
+    url = make_database(component.migrations)
+    settings = make_settings(name, url, consumer_max_attempts=MAX_ATTEMPTS, consumer_backoff_seconds=BACKOFF_SECONDS)
+    return ServiceUnderTest(component, settings, Database(url, component.metadata))
 
 
 @pytest.fixture(params=["embedded", "production"])
@@ -70,14 +78,13 @@ def pipeline(request, tmp_path) -> Pipeline:
         data_dir.mkdir()
         customers, cases = (_embedded_service(name, data_dir) for name in ("customers", "cases"))
     else:
-        make = request.getfixturevalue("make_service")
-        customers, cases = make("customers"), make("cases")
+        make_database, make_settings = (request.getfixturevalue(name) for name in ("make_database", "make_settings"))
+        customers, cases = (_production_service(name, make_database, make_settings) for name in ("customers", "cases"))
     cases.declare_topology()
     create_effects_table(cases.database)
     yield Pipeline(request.param, customers, cases)
-    if request.param == "embedded":
-        for service in (customers, cases):
-            service.database.dispose()
+    for service in (customers, cases):
+        service.database.dispose()
 
 
 def ready(pipeline: Pipeline) -> int:

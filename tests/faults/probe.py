@@ -4,15 +4,18 @@ environment, as for ``caredesk`` itself.
     python -m tests.faults.probe produce <prefix> <count> [<pause seconds>]
         creates customers <prefix>-00000… with the real use case, one commit each
         (``customer.created.v1`` in the customers outbox)
-    python -m tests.faults.probe consume [handler|ack <marker file>]
+    python -m tests.faults.probe consume [handler|ack <marker file> | die|fail <code>]
         the cases consumer with its real handlers, each also writing one ``fault_effects`` row per
         application in the same transaction (a duplicate effect would show as a second row).
         ``handler``: the first event handled touches the marker and hangs inside the handler;
         ``ack``: the first batch is committed, then the marker is touched and the process hangs
-        before acking — so that a test can SIGKILL it exactly there.
+        before acking — so that a test can SIGKILL it exactly there. ``die``: the process SIGKILLs
+        itself whenever it handles the customer ``<code>``; ``fail``: the handler raises for it.
 """
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -45,8 +48,13 @@ def _hang(marker: Path) -> None:
         time.sleep(60)
 
 
-def probed(handler: EventHandler, stall_marker: Path | None) -> EventHandler:
+def probed(handler: EventHandler, stall_marker: Path | None = None, *, die_on: str | None = None,
+           fail_on: str | None = None) -> EventHandler:
     def handle(uow, envelope):
+        if envelope.data.get("code") == die_on:
+            os.kill(os.getpid(), signal.SIGKILL)
+        if envelope.data.get("code") == fail_on:
+            raise RuntimeError(f"customer {fail_on} always fails")
         handler.handle(uow, envelope)
         uow.session.execute(insert(EFFECTS).values(event_id=envelope.id, handler=handler.name,
                                                    applied_at=utcnow()))
@@ -68,15 +76,16 @@ class StallBeforeAck(ConsumerWorker):
         super().process(deliveries)
 
 
-def consume(mode: str | None = None, marker: str | None = None) -> None:
+def consume(mode: str | None = None, argument: str | None = None) -> None:
     configure_logging("cases-consumer")
     component = COMPONENTS["cases"]
     settings = component.settings()
     database = Database(settings.database_url, component.metadata)
-    stall_in_handler = Path(marker) if mode == "handler" else None
-    handlers = [probed(handler, stall_in_handler) for handler in component.handlers]
+    handlers = [probed(handler, Path(argument) if mode == "handler" else None,
+                       die_on=argument if mode == "die" else None, fail_on=argument if mode == "fail" else None)
+                for handler in component.handlers]
     if mode == "ack":
-        worker = StallBeforeAck(database, settings, handlers, marker=Path(marker))
+        worker = StallBeforeAck(database, settings, handlers, marker=Path(argument))
     else:
         worker = ConsumerWorker(database, settings, handlers)
     from caredesk.cli import _stop_on_signals

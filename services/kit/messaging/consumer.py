@@ -1,14 +1,24 @@
 """Idempotent consumers: the effect and the inbox row are written in one transaction; the inbox
 row counts the deliveries of its event, so redeliveries are visible.
 
-Messages arrive in batches (prefetch); a batch is one transaction with a savepoint per message,
-so a duplicate (inbox row already there) or a failing handler does not undo its neighbours.
-After commit the batch is acked. A failing message is retried on its own with backoff and, past
-``consumer_max_attempts`` tries or when it can never succeed, moved to ``<queue>.dead``.
-A database outage acks nothing: the broker redelivers once the worker reconnects.
+Messages arrive in batches (prefetch); a fresh batch is one transaction, redone with a savepoint per
+message when a handler fails, so a duplicate or a failing handler does not undo its neighbours.
+After commit the batch is acked.
+
+* A handler that raises: the message goes to ``<queue>.delay.<n>``, a queue whose TTL returns it
+  to ``<queue>`` later (the broker waits, not this thread, so healthy traffic flows past), and
+  after ``consumer_max_attempts`` tries to ``<queue>.dead``.
+* A message that cannot be handled at all (malformed, or an event name or version the handler is
+  not bound to) goes to ``<queue>.dead`` at once. Unknown envelope fields are ignored.
+* A consumer that dies (crash, OOM kill) returns its whole batch. Redelivered messages are therefore
+  handled one at a time, each counting its attempt in ``consumer_attempts`` (committed first), so
+  only the message that kills the consumer reaches the limit and is dead-lettered; the broker's own
+  delivery limit is a far backstop.
+* A database outage acks nothing: the broker redelivers once the worker reconnects.
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -17,8 +27,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable
 
-from kombu import Consumer
+from kombu import Consumer, Exchange
 from marshmallow import ValidationError
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -28,13 +39,16 @@ from services.kit.db import Database, utcnow
 from services.kit.logging import correlation_scope
 from services.kit.messaging.envelope import Envelope
 from services.kit.messaging.publisher import BatchPublisher, OutgoingMessage
-from services.kit.messaging.topology import connect, dead_letter_exchange, declare
+from services.kit.messaging.topology import connect, dead_letter_exchange, declare, delay_queue_name
 from services.kit.settings import ServiceSettings
 from services.kit.uow import UnitOfWork
 
 log = logging.getLogger("caredesk.consumer")
 
-ATTEMPTS_HEADER = "x-caredesk-attempts"
+ATTEMPTS_HEADER = "x-caredesk-attempts"  # failed tries so far, carried through the delay queues
+# The original headers a dead letter keeps must leave room in one AMQP frame (RabbitMQ's frame_max
+# is 128 KiB) for ours; past this they are dropped so the dead letter can always be published.
+MAX_KEPT_HEADER_BYTES = 64 * 1024
 HEARTBEAT_SECONDS = 30
 MIN_BACKOFF, MAX_BACKOFF = 0.5, 5.0  # seconds between reconnection attempts
 
@@ -77,9 +91,16 @@ class ConsumerWorker:
         """The validated envelope, or None with the delivery marked for the dead-letter queue."""
         if delivery.envelope is None:
             try:
-                delivery.envelope = Envelope.from_dict(delivery.message.decode())
+                envelope = Envelope.from_dict(delivery.message.decode())
             except (ValidationError, ValueError, TypeError) as exc:
                 delivery.outcome, delivery.reason = "dead", f"malformed envelope: {exc}"
+                return None
+            if envelope.name not in delivery.handler.events:
+                delivery.outcome, delivery.reason = "dead", (
+                    f"{envelope.name} is not an event {delivery.handler.name} takes "
+                    f"({', '.join(delivery.handler.events)})")
+                return None
+            delivery.envelope = envelope
         return delivery.envelope
 
     def _handle(self, session: Session, delivery: Delivery) -> None:
@@ -162,59 +183,106 @@ class ConsumerWorker:
         return True
 
     def process(self, deliveries: list[Delivery]) -> None:
-        """Apply a batch in one transaction, then ack; retry or dead-letter the failures."""
-        if not self._apply_batch(deliveries):
+        """Apply a batch, then ack; send failures to their delay or dead-letter queue."""
+        redelivered = [d for d in deliveries if d.message.delivery_info.get("redelivered")]
+        fresh = [d for d in deliveries if d not in redelivered]
+        if not self._apply_batch(fresh):
             with self.database.session() as session, session.begin():
-                for delivery in deliveries:
+                for delivery in fresh:
                     if delivery.outcome == "pending":
                         self._apply(session, delivery)
+        self._settle(fresh)
+        for delivery in redelivered:
+            self._apply_counting_attempts(delivery)
+            self._settle([delivery])
+
+    def _settle(self, deliveries: list[Delivery]) -> None:
         for delivery in deliveries:
             if delivery.outcome in ("done", "duplicate"):
                 delivery.message.ack()
         for delivery in deliveries:
             if delivery.outcome == "retry":
-                self._retry(delivery)
-            if delivery.outcome == "dead":
+                self._retry_later(delivery)
+            elif delivery.outcome == "dead":
                 self.dead_letter(delivery)
 
-    def _retry(self, delivery: Delivery) -> None:
-        attempts = 1
-        while delivery.outcome == "retry" and attempts < self.settings.consumer_max_attempts:
-            time.sleep(self.settings.consumer_backoff_seconds * 2 ** (attempts - 1))
-            attempts += 1
-            with self.database.session() as session, session.begin():
+    def _apply_counting_attempts(self, delivery: Delivery) -> None:
+        """A redelivered message, alone: count the attempt (committed before the handler runs, so
+        it survives a crash inside it), refuse it past the limit, apply it, forget the count.
+        One already applied (its batch died before the ack) is only counted in the inbox."""
+        if delivery.outcome != "pending" or self._envelope(delivery) is None:
+            return
+        attempts_table, inbox = self.database.consumer_attempts, self.database.inbox
+        key = {"event_id": delivery.envelope.id, "handler": delivery.handler.name}
+        with self.database.session() as session, session.begin():
+            if session.execute(select(inbox.c.event_id).where(
+                    inbox.c.event_id == key["event_id"], inbox.c.handler == key["handler"])).first():
+                self._record_deliveries(session, [delivery])
+                delivery.outcome = "duplicate"
+                return
+            dialect_insert = pg_insert if self.database.is_postgresql else sqlite_insert
+            statement = dialect_insert(attempts_table).values(**key, attempts=1, last_attempt_at=utcnow())
+            statement = statement.on_conflict_do_update(
+                index_elements=[attempts_table.c.event_id, attempts_table.c.handler],
+                set_={"attempts": attempts_table.c.attempts + 1, "last_attempt_at": utcnow()},
+            ).returning(attempts_table.c.attempts)
+            attempts = session.execute(statement).scalar_one()
+        forget = delete(attempts_table).where(attempts_table.c.event_id == key["event_id"],
+                                              attempts_table.c.handler == key["handler"])
+        with self.database.session() as session, session.begin():
+            if attempts > self.settings.consumer_max_attempts:
+                delivery.outcome, delivery.attempts = "dead", attempts - 1
+                delivery.reason = f"the consumer stopped {attempts - 1} times while handling it (crash or kill)"
+            else:
                 self._apply(session, delivery)
-        if delivery.outcome in ("done", "duplicate"):
-            delivery.message.ack()
-        elif delivery.outcome == "retry":
+            session.execute(forget)
+
+    def _retry_later(self, delivery: Delivery) -> None:
+        """Through ``<queue>.delay.<n>``, whose TTL sends it back to the queue; dead past the limit."""
+        message = delivery.message
+        failed = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
+        delivery.attempts = failed
+        if failed >= self.settings.consumer_max_attempts:
             delivery.outcome = "dead"
-            delivery.reason = f"failed {attempts} times; last: {delivery.reason}"
-        delivery.attempts = attempts
+            delivery.reason = f"failed {failed} times; last: {delivery.reason}"
+            self.dead_letter(delivery)
+            return
+        log.warning("a message of %s failed (try %d of %d), retrying later: %s", delivery.queue, failed,
+                    self.settings.consumer_max_attempts, delivery.reason.splitlines()[0])
+        self._republish(delivery, routing_key=delay_queue_name(delivery.queue, failed), exchange=Exchange(""),
+                        headers={**(message.headers or {}), ATTEMPTS_HEADER: failed})
+        message.ack()
 
     def dead_letter(self, delivery: Delivery) -> None:
         """Move the message to ``<queue>.dead`` with why it died, then ack the original."""
         message = delivery.message
-        headers = dict(message.headers or {})
-        headers.update({
+        ours = {
             ATTEMPTS_HEADER: delivery.attempts,
             "x-caredesk-failed-queue": delivery.queue,
             "x-caredesk-reason": delivery.reason[:2000],
             "x-caredesk-original-routing-key": message.delivery_info.get("routing_key", ""),
             "x-caredesk-dead-at": utcnow().isoformat(),
-        })
+        }
+        kept = dict(message.headers or {})
+        kept_size = len(json.dumps(kept, default=str))
+        if kept_size > MAX_KEPT_HEADER_BYTES:
+            kept = {"x-caredesk-headers-dropped": kept_size}
         log.error("dead-lettered a message of %s: %s", delivery.queue, delivery.reason.splitlines()[0])
-        self._dead_letter_publisher().publish([OutgoingMessage(
-            routing_key=delivery.queue, body=message.body, message_id=message.properties.get("message_id") or "",
+        self._republish(delivery, routing_key=delivery.queue, exchange=dead_letter_exchange(self.settings),
+                        headers={**kept, **ours})
+        message.ack()
+
+    def _republish(self, delivery: Delivery, *, routing_key: str, exchange: Exchange, headers: dict) -> None:
+        """The message's own bytes, again, to ``exchange`` (a delay queue or the dead letters)."""
+        if self._republisher is None:
+            self._republisher = BatchPublisher(self._connection, Exchange(""))
+        message = delivery.message
+        self._republisher.publish([OutgoingMessage(
+            routing_key=routing_key, body=message.body, message_id=message.properties.get("message_id") or "",
             correlation_id=message.properties.get("correlation_id"), headers=headers,
             content_type=message.content_type or "application/octet-stream",
             content_encoding=message.content_encoding or "binary",
-        )])
-        message.ack()
-
-    def _dead_letter_publisher(self) -> BatchPublisher:
-        if self._dlq_publisher is None:
-            self._dlq_publisher = BatchPublisher(self._connection, dead_letter_exchange(self.settings))
-        return self._dlq_publisher
+        )], exchange=exchange)
 
     # -- the loop ----------------------------------------------------------------------------
     def _on_message(self, handler: EventHandler, queue: str):
@@ -231,7 +299,7 @@ class ConsumerWorker:
     def consume(self, stop: threading.Event, *, idle_timeout: float = 1.0) -> None:
         """Consume until ``stop`` is set; one connection, one channel, one queue per handler."""
         self._connection = connect(self.settings, heartbeat=HEARTBEAT_SECONDS)
-        self._dlq_publisher = None
+        self._republisher = None
         try:
             self._connection.ensure_connection(max_retries=1)
             queues = declare(self._connection, self.settings, self.handlers)

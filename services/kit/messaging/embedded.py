@@ -12,7 +12,10 @@ loses it. Here:
   lives. The kernel drops that lock when the process dies, however it dies (SIGKILL included), so
   any process can tell a dead taker from a slow one and give its messages back to their queues,
   with their delivery count, at once and without a timeout to tune;
-* exchanges and bindings live in the file too, so a process routes by bindings another declared.
+* exchanges and bindings live in the file too, so a process routes by bindings another declared;
+* a queue declared with ``x-message-ttl`` and dead-lettering to a queue through the default
+  exchange (a retry delay queue) holds nothing itself: a message put there goes straight to that
+  queue, not to be taken before its TTL has passed.
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from queue import Empty
 
+from kombu.exceptions import ChannelError
 from kombu.transport import virtual
 
 SCHEMA = """
@@ -34,10 +38,10 @@ CREATE TABLE IF NOT EXISTS exchanges (name TEXT PRIMARY KEY, type TEXT NOT NULL)
 CREATE TABLE IF NOT EXISTS bindings (
     exchange TEXT NOT NULL, routing_key TEXT NOT NULL, pattern TEXT NOT NULL, queue TEXT NOT NULL,
     PRIMARY KEY (exchange, routing_key, pattern, queue));
-CREATE TABLE IF NOT EXISTS queues (name TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS queues (name TEXT PRIMARY KEY, ttl_ms INTEGER, dead_letter_queue TEXT);
 CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, payload TEXT NOT NULL,
-    taken_by TEXT, deliveries INTEGER NOT NULL DEFAULT 0);
+    taken_by TEXT, deliveries INTEGER NOT NULL DEFAULT 0, not_before REAL NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS ix_messages_ready ON messages (queue, taken_by, id);
 """
 ORPHAN_CHECK_SECONDS = 0.5  # how often a taker looks for messages held by dead takers
@@ -106,9 +110,14 @@ class Store:
             return [tuple(row) for row in self.db.execute(
                 "SELECT routing_key, pattern, queue FROM bindings WHERE exchange = ?", (exchange,))]
 
-    def declare_queue(self, name: str) -> None:
+    def declare_queue(self, name: str, arguments: dict | None = None) -> None:
+        arguments = arguments or {}
+        delay = ((arguments["x-message-ttl"], arguments["x-dead-letter-routing-key"])
+                 if arguments.get("x-message-ttl") and arguments.get("x-dead-letter-exchange") == ""
+                 and arguments.get("x-dead-letter-routing-key") else (None, None))
         with self._transaction() as db:
-            db.execute("INSERT OR IGNORE INTO queues (name) VALUES (?)", (name,))
+            db.execute("INSERT OR REPLACE INTO queues (name, ttl_ms, dead_letter_queue) VALUES (?, ?, ?)",
+                       (name, *delay))
 
     def has_queue(self, name: str) -> bool:
         with self._lock:
@@ -125,7 +134,12 @@ class Store:
         """One transaction: the message is in every queue, or (on any failure) in none."""
         body = json.dumps(payload)
         with self._transaction() as db:
-            db.executemany("INSERT INTO messages (queue, payload) VALUES (?, ?)", [(q, body) for q in queues])
+            rows = []
+            for queue in queues:
+                delay = db.execute("SELECT ttl_ms, dead_letter_queue FROM queues WHERE name = ? "
+                                   "AND dead_letter_queue IS NOT NULL", (queue,)).fetchone()
+                rows.append((delay[1], body, time.time() + delay[0] / 1000) if delay else (queue, body, 0))
+            db.executemany("INSERT INTO messages (queue, payload, not_before) VALUES (?, ?, ?)", rows)
 
     def take(self, queue: str) -> dict:
         """The oldest ready message of ``queue``, now held by this taker until ack or release."""
@@ -133,12 +147,12 @@ class Store:
         if time.monotonic() - self._orphans_checked > ORPHAN_CHECK_SECONDS:
             self.release_orphans()
         ready = ("SELECT id, payload, deliveries FROM messages WHERE queue = ? AND taken_by IS NULL "
-                 "ORDER BY id LIMIT 1")
+                 "AND not_before <= ? ORDER BY id LIMIT 1")
         with self._lock:  # an idle poll only reads: no writer lock taken from the other processes
-            if self.db.execute(ready, (queue,)).fetchone() is None:
+            if self.db.execute(ready, (queue, time.time())).fetchone() is None:
                 raise Empty()
         with self._transaction() as db:
-            row = db.execute(ready, (queue,)).fetchone()
+            row = db.execute(ready, (queue, time.time())).fetchone()
             if row is None:
                 raise Empty()
             db.execute("UPDATE messages SET taken_by = ?, deliveries = deliveries + 1 WHERE id = ?",
@@ -238,6 +252,10 @@ class Channel(virtual.Channel):
     QoS = QoS
     supports_fanout = True  # makes queue_bind call _queue_bind, which persists the binding
 
+    def __init__(self, connection, **kwargs):
+        super().__init__(connection, **kwargs)
+        self.events = {"basic_return": set()}  # as py-amqp's channel: who hears of unroutable messages
+
     @property
     def store(self) -> Store:
         return self.connection.store
@@ -264,9 +282,13 @@ class Channel(virtual.Channel):
         queues = self._lookup(exchange, routing_key) if exchange else [routing_key]
         if queues:
             self.store.put(queues, message)
+        elif kwargs.get("mandatory"):
+            returned = self.Message(message, channel=self)
+            for callback in self.events["basic_return"]:
+                callback(ChannelError("NO_ROUTE"), exchange, routing_key, returned)
 
     def _new_queue(self, queue, **kwargs):
-        self.store.declare_queue(queue)
+        self.store.declare_queue(queue, kwargs.get("arguments"))
 
     def _has_queue(self, queue, **kwargs):
         return self.store.has_queue(queue)

@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 EVENT_NAME = re.compile(r"^(?P<type>[a-z_]+(?:\.[a-z_]+)+)\.v(?P<version>[1-9][0-9]*)$")
 
@@ -39,6 +39,11 @@ def split_event_name(name: str) -> tuple[str, int]:
 
 
 class EnvelopeSchema(Schema):
+    class Meta:
+        # a field added by a newer producer must not stop older consumers; what breaks them is a
+        # new version (a new routing key), never a new field
+        unknown = EXCLUDE
+
     id = fields.UUID(required=True)
     type = fields.String(required=True, validate=validate.Regexp(r"^[a-z_]+(\.[a-z_]+)+$"))
     version = fields.Integer(required=True, validate=validate.Range(min=1))

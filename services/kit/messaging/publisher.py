@@ -1,7 +1,8 @@
 """Publishing a batch of messages and knowing the broker has them.
 
 On RabbitMQ the channel is in confirm mode and a batch waits once for all its confirms; the
-embedded transport writes each message to disk before ``publish`` returns.
+embedded transport writes each message to disk before ``publish`` returns. A ``mandatory`` publish
+that no queue takes comes back (``returned``) instead of being confirmed and dropped.
 """
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ class BatchPublisher:
         self._outstanding: set[int] = set()
         self._nacked = False
         self._next_tag = 1
+        self.returned: list[OutgoingMessage] = []  # mandatory publishes that no queue took
+        self.channel.events["basic_return"].add(self._on_return)
         if self.confirming:
             self.channel.confirm_select()
             self.channel.events["basic_ack"].add(self._on_ack)
@@ -51,20 +54,34 @@ class BatchPublisher:
     def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
         self._settle(delivery_tag, multiple)
 
+    def _on_return(self, _exc, _exchange, routing_key, message) -> None:
+        """Keep what came back as it went out (py-amqp and the embedded broker hand different objects)."""
+        properties = dict(getattr(message, "properties", None) or {})
+        headers = getattr(message, "headers", None) or properties.get("application_headers") or {}
+        body = message.body
+        self.returned.append(OutgoingMessage(
+            routing_key=routing_key, body=body.encode() if isinstance(body, str) else body,
+            message_id=properties.get("message_id") or "", correlation_id=properties.get("correlation_id"),
+            headers=dict(headers), content_type=getattr(message, "content_type", None) or "application/json",
+            content_encoding=getattr(message, "content_encoding", None) or "utf-8"))
+
     def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
         self._nacked = True
         self._settle(delivery_tag, multiple)
 
-    def publish(self, messages: list[OutgoingMessage], *, exchange: Exchange | None = None) -> None:
-        """Publish every message persistently; return only once the broker has all of them."""
+    def publish(self, messages: list[OutgoingMessage], *, exchange: Exchange | None = None,
+                mandatory: bool = False) -> None:
+        """Publish every message persistently; return only once the broker has all of them (with
+        ``mandatory``, those no queue took are in ``returned`` by then: RabbitMQ returns before it confirms)."""
         self._nacked = False
+        self.returned = []
         for message in messages:
             encoding = ({"content_type": message.content_type, "content_encoding": message.content_encoding}
                         if message.content_type else {"serializer": "json"})
             self.producer.publish(
                 message.body, routing_key=message.routing_key, exchange=exchange or self.producer.exchange,
                 delivery_mode=2, message_id=message.message_id, correlation_id=message.correlation_id,
-                headers=message.headers, retry=False, **encoding,
+                headers=message.headers, retry=False, mandatory=mandatory, **encoding,
             )
             if self.confirming:
                 self._outstanding.add(self._next_tag)

@@ -2,17 +2,22 @@
 
 A crash between publish and mark-sent republishes the batch; consumers drop the duplicates by
 event id. On PostgreSQL several relays may run: ``FOR UPDATE SKIP LOCKED`` gives each its own rows.
+Events are published ``mandatory``: one that no queue is bound to comes back, is logged as an error
+and kept in ``<exchange>.unroutable`` (so a missing binding loses nothing and is seen), and only then
+marked sent.
 """
 from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 
+from kombu import Exchange
 from sqlalchemy import select, update
 
 from services.kit.db import Database, utcnow
 from services.kit.messaging.publisher import BatchPublisher, OutgoingMessage
-from services.kit.messaging.topology import connect, events_exchange
+from services.kit.messaging.topology import connect, events_exchange, unroutable_queue
 from services.kit.settings import ServiceSettings
 
 log = logging.getLogger("caredesk.relay")
@@ -24,6 +29,7 @@ class OutboxRelay:
         self.settings = settings
         self._connection = None
         self._publisher: BatchPublisher | None = None
+        self._unroutable = unroutable_queue(settings)
 
     def _ensure_publisher(self) -> BatchPublisher:
         if self._publisher is None:
@@ -43,6 +49,17 @@ class OutboxRelay:
         self._publisher = None
         self._connection = None
 
+    def _park_unroutable(self, publisher: BatchPublisher) -> None:
+        returned = publisher.returned
+        for message in returned:
+            log.error("unroutable event: no queue is bound to %s (event %s); kept in %s", message.routing_key,
+                      message.message_id, self._unroutable.name)
+        self._unroutable(publisher.channel).declare()
+        publisher.publish([
+            replace(message, routing_key=self._unroutable.name,
+                    headers={**message.headers, "x-caredesk-original-routing-key": message.routing_key})
+            for message in returned], exchange=Exchange(""))
+
     def relay_once(self) -> int:
         """Publish one batch of unsent outbox rows; return how many were published."""
         outbox = self.database.outbox
@@ -61,7 +78,9 @@ class OutboxRelay:
                 OutgoingMessage(routing_key=row.routing_key, body=row.envelope, message_id=str(row.event_id),
                                 correlation_id=row.envelope.get("correlation_id"))
                 for row in rows
-            ])
+            ], mandatory=True)
+            if publisher.returned:
+                self._park_unroutable(publisher)
             conn.execute(update(outbox).where(outbox.c.position.in_([row.position for row in rows]))
                          .values(sent_at=utcnow()))
         log.debug("relayed %d events", len(rows))

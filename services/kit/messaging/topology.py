@@ -1,6 +1,8 @@
 """Exchanges and queues, drawn once here so every process declares the same topology.
 
     producer outbox --relay--> [caredesk.events  topic] --<event name>--> <consumer>.<handler>
+                                                           failed try n |   ^ after its TTL
+                                                    <consumer>.<handler>.delay.<n>
                                                                               | after max tries
                                [caredesk.dead  direct] --<queue name>--> <consumer>.<handler>.dead
 
@@ -14,9 +16,10 @@ from kombu import Connection, Exchange, Queue, binding
 from services.kit.messaging import embedded
 from services.kit.settings import ServiceSettings
 
-# A redelivery loop that never reaches our code (a consumer crashing on a message) still ends:
-# RabbitMQ dead-letters after this many deliveries. Our own retry budget is far below it.
-BROKER_DELIVERY_LIMIT = 50
+# The consumer counts attempts per message itself (a crash returns a whole batch, and the broker
+# would count every message of it); this limit is only a backstop for a loop that never reaches
+# that count, far above it.
+BROKER_DELIVERY_LIMIT = 500
 
 
 def connect(settings: ServiceSettings, *, heartbeat: int = 0) -> Connection:
@@ -62,6 +65,26 @@ def handler_queue(settings: ServiceSettings, handler_name: str, event_names: lis
     )
 
 
+def unroutable_queue(settings: ServiceSettings) -> Queue:
+    """Where the relay keeps events that no queue is bound to (published mandatory, returned)."""
+    return Queue(settings.exchange + ".unroutable", durable=True, queue_arguments=_quorum(settings))
+
+
+def delay_queue_name(source_queue: str, attempt: int) -> str:
+    return f"{source_queue}.delay.{attempt}"
+
+
+def delay_queue(settings: ServiceSettings, source_queue: str, attempt: int) -> Queue:
+    """Where a message waits after its ``attempt``-th failure: the queue's TTL (doubling with each
+    attempt) hands it back to ``source_queue`` through the default exchange."""
+    return Queue(delay_queue_name(source_queue, attempt), durable=True, queue_arguments={
+        "x-queue-type": "classic",
+        "x-message-ttl": int(settings.consumer_backoff_seconds * 1000 * 2 ** (attempt - 1)),
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": source_queue,
+    })
+
+
 def dead_letter_queue(settings: ServiceSettings, source_queue: str) -> Queue:
     return Queue(source_queue + ".dead", exchange=dead_letter_exchange(settings), routing_key=source_queue,
                  durable=True, queue_arguments=_quorum(settings))
@@ -77,5 +100,7 @@ def declare(connection: Connection, settings: ServiceSettings, handlers) -> list
         queue = handler_queue(settings, handler.name, handler.events)(channel)
         queue.declare()
         dead_letter_queue(settings, queue.name)(channel).declare()
+        for attempt in range(1, settings.consumer_max_attempts):
+            delay_queue(settings, queue.name, attempt)(channel).declare()
         queues.append(queue)
     return queues

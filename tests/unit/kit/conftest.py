@@ -1,4 +1,4 @@
-"""A throwaway service for testing the kit: one table, its outbox and inbox, kombu's memory broker."""
+"""A throwaway service for testing the kit: one table, its outbox and inbox, the embedded broker."""
 from __future__ import annotations
 
 import uuid
@@ -17,8 +17,8 @@ effects = Table("effects", metadata, Column("id", Uuid, primary_key=True), Colum
 
 @pytest.fixture
 def settings(tmp_path):
-    # a fresh exchange name per test keeps the shared in-process memory broker apart
-    return load_settings("probe", data_dir=tmp_path, broker_url="memory://",
+    # the embedded broker lives in the test's folder; fresh names keep the test honest about topology
+    return load_settings("probe", data_dir=tmp_path, broker_url="embedded://",
                          database_url=f"sqlite:///{tmp_path / 'probe.sqlite3'}",
                          exchange=f"test.{uuid.uuid4().hex[:8]}", queue_prefix=f"{uuid.uuid4().hex[:8]}.",
                          consumer_max_attempts=3, consumer_backoff_seconds=0.001)

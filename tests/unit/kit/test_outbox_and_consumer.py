@@ -1,4 +1,4 @@
-"""Outbox, relay, idempotent consumer and dead letters on SQLite and kombu's memory broker."""
+"""Outbox, relay, idempotent consumer and dead letters on SQLite and the embedded broker."""
 from __future__ import annotations
 
 import threading
