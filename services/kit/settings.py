@@ -24,7 +24,8 @@ class ServiceSettings:
 
     Env vars: ``CAREDESK_<SERVICE>_DATABASE_URL`` per service; shared ``CAREDESK_BROKER_URL``,
     ``CAREDESK_DATA_DIR``, ``CAREDESK_JWT_PUBLIC_KEY_FILE``, ``CAREDESK_EXCHANGE``,
-    ``CAREDESK_QUEUE_PREFIX``, ``CAREDESK_CONSUMER_MAX_ATTEMPTS``.
+    ``CAREDESK_QUEUE_PREFIX``, ``CAREDESK_CONSUMER_MAX_ATTEMPTS``, ``CAREDESK_CONSUMER_BACKOFF_SECONDS``,
+    ``CAREDESK_CONSUMER_HEARTBEAT_SECONDS``.
     """
 
     service: str
@@ -37,6 +38,7 @@ class ServiceSettings:
     consumer_max_attempts: int = 5
     consumer_backoff_seconds: float = 0.2
     consumer_prefetch: int = 200
+    consumer_heartbeat_seconds: int = 30  # a silent broker is noticed after two of these
     relay_batch_size: int = 500
     relay_poll_seconds: float = 0.02
     log_level: str = "INFO"
@@ -67,6 +69,7 @@ def load_settings(service: str, **overrides) -> ServiceSettings:
         queue_prefix=_env("CAREDESK_QUEUE_PREFIX", ""),
         consumer_max_attempts=int(_env("CAREDESK_CONSUMER_MAX_ATTEMPTS", "5")),
         consumer_backoff_seconds=float(_env("CAREDESK_CONSUMER_BACKOFF_SECONDS", "0.2")),
+        consumer_heartbeat_seconds=int(_env("CAREDESK_CONSUMER_HEARTBEAT_SECONDS", "30")),
         log_level=_env("CAREDESK_LOG_LEVEL", "INFO"),
     )
     values.update(overrides)

@@ -20,7 +20,7 @@ from services.kit.settings import load_settings
 from tests.faults.checker import Figures, check
 from tests.faults.probe import create_effects_table
 from tests.integration.conftest import (  # noqa: F401 - fixtures used by the production mode
-    Processes, ServiceUnderTest, broker_url, make_database, make_processes, make_settings,
+    ServiceUnderTest, broker_url, make_database, make_processes, make_settings,
     postgres_server, pytest_runtest_makereport, rabbitmq_server, wait_until,
 )
 

@@ -70,6 +70,7 @@ def test_storm_of_sigkills_on_relays_consumers_and_producers(pipeline, make_proc
     running = {role: start(role) for role in roles}
     wait_until(lambda: pipeline.check("warm-up").applied > 0, timeout=30, what="the first event to be applied")
 
+    committed_at_start = pipeline.check("storm start").committed
     plan = [kind for kind, count in KILLS.items() for _ in range(count)]
     rng.shuffle(plan)
     kills = Counter()
@@ -84,12 +85,14 @@ def test_storm_of_sigkills_on_relays_consumers_and_producers(pipeline, make_proc
             if other.startswith("producer") and running[other].poll() is not None:
                 running[other] = start(other)
     storm_over = time.monotonic()
+    committed_in_storm = pipeline.check("storm end").committed - committed_at_start
     for role in ("producer-a", "producer-b"):
         kill(running[role])
 
     recovery = pipeline.wait_drained(timeout=60, since=storm_over)
     figures = pipeline.check("storm of SIGKILLs", recovery_seconds=recovery)
     figures.extra.update({f"{kind}_kills": count for kind, count in sorted(kills.items())})
+    figures.extra["committed_during_storm"] = committed_in_storm
     figures.report().assert_clean()
     assert kills["relay"] >= 15 and kills["consumer"] >= 10, kills
-    assert figures.committed > 200, "the load kept coming through the storm"
+    assert committed_in_storm > 0, "the load kept coming through the storm"

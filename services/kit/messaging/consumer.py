@@ -49,7 +49,6 @@ ATTEMPTS_HEADER = "x-caredesk-attempts"  # failed tries so far, carried through 
 # The original headers a dead letter keeps must leave room in one AMQP frame (RabbitMQ's frame_max
 # is 128 KiB) for ours; past this they are dropped so the dead letter can always be published.
 MAX_KEPT_HEADER_BYTES = 64 * 1024
-HEARTBEAT_SECONDS = 30
 MIN_BACKOFF, MAX_BACKOFF = 0.5, 5.0  # seconds between reconnection attempts
 
 
@@ -298,7 +297,7 @@ class ConsumerWorker:
 
     def consume(self, stop: threading.Event, *, idle_timeout: float = 1.0) -> None:
         """Consume until ``stop`` is set; one connection, one channel, one queue per handler."""
-        self._connection = connect(self.settings, heartbeat=HEARTBEAT_SECONDS)
+        self._connection = connect(self.settings, heartbeat=self.settings.consumer_heartbeat_seconds)
         self._republisher = None
         try:
             self._connection.ensure_connection(max_retries=1)
