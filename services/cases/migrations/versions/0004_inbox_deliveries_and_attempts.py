@@ -2,8 +2,8 @@
 consumer_attempts counts attempts at redelivered events (a consumer that keeps dying on one
 event dead-letters that event alone)
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 
 """
 from typing import Sequence, Union
@@ -15,8 +15,8 @@ from services.kit.db import UtcDateTime
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0003'
-down_revision: Union[str, Sequence[str], None] = '0002'
+revision: str = '0004'
+down_revision: Union[str, Sequence[str], None] = '0003'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

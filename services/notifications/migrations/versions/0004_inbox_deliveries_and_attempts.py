@@ -2,8 +2,8 @@
 consumer_attempts counts attempts at redelivered events (a consumer that keeps dying on one
 event dead-letters that event alone)
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0004
+Revises: 0003
 
 """
 from typing import Sequence, Union
@@ -15,8 +15,8 @@ from services.kit.db import UtcDateTime
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0002'
-down_revision: Union[str, Sequence[str], None] = '0001'
+revision: str = '0004'
+down_revision: Union[str, Sequence[str], None] = '0003'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
