@@ -20,6 +20,9 @@ EMITTED = {
     "case.cancelled.v1": "A draft was cancelled (Closed, cancelled); data: the case snapshot, cancelled_by.",
     "case.assigned.v1": "A case was given to an agent, by take-next or by the supervisor; data: the case snapshot, "
                         "assignee_id, assigned_by, how (take_next | supervisor), previous_owner_id (supervisor).",
+    "case.claim_expired.v1": "A case taken or assigned was not accepted within its queue's claim_minutes and went "
+                             "back to the queue (Open Dispatch, no owner); data: the case snapshot, "
+                             "previous_owner_id, claimed_at, claim_minutes.",
     "case.accepted.v1": "The agent accepted the case (Open, owner = agent); data: the case snapshot, accepted_by.",
     "case.rejected.v1": "The case was returned to its initiator (Open-Reject); data: the case snapshot, reason, "
                         "rejected_by.",

@@ -312,6 +312,17 @@ class Case(RecordsEvents, Base):
         self.log("assigned", actor=by, at=at, status_from=self.status,
                  detail={"assignee_id": str(assignee_id), "previous_owner_id": str(previous) if previous else None})
 
+    def release_claim(self, *, at: datetime) -> None:
+        """Taken or assigned and not accepted within the queue's claim time: back to the queue
+        (Open Dispatch, no owner), so the work is not stranded on an agent who left.
+        Emits case.claim_expired.v1."""
+        previous, claimed_at = self.owner_id, self.assigned_at
+        self.owner_id, self.assigned_at = None, None
+        self.record_event("case.claim_expired.v1", self.snapshot() | {
+            "previous_owner_id": previous, "claimed_at": claimed_at, "claim_minutes": self.queue.claim_minutes})
+        self.log("claim_expired", actor=None, at=at, status_from=OPEN_DISPATCH,
+                 detail={"previous_owner_id": str(previous), "claim_minutes": self.queue.claim_minutes})
+
     def accept(self, *, roles: frozenset[str], by: uuid.UUID, at: datetime) -> None:
         """Open Dispatch -> Open, owner = the agent. Decides the acceptance SLA. Emits case.accepted.v1."""
         self.require("accept", roles)

@@ -59,6 +59,9 @@ class Queue(RecordsEvents, Base):
     department_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     supervisor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     calendar_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("calendars.id"))
+    # a case taken (or assigned) and not accepted within this many minutes goes back to the queue,
+    # so no work is stranded on an agent who left; None: claims never expire
+    claim_minutes: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -71,7 +74,8 @@ class Queue(RecordsEvents, Base):
 
     def snapshot(self) -> dict:
         return {"id": self.id, "code": self.code, "name": self.name, "department_id": self.department_id,
-                "supervisor_id": self.supervisor_id, "calendar_id": self.calendar_id}
+                "supervisor_id": self.supervisor_id, "calendar_id": self.calendar_id,
+                "claim_minutes": self.claim_minutes}
 
     def business_calendar(self) -> BusinessCalendar:
         """The queue's calendar, or round the clock when it has none."""

@@ -18,6 +18,7 @@ class QueueCreateSchema(Schema):
     department_id = fields.UUID(load_default=None, allow_none=True)
     supervisor_id = fields.UUID(load_default=None, allow_none=True)
     calendar_id = fields.UUID(load_default=None, allow_none=True)
+    claim_minutes = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=10_080))
 
 
 class QueueChangeSchema(Schema):
@@ -25,6 +26,7 @@ class QueueChangeSchema(Schema):
     department_id = fields.UUID(allow_none=True)
     supervisor_id = fields.UUID(allow_none=True)
     calendar_id = fields.UUID(allow_none=True)
+    claim_minutes = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10_080))
 
 
 class SlaPolicySchema(Schema):
@@ -56,6 +58,7 @@ class QueueSchema(Schema):
     department_id = fields.UUID(allow_none=True)
     supervisor_id = fields.UUID(allow_none=True)
     calendar_id = fields.UUID(allow_none=True)
+    claim_minutes = fields.Integer(allow_none=True)
     version = fields.Integer()
 
 

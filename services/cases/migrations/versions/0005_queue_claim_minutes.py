@@ -1,0 +1,27 @@
+"""queues: claim_minutes, after which a taken case not accepted goes back to the queue
+
+Revision ID: 0005
+Revises: 0004
+
+"""
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision: str = '0005'
+down_revision: Union[str, Sequence[str], None] = '0004'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('queues') as batch_op:
+        batch_op.add_column(sa.Column('claim_minutes', sa.Integer(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('queues') as batch_op:
+        batch_op.drop_column('claim_minutes')
