@@ -32,3 +32,30 @@ def run_env(target_metadata) -> None:
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
+
+
+def add_inbox_deliveries_and_attempts() -> None:
+    """Every service's migration to the kit's ``inbox.deliveries`` and ``consumer_attempts``."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    from services.kit.db import UtcDateTime
+
+    with op.batch_alter_table("inbox") as batch_op:
+        batch_op.add_column(sa.Column("deliveries", sa.Integer(), server_default="1", nullable=False))
+    op.create_table(
+        "consumer_attempts",
+        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("handler", sa.String(length=200), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_attempt_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("event_id", "handler", name=op.f("pk_consumer_attempts")),
+    )
+
+
+def drop_inbox_deliveries_and_attempts() -> None:
+    from alembic import op
+
+    op.drop_table("consumer_attempts")
+    with op.batch_alter_table("inbox") as batch_op:
+        batch_op.drop_column("deliveries")

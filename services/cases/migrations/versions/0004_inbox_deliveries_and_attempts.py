@@ -8,10 +8,7 @@ Revises: 0003
 """
 from typing import Sequence, Union
 
-from alembic import op
-import sqlalchemy as sa
-
-from services.kit.db import UtcDateTime
+from services.kit.migrations import add_inbox_deliveries_and_attempts, drop_inbox_deliveries_and_attempts
 
 
 # revision identifiers, used by Alembic.
@@ -22,18 +19,8 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('inbox') as batch_op:
-        batch_op.add_column(sa.Column('deliveries', sa.Integer(), server_default='1', nullable=False))
-    op.create_table('consumer_attempts',
-    sa.Column('event_id', sa.Uuid(), nullable=False),
-    sa.Column('handler', sa.String(length=200), nullable=False),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('last_attempt_at', UtcDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('event_id', 'handler', name=op.f('pk_consumer_attempts'))
-    )
+    add_inbox_deliveries_and_attempts()
 
 
 def downgrade() -> None:
-    op.drop_table('consumer_attempts')
-    with op.batch_alter_table('inbox') as batch_op:
-        batch_op.drop_column('deliveries')
+    drop_inbox_deliveries_and_attempts()
