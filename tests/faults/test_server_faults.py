@@ -1,6 +1,6 @@
 """The servers themselves failing under a steady load, on private servers (``tests.faults.servers``):
-RabbitMQ stopped for 30 s, RabbitMQ frozen past the heartbeat, PostgreSQL restarted and its pooled
-connections terminated. Expected every time: lost 0, duplicate effects 0, the backlog drains by
+RabbitMQ stopped for 30 s, frozen past the heartbeat, closing every connection during publish
+bursts; PostgreSQL restarted and its pooled connections terminated. Expected every time: lost 0, duplicate effects 0, the backlog drains by
 itself; each test prints its recovery time."""
 from __future__ import annotations
 
@@ -102,6 +102,23 @@ def test_broker_frozen_past_the_heartbeat(private_broker, broker_pipeline, make_
                              recovery_seconds=recovery).report()
     figures.assert_clean()
     assert "consumer paused" in processes.log("consumer"), "the consumer noticed the silent broker"
+
+
+def test_broker_closes_every_connection_during_publish_bursts(private_broker, broker_pipeline, make_processes):
+    """``rabbitmqctl close_all_connections`` five times while the relay publishes and the
+    consumer applies: both reconnect, nothing is lost or applied twice."""
+    pipeline = broker_pipeline
+    processes = make_processes(pipeline.customers, pipeline.cases)
+    producer = _under_load(pipeline, processes, 1000)
+    for _ in range(5):
+        private_broker.ctl("close_all_connections", "caredesk faults: connection closed under load")
+        time.sleep(1.5)
+    back = time.monotonic()
+    processes.stop(producer)
+    recovery = pipeline.wait_drained(timeout=120, since=back)
+    figures = pipeline.check("broker closes all connections 5x", recovery_seconds=recovery).report()
+    figures.assert_clean()
+    assert "relay paused" in processes.log("relay") and "consumer paused" in processes.log("consumer")
 
 
 def test_postgres_restarted_and_pooled_connections_terminated(broker_url, key_pair, token_issuer, make_processes,
