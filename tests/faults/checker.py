@@ -21,6 +21,9 @@ from services.kit.db import Database
 from tests.faults.probe import EFFECTS
 
 
+REPORTED: list[str] = []  # every line reported in this run, for the terminal summary
+
+
 @dataclass
 class Figures:
     scenario: str
@@ -41,8 +44,9 @@ class Figures:
                 f"recovery={recovery} worst_latency={self.worst_latency_seconds:.2f}s{extra}")
 
     def report(self) -> "Figures":
-        """Print the figures (``pytest -s`` or the captured output of a failure shows them)."""
+        """Print the figures; the run's summary repeats every reported line (tests/faults/conftest.py)."""
         print(self.line(), flush=True)
+        REPORTED.append(self.line())
         return self
 
     def assert_clean(self) -> None:

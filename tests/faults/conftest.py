@@ -17,7 +17,7 @@ from services.kit import migrations
 from services.kit.db import Database
 from services.kit.messaging.topology import connect, queue_name
 from services.kit.settings import load_settings
-from tests.faults.checker import Figures, check
+from tests.faults.checker import REPORTED, Figures, check
 from tests.faults.probe import create_effects_table
 from tests.integration.conftest import (  # noqa: F401 - fixtures used by the production mode
     ServiceUnderTest, broker_url, make_database, make_processes, make_settings,
@@ -53,6 +53,14 @@ class Pipeline:
         wait_until(lambda: self.customers.unsent_outbox() == 0 and self.lost() == 0, timeout=timeout,
                    interval=0.2, what="every committed event to be applied")
         return time.monotonic() - since
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The figures of every fault run, at the end of the test output (CI shows them)."""
+    if REPORTED:
+        terminalreporter.section("faults: lost, duplicate effects, redeliveries, recovery")
+        for line in REPORTED:
+            terminalreporter.write_line(line)
 
 
 def _embedded_service(name: str, data_dir) -> ServiceUnderTest:
