@@ -2,8 +2,8 @@
 consumer_attempts counts attempts at redelivered events (a consumer that keeps dying on one
 event dead-letters that event alone)
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 
 """
 from typing import Sequence, Union
@@ -12,8 +12,8 @@ from services.kit.migrations import add_inbox_deliveries_and_attempts, drop_inbo
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0003'
-down_revision: Union[str, Sequence[str], None] = '0002'
+revision: str = '0005'
+down_revision: Union[str, Sequence[str], None] = '0004'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
