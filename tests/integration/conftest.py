@@ -163,6 +163,8 @@ class Processes:
             env["CAREDESK_DATA_DIR"] = str(settings.data_dir)
             env["CAREDESK_CONSUMER_MAX_ATTEMPTS"] = str(settings.consumer_max_attempts)
             env["CAREDESK_CONSUMER_BACKOFF_SECONDS"] = str(settings.consumer_backoff_seconds)
+            env["CAREDESK_EXCHANGE"] = settings.exchange
+            env["CAREDESK_QUEUE_PREFIX"] = settings.queue_prefix
         env["PYTHONUNBUFFERED"] = "1"
         return env | self.extra_env
 

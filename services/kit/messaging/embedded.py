@@ -15,7 +15,8 @@ loses it. Here:
 * exchanges and bindings live in the file too, so a process routes by bindings another declared;
 * a queue declared with ``x-message-ttl`` and dead-lettering to a queue through the default
   exchange (a retry delay queue) holds nothing itself: a message put there goes straight to that
-  queue, not to be taken before its TTL has passed.
+  queue, not to be taken before its TTL has passed; one with ``x-max-length`` keeps its newest
+  messages only.
 """
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ CREATE TABLE IF NOT EXISTS exchanges (name TEXT PRIMARY KEY, type TEXT NOT NULL)
 CREATE TABLE IF NOT EXISTS bindings (
     exchange TEXT NOT NULL, routing_key TEXT NOT NULL, pattern TEXT NOT NULL, queue TEXT NOT NULL,
     PRIMARY KEY (exchange, routing_key, pattern, queue));
-CREATE TABLE IF NOT EXISTS queues (name TEXT PRIMARY KEY, ttl_ms INTEGER, dead_letter_queue TEXT);
+CREATE TABLE IF NOT EXISTS queues (
+    name TEXT PRIMARY KEY, ttl_ms INTEGER, dead_letter_queue TEXT, max_length INTEGER);
 CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, payload TEXT NOT NULL,
     taken_by TEXT, deliveries INTEGER NOT NULL DEFAULT 0, not_before REAL NOT NULL DEFAULT 0);
@@ -116,8 +118,8 @@ class Store:
                  if arguments.get("x-message-ttl") and arguments.get("x-dead-letter-exchange") == ""
                  and arguments.get("x-dead-letter-routing-key") else (None, None))
         with self._transaction() as db:
-            db.execute("INSERT OR REPLACE INTO queues (name, ttl_ms, dead_letter_queue) VALUES (?, ?, ?)",
-                       (name, *delay))
+            db.execute("INSERT OR REPLACE INTO queues (name, ttl_ms, dead_letter_queue, max_length) "
+                       "VALUES (?, ?, ?, ?)", (name, *delay, arguments.get("x-max-length")))
 
     def has_queue(self, name: str) -> bool:
         with self._lock:
@@ -132,7 +134,7 @@ class Store:
     # -- messages -------------------------------------------------------------------------------
     def put(self, queues: list[str], payload: dict) -> None:
         """One transaction: the message is in every queue, or (on any failure) in none."""
-        body = json.dumps(payload)
+        body, queues = json.dumps(payload), list(queues)
         with self._transaction() as db:
             rows = []
             for queue in queues:
@@ -140,6 +142,12 @@ class Store:
                                    "AND dead_letter_queue IS NOT NULL", (queue,)).fetchone()
                 rows.append((delay[1], body, time.time() + delay[0] / 1000) if delay else (queue, body, 0))
             db.executemany("INSERT INTO messages (queue, payload, not_before) VALUES (?, ?, ?)", rows)
+            for queue, max_length in db.execute(
+                    f"SELECT name, max_length FROM queues WHERE max_length IS NOT NULL "
+                    f"AND name IN ({', '.join('?' * len(queues))})", queues).fetchall():
+                db.execute("DELETE FROM messages WHERE queue = ? AND taken_by IS NULL AND id <= "
+                           "(SELECT id FROM messages WHERE queue = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                           (queue, queue, max_length))
 
     def take(self, queue: str) -> dict:
         """The oldest ready message of ``queue``, now held by this taker until ack or release."""

@@ -3,8 +3,8 @@
 A crash between publish and mark-sent republishes the batch; consumers drop the duplicates by
 event id. On PostgreSQL several relays may run: ``FOR UPDATE SKIP LOCKED`` gives each its own rows.
 Events are published ``mandatory``: one that no queue is bound to comes back, is logged as an error
-and kept in ``<exchange>.unroutable`` (so a missing binding loses nothing and is seen), and only then
-marked sent.
+(once per routing key) and kept in ``<exchange>.unroutable`` (the latest 10,000), so a missing
+binding is seen, and only then marked sent.
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ class OutboxRelay:
         self._connection = None
         self._publisher: BatchPublisher | None = None
         self._unroutable = unroutable_queue(settings)
+        self._unroutable_seen: set[str] = set()
 
     def _ensure_publisher(self) -> BatchPublisher:
         if self._publisher is None:
@@ -52,8 +53,10 @@ class OutboxRelay:
     def _park_unroutable(self, publisher: BatchPublisher) -> None:
         returned = publisher.returned
         for message in returned:
-            log.error("unroutable event: no queue is bound to %s (event %s); kept in %s", message.routing_key,
-                      message.message_id, self._unroutable.name)
+            if message.routing_key not in self._unroutable_seen:  # once per routing key and process
+                self._unroutable_seen.add(message.routing_key)
+                log.error("unroutable event: no queue is bound to %s (event %s); the latest are kept in %s",
+                          message.routing_key, message.message_id, self._unroutable.name)
         self._unroutable(publisher.channel).declare()
         publisher.publish([
             replace(message, routing_key=self._unroutable.name,

@@ -65,9 +65,14 @@ def handler_queue(settings: ServiceSettings, handler_name: str, event_names: lis
     )
 
 
+UNROUTABLE_KEPT = 10_000  # the latest unroutable events kept for inspection; older ones are dropped
+
+
 def unroutable_queue(settings: ServiceSettings) -> Queue:
-    """Where the relay keeps events that no queue is bound to (published mandatory, returned)."""
-    return Queue(settings.exchange + ".unroutable", durable=True, queue_arguments=_quorum(settings))
+    """Where the relay keeps the latest events that no queue is bound to (published mandatory,
+    returned), for an operator to see what is missing; bounded, as nothing consumes it."""
+    return Queue(settings.exchange + ".unroutable", durable=True,
+                 queue_arguments={"x-queue-type": "classic", "x-max-length": UNROUTABLE_KEPT})
 
 
 def delay_queue_name(source_queue: str, attempt: int) -> str:
