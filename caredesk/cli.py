@@ -145,10 +145,10 @@ def dead_letters(args) -> None:
     settings = component.settings()
     if args.action == "list":
         for letter in dlq.list_dead_letters(settings, args.queue):
-            print(json.dumps(letter.summary(), ensure_ascii=False))
+            print(json.dumps(letter.summary(), ensure_ascii=False, default=str))
     elif args.action == "show":
         letter = dlq.find_dead_letter(settings, args.queue, args.message_id)
-        print(json.dumps(letter.details(), ensure_ascii=False, indent=2))
+        print(json.dumps(letter.details(), ensure_ascii=False, indent=2, default=str))  # x-death holds times
     else:
         count = dlq.replay_dead_letters(settings, args.queue, message_id=args.message_id)
         print(f"replayed {count} message(s) to {args.queue}")
