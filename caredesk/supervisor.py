@@ -18,7 +18,7 @@ CATCHER_OFFSETS = (10, 11)  # SMTP and provider ports of the local catcher, afte
 
 def _catching(env: dict) -> bool:
     """Embedded, with no mail server of one's own: mail and SMS go to the local catcher."""
-    return (env.get("CAREDESK_BROKER_URL", "filesystem://").startswith("filesystem://")
+    return (env.get("CAREDESK_BROKER_URL", EMBEDDED_BROKER_URL).startswith(EMBEDDED_BROKER_URL)
             and not env.get("CAREDESK_NOTIFICATIONS_SMTP_HOST"))
 
 
