@@ -52,6 +52,15 @@ MAX_KEPT_HEADER_BYTES = 64 * 1024
 MIN_BACKOFF, MAX_BACKOFF = 0.5, 5.0  # seconds between reconnection attempts
 
 
+ORIGINAL_ROUTING_KEY_HEADER = "x-caredesk-original-routing-key"
+
+
+def _original_routing_key(message) -> str:
+    """The event's routing key, also once the message came back from a delay queue (which routes
+    it by the queue's name)."""
+    return (message.headers or {}).get(ORIGINAL_ROUTING_KEY_HEADER) or message.delivery_info.get("routing_key", "")
+
+
 class PermanentFailure(Exception):
     """The message can never be handled (malformed, unknown version): dead-letter it at once."""
 
@@ -249,7 +258,8 @@ class ConsumerWorker:
         log.warning("a message of %s failed (try %d of %d), retrying later: %s", delivery.queue, failed,
                     self.settings.consumer_max_attempts, delivery.reason.splitlines()[0])
         self._republish(delivery, routing_key=delay_queue_name(delivery.queue, failed), exchange=Exchange(""),
-                        headers={**(message.headers or {}), ATTEMPTS_HEADER: failed})
+                        headers={**(message.headers or {}), ATTEMPTS_HEADER: failed,
+                                 ORIGINAL_ROUTING_KEY_HEADER: _original_routing_key(message)})
         message.ack()
 
     def dead_letter(self, delivery: Delivery) -> None:
@@ -259,7 +269,7 @@ class ConsumerWorker:
             ATTEMPTS_HEADER: delivery.attempts,
             "x-caredesk-failed-queue": delivery.queue,
             "x-caredesk-reason": delivery.reason[:2000],
-            "x-caredesk-original-routing-key": message.delivery_info.get("routing_key", ""),
+            ORIGINAL_ROUTING_KEY_HEADER: _original_routing_key(message),
             "x-caredesk-dead-at": utcnow().isoformat(),
         }
         kept = dict(message.headers or {})
