@@ -2,8 +2,8 @@
 consumer_attempts counts attempts at redelivered events (a consumer that keeps dying on one
 event dead-letters that event alone)
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 
 """
 from typing import Sequence, Union
@@ -12,8 +12,8 @@ from services.kit.migrations import add_inbox_deliveries_and_attempts, drop_inbo
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0004'
-down_revision: Union[str, Sequence[str], None] = '0003'
+revision: str = '0006'
+down_revision: Union[str, Sequence[str], None] = '0005'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
