@@ -91,7 +91,10 @@ def load_demo_data(base_url: str) -> None:
         "default_priority": "high", "form": [
             {"name": "address", "label": "Delivery address", "type": "text", "required": True},
             {"name": "delivery_date", "label": "Delivery date", "type": "date", "required": True}]})
-    customers = [_create_customer(admin, code, kind, name, created) for code, kind, name in CUSTOMERS]
+    # The front office registers customers, so they belong to its department and Ana reaches them.
+    front_office = Client(base_url)
+    front_office.login("ana.front", DEMO_PASSWORD)
+    customers = [_create_customer(admin, front_office, code, kind, name, created) for code, kind, name in CUSTOMERS]
     admin.call("POST", "/api/v1/case-types", json={
         "code": "billing-claim", "name": "Billing claim", "queue": "billing", "default_priority": "normal",
         "form": [{"name": "invoice_number", "label": "Invoice number", "type": "string", "required": True},
@@ -131,13 +134,14 @@ def _cases_in_each_state(base_url: str, customers: list[dict]) -> None:
     linh.call("POST", f"/api/v1/cases/{taken['id']}/close", json={"resolution": "Credit note issued for the double charge."})
 
 
-def _create_customer(admin: Client, code: str, kind: str, name: str, users: dict) -> dict:
-    """A customer with its master data, lines (with PIN and SIM) and flashes ending in a month."""
+def _create_customer(admin: Client, registrar: Client, code: str, kind: str, name: str, users: dict) -> dict:
+    """A customer registered by the front office, with its master data; the administrator adds its
+    lines (with PIN and SIM) and flashes ending in a month."""
     details = dict(DETAILS.get(code, {}))
     salesperson = details.pop("salesperson", None)
     if salesperson:
         details["salesperson_id"] = users[salesperson]["id"]
-    response = admin.call("POST", "/api/v1/customers", json={"code": code, "kind": kind, "name": name, **details})
+    response = registrar.call("POST", "/api/v1/customers", json={"code": code, "kind": kind, "name": name, **details})
     customer, etag = response.json(), response.headers["ETag"]
     lines = {}
     for line in LINES.get(code, []):
