@@ -78,9 +78,9 @@ def load_demo_data(base_url: str) -> None:
         "working_days": [0, 1, 2, 3, 4], "hours": [{"start": "08:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}],
         "holidays": ["2026-12-08", "2026-12-25"]}).json()
     for code, name in (("delivery", "Delivery"), ("billing", "Billing"), ("technical", "Technical")):
-        queue = admin.call("POST", "/api/v1/queues", json={
+        queue = _when_replicated(lambda: admin.http.post(admin.base + "/api/v1/queues", timeout=30, json={
             "code": code, "name": name, "department_id": departments[code]["id"],
-            "supervisor_id": created["sofia.supervisor"]["id"], "calendar_id": calendar["id"]}).json()
+            "supervisor_id": created["sofia.supervisor"]["id"], "calendar_id": calendar["id"]}))
         admin.call("PUT", f"/api/v1/queues/{queue['id']}/sla", json={"policies": [
             {"priority": "urgent", "acceptance_minutes": 30, "resolution_minutes": 240},
             {"priority": "high", "acceptance_minutes": 120, "resolution_minutes": 480},
@@ -155,14 +155,20 @@ def _create_customer(admin: Client, registrar: Client, code: str, kind: str, nam
     return customer
 
 
-def _create_case_when_replicated(client: Client, customer_id: str, case: dict, timeout: float = 30.0) -> dict:
+def _create_case_when_replicated(client: Client, customer_id: str, case: dict) -> dict:
     """The cases service learns of a customer from its event; wait for it to arrive."""
-    deadline = time.monotonic() + timeout
     payload = {"customer_id": customer_id, **case}
+    return _when_replicated(lambda: client.http.post(client.base + "/api/v1/cases", json=payload, timeout=30))
+
+
+def _when_replicated(create, timeout: float = 30.0) -> dict:
+    """A service resolves the users and customers a body names in its replica of them, which the
+    directory's and customers' events fill: a 422 may only mean they have not arrived yet."""
+    deadline = time.monotonic() + timeout
     while True:
-        response = client.http.post(client.base + "/api/v1/cases", json=payload, timeout=30)
+        response = create()
         if response.status_code == 201:
             return response.json()
         if response.status_code != 422 or time.monotonic() > deadline:
-            raise RuntimeError(f"creating the demo case failed: {response.status_code} {response.text}")
+            raise RuntimeError(f"creating demo data failed: {response.status_code} {response.text}")
         time.sleep(0.2)
