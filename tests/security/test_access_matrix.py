@@ -15,6 +15,7 @@ import uuid
 
 import pytest
 
+from gateway.models import Branch, Department
 from services.cases.models import CustomerReadModel
 from services.notifications.models import Notification
 from tests.conftest import make_principal
@@ -34,6 +35,7 @@ PRINCIPALS = {f"level {level}, branch {name}": make_principal(
     for name, branch in (("A", BRANCH_A), ("B", BRANCH_B)) for level in (1, 2, 3, 4)}
 # who reaches the branch-A records created by CREATOR (level 3 of A sits in another department)
 REACHES = {"level 1, branch A", "level 2, branch A", "level 1, branch B"}
+LEVEL_1 = {"level 1, branch A", "level 1, branch B"}  # the only ones who see a queue's notices without being members
 
 ROUTES = {
     "customers": {
@@ -70,6 +72,10 @@ ROUTES = {
     "notifications": {
         "/api/v1/notifications/{notification_id}/read": ("notification_id",),
     },
+    # the gateway's own routes (the console takes no id; login and tokens are not records of a branch)
+    "gateway": {
+        "/api/v1/directory/users/{user_id}": ("user_id",),
+    },
 }
 # Reached by whoever holds the permission, at any level and branch: no record scope to test.
 COMPANY_WIDE = {
@@ -85,6 +91,7 @@ COMPANY_WIDE = {
                       "/api/v1/notifications/deliveries/{delivery_id}/retry",
                       "/api/v1/notifications/templates/{template}/{channel}/{language}",
                       "/api/v1/notifications/templates/{template}/{channel}/{language}/preview"},
+    "gateway": set(),
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -94,6 +101,14 @@ def _records(apps, api) -> dict[str, str]:
     people = [CREATOR, *PRINCIPALS.values()]
     for name in ("customers", "cases", "notifications"):
         register_users(apps[name], *people)
+    with apps["gateway"].extensions["caredesk"].database.session() as session:
+        session.add_all([Branch(id=branch, code=code, name=code) for code, branch in (("a", BRANCH_A), ("b", BRANCH_B))])
+        session.add_all([Department(id=dep, code=code, name=code) for code, dep in (("da", DEPT_A), ("db", DEPT_B))])
+        session.commit()
+    user = api["gateway"].post("/api/v1/directory/users", as_=admin, json={
+        "username": "zoltan", "full_name": MARKER, "password": "a long enough password", "level": 4,
+        "branch_id": str(BRANCH_A), "department_id": str(DEPT_A)})
+    assert user.status_code == 201, user.get_json()
     customers = api["customers"]
     card = customers.post("/api/v1/customers", as_=CREATOR, json={
         "code": "M-1", "kind": "person", "name": MARKER, "country": "CO",
@@ -125,11 +140,15 @@ def _records(apps, api) -> dict[str, str]:
     with apps["notifications"].extensions["caredesk"].database.session() as session:
         session.add(Notification(id=notice, event_id=uuid.uuid4(), event_type="case.closed", channel="in_app",
                                  recipient_kind="user", recipient=str(CREATOR.user_id), subject=MARKER, body=MARKER))
+        # a queue's notice: for the queue's members (none of the principals) and level 1
+        session.add(Notification(id=uuid.uuid4(), event_id=uuid.uuid4(), event_type="case.dispatched", channel="in_app",
+                                 recipient_kind="queue", recipient="delivery", subject=MARKER, body=MARKER))
         session.commit()
     return {"customer_id": card["id"], "phone_id": card["other_phones"][0]["id"],
             "contact_id": card["contacts"][0]["id"], "line_id": line.get_json()["id"], "case_id": case["id"],
             "task_id": task["id"], "notification_id": str(notice), "note_id": note.get_json()["id"],
-            "interaction_id": interaction.get_json()["id"], "reason_id": str(uuid.uuid4()), "index": "0"}
+            "interaction_id": interaction.get_json()["id"], "reason_id": str(uuid.uuid4()), "index": "0",
+            "user_id": user.get_json()["id"]}
 
 
 def _shape(response, requested_id: str) -> tuple[int, str]:
@@ -139,7 +158,7 @@ def _shape(response, requested_id: str) -> tuple[int, str]:
 
 
 def test_every_id_route_answers_out_of_scope_as_missing(make_app, client_of):
-    apps = {name: make_app(name) for name in ("customers", "cases", "notifications")}
+    apps = {name: make_app(name) for name in ("customers", "cases", "notifications", "gateway")}
     api = {name: client_of(app) for name, app in apps.items()}
     ids = _records(apps, api)
     cells = reads_reached = 0
@@ -173,3 +192,90 @@ def test_every_id_route_answers_out_of_scope_as_missing(make_app, client_of):
     company_wide = sum(len(routes) for routes in COMPANY_WIDE.values())
     print(f"\naccess matrix: {cells} out-of-scope cells answered as missing with no change, {reads_reached} "
           f"in-scope reads reached, {len(PRINCIPALS)} principals; {company_wide} company-wide routes listed")
+
+
+# Every list, search, count, export, report and statistics route (a GET without an id), with the
+# queries that would find the branch-A records; ``True`` where whoever reaches them sees the marker.
+LISTS = {
+    "customers": {
+        "/api/v1/customers": (["", "q=Zoltan", "q=M-1"], True),
+        "/api/v1/customers/search": (["q=Zoltan", "q=M-1&by=code", "q=3001234567&by=line", "q=6013456789&by=phone",
+                                      "q=3107654321&by=phone"], True),
+        "/api/v1/customers/caller": (["number=%2B573001234567", "number=%2B576013456789", "number=%2B573107654321"], True),
+        "/api/v1/customers/sales-agents": ([""], False),
+        "/api/v1/customers/notes-report": (["", "customer_id={customer_id}", "branch_id={branch_a}",
+                                            "author_id={creator}"], True),
+        "/api/v1/customers/notes-report.xlsx": (["", "customer_id={customer_id}", "branch_id={branch_a}"], True),
+        "/api/v1/customers/interaction-reasons": ([""], False),
+        "/api/v1/customers/contact-points": ([""], False),
+        "/api/v1/customers/knowledge-articles": (["", "q=Zoltan"], False),
+    },
+    "cases": {
+        "/api/v1/cases": (["", "q=Zoltan", "customer_id={customer_id}", "customer_code=M-1", "queue=delivery",
+                           "initiator_id={creator}", "number=1"], True),
+        "/api/v1/cases/folder": ([f"box={box}" for box in ("owned", "created", "returned", "waiting")], False),
+        "/api/v1/queues": ([""], False),
+        "/api/v1/queues/statistics": ([""], False),
+        "/api/v1/queues/calendars": ([""], False),
+        "/api/v1/case-types": ([""], False),
+    },
+    "notifications": {
+        "/api/v1/notifications": (["", "queue=delivery", "unread=true"], False),
+        "/api/v1/notifications/unread": ([""], False),
+        "/api/v1/notifications/caught": ([""], False),
+        "/api/v1/notifications/deliveries": (["", "recipient={creator}"], False),
+        "/api/v1/notifications/templates": ([""], False),
+        "/api/v1/notifications/preferences/me": ([""], False),
+        "/api/v1/notifications/settings": ([""], False),
+    },
+    "gateway": {
+        "/api/v1/auth/me": ([""], False),
+        "/api/v1/directory/branches": ([""], False),
+        "/api/v1/directory/departments": ([""], False),
+        "/api/v1/directory/users": ([""], True),
+    },
+}
+
+
+def _text_of(response) -> str:
+    """The answer as text; an .xlsx export's cells read out of its workbook."""
+    if response.mimetype.endswith("spreadsheetml.sheet"):
+        import io
+
+        import openpyxl
+        book = openpyxl.load_workbook(io.BytesIO(response.get_data()), read_only=True)
+        return "\n".join(str(cell) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+                         for cell in row if cell is not None)
+    return response.get_data(as_text=True)
+
+
+def test_every_list_shows_nothing_out_of_scope(make_app, client_of):
+    """Lists, searches, reports, exports, counts and statistics: whoever does not reach the records
+    gets an answer (empty, or without them) that carries none of their data and changes nothing."""
+    apps = {name: make_app(name) for name in ("customers", "cases", "notifications", "gateway")}
+    api = {name: client_of(app) for name, app in apps.items()}
+    ids = _records(apps, api) | {"branch_a": str(BRANCH_A), "creator": str(CREATOR.user_id)}
+    cells = shown = 0
+    for service, app in apps.items():
+        document = app.test_client().get("/openapi.json").get_json()
+        list_routes = {path for path, operations in document["paths"].items() if "{" not in path and "get" in operations}
+        unlisted = list_routes - set(LISTS[service])
+        assert not unlisted, f"{service}: add these lists to the access matrix's LISTS: {sorted(unlisted)}"
+        for path, (queries, shows) in LISTS[service].items():
+            for query in queries:
+                url = f"{path}?{query.format(**ids)}" if query else path
+                for who, principal in PRINCIPALS.items():
+                    reaches = who in (REACHES if service != "notifications" else LEVEL_1)
+                    before = fingerprint(app)
+                    response = api[service].get(url, as_=principal)
+                    assert response.status_code < 500, (service, url, who, response.get_data(as_text=True))
+                    assert fingerprint(app) == before, (service, url, who)
+                    if reaches:
+                        if shows and response.status_code == 200 and MARKER in _text_of(response):
+                            shown += 1
+                        continue
+                    assert MARKER not in _text_of(response), (service, url, who, response.status_code)
+                    cells += 1
+    print(f"\naccess matrix, lists: {cells} out-of-scope list/search/report/export cells without the records' data "
+          f"and with no change, {shown} in-scope answers showing them")
+    assert shown > 0

@@ -173,3 +173,59 @@ def test_customer_people_and_bulk_change_name_only_users_in_reach(customers_app,
     assert fingerprint(customers_app) == before
     cells += 2
     print(f"\ncustomer body references (salesperson, agents, bulk change): {cells} cells tried")
+
+
+def test_interaction_bodies_name_only_lines_customers_and_catalogue_entries_in_reach(customers_app, client_of):
+    """An interaction's line (the card's own), its point of contact (flow) and reason (catalogue) and,
+    for "next", the customer of the following interaction: out of reach answers as missing."""
+    api = client_of(customers_app)
+    admin = make_principal(level=1, branch_id=BRANCH_A, department_id=FRONT_A)
+    register_users(customers_app, CREATOR_A, CREATOR_B)
+    mine = api.post("/api/v1/customers", as_=CREATOR_A, json={
+        "code": "A-1", "kind": "person", "name": "Ana's customer", "country": "CO"}).get_json()
+    theirs = api.post("/api/v1/customers", as_=CREATOR_B, json={
+        "code": "B-1", "kind": "person", "name": SECRET_NAME, "country": "CO",
+        "contacts": [{"name": f"{SECRET_NAME} Jr", "phones": ["+57 310 765 4321"]}]}).get_json()
+    for card, number in ((mine, "+57 300 123 4567"), (theirs, "+57 300 765 4321")):
+        line = api.post(f"/api/v1/customers/{card['id']}/lines", as_=admin, if_match=card["version"],
+                        json={"number": number, "tariff_plan": "Basic"})
+        assert line.status_code == 201, line.get_json()
+        card["line_id"] = line.get_json()["id"]
+    reason = api.post("/api/v1/customers/interaction-reasons", as_=admin, json={"name": "Billing"}).get_json()
+    flow = api.post("/api/v1/customers/contact-points", as_=admin, json={"name": "Front desk"}).get_json()
+    base = {"direction": "inbound", "channel": "phone", "topic": "Question"}
+    opened = api.post(f"/api/v1/customers/{mine['id']}/interactions", as_=CREATOR_A,
+                      json=base | {"line_id": mine["line_id"], "reason_id": reason["id"], "contact_point_id": flow["id"]})
+    assert opened.status_code == 201, opened.get_json()
+    interaction = opened.get_json()
+    cells = 0
+    writes = [
+        # (method, path, body with the reference, field, out-of-reach value or None for a catalogue entry)
+        ("POST", f"/api/v1/customers/{mine['id']}/interactions", lambda ref: base | {"line_id": ref}, "line_id",
+         theirs["line_id"]),
+        ("PATCH", f"/api/v1/customers/{mine['id']}/interactions/{interaction['id']}", lambda ref: {"line_id": ref},
+         "line_id", theirs["line_id"]),
+        ("POST", f"/api/v1/customers/{mine['id']}/interactions", lambda ref: base | {"reason_id": ref}, "reason_id",
+         None),
+        ("POST", f"/api/v1/customers/{mine['id']}/interactions", lambda ref: base | {"contact_point_id": ref},
+         "contact_point_id", None),
+        ("POST", f"/api/v1/customers/{mine['id']}/interactions/{interaction['id']}/next",
+         lambda ref: base | {"customer_id": ref}, "customer_id", theirs["id"]),
+        ("POST", f"/api/v1/customers/{mine['id']}/interactions/{interaction['id']}/next",
+         lambda ref: base | {"customer_id": mine["id"], "line_id": ref}, "line_id", theirs["line_id"]),
+    ]
+    for method, path, body, field, unreachable in writes:
+        before = fingerprint(customers_app)
+        missing = api.call(method, path, as_=CREATOR_A, json=body(str(uuid.uuid4())), if_match=interaction["version"])
+        if unreachable is None:
+            assert missing.status_code == 422 and field in missing.get_json()["errors"], missing.get_json()
+        else:
+            out_of_reach = api.call(method, path, as_=CREATOR_A, json=body(unreachable), if_match=interaction["version"])
+            _assert_alike(out_of_reach, missing, field=field)
+            cells += 1
+        assert fingerprint(customers_app) == before, (method, path, field)
+        cells += 1
+    done = api.post(f"/api/v1/customers/{mine['id']}/interactions/{interaction['id']}/next", as_=CREATOR_A,
+                    if_match=interaction["version"], json=base | {"customer_id": mine["id"], "line_id": mine["line_id"]})
+    assert done.status_code == 201, done.get_json()
+    print(f"\ninteraction body references (line, reason, point of contact, next customer): {cells} cells tried")

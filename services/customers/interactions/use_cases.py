@@ -15,6 +15,7 @@ from services.customers.interactions.models import (
     KnowledgeArticle, Macro, Reason,
 )
 from services.customers.interactions.repository import check_references, get_entry, get_interaction
+from services.customers.errors import CustomerNotFound
 from services.customers.models import Customer, FieldErrors, directory_users
 from services.customers.normalisation import fold
 from services.customers.repository import get_customer
@@ -115,10 +116,21 @@ def open_next_interaction(uow: UnitOfWork, *, principal: Principal, customer_id:
     with uow:
         _customer, current = _to_change(uow, principal, customer_id, interaction_id, expected_version)
         current.close(actor=principal.user_id)
-        target = get_customer(uow.session, principal=principal, customer_id=data.get("customer_id") or customer_id)
+        target = _customer_ref(uow.session, principal, data.get("customer_id") or customer_id)
         following = _open(uow, principal, target, data)
         _commit(uow)
     return current, following
+
+
+def _customer_ref(session, principal: Principal, customer_id: uuid.UUID) -> Customer:
+    """The customer a body names, in the caller's reach: missing and out of reach are the same 422."""
+    try:
+        return get_customer(session, principal=principal, customer_id=customer_id)
+    except CustomerNotFound:
+        errors = FieldErrors()
+        errors.add(("customer_id",), "No such customer.")
+        errors.raise_if_any()
+        raise
 
 
 def schedule_followup(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID, interaction_id: uuid.UUID,
