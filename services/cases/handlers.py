@@ -5,15 +5,38 @@ import uuid
 
 from services.cases.models import CustomerReadModel, directory_users
 from services.cases.base import revoked_tokens
+from services.kit.contracts import Reads, fields
 from services.kit.directory_replica import token_revoker, user_replicator
 from services.kit.messaging.consumer import EventHandler
 from services.kit.messaging.envelope import Envelope
 from services.kit.uow import UnitOfWork
 
 
+class CustomerLineReads(Reads):
+    number = fields.String(required=True)
+    status = fields.String(required=True)
+
+
+class CustomerReads(Reads):
+    """What replicate_customer reads of customer.created/updated: who reaches the customer and the
+    routing facts (region, each line's number and status)."""
+
+    id = fields.UUID(required=True)
+    version = fields.Integer(required=True)
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    branch_id = fields.UUID(allow_none=True)
+    department_id = fields.UUID(allow_none=True)
+    salesperson_id = fields.UUID(allow_none=True)
+    created_by = fields.UUID(allow_none=True)
+    # optional only for events published before the customers service sent them
+    region = fields.String(allow_none=True)
+    lines = fields.List(fields.Nested(CustomerLineReads))
+
+
 def replicate_customer(uow: UnitOfWork, envelope: Envelope) -> None:
     """Keep the customer read model current; an event older than what we hold changes nothing.
-    Region and lines (number, status) are kept when the event carries them: routing rules match them."""
+    Region and lines (number, status) feed the routing rules (CaseType.route)."""
     data = envelope.data
     customer = uow.session.get(CustomerReadModel, uuid.UUID(data["id"]))
     if customer is None:
@@ -23,12 +46,11 @@ def replicate_customer(uow: UnitOfWork, envelope: Envelope) -> None:
         return
     customer.code = data["code"]
     customer.name = data["name"]
-    # routing facts, once the customers service sends them (absent keys keep what we hold)
+    # an event from before the customers service sent the routing facts keeps what we hold
     if "region" in data:
-        customer.region = data["region"]
+        customer.region = data["region"] or None
     if "lines" in data:
-        customer.lines = [{"number": line.get("number"), "status": line.get("status")}
-                          for line in data["lines"] or []]
+        customer.lines = [{"number": line["number"], "status": line["status"]} for line in data["lines"]]
     customer.branch_id = uuid.UUID(data["branch_id"]) if data.get("branch_id") else None
     customer.department_id = uuid.UUID(data["department_id"]) if data.get("department_id") else None
     customer.salesperson_id = uuid.UUID(data["salesperson_id"]) if data.get("salesperson_id") else None
@@ -39,7 +61,7 @@ def replicate_customer(uow: UnitOfWork, envelope: Envelope) -> None:
 
 HANDLERS = [
     EventHandler(name="replicate_customer", events=["customer.created.v1", "customer.updated.v1"],
-                 handle=replicate_customer),
+                 handle=replicate_customer, reads=CustomerReads),
     user_replicator(directory_users),
     token_revoker(revoked_tokens),
 ]

@@ -49,8 +49,8 @@ class CaseNumberCounter(Base):
 
 
 class CustomerReadModel(Base):
-    """The customers service's customers, as its events describe them. ``region`` and ``lines``
-    ([{number, status}]) are filled once customer events carry them; routing rules match them."""
+    """The customers service's customers, as its events describe them (handlers.replicate_customer).
+    ``region`` and ``lines`` ([{number, status}]) are what routing rules match."""
 
     __tablename__ = "customers"
 
@@ -68,10 +68,11 @@ class CustomerReadModel(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
     def line_status(self, number: str | None) -> str | None:
-        for line in self.lines or []:
-            if number and line.get("number") == number:
-                return line.get("status")
-        return None
+        """The status of the customer's line with this number: the live one if a deactivated line
+        once had the same number (a number belongs to one live line at a time)."""
+        statuses = [line.get("status") for line in self.lines or [] if number and line.get("number") == number]
+        live = [status for status in statuses if status != "deactivated"]
+        return (live or statuses or [None])[0]
 
 
 class Case(RecordsEvents, Base):

@@ -1,24 +1,80 @@
-"""Events the customers service emits (routing key = name).
+"""Events the customers service emits (routing key = name), each with its payload schema.
 
-Both carry the customer snapshot: id, code, kind, name, status, country, language, branch_id,
-department_id, salesperson_id, preferred_sales_agent_id, collections_agent_id, created_by (with branch,
-department and salesperson, who may reach the customer) and version (the
-card's version after the change, so a consumer drops an older event). No phones, e-mails, tax
-numbers or PINs travel in events.
+customer.* carry the customer snapshot (models.Customer.snapshot): who may reach the customer
+(branch, department, salesperson, creator), its agents, its region and each line's number and
+status (the cases service's routing rules match them), and the card's version after the change,
+so a consumer drops an older event. No phones, e-mails, tax numbers or PINs travel in events.
 """
+from __future__ import annotations
 
-EMITTED = {
-    "customer.created.v1": "A customer was created; data: the customer snapshot (id, code, kind, name, status, "
-                           "country, language, branch_id, department_id, salesperson_id, "
-                           "preferred_sales_agent_id, collections_agent_id, created_by, version).",
-    "customer.updated.v1": "Something on a customer's card changed (master data, other phones, contacts, lines, "
-                           "flashes, or the preferred sales agent in a bulk change: one event per customer); "
-                           "data: the customer snapshot as in customer.created.v1 after the change, plus "
-                           "'changed': the names of the changed fields as entity.field (customer.phone, "
-                           "line.status, contact.created…), never their values.",
-    "followup.scheduled.v1": "An interaction's follow-up was scheduled (seed 002: day and time, copy to colleagues "
-                             "and the supervisor); data: id, customer_id, customer_code, interaction_id, "
-                             "interaction_number, organiser_id, starts_at, ends_at (UTC ISO 8601), time_zone (the "
-                             "IANA zone it was set in), subject, location (nullable), participant_ids and copy_ids "
-                             "(directory user ids). No addresses: invitations look them up.",
-}
+from services.customers.models import CUSTOMER_KINDS, CUSTOMER_STATUSES, LINE_STATUSES
+from services.kit.contracts import Event, Payload, declare, fields, validate
+
+
+class LineSnapshot(Payload):
+    """A line of the customer: its number belongs to one live line at a time."""
+
+    id = fields.UUID(required=True)
+    number = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(LINE_STATUSES))
+
+
+class CustomerSnapshot(Payload):
+    """The customer as other services replicate it."""
+
+    id = fields.UUID(required=True)
+    code = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(CUSTOMER_KINDS))
+    name = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(CUSTOMER_STATUSES))
+    country = fields.String(required=True, allow_none=True)
+    language = fields.String(required=True, allow_none=True)
+    region = fields.String(required=True, allow_none=True, metadata={"description": "null: not known"})
+    branch_id = fields.UUID(required=True, allow_none=True)
+    department_id = fields.UUID(required=True, allow_none=True)
+    salesperson_id = fields.UUID(required=True, allow_none=True)
+    preferred_sales_agent_id = fields.UUID(required=True, allow_none=True)
+    collections_agent_id = fields.UUID(required=True, allow_none=True)
+    created_by = fields.UUID(required=True, allow_none=True)
+    lines = fields.List(fields.Nested(LineSnapshot), required=True,
+                        metadata={"description": "every line of the customer, deactivated ones too"})
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class CustomerUpdated(CustomerSnapshot):
+    """The customer snapshot after the change, and what changed."""
+
+    changed = fields.List(fields.String(), required=True, metadata={
+        "description": "names of the changed fields as entity.field (customer.phone, line.status, "
+                       "contact.created…), never their values"})
+
+
+class FollowupScheduled(Payload):
+    """A follow-up of an interaction, in UTC and the zone it was set in; no addresses."""
+
+    id = fields.UUID(required=True)
+    customer_id = fields.UUID(required=True)
+    customer_code = fields.String(required=True)
+    interaction_id = fields.UUID(required=True)
+    interaction_number = fields.Integer(required=True)
+    organiser_id = fields.UUID(required=True)
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    time_zone = fields.String(required=True, metadata={"description": "the IANA zone it was set in"})
+    subject = fields.String(required=True)
+    location = fields.String(required=True, allow_none=True)
+    participant_ids = fields.List(fields.UUID(), required=True, metadata={"description": "directory user ids"})
+    copy_ids = fields.List(fields.UUID(), required=True, metadata={"description": "directory user ids"})
+
+
+EMITTED = declare(
+    "customers",
+    Event("customer.created.v1", "A customer was created; data: the customer snapshot.", CustomerSnapshot),
+    Event("customer.updated.v1",
+          "Something on a customer's card changed (master data, other phones, contacts, lines, flashes, or the "
+          "preferred sales agent in a bulk change: one event per customer); data: the customer snapshot after "
+          "the change, plus 'changed'.", CustomerUpdated),
+    Event("followup.scheduled.v1",
+          "An interaction's follow-up was scheduled (seed 002: day and time, copy to colleagues and the "
+          "supervisor). No addresses: invitations look them up.", FollowupScheduled),
+)

@@ -229,13 +229,17 @@ class Customer(RecordsEvents, Base):
         return self.code == PROSPECT_CODE
 
     def snapshot(self) -> dict:
-        """What other services replicate (the cases service's customer read model)."""
+        """What other services replicate (the cases service's customer read model); its shape is
+        events.CustomerSnapshot."""
         return {
             "id": self.id, "code": self.code, "kind": self.kind, "name": self.name, "status": self.status,
             "country": self.country, "language": self.language,
             "branch_id": self.branch_id, "department_id": self.department_id,
             "salesperson_id": self.salesperson_id, "preferred_sales_agent_id": self.preferred_sales_agent_id,
             "collections_agent_id": self.collections_agent_id, "created_by": self.created_by,
+            # routing facts of the cases service's rules (region, a line's status)
+            "region": self.region or None,
+            "lines": [{"id": line.id, "number": line.number, "status": line.status} for line in self.lines],
             "version": self.version,
         }
 

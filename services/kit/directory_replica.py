@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from services.kit.auth import Principal, scope_filter
+from services.kit.contracts import Reads, fields
 from services.kit.problems import Unauthorized
 from services.kit.db import UtcDateTime
 from services.kit.messaging.consumer import EventHandler
@@ -104,6 +105,30 @@ def is_reachable_user(session, table: Table, principal: Principal, user_id) -> b
     return session.scalar(select(table.c.id).where(table.c.id == user_id, reachable_users(table, principal))) is not None
 
 
+class UserReads(Reads):
+    """What replicate_user reads of user.created/updated (older events may lack the optional ones)."""
+
+    id = fields.UUID(required=True)
+    username = fields.String(required=True)
+    full_name = fields.String(required=True)
+    email = fields.String(allow_none=True)
+    level = fields.Integer(required=True)
+    branch_id = fields.UUID(allow_none=True)
+    department_id = fields.UUID(allow_none=True)
+    permissions = fields.List(fields.String())
+    queues = fields.List(fields.String())
+    is_active = fields.Boolean()
+    version = fields.Integer(required=True)
+    token_version = fields.Integer()
+
+
+class RevokedTokenReads(Reads):
+    """What replicate_revoked_token reads of token.revoked."""
+
+    token_id = fields.String(required=True)
+    expires_at = fields.DateTime(required=True)
+
+
 def user_replicator(table: Table) -> EventHandler:
     """``replicate_user``: upsert the user, ignoring an event older than the copy we hold."""
 
@@ -128,7 +153,7 @@ def user_replicator(table: Table) -> EventHandler:
         )
         uow.session.execute(statement)
 
-    return EventHandler(name="replicate_user", events=USER_EVENTS, handle=replicate_user)
+    return EventHandler(name="replicate_user", events=USER_EVENTS, handle=replicate_user, reads=UserReads)
 
 
 def token_revoker(table: Table) -> EventHandler:
@@ -141,7 +166,8 @@ def token_revoker(table: Table) -> EventHandler:
         uow.session.execute(insert(table).values(token_id=data["token_id"], expires_at=_instant(data["expires_at"]))
                             .on_conflict_do_nothing(index_elements=[table.c.token_id]))
 
-    return EventHandler(name="replicate_revoked_token", events=TOKEN_EVENTS, handle=replicate_revoked_token)
+    return EventHandler(name="replicate_revoked_token", events=TOKEN_EVENTS, handle=replicate_revoked_token,
+                        reads=RevokedTokenReads)
 
 
 def upgrade_token_checks(op) -> None:

@@ -2,7 +2,10 @@
 
 Aggregates record events with :meth:`RecordsEvents.record_event`; the unit of work collects them
 on commit and writes them to the outbox in the same transaction, so an event exists exactly when
-its change does. Nothing is published here: the relay does that after commit.
+its change does. Each event is checked against its producer's declaration first
+(services.kit.contracts): an undeclared event or a payload off its schema raises
+EventContractBroken and the transaction is rolled back. Nothing is published here: the relay does
+that after commit.
 """
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import uuid
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
+from services.kit.contracts import check_event
 from services.kit.db import Database, utcnow
 from services.kit.messaging.envelope import Envelope, split_event_name, to_jsonable
 
@@ -87,8 +91,10 @@ class UnitOfWork:
         envelopes = []
         for name, data in self._collect():
             event_type, version = split_event_name(name)
+            data = to_jsonable(data)
+            check_event(name, data, producer=self.producer)
             envelopes.append(Envelope(
-                type=event_type, version=version, producer=self.producer, data=to_jsonable(data),
+                type=event_type, version=version, producer=self.producer, data=data,
                 correlation_id=self.correlation_id, causation_id=self.causation_id, actor=self.actor,
             ))
         if envelopes:

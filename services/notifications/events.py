@@ -1,3 +1,7 @@
-"""Events the notifications service emits (routing key = name). None yet: it only consumes."""
+"""Events the notifications service emits (routing key = name), each with its payload schema.
+None yet: it only consumes."""
+from __future__ import annotations
 
-EMITTED: dict[str, str] = {}
+from services.kit.contracts import declare
+
+EMITTED = declare("notifications")

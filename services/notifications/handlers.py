@@ -5,6 +5,7 @@ import uuid
 
 from sqlalchemy import select
 
+from services.kit.contracts import Reads, fields
 from services.kit.directory_replica import token_revoker, user_replicator
 from services.kit.messaging.consumer import EventHandler
 from services.kit.messaging.envelope import Envelope
@@ -14,6 +15,63 @@ from services.notifications.deliveries.use_cases import record_delivery
 from services.notifications.base import revoked_tokens
 from services.notifications.models import IN_APP, QUEUE, USER, Notification, directory_users
 from services.notifications.templates.use_cases import default_language, language_of_user, render_message, wants_email
+
+
+# What the handlers and the shipped templates (templates/defaults.py) read of a case event. A
+# template an administrator edits may read more of the case snapshot; the edit is checked against
+# templates.defaults.SAMPLES, not against these.
+class _QueueReads(Reads):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    supervisor_id = fields.UUID(allow_none=True)
+
+
+class _CustomerReads(Reads):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class _TaskReads(Reads):
+    title = fields.String(required=True)
+    assignee_id = fields.UUID(required=True, allow_none=True)
+    due_at = fields.DateTime(required=True, allow_none=True)
+
+
+class CaseReads(Reads):
+    """Every case notice names the case by number and subject."""
+
+    number = fields.String(required=True)
+    subject = fields.String(required=True)
+
+
+def _case_reads(name: str, **extra) -> type[Reads]:
+    return type(name, (CaseReads,), extra)
+
+
+def _people(**roles) -> dict:
+    return {role: fields.UUID(required=True, allow_none=allow_none) for role, allow_none in roles.items()}
+
+
+_SLA = dict(kind=fields.String(required=True), due_at=fields.DateTime(required=True),
+            queue=fields.Nested(_QueueReads, required=True), **_people(owner_id=True))
+CASE_READS = {
+    "case.dispatched.v1": _case_reads("DispatchedReads", priority=fields.String(required=True),
+                                      queue=fields.Nested(_QueueReads, required=True),
+                                      customer=fields.Nested(_CustomerReads, required=True)),
+    "case.accepted.v1": _case_reads("AcceptedReads", queue=fields.Nested(_QueueReads, required=True),
+                                    **_people(initiator_id=False)),
+    "case.rejected.v1": _case_reads("RejectedReads", reason=fields.String(required=True),
+                                    **_people(initiator_id=False)),
+    "case.closed.v1": _case_reads("ClosedReads", resolution=fields.String(required=True),
+                                  **_people(initiator_id=False)),
+    "case.assigned.v1": _case_reads("AssignedReads", how=fields.String(), assignee_id=fields.UUID(allow_none=True),
+                                    customer=fields.Nested(_CustomerReads, required=True)),
+    "case.task_assigned.v1": _case_reads("TaskAssignedReads", task=fields.Nested(_TaskReads, required=True)),
+    "case.sla_warned.v1": _case_reads("SlaWarnedReads", **_SLA),
+    "case.sla_breached.v1": _case_reads("SlaBreachedReads", **_SLA),
+    "case.escalated.v1": _case_reads("EscalatedReads", kind=fields.String(required=True),
+                                     reason=fields.String(required=True), supervisor_id=fields.UUID(allow_none=True)),
+}
 
 
 def notify_queue_members(uow: UnitOfWork, envelope: Envelope) -> None:
@@ -81,9 +139,10 @@ def _notify(uow: UnitOfWork, envelope: Envelope, case: dict, *, users: list, que
 
 
 HANDLERS = [
-    EventHandler(name="notify_queue_members", events=["case.dispatched.v1"], handle=notify_queue_members),
+    EventHandler(name="notify_queue_members", events=["case.dispatched.v1"], handle=notify_queue_members,
+                 reads=CASE_READS["case.dispatched.v1"]),
     EventHandler(name="notify_case_participants", events=[f"{event}.v1" for event in CASE_RECIPIENTS],
-                 handle=notify_case_participants),
+                 handle=notify_case_participants, reads=CASE_READS),
     user_replicator(directory_users),
     token_revoker(revoked_tokens),
 ]

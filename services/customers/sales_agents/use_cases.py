@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from services.customers.models import PROSPECT_CODE, Customer
 from services.customers.repository import visible_customers
@@ -54,7 +55,8 @@ def confirm_sales_agent_change(uow: UnitOfWork, *, principal: Principal, change_
         customers = uow.session.scalars(
             select(Customer).where(Customer.preferred_sales_agent_id.in_(list(mapping)),
                                    Customer.code != PROSPECT_CODE, visible_customers(principal))
-            .order_by(Customer.id).with_for_update(of=Customer)).all()
+            .order_by(Customer.id).with_for_update(of=Customer)
+            .options(selectinload(Customer.lines))).all()  # the events carry each customer's lines
         moved: dict[uuid.UUID, int] = {}
         touched = []
         for customer in customers:

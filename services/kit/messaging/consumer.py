@@ -25,10 +25,10 @@ import time
 import traceback
 from collections import Counter
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Mapping
 
 from kombu import Consumer, Exchange
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -67,11 +67,22 @@ class PermanentFailure(Exception):
 
 @dataclass(frozen=True)
 class EventHandler:
-    """A reaction to events: ``handle(uow, envelope)`` runs inside the consumer's transaction."""
+    """A reaction to events: ``handle(uow, envelope)`` runs inside the consumer's transaction.
+
+    ``reads`` is the schema of just the fields of ``data`` the handler reads (a
+    services.kit.contracts.Reads), one for every bound event or one per event name;
+    tests/unit/test_event_contracts.py holds it against each producer's declared payload."""
 
     name: str
     events: list[str]
     handle: Callable[[UnitOfWork, Envelope], None]
+    reads: type[Schema] | Mapping[str, type[Schema]] | None = None
+
+    def reads_of(self, event: str) -> type[Schema] | None:
+        """The read schema for ``event`` (None: not declared)."""
+        if isinstance(self.reads, Mapping):
+            return self.reads.get(event)
+        return self.reads
 
 
 @dataclass

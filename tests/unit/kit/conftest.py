@@ -6,6 +6,7 @@ import uuid
 import pytest
 from sqlalchemy import Column, Integer, String, Table, Uuid, insert, select
 
+from services.kit.contracts import Event, Payload, declare, fields
 from services.kit.db import Database, new_metadata
 from services.kit.messaging.consumer import ConsumerWorker, EventHandler, PermanentFailure
 from services.kit.settings import load_settings
@@ -13,6 +14,15 @@ from services.kit.settings import load_settings
 metadata = new_metadata()
 effects = Table("effects", metadata, Column("id", Uuid, primary_key=True), Column("event_id", Uuid),
                 Column("label", String(50)), Column("n", Integer))
+
+
+class ProbeHappened(Payload):
+    label = fields.String(required=True)
+    poison = fields.Boolean()
+    malformed = fields.Boolean()
+
+
+declare("probe", Event("probe.happened.v1", "Something happened to the probe.", ProbeHappened))
 
 
 @pytest.fixture
