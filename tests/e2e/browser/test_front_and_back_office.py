@@ -39,6 +39,8 @@ def test_seed_004_sim_delivery_case_from_card_to_closed(agent, language):
     assert "doble cobro" in ana.page.locator("#flashes").inner_text()
 
     ana.page.locator("a.button.primary[href$='/cases/new']").click()
+    # The type select submits on change once the page's script has run; a test is faster than a person.
+    ana.page.wait_for_load_state("load")
     ana.page.select_option("#f-type", "sim-delivery")  # shows the type's form at once
     ana.page.wait_for_selector("#f-cf_address")
     ana.page.fill("#f-subject", "SIM")
