@@ -99,9 +99,51 @@ def load_demo_data(base_url: str) -> None:
         "code": "billing-claim", "name": "Billing claim", "queue": "billing", "default_priority": "normal",
         "form": [{"name": "invoice_number", "label": "Invoice number", "type": "string", "required": True},
                  {"name": "amount", "label": "Amount claimed", "type": "decimal"}]})
+    _interaction_catalogues(admin)
     case = _create_case_when_replicated(admin, customers[0]["id"], SIM_DELIVERY)
     admin.call("POST", f"/api/v1/cases/{case['id']}/dispatch")
     _cases_in_each_state(base_url, customers)
+
+
+# The interaction panel's catalogues (seed 004): reasons with their scripts, macros and articles, one
+# retired reason that is no longer offered, and the flows or points of contact.
+REASONS = [
+    ("Facturación", None, "", []),
+    ("Doble cobro", "Facturación",
+     "Confirme el número de factura y el valor cobrado dos veces. No ofrezca cambio de plan mientras el reclamo "
+     "esté abierto.",
+     [("Reclamo registrado", "Se registró el reclamo por doble cobro de {customer_name} ({customer_code}). "
+                             "Respuesta en 5 días hábiles. Atendió {agent_name}, {today}.")]),
+    ("Cambio de ciclo de facturación", "Facturación", "Explique que el nuevo ciclo aplica desde la próxima factura.", []),
+    ("SIM y equipos", None, "", []),
+    ("SIM dañada", "SIM y equipos", "Verifique el PIN de la línea antes de pedir la SIM nueva.",
+     [("Envío de SIM", "Se enviará una SIM nueva para la línea {line_number} por mensajería.")]),
+    ("Promoción navideña 2025", None, "Promoción terminada.", []),
+]
+RETIRED_REASONS = {"Promoción navideña 2025"}
+CONTACT_POINTS = [("Línea de atención 01 8000", "Nacional"), ("Oficina Chapinero", "Bogotá D.C."),
+                  ("Офис «Маяковская»", "Москва")]
+ARTICLES = [("Doble cobro", "Cómo tramitar un doble cobro",
+             "1. Pida el número de factura.\n2. Verifique el doble cargo en el estado de cuenta.\n"
+             "3. Cree un caso de reclamo de facturación con el valor cobrado dos veces.")]
+
+
+def _interaction_catalogues(admin: Client) -> None:
+    ids: dict[str, str] = {}
+    for name, parent, script, macros in REASONS:
+        reason = admin.call("POST", "/api/v1/customers/interaction-reasons",
+                            json={"name": name, "parent_id": ids.get(parent), "script": script}).json()
+        ids[name] = reason["id"]
+        for macro_name, body in macros:
+            admin.call("POST", "/api/v1/customers/interaction-macros",
+                       json={"reason_id": reason["id"], "name": macro_name, "body": body})
+        if name in RETIRED_REASONS:
+            admin.call("PATCH", f"/api/v1/customers/interaction-reasons/{reason['id']}", json={"is_retired": True})
+    for name, region in CONTACT_POINTS:
+        admin.call("POST", "/api/v1/customers/contact-points", json={"name": name, "region": region})
+    for reason, title, body in ARTICLES:
+        admin.call("POST", "/api/v1/customers/knowledge-articles",
+                   json={"reason_id": ids[reason], "title": title, "body": body})
 
 
 SIM_DELIVERY = {"type": "sim-delivery", "subject": "Deliver the new SIM card",

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from gateway.console.blueprint import blp
 from gateway.console.forms import INPUT_TYPES, blank_to_none, case_errors, custom_values, local_instant
 from gateway.console.i18n import chosen_time_zone
+from gateway.console.interactions import panel_context
 from gateway.console.words import problem_text
 
 SEARCH_PAGE_SIZE = 20
@@ -72,7 +73,7 @@ def _may_edit(card: dict) -> bool:
 
 
 def render_card(customer_id: str, *, status: int = 200, form_values: dict | None = None, errors: dict | None = None,
-                stale: bool = False, section_errors: dict | None = None):
+                stale: bool = False, section_errors: dict | None = None, panel: dict | None = None):
     card, etag = _card(customer_id)
     acknowledged = set(session.get("acknowledged_flashes", []))
     period = request.args.get("history")
@@ -88,7 +89,7 @@ def render_card(customer_id: str, *, status: int = 200, form_values: dict | None
         values=form_values or {name: card.get(name) for name in MASTER_FIELDS}, errors=errors or {},
         section_errors=section_errors or {}, stale=stale, history=history, period=period,
         cases=cases.body if cases.ok else None, caller=request.args.get("caller"),
-        notes=notes.body if notes.ok else None,
+        notes=notes.body if notes.ok else None, panel=panel_context(card, panel=panel),
     ), status
 
 

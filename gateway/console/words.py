@@ -70,6 +70,12 @@ API_MESSAGES = {
     "Use the two-letter ISO 3166 country code, such as CO, MX, CR, VN or RU.":
         _l("Use the two-letter country code, such as CO, MX, CR, VN or RU."),
     "Type what to look for.": _l("Type what to look for."),
+    "Choose the reason of the interaction before closing it.":
+        _l("Choose the reason of the interaction before closing it."),
+    "The customer was not reached: only the attempt (time, channel, number dialled) is kept.":
+        _l("The customer was not reached: only the attempt (time, channel, number dialled) is kept."),
+    "The interaction ends before it starts.": _l("The interaction ends before it starts."),
+    "Not a valid datetime.": _l("This is not a valid date and time."),
 }
 API_PATTERNS = [
     (re.compile(r"^This number cannot exist( in [A-Z]{2})?: check the digits\.$"),

@@ -12,4 +12,17 @@ document.addEventListener("DOMContentLoaded", () => {
       if (button) { select.form.requestSubmit(button); }
     });
   });
+  // A macro's text (already filled in for this customer by the API) is added to the comment at once;
+  // without script the button asks the server to do the same.
+  document.querySelectorAll("button[data-macro-text]").forEach((button) => {
+    button.addEventListener("click", (event) => {
+      const target = document.getElementById(button.dataset.target);
+      if (!target) { return; }
+      event.preventDefault();
+      const before = target.value.replace(/\s+$/, "");
+      target.value = (before ? before + "\n" : "") + button.dataset.macroText;
+      target.focus();
+      target.setSelectionRange(target.value.length, target.value.length);
+    });
+  });
 });

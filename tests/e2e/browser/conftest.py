@@ -1,5 +1,5 @@
 """The console in Debian's chromium driven by Playwright: the whole system with the demo data, a
-browser per module, pages in a chosen language and time zone, screenshots under the test's tmp dir."""
+browser per module, pages in a chosen language and time zone, screenshots under test-artifacts/."""
 from __future__ import annotations
 
 import os
@@ -49,9 +49,15 @@ def browser():
         chromium.close()
 
 
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
+
+
 @pytest.fixture(scope="module")
-def screenshots(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("screenshots")
+def screenshots() -> Path:
+    """test-artifacts/screenshots/ (CAREDESK_TEST_ARTIFACTS moves it), kept after the run for CI to collect."""
+    folder = Path(os.environ.get("CAREDESK_TEST_ARTIFACTS") or ARTIFACTS) / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 class Agent:

@@ -1,5 +1,6 @@
 """Every console page in all four languages: no message left in English where a translation exists,
-no serious or critical axe-core violation, and the card and the case page on a 390-pixel phone."""
+no serious or critical axe-core violation, and the card (with its interaction panel) and the case page on a
+390-pixel phone."""
 from __future__ import annotations
 
 import re
@@ -42,8 +43,19 @@ def visit_every_page(person) -> list[str]:
     yield "card-with-flashes"
     person.go(card.removeprefix(person.base) + "?history=week")
     yield "card-history"
+    person.go(card.removeprefix(person.base) + "#interaction")  # the interaction panel with a reason chosen
+    person.page.select_option("#f-i_reason_id", label="Facturación › Doble cobro")
+    person.page.locator("button[name=apply_reason]").click()
+    assert person.page.locator(".guidance button[name=macro]").count() == 1
+    yield "card-interaction-reason"
+    article = person.page.locator(".guidance .articles a").first.get_attribute("href")
+    person.go(article)
+    yield "article"
     person.go(card.removeprefix(person.base) + "/cases/new?type=sim-delivery")
     yield "case-new"
+    person.go("/prospect")
+    person.page.wait_for_url(re.compile(r"/customers/"))
+    yield "prospect"
     for path, name in (("/desk", "desk"), ("/queues", "queues"), ("/folder?box=created", "folder"),
                        ("/cases?go=1", "case-search"), ("/inbox", "inbox"), ("/call?number=3000000000", "caller")):
         person.go(path)
@@ -76,7 +88,7 @@ def test_every_page_renders_in_the_language_with_nothing_left_untranslated(agent
 def test_the_card_and_the_case_fit_a_phone(agent):
     person = agent("es", width=390).sign_in("sofia.supervisor")
     for name in visit_every_page(person):
-        if name in ("card-with-flashes", "case"):
+        if name in ("card-with-flashes", "card-interaction-reason", "case"):
             overflow = person.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"{name} is wider than the phone by {overflow}px"
             person.shot(f"phone-{name}")
