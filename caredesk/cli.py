@@ -160,6 +160,12 @@ def asyncapi(_args) -> None:
     sys.stdout.write(render())
 
 
+def import_billing(args) -> None:
+    from services.customers.finance.csv_import import run
+
+    sys.exit(run(Path(args.csv), kind=args.kind, partial=args.partial, delimiter=args.delimiter))
+
+
 def up(args) -> None:
     from caredesk.supervisor import run_system
 
@@ -207,6 +213,15 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=catcher)
 
     commands.add_parser("asyncapi", help="print the AsyncAPI document of every event").set_defaults(func=asyncapi)
+
+    p = commands.add_parser("import-billing", help="import billing records (invoices, payments, deposits, block "
+                                                   "steps, exchange rates) from a CSV file into the customers service")
+    p.add_argument("csv", help="the file; its first line names the columns")
+    p.add_argument("--kind", default="invoices",
+                   choices=["invoices", "payments", "deposits", "block_steps", "exchange_rates"])
+    p.add_argument("--partial", action="store_true", help="import the good rows even when some are bad")
+    p.add_argument("--delimiter", default=",", help="the cell separator (default ',')")
+    p.set_defaults(func=import_billing)
 
     p = commands.add_parser("dead-letters", help="list, show or replay dead-lettered messages")
     p.add_argument("action", choices=["list", "show", "replay"])

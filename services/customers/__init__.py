@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.customers import api
+from services.customers.finance import api as finance_api
 from services.customers.interactions import api as interactions_api
 from services.customers.lines import api as lines_api
 from services.customers.models import Base
@@ -20,6 +21,6 @@ def create_app(settings: ServiceSettings | None = None):
     settings = settings or load_settings("customers")
     app = build_service_app("customers", metadata=Base.metadata, title="Caredesk customers",
                             blueprints=[api.blp, lines_api.blp, sales_agents_api.blp, notes_api.blp,
-                                        interactions_api.blp], settings=settings)
+                                        interactions_api.blp, finance_api.blp], settings=settings)
     app.extensions["customers"] = CustomersSettings.load(settings)
     return app

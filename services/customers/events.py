@@ -67,6 +67,46 @@ class FollowupScheduled(Payload):
     copy_ids = fields.List(fields.UUID(), required=True, metadata={"description": "directory user ids"})
 
 
+AMOUNT = validate.Regexp(r"^-?[0-9]+\.[0-9]{2}$", error="a decimal string with two places, such as 1234.50")
+CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="an ISO 4217 code")
+RECEIVABLE_CHANGES = ("created", "due_date_changed", "amount_changed", "payment")
+
+
+class ReceivableRecorded(Payload):
+    """An invoice as billing last reported it (CONTRACTS.md); amounts are decimal strings."""
+
+    id = fields.UUID(required=True, metadata={"description": "the receivable's id"})
+    customer_id = fields.UUID(required=True)
+    customer_code = fields.String(required=True)
+    invoice_number = fields.String(required=True)
+    issue_date = fields.Date(required=True)
+    due_date = fields.Date(required=True)
+    previous_due_date = fields.Date(required=True, allow_none=True,
+                                    metadata={"description": "set when the due date changed"})
+    amount = fields.String(required=True, validate=AMOUNT)
+    paid_amount = fields.String(required=True, validate=AMOUNT)
+    outstanding = fields.String(required=True, validate=AMOUNT)
+    currency = fields.String(required=True, validate=CURRENCY)
+    change = fields.String(required=True, validate=validate.OneOf(RECEIVABLE_CHANGES))
+    collections_agent_id = fields.UUID(required=True, allow_none=True,
+                                       metadata={"description": "the customer's collections agent at the time"})
+    version = fields.Integer(required=True, validate=validate.Range(min=1), metadata={
+        "description": "grows with each change of this receivable; consumers drop older versions"})
+
+
+class ReceivableSettled(Payload):
+    """An invoice fully paid (outstanding 0)."""
+
+    id = fields.UUID(required=True)
+    customer_id = fields.UUID(required=True)
+    customer_code = fields.String(required=True)
+    invoice_number = fields.String(required=True)
+    currency = fields.String(required=True, validate=CURRENCY)
+    amount = fields.String(required=True, validate=AMOUNT)
+    settled_on = fields.Date(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
 EMITTED = declare(
     "customers",
     Event("customer.created.v1", "A customer was created; data: the customer snapshot.", CustomerSnapshot),
@@ -77,4 +117,8 @@ EMITTED = declare(
     Event("followup.scheduled.v1",
           "An interaction's follow-up was scheduled (seed 002: day and time, copy to colleagues and the "
           "supervisor). No addresses: invitations look them up.", FollowupScheduled),
+    Event("receivable.recorded.v1",
+          "An invoice was created or changed by the billing import (API or caredesk import-billing); one event "
+          "per imported row that changed it.", ReceivableRecorded),
+    Event("receivable.settled.v1", "An invoice is fully paid (outstanding 0).", ReceivableSettled),
 )

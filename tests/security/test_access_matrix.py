@@ -56,6 +56,7 @@ ROUTES = {
         "/api/v1/customers/{customer_id}/notes/{note_id}": ("customer_id", "note_id"),
         "/api/v1/customers/{customer_id}/note-deletions": ("customer_id",),
         "/api/v1/customers/{customer_id}/interactions": ("customer_id",),
+        "/api/v1/customers/{customer_id}/financial-summary": ("customer_id",),
         "/api/v1/customers/{customer_id}/interactions/{interaction_id}": ("customer_id", "interaction_id"),
         **{f"/api/v1/customers/{{customer_id}}/interactions/{{interaction_id}}/{action}": (
             "customer_id", "interaction_id") for action in ("close", "next", "followups")},

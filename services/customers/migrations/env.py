@@ -1,5 +1,6 @@
 """Alembic environment of the customers database."""
-import services.customers.interactions.models  # noqa: F401 - their tables are in the same metadata
+import services.customers.finance.models  # noqa: F401 - their tables are in the same metadata
+import services.customers.interactions.models  # noqa: F401
 import services.customers.notes.models  # noqa: F401
 import services.customers.sales_agents.models  # noqa: F401
 from services.customers.models import Base
