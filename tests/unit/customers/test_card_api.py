@@ -294,6 +294,20 @@ def test_a_line_carries_status_date_sim_plan_history_and_billing_group(client, a
     assert card["lines"][0]["status"] == "blocked" and card["version"] == 3
 
 
+def test_customer_events_carry_the_region_and_each_lines_status_the_cases_routing_reads(
+        client, admin, make_customer, outbox):
+    customer = make_customer(country="VN", region="Hà Nội")
+    line = add_line(client, admin[1], customer["id"], 1).get_json()
+    client.patch(f"/api/v1/customers/{customer['id']}/lines/{line['id']}", headers=if_match(admin[1], 2),
+                 json={"status": "blocked"})
+    events = [(key, data) for key, data in outbox() if data["id"] == customer["id"]]
+    assert [(key, data["region"], data["lines"], data["version"]) for key, data in events] == [
+        ("customer.created.v1", "Hà Nội", [], 1),
+        ("customer.updated.v1", "Hà Nội", [{"id": line["id"], "number": "+84912000111", "status": "active"}], 2),
+        ("customer.updated.v1", "Hà Nội", [{"id": line["id"], "number": "+84912000111", "status": "blocked"}], 3)]
+    assert "line.status" in events[2][1]["changed"]
+
+
 def test_a_number_belongs_to_one_live_line_at_a_time(client, admin, make_customer):
     first = make_customer(country="VN")
     second = make_customer(country="VN")
