@@ -27,7 +27,8 @@ def create_app(settings: GatewaySettings | None = None):
                              token_guard=token_guard(database, users=User.__table__, revoked=RevokedToken.__table__))
     # The console's pages authenticate with their session cookie, not a bearer token.
     app = create_service_app(context, title="Caredesk gateway", public_endpoints=PUBLIC,
-                             public_blueprints={"console"}, blueprints=[auth_api.blp, directory_api.blp])
+                             public_blueprints={"console"}, blueprints=[auth_api.blp, directory_api.blp],
+                             resource_of=proxy.resource_of_request)
     app.register_blueprint(proxy.blp)
     app.extensions["caredesk.token_issuer"] = TokenIssuer.from_file(
         settings.private_key_file, lifetime_seconds=settings.access_token_seconds)

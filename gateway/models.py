@@ -87,6 +87,28 @@ class RevokedToken(RecordsEvents, Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class ApiToken(Base):
+    """An integration's token (billing, telephony, reporting): acts as ``user_id`` within its scopes.
+    The token itself is never stored: it is shown once, at creation; ``id`` is its jti."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    read_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    resources: Mapped[list] = mapped_column(JSON, default=list)
+    created_by: Mapped[uuid.UUID] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+    @property
+    def token_id(self) -> str:
+        return self.id.hex
+
+
 class LoginThrottle(Base):
     """Failed logins counted per account ("account:<username>") and per client address
     ("address:<ip>"), and the lock they earned (gateway.auth.throttle)."""

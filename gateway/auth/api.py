@@ -1,19 +1,19 @@
 """Login, logout, who-am-I and integration tokens under /api/v1/auth."""
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from flask import current_app, request
 
-from gateway.auth import throttle
+from gateway.auth import api_tokens, throttle
 from gateway.directory import use_cases
-from gateway.directory.schemas import ApiTokenCreateSchema, LoginSchema, TokenSchema, UserSchema
+from gateway.directory.schemas import (ApiTokenCreatedSchema, ApiTokenCreateSchema, ApiTokenQuerySchema, ApiTokenSchema,
+                                       LoginSchema, TokenSchema, UserSchema)
 from services.kit.app import current_principal, new_uow, service_context
-from services.kit.auth import COMPANY
 from services.kit.db import utcnow
 from services.kit.http import etag_of
 from services.kit.input import Blueprint
-from services.kit.problems import NotFound
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Login and tokens")
 
@@ -61,15 +61,37 @@ def me():
 
 @blp.post("/api-tokens")
 @blp.arguments(ApiTokenCreateSchema)
-@blp.response(201, TokenSchema)
+@blp.response(201, ApiTokenCreatedSchema)
 def create_api_token(data):
-    """A long-lived token for an integration (billing, telephony), acting as the given user."""
-    principal = current_principal()
-    principal.require("manage_users")
-    if principal.level != COMPANY:
-        raise NotFound("Only company-level administrators issue integration tokens.")
+    """A long-lived token for an integration (billing, telephony, reporting), acting as the given
+    user within its scopes (read-only, resources). The token is in this answer only: it is never
+    stored nor shown again. Company-level administrators (manage_users) only."""
+    with new_uow() as uow:
+        record, token = api_tokens.create(uow, _issuer(), principal=current_principal(), data=data)
+    return record | {"access_token": token, "token_type": "Bearer"}, 201, {
+        "Location": f"/api/v1/auth/api-tokens/{record['id']}"}
+
+
+@blp.get("/api-tokens")
+@blp.arguments(ApiTokenQuerySchema, location="query")
+@blp.response(200, ApiTokenSchema(many=True))
+def list_api_tokens(args):
+    """Every API token (never the token itself), newest first; by user and status."""
     with service_context().database.session() as session:
-        user = use_cases.get_manageable_user(session, principal=principal, user_id=data["user_id"])
-    token, expires_at = _issuer().issue(use_cases.principal_of(user), kind="api",
-                                        lifetime=timedelta(days=data["days"]))
-    return {"access_token": token, "token_type": "Bearer", "expires_at": expires_at, "user": user}
+        return api_tokens.listed(session, principal=current_principal(), **args)
+
+
+@blp.get("/api-tokens/<uuid:token_id>")
+@blp.response(200, ApiTokenSchema)
+def get_api_token(token_id: uuid.UUID):
+    with service_context().database.session() as session:
+        return api_tokens.shown(session, principal=current_principal(), token_id=token_id)
+
+
+@blp.delete("/api-tokens/<uuid:token_id>")
+@blp.response(200, ApiTokenSchema)
+def revoke_api_token(token_id: uuid.UUID):
+    """Revoke: refused at the gateway at once and at every service as soon as token.revoked.v1
+    arrives (each service's replica of revoked tokens). Revoking again changes nothing."""
+    with new_uow() as uow:
+        return api_tokens.revoke(uow, principal=current_principal(), token_id=token_id)

@@ -19,12 +19,12 @@ class TokenIssuer:
     def from_file(cls, path: Path, *, lifetime_seconds: int) -> "TokenIssuer":
         return cls(Path(path).read_bytes(), lifetime_seconds=lifetime_seconds)
 
-    def issue(self, principal: Principal, *, kind: str = "access",
-              lifetime: timedelta | None = None) -> tuple[str, datetime]:
+    def issue(self, principal: Principal, *, kind: str = "access", lifetime: timedelta | None = None,
+              token_id: str | None = None) -> tuple[str, datetime]:
         now = datetime.now(timezone.utc)
         expires_at = now + (lifetime or self.lifetime)
         claims = principal.claims() | {
             "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": expires_at,
-            "jti": uuid.uuid4().hex, "typ": kind,
+            "jti": token_id or uuid.uuid4().hex, "typ": kind,
         }
         return jwt.encode(claims, self.private_key, algorithm=ALGORITHM), expires_at

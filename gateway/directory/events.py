@@ -35,7 +35,7 @@ class UserSnapshot(Payload):
 
 
 class TokenRevoked(Payload):
-    """An access token ended by logout."""
+    """An access token ended by logout, or an integration's API token revoked."""
 
     token_id = fields.String(required=True, metadata={"description": "the token's jti"})
     user_id = fields.UUID(required=True)
@@ -50,5 +50,6 @@ EMITTED = declare(
     Event("user.created.v1", "A user was created.", UserSnapshot),
     Event("user.updated.v1", "A user changed; the same snapshot as user.created, with the new version and "
                              "token_version (tokens issued under an older one are refused).", UserSnapshot),
-    Event("token.revoked.v1", "An access token was ended by logout.", TokenRevoked),
+    Event("token.revoked.v1", "An access token was ended by logout, or an integration's API token revoked.",
+          TokenRevoked),
 )

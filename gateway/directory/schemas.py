@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from gateway.models import PERMISSIONS
+from services.kit.auth import RESOURCES
 
 CODE = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,39}$", error="Use 1-40 lower-case letters, digits, '-' or '_'.")
 
@@ -68,8 +69,44 @@ class LoginSchema(Schema):
 
 
 class ApiTokenCreateSchema(Schema):
-    user_id = fields.UUID(required=True)
+    user_id = fields.UUID(required=True, metadata={"description": "The user the integration acts as"})
+    name = fields.String(load_default="Integration", validate=validate.Length(min=1, max=200),
+                         metadata={"description": "What the token is for (billing, telephony, reporting)"})
     days = fields.Integer(load_default=90, validate=validate.Range(min=1, max=366))
+    read_only = fields.Boolean(load_default=False, metadata={"description": "Only GET: any write is a 403"})
+    resources = fields.List(fields.String(validate=validate.OneOf(RESOURCES)), load_default=lambda: list(RESOURCES),
+                            validate=validate.Length(min=1, max=len(RESOURCES)),
+                            metadata={"description": "The resources the token may call (default: all); "
+                                                     "another one answers 403"})
+
+
+class ApiTokenSchema(Schema):
+    """An API token as listed: never the token itself (it is shown once, at creation)."""
+
+    id = fields.UUID()
+    name = fields.String()
+    user_id = fields.UUID()
+    read_only = fields.Boolean()
+    resources = fields.List(fields.String())
+    created_by = fields.UUID()
+    created_at = fields.AwareDateTime()
+    expires_at = fields.AwareDateTime()
+    revoked_at = fields.AwareDateTime(allow_none=True)
+    revoked_by = fields.UUID(allow_none=True)
+    status = fields.String(metadata={"description": "active, expired or revoked"})
+
+
+class ApiTokenQuerySchema(Schema):
+    user_id = fields.UUID(load_default=None)
+    status = fields.String(load_default=None, validate=validate.OneOf(("active", "expired", "revoked")))
+
+
+class ApiTokenCreatedSchema(ApiTokenSchema):
+    """The answer to a creation: the only time the token is shown."""
+
+    access_token = fields.String()
+    token_type = fields.String()
+    user = fields.Nested(UserSchema)
 
 
 class TokenSchema(Schema):

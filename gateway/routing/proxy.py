@@ -26,6 +26,18 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-encoding
 blp = Blueprint("proxy", __name__)
 
 
+def resource_of_request() -> str | None:
+    """The resource an API token's scope must name: the owning service of a forwarded path, the
+    directory for its own routes, none for login, logout, who-am-I and the token routes (which an
+    API token may not manage anyway)."""
+    parts = request.path.split("/")
+    if len(parts) < 4 or parts[1:3] != ["api", "v1"]:
+        return None
+    if parts[3] == "directory":
+        return "directory"
+    return RESOURCE_OWNERS.get(parts[3])
+
+
 @blp.route("/api/v1/<resource>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], endpoint="forward_root")
 @blp.route("/api/v1/<resource>/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def forward(resource: str, rest: str = ""):

@@ -67,8 +67,12 @@ def broker_reachable(settings: ServiceSettings) -> bool:
 
 
 def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
-                       public_endpoints: set[str] = frozenset(), public_blueprints: set[str] = frozenset()) -> Flask:
+                       public_endpoints: set[str] = frozenset(), public_blueprints: set[str] = frozenset(),
+                       resource_of: Callable[[], str | None] | None = None) -> Flask:
+    """``resource_of``: the resource an API token's scope must name for this request (default: the
+    service itself)."""
     settings = context.settings
+    resource_of = resource_of or (lambda: settings.service)
     configure_logging(settings.service, settings.log_level)
     app = Flask(settings.service)
     app.config.update(
@@ -95,6 +99,7 @@ def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
         if context.token_guard is not None:
             context.token_guard(principal)
         g.principal = principal
+        principal.check_scope(resource_of(), request.method)
         return None
 
     @app.after_request

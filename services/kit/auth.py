@@ -19,6 +19,9 @@ AUDIENCE = "caredesk"
 ALGORITHM = "EdDSA"
 
 COMPANY, BRANCH, DEPARTMENT, OWN = 1, 2, 3, 4
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# What an API token's scopes may name: a service's routes, or the gateway's directory
+RESOURCES = ("customers", "cases", "notifications", "directory")
 
 
 @dataclass(frozen=True)
@@ -34,18 +37,35 @@ class Principal:
     # the user's token version when the token was issued: a later change of access refuses it
     token_version: int = 0
     expires_at: datetime | None = None
+    # an integration's API token: read-only, and the resources it may call (None: every one)
+    read_only: bool = False
+    resources: frozenset[str] | None = None
+    token_kind: str = "access"  # "api" for an integration's token
 
     def require(self, permission: str) -> None:
         if permission not in self.permissions:
             raise Forbidden(f"You need the permission '{permission}'.")
 
+    def check_scope(self, resource: str | None, method: str) -> None:
+        """An API token's scopes: 403 on a write with a read-only token, or on a resource it does
+        not name (``resource`` None: a route of no resource, such as who-am-I)."""
+        if self.read_only and method not in SAFE_METHODS:
+            raise Forbidden("This API token is read-only.")
+        if self.resources is not None and resource is not None and resource not in self.resources:
+            raise Forbidden(f"This API token does not reach the {resource} resource.")
+
     def claims(self) -> dict:
-        return {
+        claims = {
             "sub": str(self.user_id), "name": self.username, "lvl": self.level,
             "br": str(self.branch_id) if self.branch_id else None,
             "dep": str(self.department_id) if self.department_id else None,
             "perms": sorted(self.permissions), "queues": sorted(self.queues), "tv": self.token_version,
         }
+        if self.read_only:
+            claims["ro"] = True
+        if self.resources is not None:
+            claims["res"] = sorted(self.resources)
+        return claims
 
     @classmethod
     def from_claims(cls, claims: dict) -> "Principal":
@@ -58,6 +78,9 @@ class Principal:
             permissions=frozenset(claims.get("perms", [])), queues=frozenset(claims.get("queues", [])),
             token_id=claims.get("jti"), token_version=int(claims.get("tv") or 0),
             expires_at=datetime.fromtimestamp(claims["exp"], timezone.utc) if "exp" in claims else None,
+            read_only=bool(claims.get("ro", False)),
+            resources=frozenset(claims["res"]) if isinstance(claims.get("res"), list) else None,
+            token_kind=claims.get("typ", "access"),
         )
 
 

@@ -92,7 +92,8 @@ COMPANY_WIDE = {
                       "/api/v1/notifications/deliveries/{delivery_id}/retry",
                       "/api/v1/notifications/templates/{template}/{channel}/{language}",
                       "/api/v1/notifications/templates/{template}/{channel}/{language}/preview"},
-    "gateway": set(),
+    # an integration's API token: company-level administrators (manage_users) only
+    "gateway": {"/api/v1/auth/api-tokens/{token_id}"},
 }
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -231,6 +232,7 @@ LISTS = {
     },
     "gateway": {
         "/api/v1/auth/me": ([""], False),
+        "/api/v1/auth/api-tokens": ([""], False),
         "/api/v1/directory/branches": ([""], False),
         "/api/v1/directory/departments": ([""], False),
         "/api/v1/directory/users": ([""], True),
