@@ -107,6 +107,43 @@ class ReceivableSettled(Payload):
     version = fields.Integer(required=True, validate=validate.Range(min=1))
 
 
+# -- agreed in /work/wt/CONTRACTS.md: consents and addresses (the notifications service's payment
+# reminders and surveys read them) ---------------------------------------------------------------
+class ConsentRecorded(Payload):
+    """A consent given or withdrawn by the customer (contact_id null) or one of its contacts."""
+
+    id = fields.UUID(required=True)
+    customer_id = fields.UUID(required=True)
+    customer_code = fields.String(required=True)
+    contact_id = fields.UUID(required=True, allow_none=True)
+    kind = fields.String(required=True, metadata={"description": "payment_reminders, surveys, marketing…"})
+    channel = fields.String(required=True, validate=validate.OneOf(("phone", "office", "email", "web", "letter")))
+    granted = fields.Boolean(required=True)
+    recorded_at = fields.AwareDateTime(required=True)
+    recorded_by = fields.UUID(required=True)
+
+
+class ContactAddress(Payload):
+    id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True, allow_none=True)
+    mobile = fields.String(required=True, allow_none=True)
+    language = fields.String(required=True, allow_none=True)
+
+
+class CustomerAddresses(Payload):
+    """Where a customer and its contacts are reached (the only event with addresses)."""
+
+    customer_id = fields.UUID(required=True)
+    customer_code = fields.String(required=True)
+    name = fields.String(required=True)
+    language = fields.String(required=True, allow_none=True)
+    email = fields.String(required=True, allow_none=True)
+    mobile = fields.String(required=True, allow_none=True, metadata={"description": "E.164"})
+    contacts = fields.List(fields.Nested(ContactAddress), required=True)
+    version = fields.Integer(required=True)
+
+
 EMITTED = declare(
     "customers",
     Event("customer.created.v1", "A customer was created; data: the customer snapshot.", CustomerSnapshot),
@@ -121,4 +158,8 @@ EMITTED = declare(
           "An invoice was created or changed by the billing import (API or caredesk import-billing); one event "
           "per imported row that changed it.", ReceivableRecorded),
     Event("receivable.settled.v1", "An invoice is fully paid (outstanding 0).", ReceivableSettled),
+    Event("consent.recorded.v1", "A consent was given or withdrawn (no row for a kind: payment_reminders and "
+          "surveys count as given, marketing as not).", ConsentRecorded),
+    Event("customer.addresses.v1", "Where a customer and its contacts are reached; emitted with any change of "
+          "e-mail, phones, language or contacts, and on creation.", CustomerAddresses),
 )

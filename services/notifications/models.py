@@ -11,10 +11,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from services.kit.db import UtcDateTime, new_id, utcnow
 from services.notifications.base import Base, directory_users, periodic_leases
 from services.notifications.deliveries.models import Delivery
+from services.notifications.reminders.models import (
+    Consent, CustomerAddresses, MailAccount, Receivable, ReminderConcept, ReminderSent, ReminderSettings,
+)
 from services.notifications.templates.models import CompanySettings, Template, UserPreferences
 
 __all__ = ["Base", "directory_users", "periodic_leases", "Notification", "Delivery", "Template", "UserPreferences",
-           "CompanySettings"]
+           "CompanySettings", "ReminderConcept", "ReminderSettings", "Receivable", "CustomerAddresses", "Consent",
+           "ReminderSent", "MailAccount"]
 
 IN_APP = "in_app"
 QUEUE, USER = "queue", "user"

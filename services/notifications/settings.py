@@ -27,6 +27,8 @@ class NotificationsSettings:
     max_attempts, backoff_seconds    tries before a delivery is failed; first retry delay (doubles)
     claim_seconds                    how long a send may take before another worker takes it over
     default_language                 es, en, ru or vi: for recipients whose language is unknown
+    mail_account_key                 Fernet key sealing users' mailbox passwords (My account); empty:
+                                     the data directory's generated mail-account.key (embedded mode)
     """
 
     smtp_host: str = ""
@@ -45,6 +47,7 @@ class NotificationsSettings:
     backoff_seconds: float = 2.0
     claim_seconds: float = 120.0
     default_language: str = "es"
+    mail_account_key: str = ""
 
     @classmethod
     def load(cls, settings: ServiceSettings) -> "NotificationsSettings":

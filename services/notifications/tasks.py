@@ -10,6 +10,7 @@ from services.kit.db import Database
 from services.kit.tasks import RUNTIMES, PeriodicJob
 from services.notifications.deliveries.models import CHANNELS
 from services.notifications.deliveries.use_cases import dispatch_due_deliveries, send_delivery
+from services.notifications.reminders.job import send_due_reminders
 
 SEND_TASK = {channel: f"notifications.send_{channel}" for channel in CHANNELS}
 
@@ -47,5 +48,14 @@ def dispatch_deliveries(database: Database) -> int:
     return dispatch_due_deliveries(database, _enqueue)
 
 
+def send_payment_reminders(database: Database) -> dict:
+    """The day's payment reminders (seed 001). Scheduled hourly: what is due today is claimed once
+    per invoice and concept, so the later runs of the day only catch up what an earlier one could
+    not do (addresses not yet known, a run killed mid-batch), and a day the system was down is
+    made up the next."""
+    return send_due_reminders(database, enqueue=_enqueue).as_dict()
+
+
 # Scheduled by `caredesk beat`; each run takes the job's lease in this service's database first.
-PERIODIC_JOBS = [PeriodicJob("notifications.dispatch_deliveries", dispatch_deliveries, every_seconds=2.0)]
+PERIODIC_JOBS = [PeriodicJob("notifications.dispatch_deliveries", dispatch_deliveries, every_seconds=2.0),
+                 PeriodicJob("notifications.send_payment_reminders", send_payment_reminders, every_seconds=3600.0)]

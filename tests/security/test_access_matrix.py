@@ -72,6 +72,8 @@ ROUTES = {
     },
     "notifications": {
         "/api/v1/notifications/{notification_id}/read": ("notification_id",),
+        # a customer's reminder settings: managers and the customer's collections agent
+        "/api/v1/notifications/reminders/settings/{customer_id}": ("customer_id",),
     },
     # the gateway's own routes (the console takes no id; login and tokens are not records of a branch)
     "gateway": {
@@ -91,7 +93,8 @@ COMPANY_WIDE = {
     "notifications": {"/api/v1/notifications/deliveries/{delivery_id}",
                       "/api/v1/notifications/deliveries/{delivery_id}/retry",
                       "/api/v1/notifications/templates/{template}/{channel}/{language}",
-                      "/api/v1/notifications/templates/{template}/{channel}/{language}/preview"},
+                      "/api/v1/notifications/templates/{template}/{channel}/{language}/preview",
+                      "/api/v1/notifications/reminders/concepts/{concept_id}"},
     # an integration's API token: company-level administrators (manage_users) only
     "gateway": {"/api/v1/auth/api-tokens/{token_id}"},
 }
@@ -229,6 +232,8 @@ LISTS = {
         "/api/v1/notifications/templates": ([""], False),
         "/api/v1/notifications/preferences/me": ([""], False),
         "/api/v1/notifications/settings": ([""], False),
+        "/api/v1/notifications/reminders/concepts": ([""], False),
+        "/api/v1/notifications/account/mailbox": ([""], False),
     },
     "gateway": {
         "/api/v1/auth/me": ([""], False),

@@ -144,6 +144,11 @@ class SmtpMailer:
         except (OSError, smtplib.SMTPException):
             self._drop(account)
 
+    def close_all(self) -> None:
+        """Close this thread's connections (a one-off mailer, e.g. a mailbox test)."""
+        for account in list(self._local.__dict__.get("connections", {})):
+            self._drop(account)
+
     def check(self, account: SmtpAccount) -> None:
         """Open and close a connection (log in included): raises what :meth:`send` would."""
         smtp = self._connect(account)

@@ -46,6 +46,8 @@ class Channels:
     provider: HttpMessagingProvider
     system_account: SmtpAccount
     account_of: Callable[[uuid.UUID], SmtpAccount] | None = None
+    # told of every delivery that fails for good (e.g. a reminder's sender mailbox: seed 001)
+    on_failed: Callable[[Delivery, str], None] | None = None
 
     def send(self, delivery: Delivery) -> tuple[str, str]:
         message = OutgoingMessage(
@@ -128,10 +130,11 @@ def send_delivery(database: Database, channels: Channels, delivery_id: uuid.UUID
         return _why_not_claimed(database, delivery_id)
     try:
         provider_id, answer = channels.send(delivery)
-    except TemporaryFailure as exc:
-        return _release(database, delivery, token, policy, str(exc), permanent=False)
-    except PermanentFailure as exc:
-        return _release(database, delivery, token, policy, str(exc), permanent=True)
+    except (TemporaryFailure, PermanentFailure) as exc:
+        outcome = _release(database, delivery, token, policy, str(exc), permanent=isinstance(exc, PermanentFailure))
+        if outcome.status == FAILED and channels.on_failed is not None:
+            channels.on_failed(delivery, str(exc))
+        return outcome
     with database.engine.begin() as connection:
         connection.execute(
             update(Delivery.__table__).where(Delivery.__table__.c.id == delivery.id,

@@ -111,6 +111,76 @@ _EMAIL: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
+# Payment reminders (seed 001): an invoice about to fall due, one overdue, and the notice to the
+# administrator and the agent when a reminder could not leave the agent's mailbox.
+_PAYMENTS: dict[str, dict[str, tuple[str, str]]] = {
+    "payment.reminder": {
+        "es": ("Recordatorio: su factura {{ invoice.number }} vence el {{ invoice.due_date }}",
+               "Estimado(a) {{ recipient.name }}:\n\nLe recordamos que la factura {{ invoice.number }} por "
+               "{{ invoice.outstanding }} {{ invoice.currency }} vence el {{ invoice.due_date }}.\n"
+               "Si ya realizó el pago, por favor ignore este mensaje.\n\nAtentamente,\nDepartamento de cobranza"),
+        "en": ("Reminder: invoice {{ invoice.number }} is due on {{ invoice.due_date }}",
+               "Dear {{ recipient.name }},\n\nThis is a friendly reminder that invoice {{ invoice.number }} for "
+               "{{ invoice.outstanding }} {{ invoice.currency }} is due on {{ invoice.due_date }}.\n"
+               "If you have already paid it, please disregard this message.\n\nKind regards,\nAccounts receivable"),
+        "ru": ("Напоминание: срок оплаты счёта {{ invoice.number }} — {{ invoice.due_date }}",
+               "Здравствуйте, {{ recipient.name }}!\n\nНапоминаем, что счёт {{ invoice.number }} на сумму "
+               "{{ invoice.outstanding }} {{ invoice.currency }} необходимо оплатить до {{ invoice.due_date }}.\n"
+               "Если вы уже оплатили его, просто не обращайте внимания на это письмо.\n\n"
+               "С уважением,\nотдел по работе с задолженностью"),
+        "vi": ("Nhắc nhở: hóa đơn {{ invoice.number }} đến hạn thanh toán ngày {{ invoice.due_date }}",
+               "Kính gửi {{ recipient.name }},\n\nChúng tôi xin nhắc quý khách rằng hóa đơn {{ invoice.number }} "
+               "với số tiền {{ invoice.outstanding }} {{ invoice.currency }} sẽ đến hạn thanh toán vào ngày "
+               "{{ invoice.due_date }}.\nNếu quý khách đã thanh toán, xin vui lòng bỏ qua thư này.\n\n"
+               "Trân trọng,\nBộ phận thu hồi công nợ"),
+    },
+    "payment.overdue": {
+        "es": ("Aviso: su factura {{ invoice.number }} está vencida",
+               "Estimado(a) {{ recipient.name }}:\n\nLa factura {{ invoice.number }} venció el "
+               "{{ invoice.due_date }} y tiene un saldo pendiente de {{ invoice.outstanding }} {{ invoice.currency }}.\n"
+               "Le agradeceremos regularizar el pago a la brevedad o comunicarse con nosotros.\n\n"
+               "Atentamente,\nDepartamento de cobranza"),
+        "en": ("Notice: invoice {{ invoice.number }} is overdue",
+               "Dear {{ recipient.name }},\n\nInvoice {{ invoice.number }} was due on {{ invoice.due_date }} and "
+               "{{ invoice.outstanding }} {{ invoice.currency }} is still outstanding.\n"
+               "Please settle it as soon as possible or get in touch with us.\n\nKind regards,\nAccounts receivable"),
+        "ru": ("Уведомление: счёт {{ invoice.number }} просрочен",
+               "Здравствуйте, {{ recipient.name }}!\n\nСрок оплаты счёта {{ invoice.number }} истёк "
+               "{{ invoice.due_date }}, задолженность составляет {{ invoice.outstanding }} {{ invoice.currency }}.\n"
+               "Просим погасить её в ближайшее время или связаться с нами.\n\n"
+               "С уважением,\nотдел по работе с задолженностью"),
+        "vi": ("Thông báo: hóa đơn {{ invoice.number }} đã quá hạn",
+               "Kính gửi {{ recipient.name }},\n\nHóa đơn {{ invoice.number }} đã đến hạn vào ngày "
+               "{{ invoice.due_date }} và hiện còn nợ {{ invoice.outstanding }} {{ invoice.currency }}.\n"
+               "Kính mong quý khách sớm thanh toán hoặc liên hệ với chúng tôi.\n\n"
+               "Trân trọng,\nBộ phận thu hồi công nợ"),
+    },
+    "payment.reminder_failed": {
+        "es": ("No se pudo enviar el recordatorio de la factura {{ invoice.number }}",
+               "El correo a {{ delivery.address }} no salió del buzón {{ delivery.sender }}: {{ delivery.error }}\n"
+               "Revise la cuenta de correo en Mi cuenta; un administrador puede reintentar el envío."),
+        "en": ("The reminder for invoice {{ invoice.number }} could not be sent",
+               "The e-mail to {{ delivery.address }} did not leave the mailbox {{ delivery.sender }}: "
+               "{{ delivery.error }}\nCheck the mail account under My account; an administrator can retry it."),
+        "ru": ("Не удалось отправить напоминание по счёту {{ invoice.number }}",
+               "Письмо на адрес {{ delivery.address }} не удалось отправить из ящика {{ delivery.sender }}: "
+               "{{ delivery.error }}\nПроверьте почтовый ящик в разделе «Мой аккаунт»; администратор может "
+               "повторить отправку."),
+        "vi": ("Không gửi được thư nhắc cho hóa đơn {{ invoice.number }}",
+               "Thư gửi tới {{ delivery.address }} không gửi được từ hộp thư {{ delivery.sender }}: "
+               "{{ delivery.error }}\nVui lòng kiểm tra tài khoản thư trong mục Tài khoản của tôi; quản trị viên "
+               "có thể gửi lại."),
+    },
+}
+
+_INVOICE = {"number": "F-2026-00123", "amount": "1250.00", "paid_amount": "0", "outstanding": "1250.00",
+            "currency": "USD", "issue_date": "2026-11-01", "due_date": "2026-12-01"}
+_PAYMENT_SAMPLE = {"invoice": _INVOICE, "customer": {"code": "C-1001", "name": "Nguyễn Văn Linh"},
+                   "recipient": {"name": "Nguyễn Văn Linh"},
+                   "concept": {"description": "7 días antes del vencimiento", "days": 7},
+                   "delivery": {"address": "linh@example.com", "sender": "cobranza@caredesk.test",
+                                "error": "SMTP login refused: 535"}}
+
 _CASE = {"id": "5b0f6a8e-0000-4000-8000-000000000001", "number": "2026-000042", "subject": "Entrega de SIM",
          "priority": "high", "reason": "falta la dirección de entrega", "resolution": "SIM entregada",
          "kind": "acceptance", "due_at": "2026-12-01T15:00:00+00:00",
@@ -118,6 +188,8 @@ _CASE = {"id": "5b0f6a8e-0000-4000-8000-000000000001", "number": "2026-000042", 
          "queue": {"code": "delivery", "name": "Entregas"},
          "task": {"title": "Llamar al cliente", "due_at": "2026-12-02"}}
 
-DEFAULTS: dict[tuple[str, str], dict[str, tuple[str, str]]] = {(name, "email"): texts for name, texts in _EMAIL.items()}
+DEFAULTS: dict[tuple[str, str], dict[str, tuple[str, str]]] = {
+    (name, "email"): texts for name, texts in (_EMAIL | _PAYMENTS).items()}
 
-SAMPLES: dict[str, dict] = {template: {"case": _CASE, "recipient": {"name": "Ana Pérez"}} for template in _EMAIL}
+SAMPLES: dict[str, dict] = {template: {"case": _CASE, "recipient": {"name": "Ana Pérez"}} for template in _EMAIL} | {
+    template: _PAYMENT_SAMPLE for template in _PAYMENTS}

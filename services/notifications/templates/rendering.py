@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import traceback
 from dataclasses import dataclass
+from functools import lru_cache
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
@@ -24,8 +25,14 @@ class Rendered:
     body_html: str | None = None
 
 
+@lru_cache(maxsize=512)
+def _compiled(environment: SandboxedEnvironment, source: str):
+    """Compiled once per process and text (a reminder run renders the same few texts many times)."""
+    return environment.from_string(source)
+
+
 def _render(environment: SandboxedEnvironment, source: str, context: dict) -> str:
-    return environment.from_string(source).render(**context)
+    return _compiled(environment, source).render(**context)
 
 
 def render(texts: dict, context: dict) -> Rendered:
