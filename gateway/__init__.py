@@ -15,7 +15,7 @@ from services.kit.auth import TokenVerifier
 from services.kit.db import Database
 from services.kit.directory_replica import token_guard
 
-PUBLIC = {"auth.login"}
+PUBLIC = {"auth.login"} | proxy.PUBLIC_ENDPOINTS
 
 
 def create_app(settings: GatewaySettings | None = None):

@@ -61,3 +61,13 @@ def forward(resource: str, rest: str = ""):
     response_headers = [(k, v) for k, v in upstream.raw.headers.items() if k.lower() not in HOP_BY_HOP]
     return Response(stream_with_context(upstream.iter_content(chunk_size=64 * 1024)),
                     status=upstream.status_code, headers=response_headers)
+
+
+# Read without login by what the URL carries (the owning service checks it): calendar feeds with
+# their revocable token (calendar applications send no bearer token).
+PUBLIC_ENDPOINTS = {"proxy.calendar_feed"}
+
+
+@blp.route("/api/v1/notifications/calendar/feed/<string:token>.ics", methods=["GET"], endpoint="calendar_feed")
+def calendar_feed(token: str):
+    return forward("notifications", f"calendar/feed/{token}.ics")

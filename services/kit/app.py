@@ -131,11 +131,11 @@ def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
 
 
 def build_service_app(service: str, *, metadata, title: str, blueprints: list,
-                      settings: ServiceSettings | None = None) -> Flask:
+                      settings: ServiceSettings | None = None, public_endpoints: set[str] = frozenset()) -> Flask:
     """The composition root of one service: its settings, database, token verifier and views."""
     settings = settings or load_settings(service)
     database = Database(settings.database_url, metadata)
     context = ServiceContext(settings=settings, database=database,
                              verifier=TokenVerifier.from_file(settings.public_key_file),
                              token_guard=replica_token_guard(database))
-    return create_service_app(context, title=title, blueprints=blueprints)
+    return create_service_app(context, title=title, blueprints=blueprints, public_endpoints=public_endpoints)

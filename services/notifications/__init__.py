@@ -7,6 +7,7 @@ from services.kit.app import build_service_app
 from services.kit.settings import ServiceSettings
 from services.notifications import api
 from services.notifications.deliveries.api import deliveries
+from services.notifications.calendar.api import calendar
 from services.notifications.reminders.api import reminders
 from services.notifications.templates.api import templates
 from services.notifications.models import Base
@@ -16,4 +17,6 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_app(settings: ServiceSettings | None = None):
     return build_service_app("notifications", metadata=Base.metadata, title="Caredesk notifications",
-                             blueprints=[api.blp, deliveries, templates, reminders], settings=settings)
+                             blueprints=[api.blp, deliveries, templates, reminders, calendar], settings=settings,
+                             # read by calendar applications with the token in the URL, no login
+                             public_endpoints={"calendar.read_feed"})

@@ -29,6 +29,7 @@ class NotificationsSettings:
     default_language                 es, en, ru or vi: for recipients whose language is unknown
     mail_account_key                 Fernet key sealing users' mailbox passwords (My account); empty:
                                      the data directory's generated mail-account.key (embedded mode)
+    public_url                       the gateway's address as users reach it (calendar feed URLs)
     """
 
     smtp_host: str = ""
@@ -48,6 +49,7 @@ class NotificationsSettings:
     claim_seconds: float = 120.0
     default_language: str = "es"
     mail_account_key: str = ""
+    public_url: str = "http://127.0.0.1:8000"
 
     @classmethod
     def load(cls, settings: ServiceSettings) -> "NotificationsSettings":

@@ -94,7 +94,9 @@ COMPANY_WIDE = {
                       "/api/v1/notifications/deliveries/{delivery_id}/retry",
                       "/api/v1/notifications/templates/{template}/{channel}/{language}",
                       "/api/v1/notifications/templates/{template}/{channel}/{language}/preview",
-                      "/api/v1/notifications/reminders/concepts/{concept_id}"},
+                      "/api/v1/notifications/reminders/concepts/{concept_id}",
+                      # read without login by the feed's token (the token is the key, not the caller)
+                      "/api/v1/notifications/calendar/feed/{token}.ics"},
     # an integration's API token: company-level administrators (manage_users) only
     "gateway": {"/api/v1/auth/api-tokens/{token_id}"},
 }
@@ -234,6 +236,8 @@ LISTS = {
         "/api/v1/notifications/settings": ([""], False),
         "/api/v1/notifications/reminders/concepts": ([""], False),
         "/api/v1/notifications/account/mailbox": ([""], False),
+        "/api/v1/notifications/calendar/feeds/me": ([""], False),
+        "/api/v1/notifications/calendar/feeds/department": ([""], False),
     },
     "gateway": {
         "/api/v1/auth/me": ([""], False),

@@ -15,6 +15,7 @@ import smtplib
 import ssl
 import threading
 from dataclasses import dataclass
+from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
@@ -111,7 +112,9 @@ class SmtpMailer:
                 pass
 
     def send(self, message: OutgoingMessage, account: SmtpAccount) -> tuple[str, str]:
-        data = build_email(message, account).as_bytes()
+        # CRLF line ends on the wire (SMTP's); with bare LFs a strict server sees one line of the
+        # whole message and refuses anything over 1,000 bytes (RFC 5321 4.5.3.1.6)
+        data = build_email(message, account).as_bytes(policy=email_policy.SMTP)
         for reconnect in (False, True):
             smtp = self._connection(account)
             try:

@@ -173,6 +173,64 @@ _PAYMENTS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
+# Follow-up invitations (seed 002): the e-mail's text; the invitation itself is its text/calendar part.
+_FOLLOWUPS: dict[str, dict[str, tuple[str, str]]] = {
+    "followup.invitation": {
+        "es": ("Invitación: {{ followup.subject }} — {{ followup.when }}",
+               "{{ followup.organiser }} le invita a un seguimiento del cliente {{ followup.customer_code }} "
+               "(interacción {{ followup.interaction_number }}).\nCuándo: {{ followup.when }}"
+               "{% if followup.location %}\nLugar: {{ followup.location }}{% endif %}"
+               "{% if recipient.in_copy %}\nRecibe esta invitación en copia.{% endif %}"),
+        "en": ("Invitation: {{ followup.subject }} — {{ followup.when }}",
+               "{{ followup.organiser }} invites you to a follow-up with customer {{ followup.customer_code }} "
+               "(interaction {{ followup.interaction_number }}).\nWhen: {{ followup.when }}"
+               "{% if followup.location %}\nWhere: {{ followup.location }}{% endif %}"
+               "{% if recipient.in_copy %}\nYou are copied on this invitation.{% endif %}"),
+        "ru": ("Приглашение: {{ followup.subject }} — {{ followup.when }}",
+               "{{ followup.organiser }} приглашает вас на повторный контакт с клиентом {{ followup.customer_code }} "
+               "(обращение {{ followup.interaction_number }}).\nКогда: {{ followup.when }}"
+               "{% if followup.location %}\nГде: {{ followup.location }}{% endif %}"
+               "{% if recipient.in_copy %}\nВы получили это приглашение в копии.{% endif %}"),
+        "vi": ("Lời mời: {{ followup.subject }} — {{ followup.when }}",
+               "{{ followup.organiser }} mời bạn tham gia buổi theo dõi khách hàng {{ followup.customer_code }} "
+               "(tương tác {{ followup.interaction_number }}).\nThời gian: {{ followup.when }}"
+               "{% if followup.location %}\nĐịa điểm: {{ followup.location }}{% endif %}"
+               "{% if recipient.in_copy %}\nBạn nhận được lời mời này dưới dạng bản sao.{% endif %}"),
+    },
+    "followup.changed": {
+        "es": ("Cambio: {{ followup.subject }} — ahora {{ followup.when }}",
+               "{{ followup.organiser }} cambió el seguimiento del cliente {{ followup.customer_code }}.\n"
+               "Cuándo: {{ followup.when }}{% if followup.location %}\nLugar: {{ followup.location }}{% endif %}"),
+        "en": ("Updated: {{ followup.subject }} — now {{ followup.when }}",
+               "{{ followup.organiser }} changed the follow-up with customer {{ followup.customer_code }}.\n"
+               "When: {{ followup.when }}{% if followup.location %}\nWhere: {{ followup.location }}{% endif %}"),
+        "ru": ("Изменение: {{ followup.subject }} — теперь {{ followup.when }}",
+               "{{ followup.organiser }} изменил(а) повторный контакт с клиентом {{ followup.customer_code }}.\n"
+               "Когда: {{ followup.when }}{% if followup.location %}\nГде: {{ followup.location }}{% endif %}"),
+        "vi": ("Thay đổi: {{ followup.subject }} — nay vào {{ followup.when }}",
+               "{{ followup.organiser }} đã thay đổi buổi theo dõi khách hàng {{ followup.customer_code }}.\n"
+               "Thời gian: {{ followup.when }}{% if followup.location %}\nĐịa điểm: {{ followup.location }}{% endif %}"),
+    },
+    "followup.cancelled": {
+        "es": ("Cancelado: {{ followup.subject }} — {{ followup.when }}",
+               "{{ followup.organiser }} canceló el seguimiento del cliente {{ followup.customer_code }} "
+               "previsto para {{ followup.when }}."),
+        "en": ("Cancelled: {{ followup.subject }} — {{ followup.when }}",
+               "{{ followup.organiser }} cancelled the follow-up with customer {{ followup.customer_code }} "
+               "planned for {{ followup.when }}."),
+        "ru": ("Отменено: {{ followup.subject }} — {{ followup.when }}",
+               "{{ followup.organiser }} отменил(а) повторный контакт с клиентом {{ followup.customer_code }}, "
+               "назначенный на {{ followup.when }}."),
+        "vi": ("Đã hủy: {{ followup.subject }} — {{ followup.when }}",
+               "{{ followup.organiser }} đã hủy buổi theo dõi khách hàng {{ followup.customer_code }} "
+               "dự kiến vào {{ followup.when }}."),
+    },
+}
+_FOLLOWUP_SAMPLE = {"followup": {"subject": "Llamar por la portabilidad", "when": "2026-12-02 10:00 (America/Bogota)",
+                                 "location": "Oficina Centro", "customer_code": "C-1001",
+                                 "interaction_number": "2026-000042", "organiser": "Ana Pérez"},
+                    "recipient": {"name": "Boris Ivanov", "in_copy": False}}
+
 _INVOICE = {"number": "F-2026-00123", "amount": "1250.00", "paid_amount": "0", "outstanding": "1250.00",
             "currency": "USD", "issue_date": "2026-11-01", "due_date": "2026-12-01"}
 _PAYMENT_SAMPLE = {"invoice": _INVOICE, "customer": {"code": "C-1001", "name": "Nguyễn Văn Linh"},
@@ -189,7 +247,7 @@ _CASE = {"id": "5b0f6a8e-0000-4000-8000-000000000001", "number": "2026-000042", 
          "task": {"title": "Llamar al cliente", "due_at": "2026-12-02"}}
 
 DEFAULTS: dict[tuple[str, str], dict[str, tuple[str, str]]] = {
-    (name, "email"): texts for name, texts in (_EMAIL | _PAYMENTS).items()}
+    (name, "email"): texts for name, texts in (_EMAIL | _PAYMENTS | _FOLLOWUPS).items()}
 
 SAMPLES: dict[str, dict] = {template: {"case": _CASE, "recipient": {"name": "Ana Pérez"}} for template in _EMAIL} | {
-    template: _PAYMENT_SAMPLE for template in _PAYMENTS}
+    template: _PAYMENT_SAMPLE for template in _PAYMENTS} | {template: _FOLLOWUP_SAMPLE for template in _FOLLOWUPS}
