@@ -64,10 +64,16 @@ def forward(resource: str, rest: str = ""):
 
 
 # Read without login by what the URL carries (the owning service checks it): calendar feeds with
-# their revocable token (calendar applications send no bearer token).
-PUBLIC_ENDPOINTS = {"proxy.calendar_feed"}
+# their revocable token (calendar applications send no bearer token), and the signed, expiring
+# link of a satisfaction survey (customers have no account).
+PUBLIC_ENDPOINTS = {"proxy.calendar_feed", "proxy.survey_answer"}
 
 
 @blp.route("/api/v1/notifications/calendar/feed/<string:token>.ics", methods=["GET"], endpoint="calendar_feed")
 def calendar_feed(token: str):
     return forward("notifications", f"calendar/feed/{token}.ics")
+
+
+@blp.route("/api/v1/notifications/surveys/answer/<string:token>", methods=["GET", "POST"], endpoint="survey_answer")
+def survey_answer(token: str):
+    return forward("notifications", f"surveys/answer/{token}")

@@ -18,6 +18,7 @@ from services.cases.schemas import (
     CommentCreateSchema, CommentSchema, FolderPageSchema, FolderQuerySchema, RejectSchema, ReopenSchema,
     TakeNextSchema, TaskChangeSchema, TaskCreateSchema, TaskSchema, TimelineEntrySchema,
 )
+from services.cases.surveys import survey_of
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.http import etag_of, expected_version
 from services.kit.input import Blueprint
@@ -83,6 +84,7 @@ def take_next(data):
 def get_case(case_id: uuid.UUID):
     with service_context().database.session() as session:
         case = load_case(session, principal=current_principal(), case_id=case_id)
+        case.survey = survey_of(session, case.id)
     return _present(case)
 
 

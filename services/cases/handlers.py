@@ -5,6 +5,7 @@ import uuid
 
 from services.cases.models import CustomerReadModel, directory_users
 from services.cases.base import revoked_tokens
+from services.cases.surveys import HANDLERS as survey_answers
 from services.kit.contracts import Reads, fields
 from services.kit.directory_replica import token_revoker, user_replicator
 from services.kit.messaging.consumer import EventHandler
@@ -62,6 +63,7 @@ def replicate_customer(uow: UnitOfWork, envelope: Envelope) -> None:
 HANDLERS = [
     EventHandler(name="replicate_customer", events=["customer.created.v1", "customer.updated.v1"],
                  handle=replicate_customer, reads=CustomerReads),
+    *survey_answers,
     user_replicator(directory_users),
     token_revoker(revoked_tokens),
 ]

@@ -509,3 +509,5 @@ def waiting_condition():
 # Take next: highest priority, then the oldest dispatch, among the cases nobody holds yet.
 Index("ix_cases_waiting", Case.priority_rank, Case.dispatched_at, Case.id,
       postgresql_where=waiting_condition(), sqlite_where=waiting_condition())
+
+from services.cases.surveys import CaseSurvey  # noqa: E402,F401 - survey answers' table in Base.metadata

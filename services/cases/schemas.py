@@ -139,12 +139,20 @@ class CaseSummarySchema(Schema):
     version = fields.Integer()
 
 
+class CaseSurveySchema(Schema):
+    score = fields.Integer()
+    comment = fields.String(allow_none=True)
+    answered_at = fields.AwareDateTime()
+
+
 class CaseSchema(CaseSummarySchema):
     """A case in full, with what the caller may do with it now."""
 
     description = fields.String()
     queue = fields.Nested(QueueSchema)
     is_queue_chosen = fields.Boolean()
+    survey = fields.Nested(CaseSurveySchema, allow_none=True, metadata={
+        "description": "the customer's answer to the satisfaction survey (on reading one case; null: none yet)"})
     interaction_id = fields.UUID(allow_none=True)
     attachments = fields.List(fields.Nested(AttachmentSchema))
     custom_fields = fields.Dict()

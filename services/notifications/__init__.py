@@ -9,6 +9,7 @@ from services.notifications import api
 from services.notifications.deliveries.api import deliveries
 from services.notifications.calendar.api import calendar
 from services.notifications.reminders.api import reminders
+from services.notifications.surveys.api import surveys
 from services.notifications.templates.api import templates
 from services.notifications.models import Base
 
@@ -17,6 +18,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_app(settings: ServiceSettings | None = None):
     return build_service_app("notifications", metadata=Base.metadata, title="Caredesk notifications",
-                             blueprints=[api.blp, deliveries, templates, reminders, calendar], settings=settings,
-                             # read by calendar applications with the token in the URL, no login
-                             public_endpoints={"calendar.read_feed"})
+                             blueprints=[api.blp, deliveries, templates, reminders, calendar, surveys],
+                             settings=settings,
+                             # read by calendar applications and customers with the token in the URL, no login
+                             public_endpoints={"calendar.read_feed", "surveys.read_survey", "surveys.answer_survey"})

@@ -15,6 +15,7 @@ from services.notifications.deliveries.use_cases import record_delivery
 from services.notifications.base import revoked_tokens
 from services.notifications.calendar.handlers import HANDLERS as followup_invitations
 from services.notifications.reminders.readmodels import HANDLERS as reminder_read_models
+from services.notifications.surveys.handlers import HANDLERS as satisfaction_surveys
 from services.notifications.models import IN_APP, QUEUE, USER, Notification, directory_users
 from services.notifications.templates.use_cases import default_language, language_of_user, render_message, wants_email
 
@@ -147,6 +148,7 @@ HANDLERS = [
                  handle=notify_case_participants, reads=CASE_READS),
     *reminder_read_models,
     *followup_invitations,
+    *satisfaction_surveys,
     user_replicator(directory_users),
     token_revoker(revoked_tokens),
 ]

@@ -12,6 +12,7 @@ from services.kit.db import UtcDateTime, new_id, utcnow
 from services.notifications.base import Base, directory_users, periodic_leases
 from services.notifications.deliveries.models import Delivery
 from services.notifications.calendar.models import CalendarFeed, Followup
+from services.notifications.surveys.models import Survey, SurveySettings
 from services.notifications.reminders.models import (
     Consent, CustomerAddresses, MailAccount, Receivable, ReminderConcept, ReminderSent, ReminderSettings,
 )
@@ -19,7 +20,8 @@ from services.notifications.templates.models import CompanySettings, Template, U
 
 __all__ = ["Base", "directory_users", "periodic_leases", "Notification", "Delivery", "Template", "UserPreferences",
            "CompanySettings", "ReminderConcept", "ReminderSettings", "Receivable", "CustomerAddresses", "Consent",
-           "ReminderSent", "MailAccount", "Followup", "CalendarFeed"]
+           "ReminderSent", "MailAccount", "Followup", "CalendarFeed", "Survey",
+           "SurveySettings"]
 
 IN_APP = "in_app"
 QUEUE, USER = "queue", "user"

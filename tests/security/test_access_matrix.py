@@ -96,7 +96,9 @@ COMPANY_WIDE = {
                       "/api/v1/notifications/templates/{template}/{channel}/{language}/preview",
                       "/api/v1/notifications/reminders/concepts/{concept_id}",
                       # read without login by the feed's token (the token is the key, not the caller)
-                      "/api/v1/notifications/calendar/feed/{token}.ics"},
+                      "/api/v1/notifications/calendar/feed/{token}.ics",
+                      # answered without login by the survey's signed link (the link is the key)
+                      "/api/v1/notifications/surveys/answer/{token}"},
     # an integration's API token: company-level administrators (manage_users) only
     "gateway": {"/api/v1/auth/api-tokens/{token_id}"},
 }
@@ -238,6 +240,7 @@ LISTS = {
         "/api/v1/notifications/account/mailbox": ([""], False),
         "/api/v1/notifications/calendar/feeds/me": ([""], False),
         "/api/v1/notifications/calendar/feeds/department": ([""], False),
+        "/api/v1/notifications/surveys/settings": ([""], False),
     },
     "gateway": {
         "/api/v1/auth/me": ([""], False),

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from services.cases.errors import StatisticsNotAllowed
 from services.cases.models import CLOSED, OPEN, OPEN_DISPATCH, OPEN_REJECT, Case, Queue, TimelineEntry, waiting_condition
+from services.cases.surveys import satisfaction
 from services.kit.auth import COMPANY, Principal
 
 
@@ -66,6 +67,7 @@ def queue_statistics(session: Session, queue: Queue, *, now: datetime, hours: in
         "resolution_sla": _attainment(session, queue, met_column=Case.resolution_met, since=since,
                                       decided_at=func.coalesce(Case.resolution_breached_at, Case.closed_at)),
         "breached_open": breached_open,
+        "satisfaction": satisfaction(session, queue.id, since=since),
         "as_of": now,
     }
 

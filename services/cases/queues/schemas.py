@@ -156,6 +156,11 @@ class AttainmentSchema(Schema):
     rate = fields.Float(allow_none=True)
 
 
+class SatisfactionSchema(Schema):
+    answers = fields.Integer()
+    average = fields.Float(allow_none=True)
+
+
 class QueueStatisticsSchema(Schema):
     queue = fields.Nested(QueueRefSchema)
     depth = fields.Integer(metadata={"description": "Cases waiting for someone to take them."})
@@ -170,4 +175,6 @@ class QueueStatisticsSchema(Schema):
     acceptance_sla = fields.Nested(AttainmentSchema)
     resolution_sla = fields.Nested(AttainmentSchema)
     breached_open = fields.Integer(metadata={"description": "Open cases that missed a target."})
+    satisfaction = fields.Nested(SatisfactionSchema, metadata={
+        "description": "Survey answers of the queue's closed cases in the window, and their average score (1-5)."})
     as_of = fields.AwareDateTime()

@@ -231,6 +231,45 @@ _FOLLOWUP_SAMPLE = {"followup": {"subject": "Llamar por la portabilidad", "when"
                                  "interaction_number": "2026-000042", "organiser": "Ana Pérez"},
                     "recipient": {"name": "Boris Ivanov", "in_copy": False}}
 
+# Satisfaction surveys (seed 004): by e-mail, or by SMS (short: the link does the rest).
+_SURVEYS_EMAIL: dict[str, dict[str, tuple[str, str]]] = {
+    "survey.request": {
+        "es": ("¿Cómo le atendimos? Caso {{ case.number }}",
+               "Estimado(a) {{ customer.name }}:\n\nSu caso {{ case.number }} ({{ case.subject }}) fue cerrado. "
+               "¿Nos cuenta cómo le atendimos? Califíquenos de 1 a 5 y, si quiere, déjenos un comentario:\n"
+               "{{ survey.link }}\n\nEl enlace es válido hasta el {{ survey.expires_on }}. ¡Gracias!"),
+        "en": ("How did we do? Case {{ case.number }}",
+               "Dear {{ customer.name }},\n\nYour case {{ case.number }} ({{ case.subject }}) has been closed. "
+               "Would you tell us how we did? Rate us from 1 to 5 and leave a comment if you like:\n"
+               "{{ survey.link }}\n\nThe link is valid until {{ survey.expires_on }}. Thank you!"),
+        "ru": ("Как мы справились? Кейс {{ case.number }}",
+               "Здравствуйте, {{ customer.name }}!\n\nВаше обращение {{ case.number }} ({{ case.subject }}) "
+               "закрыто. Расскажите, пожалуйста, как мы справились: поставьте оценку от 1 до 5 и, если хотите, "
+               "оставьте комментарий:\n{{ survey.link }}\n\nСсылка действительна до {{ survey.expires_on }}. "
+               "Спасибо!"),
+        "vi": ("Quý khách đánh giá thế nào? Yêu cầu {{ case.number }}",
+               "Kính gửi {{ customer.name }},\n\nYêu cầu {{ case.number }} ({{ case.subject }}) của quý khách đã "
+               "được đóng. Xin quý khách cho biết mức độ hài lòng từ 1 đến 5 và để lại góp ý nếu muốn:\n"
+               "{{ survey.link }}\n\nĐường dẫn có hiệu lực đến ngày {{ survey.expires_on }}. Xin cảm ơn!"),
+    },
+}
+_SURVEYS_SMS: dict[str, dict[str, tuple[str, str]]] = {
+    "survey.request": {
+        "es": ("Encuesta del caso {{ case.number }}",
+               "Su caso {{ case.number }} fue cerrado. ¿Cómo le atendimos? Califique de 1 a 5: {{ survey.link }}"),
+        "en": ("Survey for case {{ case.number }}",
+               "Your case {{ case.number }} is closed. How did we do? Rate us 1-5: {{ survey.link }}"),
+        "ru": ("Опрос по кейсу {{ case.number }}",
+               "Ваше обращение {{ case.number }} закрыто. Оцените нашу работу от 1 до 5: {{ survey.link }}"),
+        "vi": ("Khảo sát yêu cầu {{ case.number }}",
+               "Yêu cầu {{ case.number }} đã đóng. Quý khách đánh giá từ 1 đến 5 tại: {{ survey.link }}"),
+    },
+}
+_SURVEY_SAMPLE = {"case": {"number": "2026-000042", "subject": "Entrega de SIM"},
+                  "customer": {"name": "Nguyễn Văn Linh"},
+                  "survey": {"link": "https://crm.example.com/api/v1/notifications/surveys/answer/abc",
+                             "expires_on": "2026-12-15"}}
+
 _INVOICE = {"number": "F-2026-00123", "amount": "1250.00", "paid_amount": "0", "outstanding": "1250.00",
             "currency": "USD", "issue_date": "2026-11-01", "due_date": "2026-12-01"}
 _PAYMENT_SAMPLE = {"invoice": _INVOICE, "customer": {"code": "C-1001", "name": "Nguyễn Văn Linh"},
@@ -247,7 +286,9 @@ _CASE = {"id": "5b0f6a8e-0000-4000-8000-000000000001", "number": "2026-000042", 
          "task": {"title": "Llamar al cliente", "due_at": "2026-12-02"}}
 
 DEFAULTS: dict[tuple[str, str], dict[str, tuple[str, str]]] = {
-    (name, "email"): texts for name, texts in (_EMAIL | _PAYMENTS | _FOLLOWUPS).items()}
+    (name, "email"): texts for name, texts in (_EMAIL | _PAYMENTS | _FOLLOWUPS | _SURVEYS_EMAIL).items()} | {
+    (name, "sms"): texts for name, texts in _SURVEYS_SMS.items()}
 
 SAMPLES: dict[str, dict] = {template: {"case": _CASE, "recipient": {"name": "Ana Pérez"}} for template in _EMAIL} | {
-    template: _PAYMENT_SAMPLE for template in _PAYMENTS} | {template: _FOLLOWUP_SAMPLE for template in _FOLLOWUPS}
+    template: _PAYMENT_SAMPLE for template in _PAYMENTS} | {template: _FOLLOWUP_SAMPLE for template in _FOLLOWUPS} | {
+    template: _SURVEY_SAMPLE for template in _SURVEYS_EMAIL}

@@ -26,7 +26,8 @@ def test_every_shipped_template_renders_its_sample_in_four_distinct_languages():
         for language, (subject, body) in texts.items():
             assert template_errors({"subject": subject, "body_text": body}, SAMPLES[template]) == {}, template
         assert len({message.subject for message in rendered.values()}) == 4, template
-        number = {"case": "2026-000042", "payment": "F-2026-00123", "followup": "2026-12-02 10:00"}[
+        number = {"case": "2026-000042", "payment": "F-2026-00123", "followup": "2026-12-02 10:00",
+                  "survey": "2026-000042"}[
             template.split(".")[0]]  # the case's, the invoice's, the follow-up's
         assert all(number in message.subject for message in rendered.values()), template
 

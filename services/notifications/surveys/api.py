@@ -1,0 +1,115 @@
+"""Surveys under /api/v1/notifications/surveys: the company's setting (administrators) and the
+answer link, read and answered without login (the signed token is the key)."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from services.kit.app import current_principal, new_uow, service_context
+from services.kit.auth import COMPANY
+from services.kit.db import utcnow
+from services.kit.input import MULTILINE, Blueprint
+from services.kit.problems import Conflict, DomainError, Forbidden, NotFound
+from services.notifications.surveys.links import LinkRefused, survey_of
+from services.notifications.surveys.models import SURVEY_CHANNELS, Survey, SurveySettings
+
+surveys = Blueprint("surveys", __name__, url_prefix="/api/v1/notifications/surveys",
+                    description="Satisfaction surveys of closed cases")
+ANSWERED = "survey.answered.v1"
+
+
+class Gone(DomainError):
+    type, status, title = "gone", 410, "This link has expired"
+
+
+class SettingsSchema(Schema):
+    channel = fields.String(required=True, validate=validate.OneOf(SURVEY_CHANNELS),
+                            metadata={"description": "off, email or sms: how the survey of a closed case goes out"})
+    valid_days = fields.Integer(required=True, validate=validate.Range(min=1, max=90))
+    link_base = fields.Url(required=True, require_tld=False, schemes={"http", "https"},
+                           validate=validate.Length(max=300),
+                           metadata={"description": "the gateway's address as customers reach it"})
+
+
+class SurveyViewSchema(Schema):
+    case_number = fields.String()
+    expires_at = fields.AwareDateTime()
+    answered = fields.Boolean()
+    score = fields.Integer(allow_none=True)
+    comment = fields.String(allow_none=True)
+    answered_at = fields.AwareDateTime(allow_none=True)
+
+
+class AnswerSchema(Schema):
+    score = fields.Integer(required=True, validate=validate.Range(min=1, max=5),
+                           metadata={"description": "1 (very unhappy) to 5 (very happy)"})
+    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000), metadata=MULTILINE)
+
+
+@surveys.get("/settings")
+@surveys.response(200, SettingsSchema)
+def get_settings():
+    with service_context().database.session() as session:
+        return session.get(SurveySettings, 1)
+
+
+@surveys.put("/settings")
+@surveys.arguments(SettingsSchema)
+@surveys.response(200, SettingsSchema)
+def save_settings(data):
+    """How surveys go out (administrators, level 1)."""
+    if current_principal().level != COMPANY:
+        raise Forbidden("Only an administrator (level 1) sets how surveys go out.")
+    with service_context().database.session() as session, session.begin():
+        settings = session.get(SurveySettings, 1)
+        for name, value in data.items():
+            setattr(settings, name, value)
+        settings.updated_at = utcnow()
+        return settings
+
+
+def _survey(session, token: str, *, lock: bool = False) -> Survey:
+    settings = session.get(SurveySettings, 1)
+    try:
+        survey_id = survey_of(settings, token)
+    except LinkRefused as refused:
+        if refused.expired:
+            raise Gone("This survey's link has expired.") from None
+        raise NotFound("No such survey.") from None
+    survey = session.get(Survey, survey_id, with_for_update=lock)
+    if survey is None:
+        raise NotFound("No such survey.")
+    if survey.expires_at < utcnow() and survey.answered_at is None:
+        raise Gone("This survey's link has expired.")
+    return survey
+
+
+def _view(survey: Survey) -> dict:
+    return {"case_number": survey.case_number, "expires_at": survey.expires_at,
+            "answered": survey.answered_at is not None, "score": survey.score, "comment": survey.comment,
+            "answered_at": survey.answered_at}
+
+
+@surveys.get("/answer/<string:token>")
+@surveys.response(200, SurveyViewSchema)
+def read_survey(token: str):
+    """What the link is about (no login: the signed token is the key). A changed link answers 404,
+    an expired one 410."""
+    with service_context().database.session() as session:
+        return _view(_survey(session, token))
+
+
+@surveys.post("/answer/<string:token>")
+@surveys.arguments(AnswerSchema)
+@surveys.response(200, SurveyViewSchema)
+def answer_survey(data, token: str):
+    """The customer's answer (score 1-5, a comment): kept once, published as survey.answered.v1."""
+    with new_uow() as uow:
+        survey = _survey(uow.session, token, lock=True)
+        if survey.answered_at is not None:
+            raise Conflict("This survey was already answered; thank you.")
+        survey.score, survey.comment, survey.answered_at = data["score"], data["comment"] or None, utcnow()
+        uow.emit(ANSWERED, {"survey_id": survey.id, "case_id": survey.case_id, "case_number": survey.case_number,
+                            "customer_id": survey.customer_id, "score": survey.score, "comment": survey.comment,
+                            "answered_at": survey.answered_at})
+        uow.commit()
+        return _view(survey)
