@@ -16,7 +16,7 @@ from services.notifications.deliveries.use_cases import send_delivery
 from services.notifications.models import Notification
 from services.notifications.reminders.job import send_due_reminders
 from services.notifications.reminders.models import (
-    DEFAULT_AFTER, DEFAULT_BEFORE, MailAccount, Receivable, ReminderConcept, ReminderSent,
+    DEFAULT_AFTER, DEFAULT_BEFORE, MailAccount, Receivable, ReminderSent,
 )
 from services.notifications.runtime import build_runtime
 from tests import reminder_events as events

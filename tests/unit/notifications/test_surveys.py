@@ -8,7 +8,6 @@ import json
 import uuid
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select, update
 
 from services.kit.db import utcnow
