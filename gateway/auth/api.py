@@ -34,6 +34,8 @@ def login(credentials):
     with database.session() as session:
         throttle.reserve_attempt(session, keys=keys, limits=limits)
     with database.session() as session:
+        throttle.prune(session, limits=limits)
+    with database.session() as session:
         user = use_cases.authenticate(session, **credentials)
     with database.session() as session:
         throttle.attempt_succeeded(session, keys=keys, limits=limits)

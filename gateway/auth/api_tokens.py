@@ -20,6 +20,7 @@ from gateway.directory import use_cases
 from gateway.models import ApiToken, RevokedToken
 from services.kit.auth import COMPANY, Principal
 from services.kit.db import utcnow
+from services.kit.directory_replica import prune_revoked_tokens
 from services.kit.problems import Forbidden, NotFound
 from services.kit.uow import UnitOfWork
 
@@ -89,6 +90,7 @@ def revoke(uow: UnitOfWork, *, principal: Principal, token_id: uuid.UUID) -> dic
     token = _get(uow.session, token_id, for_update=True)
     if token.revoked_at is None:
         token.revoked_at, token.revoked_by = utcnow(), principal.user_id
+        prune_revoked_tokens(uow.session, RevokedToken.__table__)
         revoked = uow.session.merge(RevokedToken(token_id=token.token_id, expires_at=token.expires_at))
         revoked.record_event("token.revoked.v1", {"token_id": token.token_id, "user_id": token.user_id,
                                                   "expires_at": token.expires_at})

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -35,14 +35,31 @@ class AttemptKeys:
         return {self.account: limits.account_failures, self.address: limits.address_failures}
 
 
+PRUNE_BATCH = 500
+
+
 def _locked_rows(session: Session, keys: list[str]) -> dict[str, LoginThrottle]:
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    for key in keys:
-        session.execute(insert(LoginThrottle).values(key=key, failures=0).on_conflict_do_nothing(
-            index_elements=[LoginThrottle.key]))
-    rows = session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(keys))
-                           .order_by(LoginThrottle.key).with_for_update())
-    return {row.key: row for row in rows}
+    rows: dict[str, LoginThrottle] = {}
+    while len(rows) < len(keys):  # again if a pruning removed a row between the insert and the lock
+        for key in keys:
+            session.execute(insert(LoginThrottle).values(key=key, failures=0).on_conflict_do_nothing(
+                index_elements=[LoginThrottle.key]))
+        rows = {row.key: row for row in session.scalars(
+            select(LoginThrottle).where(LoginThrottle.key.in_(keys)).order_by(LoginThrottle.key).with_for_update())}
+    return rows
+
+
+def prune(session: Session, *, limits: LoginLimits, now: datetime | None = None) -> int:
+    """Forget counters that no longer count: no lock in force and no failure within the window
+    (the next attempt would start them afresh anyway). Run after each login, a batch at a time."""
+    stale_before = (now or utcnow()) - timedelta(seconds=limits.window_seconds)
+    stale = select(LoginThrottle.key).where(
+        or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < stale_before),
+        or_(LoginThrottle.last_failure_at.is_(None), LoginThrottle.last_failure_at < stale_before),
+    ).limit(PRUNE_BATCH)
+    with session.begin():
+        return session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(stale))).rowcount
 
 
 def _lock_for(limits: LoginLimits, failures_past_limit: int) -> timedelta:

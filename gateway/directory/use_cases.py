@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from gateway.models import Branch, Department, RevokedToken, User
 from services.kit.auth import BRANCH, COMPANY, Principal, scope_filter
+from services.kit.directory_replica import prune_revoked_tokens
 from services.kit.problems import Conflict, Forbidden, InvalidFields, NotFound, StaleVersion, Unauthorized
 from services.kit.uow import UnitOfWork
 
@@ -183,6 +184,7 @@ def revoke_token(uow: UnitOfWork, *, principal: Principal, expires_at) -> None:
     """End this token (logout) here and, by token.revoked.v1, at every service."""
     if principal.token_id is None:
         return
+    prune_revoked_tokens(uow.session, RevokedToken.__table__)
     revoked = uow.session.merge(RevokedToken(token_id=principal.token_id, expires_at=expires_at))
     revoked.record_event("token.revoked.v1", {"token_id": principal.token_id, "user_id": principal.user_id,
                                               "expires_at": expires_at})

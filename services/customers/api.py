@@ -25,7 +25,7 @@ from services.customers.schemas import (
     OtherPhoneSchema, OtherPhoneUpdateSchema, SearchPageSchema, SearchQuerySchema,
 )
 from services.customers.settings import CustomersSettings
-from services.kit.app import current_principal, new_uow, service_context
+from services.kit.app import current_principal, new_uow, read_back, service_context
 from services.kit.http import etag_of, expected_version
 from services.kit.input import Blueprint
 from services.kit.problems import InvalidFields
@@ -101,7 +101,9 @@ def changed(body, customer: Customer, status: int = 200):
 def create_customer(data):
     """Create a customer in your branch and department (phones normalised to E.164 with its country)."""
     customer = use_cases.create_customer(new_uow(), principal=current_principal(), data=data)
-    return _card(customer.id, status=201)
+    written = {column.key: getattr(customer, column.key) for column in Customer.__table__.columns}
+    return read_back(lambda: _card(customer.id, status=201),
+                     written=lambda: (written, 201, {"ETag": etag_of(customer.version)}))
 
 
 @blp.get("")

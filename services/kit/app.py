@@ -10,6 +10,7 @@ from typing import Callable
 from flask import Flask, current_app, g, jsonify, request
 from flask_smorest import Api
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from services.kit.auth import Principal, TokenVerifier, bearer_token
 from services.kit.db import Database
@@ -52,7 +53,27 @@ def new_uow() -> UnitOfWork:
     principal = g.get("principal")
     return UnitOfWork(ctx.database, producer=ctx.settings.service,
                       actor=str(principal.user_id) if principal else None,
-                      correlation_id=g.correlation_id)
+                      correlation_id=g.correlation_id, max_event_bytes=ctx.settings.max_event_bytes,
+                      on_commit=_committed)
+
+
+def _committed() -> None:
+    """This request's change is in the database: a later database failure must not say otherwise."""
+    g.committed_write = True
+
+
+def read_back(read: Callable[[], object], *, written: Callable[[], object], attempts: int = 3):
+    """The answer to a committed write, read again: a dead pooled connection is retried on a fresh
+    one; if the database still does not answer, the answer is built from what was written (never a
+    503, which would invite the client to repeat a change that is saved)."""
+    for attempt in range(attempts):
+        try:
+            return read()
+        except OperationalError as error:
+            log.warning("read-back after commit failed (attempt %d): %s", attempt + 1, error.orig)
+            if attempt + 1 < attempts:
+                time.sleep(0.05 * 2 ** attempt)
+    return written()
 
 
 def broker_reachable(settings: ServiceSettings) -> bool:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, json, request
+from flask import Flask, Response, g, json, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -61,6 +61,13 @@ class TooManyRequests(DomainError):
     def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = max(1, int(retry_after))
+
+
+class EventTooLarge(DomainError):
+    """The change would announce an event larger than the broker takes: refused before anything is
+    written, so the relay is never handed a message it cannot publish."""
+
+    type, status, title = "event-too-large", 413, "Content Too Large"
 
 
 class InvalidFields(DomainError):
@@ -134,6 +141,11 @@ def register_problem_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def _database_down(error: OperationalError):
         log.warning("database unavailable: %s", error.orig)
+        if g.get("committed_write"):
+            # the change is saved: a 503 would invite a repeat of it
+            return problem_response(status=202, title="Saved", type_="saved-not-read",
+                                    detail="The change was saved, but reading it back failed: read it again "
+                                           "instead of sending it again.")
         response = problem_response(status=503, title="Service Unavailable", type_="dependency-down",
                                     detail="The database is not reachable; nothing was changed. Try again.")
         response.headers["Retry-After"] = "5"

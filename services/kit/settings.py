@@ -25,7 +25,7 @@ class ServiceSettings:
     Env vars: ``CAREDESK_<SERVICE>_DATABASE_URL`` per service; shared ``CAREDESK_BROKER_URL``,
     ``CAREDESK_DATA_DIR``, ``CAREDESK_JWT_PUBLIC_KEY_FILE``, ``CAREDESK_EXCHANGE``,
     ``CAREDESK_QUEUE_PREFIX``, ``CAREDESK_CONSUMER_MAX_ATTEMPTS``, ``CAREDESK_CONSUMER_BACKOFF_SECONDS``,
-    ``CAREDESK_CONSUMER_HEARTBEAT_SECONDS``.
+    ``CAREDESK_CONSUMER_HEARTBEAT_SECONDS``, ``CAREDESK_MAX_EVENT_BYTES``.
     """
 
     service: str
@@ -41,6 +41,7 @@ class ServiceSettings:
     consumer_heartbeat_seconds: int = 30  # a silent broker is noticed after two of these
     relay_batch_size: int = 500
     relay_poll_seconds: float = 0.02
+    max_event_bytes: int = 4 * 1024 * 1024  # an event over this is refused at write time (413)
     log_level: str = "INFO"
     extra: dict = field(default_factory=dict)
 
@@ -71,6 +72,7 @@ def load_settings(service: str, **overrides) -> ServiceSettings:
         consumer_backoff_seconds=float(_env("CAREDESK_CONSUMER_BACKOFF_SECONDS", "0.2")),
         consumer_heartbeat_seconds=int(_env("CAREDESK_CONSUMER_HEARTBEAT_SECONDS", "30")),
         log_level=_env("CAREDESK_LOG_LEVEL", "INFO"),
+        max_event_bytes=int(_env("CAREDESK_MAX_EVENT_BYTES", str(4 * 1024 * 1024))),
     )
     values.update(overrides)
     root.mkdir(parents=True, exist_ok=True)

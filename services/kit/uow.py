@@ -9,13 +9,22 @@ that after commit.
 """
 from __future__ import annotations
 
+import json
 import uuid
+from typing import Callable
+
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from services.kit.contracts import check_event
 from services.kit.db import Database, utcnow
 from services.kit.messaging.envelope import Envelope, split_event_name, to_jsonable
+from services.kit.problems import EventTooLarge
+
+# The largest event envelope (JSON, bytes) a unit of work writes to its outbox: well under the
+# broker's message limit (RabbitMQ 3.10's max_message_size: 128 MiB), so the relay can always
+# publish what was committed. Settings: CAREDESK_MAX_EVENT_BYTES.
+MAX_EVENT_BYTES = 4 * 1024 * 1024
 
 
 class RecordsEvents:
@@ -37,12 +46,15 @@ class UnitOfWork:
 
     def __init__(self, database: Database, *, producer: str,
                  actor: str | None = None, correlation_id: str | None = None,
-                 causation_id: str | None = None) -> None:
+                 causation_id: str | None = None, max_event_bytes: int = MAX_EVENT_BYTES,
+                 on_commit: Callable[[], None] | None = None) -> None:
         self.database = database
         self.producer = producer
         self.actor = actor
         self.correlation_id = correlation_id or str(uuid.uuid4())
         self.causation_id = causation_id
+        self.max_event_bytes = max_event_bytes
+        self.on_commit = on_commit
         self.session: Session | None = None
         self._emitted: list[tuple[str, dict]] = []
         self.published: list[Envelope] = []
@@ -97,6 +109,12 @@ class UnitOfWork:
                 type=event_type, version=version, producer=self.producer, data=data,
                 correlation_id=self.correlation_id, causation_id=self.causation_id, actor=self.actor,
             ))
+        for envelope in envelopes:
+            size = len(json.dumps(envelope.to_dict(), default=str).encode())
+            if size > self.max_event_bytes:
+                raise EventTooLarge(f"This change would announce an event of {size} bytes ({envelope.routing_key}); "
+                                    f"the limit is {self.max_event_bytes}. Make it smaller (fewer items at once).",
+                                    event=envelope.routing_key, size=size, limit=self.max_event_bytes)
         if envelopes:
             write_outbox(self.session, self.database.outbox, envelopes)
         self.published.extend(envelopes)
@@ -107,6 +125,8 @@ class UnitOfWork:
         self.flush_events()
         self.session.commit()
         self._committed = True
+        if self.on_commit is not None:
+            self.on_commit()
 
 
 def write_outbox(session: Session, outbox: Table, envelopes: list[Envelope]) -> None:
