@@ -18,7 +18,7 @@ from services.kit.directory_replica import replica_token_guard
 from services.kit.logging import configure_logging, set_correlation_id
 from services.kit.messaging.topology import connect
 from services.kit.metrics import install_metrics
-from services.kit.problems import register_problem_handlers
+from services.kit.problems import document_problems, register_problem_handlers
 from services.kit.settings import ServiceSettings, load_settings
 from services.kit.uow import UnitOfWork
 
@@ -106,6 +106,7 @@ def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
     api = Api(app)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
+    document_problems(api.spec)
     register_problem_handlers(app)  # after flask-smorest, whose own HTTP error handler it replaces
     allowed_anonymous = PUBLIC_ENDPOINTS | set(public_endpoints) | {"api-docs.openapi_json"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, g, json, request
-from marshmallow import ValidationError
+from marshmallow import INCLUDE, Schema, ValidationError, fields
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -75,6 +75,39 @@ class InvalidFields(DomainError):
 
     def __init__(self, errors: dict, detail: str | None = None) -> None:
         super().__init__(detail or "Correct the fields listed in errors.", errors=errors)
+
+
+class ProblemSchema(Schema):
+    """Every error answer (RFC 7807, application/problem+json); a problem may add members of its
+    own (``errors`` for field errors, ``retry_after``, ``allowed_actions``...)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    type = fields.String(required=True, metadata={"description": "A URI naming the kind of problem"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True, metadata={"description": "What happened, in plain words"})
+    instance = fields.String(allow_none=True, metadata={"description": "The path asked for"})
+    correlation_id = fields.String(allow_none=True, metadata={"description": "Quote it to support"})
+    errors = fields.Dict(metadata={"description": "Field errors by field (nested fields and list positions "
+                                                  "as nested objects), each a list of messages"})
+
+
+PROBLEM_RESPONSES = {
+    "DEFAULT_ERROR": "A problem (RFC 7807)",
+    "UNPROCESSABLE_ENTITY": "Some fields are invalid: a problem naming each field in errors",
+}
+
+
+def document_problems(spec) -> None:
+    """The OpenAPI document tells the truth about errors: problem+json with its schema (replacing
+    flask-smorest's generic error response, which the services never send)."""
+    spec.components.schema("Problem", schema=ProblemSchema)
+    for name, description in PROBLEM_RESPONSES.items():
+        spec.components.responses[name] = {"description": description, "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    spec.components.schemas.pop("Error", None)
 
 
 def problem_response(*, status: int, title: str, type_: str, detail: str | None = None, **extra) -> Response:
