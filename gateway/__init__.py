@@ -1,9 +1,13 @@
 """The gateway: directory, login and tokens, routing to the services, the console."""
 from __future__ import annotations
 
+import logging
+
 import requests
+from flask import g
 
 from gateway.auth import api as auth_api
+from gateway.auth import audit
 from gateway.auth.tokens import TokenIssuer
 from gateway.console import install_console
 from gateway.directory import api as directory_api
@@ -16,6 +20,7 @@ from services.kit.db import Database
 from services.kit.directory_replica import token_guard
 
 PUBLIC = {"auth.login"} | proxy.PUBLIC_ENDPOINTS
+log = logging.getLogger("caredesk.gateway")
 
 
 def create_app(settings: GatewaySettings | None = None):
@@ -36,5 +41,14 @@ def create_app(settings: GatewaySettings | None = None):
     app.extensions["caredesk.login_limits"] = settings.login_limits
     app.extensions["caredesk.http"] = requests.Session()
     install_console(app, private_key_pem=settings.private_key_file.read_bytes())
+
+    @app.after_request
+    def _audit_refusals(response):
+        if response.status_code == 403 and g.get("principal") is not None:
+            try:
+                audit.record(database, "authorisation.refused", detail={"status": 403})
+            except Exception:  # noqa: BLE001 - the answer goes out; the failure is logged
+                log.exception("the audit log could not record an authorisation failure")
+        return response
 
     return app

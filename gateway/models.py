@@ -109,6 +109,24 @@ class ApiToken(Base):
         return self.id.hex
 
 
+class AuditEntry(Base):
+    """One line of the audit log (gateway.auth.audit): never a password or a token."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(60), index=True)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    actor_username: Mapped[str | None] = mapped_column(String(200))  # as typed at a login
+    subject_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    address: Mapped[str | None] = mapped_column(String(64))
+    method: Mapped[str | None] = mapped_column(String(10))
+    path: Mapped[str | None] = mapped_column(String(500))
+    correlation_id: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
 class LoginThrottle(Base):
     """Failed logins counted per account ("account:<username>") and per client address
     ("address:<ip>"), and the lock they earned (gateway.auth.throttle)."""

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from flask import current_app, request
 
-from gateway.auth import api_tokens, throttle
+from gateway.auth import api_tokens, audit, throttle
 from gateway.directory import use_cases
 from gateway.directory.schemas import (ApiTokenCreatedSchema, ApiTokenCreateSchema, ApiTokenQuerySchema, ApiTokenSchema,
                                        LoginSchema, TokenSchema, UserSchema)
@@ -14,6 +14,7 @@ from services.kit.app import current_principal, new_uow, service_context
 from services.kit.db import utcnow
 from services.kit.http import etag_of
 from services.kit.input import Blueprint
+from services.kit.problems import TooManyRequests, Unauthorized
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Login and tokens")
 
@@ -31,14 +32,24 @@ def login(credentials):
     database = service_context().database
     keys = throttle.AttemptKeys.of(username=credentials["username"], address=request.remote_addr)
     limits = current_app.extensions["caredesk.login_limits"]
-    with database.session() as session:
-        throttle.reserve_attempt(session, keys=keys, limits=limits)
+    typed = credentials["username"]
+    try:
+        with database.session() as session:
+            throttle.reserve_attempt(session, keys=keys, limits=limits)
+    except TooManyRequests:
+        audit.record(database, "login.locked", actor_username=typed)
+        raise
     with database.session() as session:
         throttle.prune(session, limits=limits)
-    with database.session() as session:
-        user = use_cases.authenticate(session, **credentials)
+    try:
+        with database.session() as session:
+            user = use_cases.authenticate(session, **credentials)
+    except Unauthorized:
+        audit.record(database, "login.failed", actor_username=typed)
+        raise
     with database.session() as session:
         throttle.attempt_succeeded(session, keys=keys, limits=limits)
+    audit.record(database, "login.succeeded", actor=use_cases.principal_of(user))
     token, expires_at = _issuer().issue(use_cases.principal_of(user))
     return {"access_token": token, "token_type": "Bearer", "expires_at": expires_at, "user": user}
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.auth import audit
 from gateway.auth.tokens import TokenIssuer
 from gateway.directory import use_cases
 from gateway.models import ApiToken, RevokedToken
@@ -57,6 +58,9 @@ def create(uow: UnitOfWork, issuer: TokenIssuer, *, principal: Principal, data: 
     record = ApiToken(id=token_id, name=data["name"], user_id=user.id, read_only=data["read_only"],
                       resources=resources, created_by=principal.user_id, created_at=utcnow(), expires_at=expires_at)
     uow.session.add(record)
+    audit.add(uow.session, "api_token.created", actor=principal, subject_id=token_id, detail={
+        "user_id": str(user.id), "name": record.name, "read_only": record.read_only, "resources": resources,
+        "expires_at": expires_at.isoformat()})
     uow.commit()
     return described(record) | {"user": user}, token
 
@@ -94,5 +98,7 @@ def revoke(uow: UnitOfWork, *, principal: Principal, token_id: uuid.UUID) -> dic
         revoked = uow.session.merge(RevokedToken(token_id=token.token_id, expires_at=token.expires_at))
         revoked.record_event("token.revoked.v1", {"token_id": token.token_id, "user_id": token.user_id,
                                                   "expires_at": token.expires_at})
+        audit.add(uow.session, "api_token.revoked", actor=principal, subject_id=token.id,
+                  detail={"user_id": str(token.user_id), "name": token.name})
         uow.commit()
     return described(token)

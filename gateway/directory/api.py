@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import uuid
 
+from gateway.auth import audit
 from gateway.directory import use_cases
-from gateway.directory.schemas import (BranchCreateSchema, BranchSchema, DepartmentCreateSchema, DepartmentSchema,
+from gateway.directory.schemas import (AuditPageSchema, AuditQuerySchema, BranchCreateSchema, BranchSchema, DepartmentCreateSchema, DepartmentSchema,
                                        UserCreateSchema, UserSchema, UserUpdateSchema)
 from gateway.models import Branch, Department
 from services.kit.app import current_principal, new_uow, service_context
@@ -66,6 +67,16 @@ def get_user(user_id: uuid.UUID):
     with service_context().database.session() as session:
         user = use_cases.get_user(session, principal=current_principal(), user_id=user_id)
     return user, 200, {"ETag": etag_of(user.version)}
+
+
+@blp.get("/audit")
+@blp.arguments(AuditQuerySchema, location="query")
+@blp.response(200, AuditPageSchema)
+def search_audit(args):
+    """The audit log, newest first: logins, authorisation failures, administration changes, API
+    tokens; who, what, when (UTC), from where. Company-level administrators (manage_users)."""
+    with service_context().database.session() as session:
+        return audit.search(session, principal=current_principal(), **args)
 
 
 @blp.patch("/users/<uuid:user_id>")

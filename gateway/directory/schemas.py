@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from gateway.models import PERMISSIONS
 from services.kit.auth import RESOURCES
+from services.kit.schemas import page_of
 
 CODE = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,39}$", error="Use 1-40 lower-case letters, digits, '-' or '_'.")
 
@@ -61,6 +62,38 @@ class UserSchema(Schema):
     queues = fields.List(fields.String())
     is_active = fields.Boolean()
     version = fields.Integer()
+
+
+class AuditEntrySchema(Schema):
+    id = fields.UUID()
+    at = fields.AwareDateTime(metadata={"description": "When, in UTC"})
+    kind = fields.String(metadata={"description": "What: login.succeeded, login.failed, login.locked, logout, "
+                                                  "authorisation.refused, branch.created, department.created, "
+                                                  "user.created, user.updated, api_token.created, api_token.revoked"})
+    actor_id = fields.UUID(allow_none=True, metadata={"description": "Who (none for a failed login)"})
+    actor_username = fields.String(allow_none=True, metadata={"description": "Who, by username (as typed at a login)"})
+    subject_id = fields.String(allow_none=True, metadata={"description": "The record acted on (user, token...)"})
+    address = fields.String(allow_none=True, metadata={"description": "From where: the client address"})
+    method = fields.String(allow_none=True)
+    path = fields.String(allow_none=True)
+    correlation_id = fields.String(allow_none=True)
+    detail = fields.Dict(metadata={"description": "Fields changed (values only when not secret), reasons"})
+
+
+AuditPageSchema = page_of(AuditEntrySchema, "AuditPage")
+
+
+class AuditQuerySchema(Schema):
+    kind = fields.String(load_default=None, validate=validate.Length(min=1, max=60),
+                         metadata={"description": "A kind, or a prefix ending in '.' (login.)"})
+    actor_id = fields.UUID(load_default=None)
+    actor_username = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+    subject_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    address = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    since = fields.AwareDateTime(load_default=None)
+    until = fields.AwareDateTime(load_default=None)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class LoginSchema(Schema):

@@ -8,6 +8,7 @@ from argon2.exceptions import VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.auth import audit
 from gateway.models import Branch, Department, RevokedToken, User
 from services.kit.auth import BRANCH, COMPANY, Principal, scope_filter
 from services.kit.directory_replica import prune_revoked_tokens
@@ -33,6 +34,7 @@ def create_branch(uow: UnitOfWork, *, principal: Principal, code: str, name: str
     branch = Branch(id=uuid.uuid4(), code=code, name=name)
     uow.session.add(branch)
     branch.record_event("branch.created.v1", branch.snapshot())
+    audit.add(uow.session, "branch.created", actor=principal, subject_id=branch.id, detail={"code": code})
     uow.commit()
     return branch
 
@@ -47,6 +49,7 @@ def create_department(uow: UnitOfWork, *, principal: Principal, code: str, name:
     department = Department(id=uuid.uuid4(), code=code, name=name)
     uow.session.add(department)
     department.record_event("department.created.v1", department.snapshot())
+    audit.add(uow.session, "department.created", actor=principal, subject_id=department.id, detail={"code": code})
     uow.commit()
     return department
 
@@ -109,6 +112,7 @@ def create_user(uow: UnitOfWork, *, principal: Principal, data: dict) -> User:
     uow.session.add(user)
     uow.session.flush()
     user.record_event("user.created.v1", user.snapshot())
+    audit.add(uow.session, "user.created", actor=principal, subject_id=user.id, detail=audit.changed_fields(data))
     uow.commit()
     return user
 
@@ -158,6 +162,7 @@ def update_user(uow: UnitOfWork, *, principal: Principal, user_id: uuid.UUID, ch
         user.token_version += 1
     uow.session.flush()
     user.record_event("user.updated.v1", user.snapshot())
+    audit.add(uow.session, "user.updated", actor=principal, subject_id=user.id, detail=audit.changed_fields(changes))
     uow.commit()
     return user
 
@@ -188,4 +193,5 @@ def revoke_token(uow: UnitOfWork, *, principal: Principal, expires_at) -> None:
     revoked = uow.session.merge(RevokedToken(token_id=principal.token_id, expires_at=expires_at))
     revoked.record_event("token.revoked.v1", {"token_id": principal.token_id, "user_id": principal.user_id,
                                               "expires_at": expires_at})
+    audit.add(uow.session, "logout", actor=principal, subject_id=principal.token_id)
     uow.commit()

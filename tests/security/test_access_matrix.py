@@ -248,6 +248,7 @@ LISTS = {
         "/api/v1/directory/branches": ([""], False),
         "/api/v1/directory/departments": ([""], False),
         "/api/v1/directory/users": ([""], True),
+        "/api/v1/directory/audit": (["", "kind=user.created"], False),
     },
 }
 
