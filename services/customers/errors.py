@@ -1,5 +1,5 @@
 """Rules of the customers service that a request can break."""
-from services.kit.problems import Conflict, Forbidden, InvalidFields, NotFound
+from services.kit.problems import Conflict, Forbidden, InvalidFields, NotFound, TooManyRequests
 
 
 class CustomerNotFound(NotFound):
@@ -52,6 +52,16 @@ class LineDeactivated(Conflict):
 
 class LinePinNotSet(Conflict):
     type, title = "line-pin-not-set", "The line has no PIN"
+
+
+class LinePinLocked(TooManyRequests):
+    """Too many wrong PINs in a row: the check waits until ``locked_until`` (also in Retry-After)."""
+
+    type, title = "line-pin-locked", "The line's PIN check is locked after too many wrong PINs"
+
+    def __init__(self, detail: str, *, retry_after: int, locked_until) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.extra["locked_until"] = locked_until.isoformat()
 
 
 class CallerNotFound(NotFound):

@@ -107,41 +107,49 @@ class ReceivableSettled(Payload):
     version = fields.Integer(required=True, validate=validate.Range(min=1))
 
 
-# -- agreed in /work/wt/CONTRACTS.md: consents and addresses (the notifications service's payment
-# reminders and surveys read them) ---------------------------------------------------------------
+LANGUAGES = ("es", "en", "ru", "vi")
+CONSENT_CHANNELS = ("phone", "office", "email", "web", "letter")
+
+
 class ConsentRecorded(Payload):
-    """A consent given or withdrawn by the customer (contact_id null) or one of its contacts."""
+    """A consent given (granted) or withdrawn by a customer or one of its contacts (CONTRACTS.md). With no
+    consent recorded for a kind, payment_reminders and surveys count as given, marketing as not."""
 
     id = fields.UUID(required=True)
     customer_id = fields.UUID(required=True)
     customer_code = fields.String(required=True)
-    contact_id = fields.UUID(required=True, allow_none=True)
-    kind = fields.String(required=True, metadata={"description": "payment_reminders, surveys, marketing…"})
-    channel = fields.String(required=True, validate=validate.OneOf(("phone", "office", "email", "web", "letter")))
-    granted = fields.Boolean(required=True)
+    contact_id = fields.UUID(required=True, allow_none=True, metadata={"description": "null: the customer itself"})
+    kind = fields.String(required=True, metadata={
+        "description": "a code of the consent catalogue (seeded: payment_reminders, surveys, marketing)"})
+    channel = fields.String(required=True, validate=validate.OneOf(CONSENT_CHANNELS),
+                            metadata={"description": "how the consent was recorded"})
+    granted = fields.Boolean(required=True, metadata={"description": "false: withdrawn"})
     recorded_at = fields.AwareDateTime(required=True)
-    recorded_by = fields.UUID(required=True)
+    recorded_by = fields.UUID(required=True, metadata={"description": "a directory user id"})
 
 
 class ContactAddress(Payload):
     id = fields.UUID(required=True)
     name = fields.String(required=True)
     email = fields.String(required=True, allow_none=True)
-    mobile = fields.String(required=True, allow_none=True)
-    language = fields.String(required=True, allow_none=True)
+    mobile = fields.String(required=True, allow_none=True, metadata={"description": "E.164"})
+    language = fields.String(required=True, allow_none=True, validate=validate.OneOf(LANGUAGES))
 
 
 class CustomerAddresses(Payload):
-    """Where a customer and its contacts are reached (the only event with addresses)."""
+    """Where a customer and its contacts can be reached: the only event with addresses, for the
+    notifications service alone (reminders, surveys)."""
 
     customer_id = fields.UUID(required=True)
     customer_code = fields.String(required=True)
     name = fields.String(required=True)
-    language = fields.String(required=True, allow_none=True)
+    language = fields.String(required=True, allow_none=True, validate=validate.OneOf(LANGUAGES))
     email = fields.String(required=True, allow_none=True)
-    mobile = fields.String(required=True, allow_none=True, metadata={"description": "E.164"})
+    mobile = fields.String(required=True, allow_none=True, metadata={
+        "description": "E.164: the first mobile among the customer's phones (phone, phone 2, other phones)"})
     contacts = fields.List(fields.Nested(ContactAddress), required=True)
-    version = fields.Integer(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1), metadata={
+        "description": "the customer's card version"})
 
 
 EMITTED = declare(
@@ -158,8 +166,10 @@ EMITTED = declare(
           "An invoice was created or changed by the billing import (API or caredesk import-billing); one event "
           "per imported row that changed it.", ReceivableRecorded),
     Event("receivable.settled.v1", "An invoice is fully paid (outstanding 0).", ReceivableSettled),
-    Event("consent.recorded.v1", "A consent was given or withdrawn (no row for a kind: payment_reminders and "
-          "surveys count as given, marketing as not).", ConsentRecorded),
-    Event("customer.addresses.v1", "Where a customer and its contacts are reached; emitted with any change of "
-          "e-mail, phones, language or contacts, and on creation.", CustomerAddresses),
+    Event("consent.recorded.v1", "A consent was given or withdrawn (reminders and campaigns respect it).",
+          ConsentRecorded),
+    Event("customer.addresses.v1",
+          "Where a customer and its contacts can be reached; written in the same transaction as the customer's "
+          "creation and as any change of its name, e-mail, phones, language or contacts. Consumed only by "
+          "notifications.", CustomerAddresses),
 )

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship, validates
 
 from services.customers.base import Base, directory_users  # noqa: F401 - directory_users: handlers, queries
-from services.customers.errors import CustomerReadOnly, LineDeactivated, ProspectReserved, TaxNumberImmutable
+from services.customers.errors import (
+    CustomerReadOnly, LineDeactivated, LinePinLocked, ProspectReserved, TaxNumberImmutable,
+)
 from services.customers.lines.models import (  # noqa: F401 - LINE_STATUSES, SERVICE_TYPES: the card's vocabulary
     LINE_ACTIVE, LINE_BLOCKED, LINE_DEACTIVATED, LINE_STATUSES, SERVICE_TYPES, Line, TariffPlanChange, pin_hasher,
 )
 from services.customers.normalisation import (
-    PhoneError, code_key, email_key, normalise_phone, phone_terms, search_name, tax_key,
+    PhoneError, code_key, email_key, first_mobile, normalise_phone, phone_terms, search_name, tax_key,
 )
 from services.kit.auth import BRANCH, COMPANY, Principal
 from services.kit.db import UtcDateTime, new_id, utcnow
@@ -143,9 +145,10 @@ class Contact(Base):
     phones: Mapped[list] = mapped_column(JSON, default=list)
     email: Mapped[str | None] = mapped_column(String(254))
     receives_notices: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
-    FIELDS = ("name", "role", "phones", "email", "receives_notices")
+    FIELDS = ("name", "role", "phones", "email", "receives_notices", "language")
 
 
 class Flash(Base):
@@ -243,6 +246,18 @@ class Customer(RecordsEvents, Base):
             "version": self.version,
         }
 
+    def addresses(self) -> dict:
+        """Where the customer and its contacts can be reached (customer.addresses.v1, CONTRACTS.md):
+        the only payload with e-mails and numbers, for the notifications service alone."""
+        return {
+            "customer_id": self.id, "customer_code": self.code, "name": self.name,
+            "language": notice_language(self.language), "email": self.email,
+            "mobile": first_mobile([self.phone, self.phone2, *(p.number for p in self.other_phones)]),
+            "contacts": [{"id": c.id, "name": c.name, "email": c.email, "mobile": first_mobile(c.phones),
+                          "language": notice_language(c.language)} for c in self.contacts],
+            "version": self.version,
+        }
+
     def search_keys(self) -> set[tuple[str, str]]:
         """(kind, term) pairs under which search finds this customer."""
         keys = {("code", code_key(self.code))}
@@ -309,7 +324,8 @@ class Customer(RecordsEvents, Base):
         for _index, item, phones in contacts:
             customer._attach_contact(Contact(id=uuid.uuid4(), name=item["name"], role=item.get("role", ""),
                                              phones=phones, email=_email(item.get("email")),
-                                             receives_notices=item.get("receives_notices", False)), actor)
+                                             receives_notices=item.get("receives_notices", False),
+                                             language=item.get("language")), actor)
         customer.refresh_search_terms()
         return customer
 
@@ -393,7 +409,8 @@ class Customer(RecordsEvents, Base):
         phones = [errors.phone(("phones", n), raw, self.country) for n, raw in enumerate(data.get("phones", []))]
         errors.raise_if_any()
         contact = Contact(id=uuid.uuid4(), name=data["name"], role=data.get("role", ""), phones=phones,
-                          email=_email(data.get("email")), receives_notices=data.get("receives_notices", False))
+                          email=_email(data.get("email")), receives_notices=data.get("receives_notices", False),
+                          language=data.get("language"))
         self._attach_contact(contact, principal.user_id)
         return contact, self._touched(["contact.created"])
 
@@ -474,7 +491,32 @@ class Customer(RecordsEvents, Base):
             raise LineDeactivated("A deactivated line keeps its data; give the number a new line instead.")
         self._record("line", line.id, "pin", HIDDEN if line.pin_hash else None, HIDDEN, principal.user_id)
         line.pin_hash = pin_hasher.hash(pin)
+        line.pin_failed_attempts = 0
+        if line.pin_locked_until is not None:  # a new PIN lifts the lock; the history says so
+            self._record("line", line.id, "pin_locked_until", line.pin_locked_until, None, principal.user_id)
+            line.pin_locked_until = None
         return self._touched(["line.pin"])
+
+    def check_line_pin(self, line: Line, pin: str, *, principal: Principal, max_attempts: int,
+                       lock_minutes: int) -> bool:
+        """Seed 004's caller check, limited: ``max_attempts`` wrong PINs in a row lock the check for
+        ``lock_minutes`` (LinePinLocked, even for the right PIN); the lock enters the history."""
+        now = utcnow()
+        locked_until = line.pin_lock_in_force(now)
+        if locked_until is not None:
+            raise LinePinLocked(f"Too many wrong PINs: the PIN check of this line is locked until "
+                                f"{locked_until.isoformat()}.", retry_after=int((locked_until - now).total_seconds()) + 1,
+                                locked_until=locked_until)
+        valid = line.verify_pin(pin)
+        if valid:
+            line.pin_failed_attempts = 0
+        else:
+            line.pin_failed_attempts = (line.pin_failed_attempts or 0) + 1
+            if line.pin_failed_attempts >= max_attempts:
+                line.pin_locked_until = now + timedelta(minutes=lock_minutes)
+                line.pin_failed_attempts = 0
+                self._record("line", line.id, "pin_locked_until", None, line.pin_locked_until, principal.user_id)
+        return valid
 
     # flashes
     def add_flash(self, data: dict, *, line: Line | None, principal: Principal) -> tuple[Flash, list[str]]:
@@ -529,6 +571,21 @@ class Customer(RecordsEvents, Base):
                 self.search_terms.remove(term)
         for kind, term in sorted(wanted - current.keys()):
             self.search_terms.append(SearchTerm(kind=kind, term=term))
+
+
+NOTICE_LANGUAGES = ("es", "en", "ru", "vi")
+# what changes where a customer is reached (customer.addresses.v1)
+ADDRESS_CHANGES = ("customer.name", "customer.email", "customer.phone", "customer.phone2", "customer.language")
+
+
+def notice_language(tag: str | None) -> str | None:
+    """The language notices are written in: the tag's language if the templates have it (es-CO -> es)."""
+    language = (tag or "").split("-")[0].lower()
+    return language if language in NOTICE_LANGUAGES else None
+
+
+def reaches_changed(changed: list[str]) -> bool:
+    return any(name in ADDRESS_CHANGES or name.startswith(("phone.", "contact.")) for name in changed)
 
 
 def _email(value: str | None) -> str | None:

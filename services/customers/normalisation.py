@@ -113,6 +113,20 @@ def _legacy_mexican_mobile(number):
     return None
 
 
+def first_mobile(numbers) -> str | None:
+    """The first E.164 number of ``numbers`` that is a mobile (or may be one), else None."""
+    for number in numbers:
+        if not number:
+            continue
+        try:
+            kind = phonenumbers.number_type(phonenumbers.parse(number, None))
+        except NumberParseException:
+            continue
+        if kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+            return number
+    return None
+
+
 def phone_terms(e164: str) -> tuple[str, ...]:
     """Search keys of a stored number: its E.164 digits and its national significant number, so a
     number typed with or without country code (and without the trunk prefix) finds it."""

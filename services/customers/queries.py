@@ -228,7 +228,7 @@ def card(session: Session, customer: Customer) -> dict:
 
 def contact_dict(contact) -> dict:
     return {"id": contact.id, "name": contact.name, "role": contact.role, "phones": contact.phones,
-            "email": contact.email, "receives_notices": contact.receives_notices}
+            "email": contact.email, "receives_notices": contact.receives_notices, "language": contact.language}
 
 
 def _flash(flash: Flash, names: dict, numbers: dict, now: datetime) -> dict:

@@ -60,6 +60,7 @@ class ContactCreateSchema(Schema):
     phones = fields.List(fields.String(validate=PHONE_TEXT), load_default=list, validate=validate.Length(max=5))
     email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
     receives_notices = fields.Boolean(load_default=False)
+    language = fields.String(load_default=None, allow_none=True, validate=validate.And(validate.Length(max=16), LANGUAGE))
 
 
 class ContactUpdateSchema(Schema):
@@ -68,6 +69,7 @@ class ContactUpdateSchema(Schema):
     phones = fields.List(fields.String(validate=PHONE_TEXT), validate=validate.Length(max=5))
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
     receives_notices = fields.Boolean()
+    language = fields.String(allow_none=True, validate=validate.And(validate.Length(max=16), LANGUAGE))
 
 
 class _MasterDataSchema(Schema):
@@ -218,6 +220,7 @@ class ContactSchema(Schema):
     phones = fields.List(fields.String())
     email = fields.String(allow_none=True)
     receives_notices = fields.Boolean()
+    language = fields.String(allow_none=True)
 
 
 class FlashSchema(Schema):

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.customers.errors import CustomerCodeTaken, LineNumberTaken, SimSerialTaken, TaxNumberTaken
-from services.customers.models import Contact, Customer, Flash, OtherPhone, directory_users
+from services.customers.models import Contact, Customer, Flash, OtherPhone, directory_users, reaches_changed
 from services.customers.normalisation import tax_key
 from services.customers.repository import customer_ids_with_code, get_contact, get_customer, get_line, get_phone
 from services.kit.auth import Principal
@@ -77,6 +77,7 @@ def create_customer(uow: UnitOfWork, *, principal: Principal, data: dict) -> Cus
         uow.session.add(customer)
         uow.session.flush()
         customer.record_event("customer.created.v1", customer.snapshot())
+        customer.record_event("customer.addresses.v1", customer.addresses())
         uow.commit()
     return customer
 
@@ -110,6 +111,8 @@ def finish(uow: UnitOfWork, customer: Customer, changed: list[str]) -> None:
     if changed:
         uow.session.flush()  # the new version goes into the event
         customer.record_event("customer.updated.v1", customer.snapshot() | {"changed": sorted(set(changed))})
+        if reaches_changed(changed):
+            customer.record_event("customer.addresses.v1", customer.addresses())
     uow.commit()
 
 

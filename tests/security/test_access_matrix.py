@@ -10,6 +10,7 @@ guarded by permission, not by record scope, and answered the same for everyone.
 """
 from __future__ import annotations
 
+import io
 import json
 import uuid
 
@@ -57,6 +58,13 @@ ROUTES = {
         "/api/v1/customers/{customer_id}/note-deletions": ("customer_id",),
         "/api/v1/customers/{customer_id}/interactions": ("customer_id",),
         "/api/v1/customers/{customer_id}/financial-summary": ("customer_id",),
+        "/api/v1/customers/{customer_id}/consents": ("customer_id",),
+        "/api/v1/customers/{customer_id}/consents/history": ("customer_id",),
+        "/api/v1/customers/{customer_id}/offers": ("customer_id",),
+        "/api/v1/customers/{customer_id}/offers/{offer_id}": ("customer_id", "offer_id"),
+        "/api/v1/customers/{customer_id}/attachments": ("customer_id",),
+        "/api/v1/customers/{customer_id}/attachments/{attachment_id}": ("customer_id", "attachment_id"),
+        "/api/v1/customers/{customer_id}/attachments/{attachment_id}/content": ("customer_id", "attachment_id"),
         "/api/v1/customers/{customer_id}/interactions/{interaction_id}": ("customer_id", "interaction_id"),
         **{f"/api/v1/customers/{{customer_id}}/interactions/{{interaction_id}}/{action}": (
             "customer_id", "interaction_id") for action in ("close", "next", "followups")},
@@ -84,7 +92,8 @@ ROUTES = {
 COMPANY_WIDE = {
     "customers": {"/api/v1/customers/sales-agent-changes/{change_id}/confirm",  # the proposer's own (404 to others)
                   "/api/v1/customers/interaction-reasons/{reason_id}", "/api/v1/customers/contact-points/{contact_point_id}",
-                  "/api/v1/customers/knowledge-articles/{article_id}"},
+                  "/api/v1/customers/knowledge-articles/{article_id}",
+                  "/api/v1/customers/consent-kinds/{code}", "/api/v1/customers/attachment-types/{type_id}"},
     "cases": {"/api/v1/queues/calendars/{calendar_id}", "/api/v1/queues/{queue_id}",
               "/api/v1/queues/{queue_id}/members", "/api/v1/queues/{queue_id}/sla",
               "/api/v1/queues/{queue_id}/statistics", "/api/v1/case-types/{case_type_id}",
@@ -134,6 +143,16 @@ def _records(apps, api) -> dict[str, str]:
     interaction = customers.post(f"/api/v1/customers/{card['id']}/interactions", as_=CREATOR, json={
         "direction": "inbound", "channel": "phone", "comments": MARKER})
     assert interaction.status_code == 201, interaction.get_json()
+    offer = customers.post(f"/api/v1/customers/{card['id']}/offers", as_=CREATOR,
+                           json={"campaign": MARKER, "channel": "phone"})
+    assert offer.status_code == 201, offer.get_json()
+    types = customers.get("/api/v1/customers/attachment-types", as_=CREATOR).get_json()["items"]
+    attachment = customers.call("POST", f"/api/v1/customers/{card['id']}/attachments", as_=CREATOR,
+                                content_type="multipart/form-data", data={
+                                    "type_id": next(t["id"] for t in types if t["is_selectable"]),
+                                    "interaction_id": interaction.get_json()["id"],
+                                    "file": (io.BytesIO(MARKER.encode()), "marker.txt")})
+    assert attachment.status_code == 201, attachment.get_json()
 
     with apps["cases"].extensions["caredesk"].database.session() as session:
         session.add(CustomerReadModel(id=uuid.UUID(card["id"]), code="M-1", name=MARKER, branch_id=BRANCH_A,
@@ -157,7 +176,8 @@ def _records(apps, api) -> dict[str, str]:
             "contact_id": card["contacts"][0]["id"], "line_id": line.get_json()["id"], "case_id": case["id"],
             "task_id": task["id"], "notification_id": str(notice), "note_id": note.get_json()["id"],
             "interaction_id": interaction.get_json()["id"], "reason_id": str(uuid.uuid4()), "index": "0",
-            "user_id": user.get_json()["id"]}
+            "user_id": user.get_json()["id"], "offer_id": offer.get_json()["id"],
+            "attachment_id": attachment.get_json()["id"]}
 
 
 def _shape(response, requested_id: str) -> tuple[int, str]:
@@ -218,6 +238,8 @@ LISTS = {
         "/api/v1/customers/interaction-reasons": ([""], False),
         "/api/v1/customers/contact-points": ([""], False),
         "/api/v1/customers/knowledge-articles": (["", "q=Zoltan"], False),
+        "/api/v1/customers/consent-kinds": ([""], False),
+        "/api/v1/customers/attachment-types": ([""], False),
     },
     "cases": {
         "/api/v1/cases": (["", "q=Zoltan", "customer_id={customer_id}", "customer_code=M-1", "queue=delivery",

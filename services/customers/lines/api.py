@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Response
+from flask import Response, current_app
 
 from services.customers.api import changed, install_id_converter
 from services.customers.lines import use_cases as line_use_cases
@@ -13,6 +13,7 @@ from services.customers.lines.schemas import (
     LineCreateSchema, LineSchema, LineUpdateSchema, PinSchema, PinVerificationSchema,
 )
 from services.customers.repository import get_customer, get_line
+from services.customers.settings import CustomersSettings
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.http import etag_of, expected_version
 from services.kit.input import Blueprint
@@ -64,7 +65,12 @@ def set_line_pin(data, customer_id: uuid.UUID, line_id: uuid.UUID):
 @blp.arguments(PinSchema)
 @blp.response(200, PinVerificationSchema)
 def verify_line_pin(data, customer_id: uuid.UUID, line_id: uuid.UUID):
-    """Whether the PIN a caller gives is the line's (seed 004: consulting on this number only)."""
-    valid = line_use_cases.verify_line_pin(new_uow(), principal=current_principal(), customer_id=customer_id,
-                                           line_id=line_id, pin=data["pin"])
-    return {"valid": valid}
+    """Whether the PIN a caller gives is the line's (seed 004: consulting on this number only). Too many
+    wrong PINs in a row lock the check for a while (429 with Retry-After; the lock shows on the line)."""
+    settings = current_app.extensions.get("customers", CustomersSettings())
+    valid, line = line_use_cases.verify_line_pin(new_uow(), principal=current_principal(), customer_id=customer_id,
+                                                 line_id=line_id, pin=data["pin"], max_attempts=settings.pin_max_attempts,
+                                                 lock_minutes=settings.pin_lock_minutes)
+    locked_until = line.pin_lock_in_force()
+    return {"valid": valid, "locked_until": locked_until,
+            "attempts_left": 0 if locked_until else settings.pin_max_attempts - line.pin_failed_attempts}

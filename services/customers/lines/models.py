@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Date, ForeignKey, Index, String, Uuid, text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.customers.base import Base
@@ -58,6 +58,9 @@ class Line(Base):
     tariff_plan: Mapped[str] = mapped_column(String(80))
     tariff_effective_on: Mapped[date] = mapped_column(Date)
     pin_hash: Mapped[str | None] = mapped_column(String(200))
+    # wrong PINs in a row, and until when the check is locked after too many (CustomersSettings)
+    pin_failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pin_locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     billing_group: Mapped[str] = mapped_column(String(40), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
@@ -75,6 +78,11 @@ class Line(Base):
     @property
     def has_pin(self) -> bool:
         return self.pin_hash is not None
+
+    def pin_lock_in_force(self, now: datetime | None = None) -> datetime | None:
+        """Until when the PIN check is locked, if it is now."""
+        locked_until = self.pin_locked_until
+        return locked_until if locked_until is not None and locked_until > (now or utcnow()) else None
 
     def verify_pin(self, pin: str) -> bool:
         """Seed 004: a caller asking about this number proves it with the line's own password."""

@@ -70,8 +70,12 @@ class LineSchema(Schema):
     tariff_effective_on = fields.Date()
     billing_group = fields.String()
     has_pin = fields.Boolean()
+    pin_locked_until = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "While set, the PIN check is locked after too many wrong PINs."})
     tariff_history = fields.List(fields.Nested(TariffPlanSchema))
 
 
 class PinVerificationSchema(Schema):
     valid = fields.Boolean()
+    attempts_left = fields.Integer(metadata={"description": "Wrong PINs left before the check locks."})
+    locked_until = fields.AwareDateTime(allow_none=True)

@@ -52,11 +52,20 @@ def set_line_pin(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUI
 
 
 def verify_line_pin(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID, line_id: uuid.UUID,
-                    pin: str) -> bool:
-    """Whether a caller's PIN is the line's; anyone who reads the card may ask. Raises LinePinNotSet."""
+                    pin: str, max_attempts: int = 5, lock_minutes: int = 15) -> tuple[bool, Line]:
+    """Whether a caller's PIN is the line's; anyone who reads the card may ask. ``max_attempts`` wrong
+    PINs in a row lock the check for ``lock_minutes`` (audited in the card's history). Raises
+    LinePinNotSet, LinePinLocked."""
     with uow:
-        customer = get_customer(uow.session, principal=principal, customer_id=customer_id)
-        return get_line(customer, line_id).verify_pin(pin)
+        # the customer's row serialises concurrent guesses, so none escapes the count
+        customer = get_customer(uow.session, principal=principal, customer_id=customer_id, for_update=True)
+        line = get_line(customer, line_id)
+        try:
+            valid = customer.check_line_pin(line, pin, principal=principal, max_attempts=max_attempts,
+                                            lock_minutes=lock_minutes)
+        finally:
+            uow.commit()  # a refused check still counts
+        return valid, line
 
 
 def _ensure_line_free(uow: UnitOfWork, line: Line) -> None:

@@ -65,7 +65,8 @@ def test_follow_up_reaches_the_broker_in_the_agreed_shape(customers):
                                      "date": date(2026, 12, 3), "time": time(9, 0), "time_zone": "Europe/Moscow",
                                      "duration_minutes": 60, "subject": "Migration call", "location": None,
                                      "participant_ids": [colleague.user_id], "copy_ids": [supervisor.user_id]})
-    assert OutboxRelay(customers.database, customers.settings).relay_once() == 2  # customer.created.v1 too
+    # customer.created.v1 and customer.addresses.v1 too
+    assert OutboxRelay(customers.database, customers.settings).relay_once() == 3
     with connect(customers.settings) as connection:
         message = queue(connection.default_channel).get(no_ack=True)
     assert message is not None
