@@ -12,11 +12,12 @@ from gateway.directory.schemas import (ApiTokenCreatedSchema, ApiTokenCreateSche
                                        LoginSchema, TokenSchema, UserSchema)
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.db import utcnow
-from services.kit.http import etag_of
+from services.kit.http import install_id_converter, with_etag
 from services.kit.input import Blueprint
 from services.kit.problems import TooManyRequests, Unauthorized
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Login and tokens")
+install_id_converter(blp)
 
 
 def _issuer():
@@ -69,7 +70,7 @@ def me():
     principal = current_principal()
     with service_context().database.session() as session:
         user = use_cases.get_user(session, principal=principal, user_id=principal.user_id)
-    return user, 200, {"ETag": etag_of(user.version)}
+    return with_etag(user, user.version)
 
 
 @blp.post("/api-tokens")
@@ -94,14 +95,14 @@ def list_api_tokens(args):
         return api_tokens.listed(session, principal=current_principal(), **args)
 
 
-@blp.get("/api-tokens/<uuid:token_id>")
+@blp.get("/api-tokens/<id:token_id>")
 @blp.response(200, ApiTokenSchema)
 def get_api_token(token_id: uuid.UUID):
     with service_context().database.session() as session:
         return api_tokens.shown(session, principal=current_principal(), token_id=token_id)
 
 
-@blp.delete("/api-tokens/<uuid:token_id>")
+@blp.delete("/api-tokens/<id:token_id>")
 @blp.response(200, ApiTokenSchema)
 def revoke_api_token(token_id: uuid.UUID):
     """Revoke: refused at the gateway at once and at every service as soon as token.revoked.v1

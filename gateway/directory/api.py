@@ -9,10 +9,11 @@ from gateway.directory.schemas import (AuditPageSchema, AuditQuerySchema, Branch
                                        UserCreateSchema, UserSchema, UserUpdateSchema)
 from gateway.models import Branch, Department
 from services.kit.app import current_principal, new_uow, service_context
-from services.kit.http import etag_of, expected_version
+from services.kit.http import expected_version, install_id_converter, with_etag
 from services.kit.input import Blueprint
 
 blp = Blueprint("directory", __name__, url_prefix="/api/v1/directory", description="Branches, departments, users")
+install_id_converter(blp)
 
 
 @blp.post("/branches")
@@ -51,7 +52,7 @@ def list_departments():
 def create_user(data):
     with new_uow() as uow:
         user = use_cases.create_user(uow, principal=current_principal(), data=data)
-    return user, 201, {"ETag": etag_of(user.version)}
+    return with_etag(user, user.version, 201)
 
 
 @blp.get("/users")
@@ -61,12 +62,12 @@ def list_users():
         return use_cases.list_users(session, principal=current_principal())
 
 
-@blp.get("/users/<uuid:user_id>")
+@blp.get("/users/<id:user_id>")
 @blp.response(200, UserSchema)
 def get_user(user_id: uuid.UUID):
     with service_context().database.session() as session:
         user = use_cases.get_user(session, principal=current_principal(), user_id=user_id)
-    return user, 200, {"ETag": etag_of(user.version)}
+    return with_etag(user, user.version)
 
 
 @blp.get("/audit")
@@ -79,7 +80,7 @@ def search_audit(args):
         return audit.search(session, principal=current_principal(), **args)
 
 
-@blp.patch("/users/<uuid:user_id>")
+@blp.patch("/users/<id:user_id>")
 @blp.arguments(UserUpdateSchema)
 @blp.response(200, UserSchema)
 def update_user(changes, user_id: uuid.UUID):
@@ -87,4 +88,4 @@ def update_user(changes, user_id: uuid.UUID):
     with new_uow() as uow:
         user = use_cases.update_user(uow, principal=current_principal(), user_id=user_id, changes=changes,
                                      expected_version=version)
-    return user, 200, {"ETag": etag_of(user.version)}
+    return with_etag(user, user.version)

@@ -12,7 +12,7 @@ from gateway.auth import audit
 from gateway.models import Branch, Department, RevokedToken, User
 from services.kit.auth import BRANCH, COMPANY, Principal, scope_filter
 from services.kit.directory_replica import prune_revoked_tokens
-from services.kit.problems import Conflict, Forbidden, InvalidFields, NotFound, StaleVersion, Unauthorized
+from services.kit.problems import Conflict, Forbidden, InvalidFields, NotFound, Unauthorized, ensure_version
 from services.kit.uow import UnitOfWork
 
 password_hasher = PasswordHasher()
@@ -145,8 +145,7 @@ def update_user(uow: UnitOfWork, *, principal: Principal, user_id: uuid.UUID, ch
     """Emits user.updated.v1; a stale version is a 412 and changes nothing."""
     _require_admin(principal)
     user = get_user(uow.session, principal=principal, user_id=user_id)
-    if user.version != expected_version:
-        raise StaleVersion(f"The user is at version {user.version}; you read version {expected_version}.")
+    ensure_version(user.version, expected_version, what=f"User {user.username}")
     if user.id == principal.user_id:
         if set(changes) - SELF_MANAGED:
             raise InvalidFields({name: ["You cannot change your own access."] for name in set(changes) - SELF_MANAGED})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Response, request
+from flask import Response
 
 from services.cases import queries, use_cases
 from services.cases.models import Case, CaseTask
@@ -20,21 +20,18 @@ from services.cases.schemas import (
 )
 from services.cases.surveys import survey_of
 from services.kit.app import current_principal, new_uow, service_context
-from services.kit.http import etag_of, expected_version
+from services.kit.http import expected_version, install_id_converter, optional_expected_version, with_etag
 from services.kit.input import Blueprint
 
 cases = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
                   description="Cases: the four states, take next, folder, search, timeline, comments, tasks")
-
-
-def _optional_version() -> int | None:
-    return expected_version() if request.headers.get("If-Match") else None
+install_id_converter(cases)
 
 
 def _present(case: Case):
     """The case with what the caller may do now, and its ETag."""
     case.caller_allowed_actions = case.allowed_actions(use_cases.roles_of(case, current_principal()))
-    return case, 200, {"ETag": etag_of(case.version)}
+    return with_etag(case, case.version)
 
 
 @cases.post("")
@@ -79,7 +76,7 @@ def take_next(data):
     return _present(case)
 
 
-@cases.get("/<uuid:case_id>")
+@cases.get("/<id:case_id>")
 @cases.response(200, CaseSchema)
 def get_case(case_id: uuid.UUID):
     with service_context().database.session() as session:
@@ -88,7 +85,7 @@ def get_case(case_id: uuid.UUID):
     return _present(case)
 
 
-@cases.patch("/<uuid:case_id>")
+@cases.patch("/<id:case_id>")
 @cases.arguments(CaseSaveSchema)
 @cases.response(200, CaseSchema)
 def save_case(data, case_id: uuid.UUID):
@@ -101,27 +98,27 @@ def save_case(data, case_id: uuid.UUID):
 
 
 def _action(use_case, case_id: uuid.UUID, **arguments):
-    version = _optional_version()
+    version = optional_expected_version()
     with new_uow() as uow:
         case = use_case(uow, principal=current_principal(), case_id=case_id, expected_version=version, **arguments)
     return _present(case)
 
 
-@cases.post("/<uuid:case_id>/dispatch")
+@cases.post("/<id:case_id>/dispatch")
 @cases.response(200, CaseSchema)
 def dispatch_case(case_id: uuid.UUID):
     """Send to the queue (Open Dispatch); 422 with missing_fields while the form is incomplete."""
     return _action(use_cases.dispatch_case, case_id)
 
 
-@cases.post("/<uuid:case_id>/cancel")
+@cases.post("/<id:case_id>/cancel")
 @cases.response(200, CaseSchema)
 def cancel_case(case_id: uuid.UUID):
     """Cancel a draft that was never dispatched."""
     return _action(use_cases.cancel_case, case_id)
 
 
-@cases.post("/<uuid:case_id>/assign")
+@cases.post("/<id:case_id>/assign")
 @cases.arguments(AssignSchema)
 @cases.response(200, CaseSchema)
 def assign_case(data, case_id: uuid.UUID):
@@ -129,14 +126,14 @@ def assign_case(data, case_id: uuid.UUID):
     return _action(use_cases.assign_case, case_id, assignee_id=data["assignee_id"])
 
 
-@cases.post("/<uuid:case_id>/accept")
+@cases.post("/<id:case_id>/accept")
 @cases.response(200, CaseSchema)
 def accept_case(case_id: uuid.UUID):
     """Accept a case assigned to you (Open, owner = you)."""
     return _action(use_cases.accept_case, case_id)
 
 
-@cases.post("/<uuid:case_id>/reject")
+@cases.post("/<id:case_id>/reject")
 @cases.arguments(RejectSchema)
 @cases.response(200, CaseSchema)
 def reject_case(data, case_id: uuid.UUID):
@@ -144,7 +141,7 @@ def reject_case(data, case_id: uuid.UUID):
     return _action(use_cases.reject_case, case_id, reason=data["reason"])
 
 
-@cases.post("/<uuid:case_id>/close")
+@cases.post("/<id:case_id>/close")
 @cases.arguments(CloseSchema)
 @cases.response(200, CaseSchema)
 def close_case(data, case_id: uuid.UUID):
@@ -152,7 +149,7 @@ def close_case(data, case_id: uuid.UUID):
     return _action(use_cases.close_case, case_id, resolution=data["resolution"])
 
 
-@cases.post("/<uuid:case_id>/reopen")
+@cases.post("/<id:case_id>/reopen")
 @cases.arguments(ReopenSchema)
 @cases.response(200, CaseSchema)
 def reopen_case(data, case_id: uuid.UUID):
@@ -160,7 +157,7 @@ def reopen_case(data, case_id: uuid.UUID):
     return _action(use_cases.reopen_case, case_id, reason=data["reason"])
 
 
-@cases.get("/<uuid:case_id>/timeline")
+@cases.get("/<id:case_id>/timeline")
 @cases.response(200, TimelineEntrySchema(many=True))
 def case_timeline(case_id: uuid.UUID):
     """Every action on the case, with its actor and time, oldest first."""
@@ -168,14 +165,14 @@ def case_timeline(case_id: uuid.UUID):
         return queries.case_timeline(session, principal=current_principal(), case_id=case_id)
 
 
-@cases.get("/<uuid:case_id>/comments")
+@cases.get("/<id:case_id>/comments")
 @cases.response(200, CommentSchema(many=True))
 def list_comments(case_id: uuid.UUID):
     with service_context().database.session() as session:
         return queries.case_comments(session, principal=current_principal(), case_id=case_id)
 
 
-@cases.post("/<uuid:case_id>/comments")
+@cases.post("/<id:case_id>/comments")
 @cases.arguments(CommentCreateSchema)
 @cases.response(201, CommentSchema)
 def add_comment(data, case_id: uuid.UUID):
@@ -183,7 +180,7 @@ def add_comment(data, case_id: uuid.UUID):
         return use_cases.comment_case(uow, principal=current_principal(), case_id=case_id, body=data["body"])
 
 
-@cases.get("/<uuid:case_id>/tasks")
+@cases.get("/<id:case_id>/tasks")
 @cases.response(200, TaskSchema(many=True))
 def list_tasks(case_id: uuid.UUID):
     with service_context().database.session() as session:
@@ -191,10 +188,10 @@ def list_tasks(case_id: uuid.UUID):
 
 
 def _task_response(task: CaseTask, status: int = 200):
-    return task, status, {"ETag": etag_of(task.version)}
+    return with_etag(task, task.version, status)
 
 
-@cases.post("/<uuid:case_id>/tasks")
+@cases.post("/<id:case_id>/tasks")
 @cases.arguments(TaskCreateSchema)
 @cases.response(201, TaskSchema)
 def add_task(data, case_id: uuid.UUID):
@@ -204,18 +201,18 @@ def add_task(data, case_id: uuid.UUID):
     return _task_response(task, 201)
 
 
-@cases.patch("/<uuid:case_id>/tasks/<uuid:task_id>")
+@cases.patch("/<id:case_id>/tasks/<id:task_id>")
 @cases.arguments(TaskChangeSchema)
 @cases.response(200, TaskSchema)
 def change_task(data, case_id: uuid.UUID, task_id: uuid.UUID):
-    version = _optional_version()
+    version = optional_expected_version()
     with new_uow() as uow:
         task = use_cases.change_task(uow, principal=current_principal(), case_id=case_id, task_id=task_id,
                                      data=data, expected_version=version)
     return _task_response(task)
 
 
-@cases.post("/<uuid:case_id>/tasks/<uuid:task_id>/complete")
+@cases.post("/<id:case_id>/tasks/<id:task_id>/complete")
 @cases.response(200, TaskSchema)
 def complete_task(case_id: uuid.UUID, task_id: uuid.UUID):
     """Mark the task done; 409 while the task blocking it is not done."""

@@ -21,7 +21,9 @@ from services.cases.errors import (
 from services.cases.models import (
     Calendar, Case, CaseTask, CaseType, CustomerReadModel, Queue, RoutingRule, directory_users, waiting_condition,
 )
-from services.kit.directory_replica import reachable_users
+from services.kit.directory_replica import (
+    is_queue_member as is_directory_queue_member, queue_members as directory_queue_members, reachable_users,
+)
 from services.kit.auth import BRANCH, COMPANY, DEPARTMENT, Principal, scope_filter
 from services.kit.problems import InvalidFields
 
@@ -181,9 +183,7 @@ def administered_queues(principal: Principal):
 
 def queue_members(session: Session, queue: Queue) -> list:
     """Active directory users whose queues name this queue (the replica fed by user events)."""
-    rows = session.execute(select(directory_users).where(directory_users.c.is_active.is_(True))
-                           .order_by(directory_users.c.username))
-    return [row for row in rows if queue.code in (row.queues or [])]
+    return directory_queue_members(session, directory_users, queue.code)
 
 
 def user_named_in(session: Session, principal: Principal, user_id: uuid.UUID, *, field: str,
@@ -198,7 +198,5 @@ def user_named_in(session: Session, principal: Principal, user_id: uuid.UUID, *,
 
 
 def is_queue_member(session: Session, queue: Queue, user_id: uuid.UUID) -> bool:
-    row = session.execute(select(directory_users.c.queues, directory_users.c.is_active)
-                          .where(directory_users.c.id == user_id)).first()
-    return bool(row and row.is_active and queue.code in (row.queues or []))
+    return is_directory_queue_member(session, directory_users, queue.code, user_id)
 

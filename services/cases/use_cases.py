@@ -22,7 +22,7 @@ from services.cases.repository import (
     queue_named_in, user_named_in,
 )
 from services.kit.auth import Principal
-from services.kit.problems import Forbidden, InvalidFields, StaleVersion
+from services.kit.problems import Forbidden, InvalidFields, ensure_version
 from services.kit.uow import UnitOfWork
 
 TASK_ROLES = frozenset({INITIATOR, OWNER, MEMBER, SUPERVISOR})
@@ -30,12 +30,6 @@ TASK_ROLES = frozenset({INITIATOR, OWNER, MEMBER, SUPERVISOR})
 
 def roles_of(case: Case, principal: Principal) -> frozenset[str]:
     return case.roles_of(user_id=principal.user_id, queue_codes=principal.queues, permissions=principal.permissions)
-
-
-def _check_version(case: Case, expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != case.version:
-        raise StaleVersion(f"Case {case.number} is at version {case.version}; you read {expected_version}. "
-                           "Reload it and try again.", current_version=case.version)
 
 
 def next_case_number(session: Session, year: int) -> str:
@@ -121,7 +115,7 @@ def save_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, expe
     Emits case.saved.v1."""
     session = uow.session
     case = get_case(session, principal=principal, case_id=case_id, for_update=True)
-    _check_version(case, expected_version)
+    ensure_version(case.version, expected_version, what=f"Case {case.number}")
     roles = roles_of(case, principal)
     case.require("save", roles)
     changes: dict = {}
@@ -160,7 +154,7 @@ def dispatch_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID,
     """Send the case to its queue (Open Dispatch); refused with the missing required fields
     while the form is incomplete. Starts or resumes the SLA clock. Emits case.dispatched.v1."""
     case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
-    _check_version(case, expected_version)
+    ensure_version(case.version, expected_version, what=f"Case {case.number}")
     queue = case.queue
     case.dispatch(roles=roles_of(case, principal), by=principal.user_id, at=clock.now(),
                   missing=case.missing_fields(), calendar=queue.business_calendar(),
@@ -173,7 +167,7 @@ def cancel_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID,
                 expected_version: int | None = None) -> Case:
     """Cancel a draft (never dispatched) created by mistake. Emits case.cancelled.v1."""
     case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
-    _check_version(case, expected_version)
+    ensure_version(case.version, expected_version, what=f"Case {case.number}")
     case.cancel(roles=roles_of(case, principal), by=principal.user_id, at=clock.now())
     uow.commit()
     return case
@@ -200,7 +194,7 @@ def assign_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, as
                 expected_version: int | None = None) -> Case:
     """The queue's supervisor gives the case to one of the queue's members. Emits case.assigned.v1."""
     case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
-    _check_version(case, expected_version)
+    ensure_version(case.version, expected_version, what=f"Case {case.number}")
     roles = roles_of(case, principal)
     case.require("assign", roles)
     if not is_queue_member(uow.session, case.queue, assignee_id):
@@ -214,7 +208,7 @@ def accept_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID,
                 expected_version: int | None = None) -> Case:
     """The assigned agent accepts the case (Open, owner = agent). Emits case.accepted.v1."""
     case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
-    _check_version(case, expected_version)
+    ensure_version(case.version, expected_version, what=f"Case {case.number}")
     case.accept(roles=roles_of(case, principal), by=principal.user_id, at=clock.now())
     uow.commit()
     return case
@@ -225,7 +219,7 @@ def reject_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, re
     """Return the case to its initiator with a reason (Open-Reject; the SLA clock pauses).
     Emits case.rejected.v1."""
     case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
-    _check_version(case, expected_version)
+    ensure_version(case.version, expected_version, what=f"Case {case.number}")
     case.reject(roles=roles_of(case, principal), by=principal.user_id, at=clock.now(), reason=reason)
     uow.commit()
     return case
@@ -235,7 +229,7 @@ def close_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, res
                expected_version: int | None = None) -> Case:
     """Close the case with a resolution. Emits case.closed.v1."""
     case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
-    _check_version(case, expected_version)
+    ensure_version(case.version, expected_version, what=f"Case {case.number}")
     case.close(roles=roles_of(case, principal), by=principal.user_id, at=clock.now(), resolution=resolution)
     uow.commit()
     return case
@@ -246,7 +240,7 @@ def reopen_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, re
     """Reopen a closed case (not a cancelled draft); its last owner holds it again.
     Emits case.reopened.v1."""
     case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
-    _check_version(case, expected_version)
+    ensure_version(case.version, expected_version, what=f"Case {case.number}")
     case.reopen(roles=roles_of(case, principal), by=principal.user_id, at=clock.now(), reason=reason,
                 calendar=case.queue.business_calendar())
     uow.commit()
@@ -305,8 +299,7 @@ def change_task(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, ta
     goes through :func:`complete_task`. Emits case.task_assigned.v1 on a new assignee."""
     case = _case_for_tasks(uow, principal, case_id)
     task = get_task(uow.session, case=case, task_id=task_id, for_update=True)
-    if expected_version is not None and expected_version != task.version:
-        raise StaleVersion(f"The task is at version {task.version}; you read {expected_version}.")
+    ensure_version(task.version, expected_version, what=f"Task '{task.title}'")
     changes = {key: data[key] for key in ("title", "assignee_id", "due_at") if key in data}
     if "assignee_id" in data:
         _check_assignee(uow, principal, case, data["assignee_id"])

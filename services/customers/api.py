@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Response, current_app, jsonify, request
+from flask import current_app, jsonify
 from marshmallow import RAISE
 from sqlalchemy.orm import Session
-from werkzeug.routing import UUIDConverter
 
 from services.customers import queries, use_cases
 from services.customers.errors import CustomerNotFound
@@ -26,42 +25,10 @@ from services.customers.schemas import (
 )
 from services.customers.settings import CustomersSettings
 from services.kit.app import current_principal, new_uow, read_back, service_context
-from services.kit.http import etag_of, expected_version
+from services.kit.http import expected_version, install_id_converter, no_content, with_etag
 from services.kit.input import Blueprint
-from services.kit.problems import InvalidFields
 
 blp = Blueprint("customers", __name__, url_prefix="/api/v1/customers", description="Customers (accounts)")
-
-
-# -- malformed ids are field errors, not "no such page" ---------------------------------------
-class InvalidId(str):
-    """A path segment that should have been a UUID."""
-
-
-class IdConverter(UUIDConverter):
-    """Matches any segment so a malformed id reaches the view layer and gets a 422 naming the field
-    (after authentication), instead of a bare 404. Documented as a UUID (subclass of UUIDConverter)."""
-
-    regex = r"[^/]+"
-
-    def to_python(self, value: str):
-        try:
-            return uuid.UUID(value)
-        except ValueError:
-            return InvalidId(value)
-
-
-def _refuse_malformed_ids():
-    bad = {name: ["Not a valid identifier (a UUID)."] for name, value in (request.view_args or {}).items()
-           if isinstance(value, InvalidId)}
-    if bad:
-        raise InvalidFields(bad)
-
-
-def install_id_converter(blueprint: Blueprint) -> None:
-    """``<id:name>`` in the blueprint's routes; a malformed one is a 422 naming the field."""
-    blueprint.record_once(lambda state: state.app.url_map.converters.setdefault("id", IdConverter))
-    blueprint.before_request(_refuse_malformed_ids)
 
 
 install_id_converter(blp)
@@ -81,7 +48,7 @@ def _card(customer_id: uuid.UUID, *, status: int = 200):
         customer = session.get(Customer, customer_id, options=CARD_OPTIONS)
         if customer is None:
             raise CustomerNotFound(f"No customer {customer_id}.")
-        return _card_with_summary(session, customer), status, {"ETag": etag_of(customer.version)}
+        return with_etag(_card_with_summary(session, customer), customer.version, status)
 
 
 def _card_with_summary(session: Session, customer: Customer) -> dict:
@@ -91,7 +58,7 @@ def _card_with_summary(session: Session, customer: Customer) -> dict:
 
 
 def changed(body, customer: Customer, status: int = 200):
-    return body, status, {"ETag": etag_of(customer.version)}
+    return with_etag(body, customer.version, status)
 
 
 # -- customers --------------------------------------------------------------------------------
@@ -103,7 +70,7 @@ def create_customer(data):
     customer = use_cases.create_customer(new_uow(), principal=current_principal(), data=data)
     written = {column.key: getattr(customer, column.key) for column in Customer.__table__.columns}
     return read_back(lambda: _card(customer.id, status=201),
-                     written=lambda: (written, 201, {"ETag": etag_of(customer.version)}))
+                     written=lambda: with_etag(written, customer.version, 201))
 
 
 @blp.get("")
@@ -144,7 +111,7 @@ def caller_card(args):
         customer_id = queries.find_caller(session, principal=current_principal(), number=args["number"],
                                           regions=_regions())
         customer = get_customer(session, principal=current_principal(), customer_id=customer_id)
-        return _card_with_summary(session, customer), 200, {"ETag": etag_of(customer.version)}
+        return with_etag(_card_with_summary(session, customer), customer.version)
 
 
 @blp.get("/<id:customer_id>")
@@ -153,7 +120,7 @@ def get_customer_card(customer_id: uuid.UUID):
     """The card: active flashes first, master data, other phones, contacts, lines. ETag = version."""
     with _session() as session:
         customer = get_customer(session, principal=current_principal(), customer_id=customer_id)
-        return _card_with_summary(session, customer), 200, {"ETag": etag_of(customer.version)}
+        return with_etag(_card_with_summary(session, customer), customer.version)
 
 
 @blp.patch("/<id:customer_id>")
@@ -229,7 +196,7 @@ def change_phone(data, customer_id: uuid.UUID, phone_id: uuid.UUID):
 def remove_phone(customer_id: uuid.UUID, phone_id: uuid.UUID):
     customer = use_cases.remove_phone(new_uow(), principal=current_principal(), customer_id=customer_id,
                                       phone_id=phone_id, expected_version=expected_version())
-    return Response(status=204, headers={"ETag": etag_of(customer.version)})
+    return no_content(customer.version)
 
 
 # -- contacts ---------------------------------------------------------------------------------
@@ -258,4 +225,4 @@ def change_contact(data, customer_id: uuid.UUID, contact_id: uuid.UUID):
 def remove_contact(customer_id: uuid.UUID, contact_id: uuid.UUID):
     customer = use_cases.remove_contact(new_uow(), principal=current_principal(), customer_id=customer_id,
                                         contact_id=contact_id, expected_version=expected_version())
-    return Response(status=204, headers={"ETag": etag_of(customer.version)})
+    return no_content(customer.version)

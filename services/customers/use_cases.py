@@ -21,7 +21,7 @@ from services.customers.normalisation import tax_key
 from services.customers.repository import customer_ids_with_code, get_contact, get_customer, get_line, get_phone
 from services.kit.auth import Principal
 from services.kit.directory_replica import is_reachable_user
-from services.kit.problems import InvalidFields, StaleVersion
+from services.kit.problems import InvalidFields, StaleVersion, ensure_version
 from services.kit.uow import UnitOfWork
 
 # Unique constraints and the rule each one guards; SQLite names the columns instead of the index.
@@ -101,9 +101,7 @@ def card_to_change(uow: UnitOfWork, principal: Principal, customer_id: uuid.UUID
                     expected_version: int) -> Customer:
     customer = get_customer(uow.session, principal=principal, customer_id=customer_id, for_update=True)
     customer.ensure_editable_by(principal)
-    if customer.version != expected_version:
-        raise StaleVersion(f"The customer is at version {customer.version}, you sent {expected_version}; "
-                           "read it again.", current_version=customer.version)
+    ensure_version(customer.version, expected_version, what=f"Customer {customer.code}")
     return customer
 
 

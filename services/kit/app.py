@@ -17,7 +17,7 @@ from services.kit.db import Database
 from services.kit.directory_replica import replica_token_guard
 from services.kit.logging import configure_logging, set_correlation_id
 from services.kit.messaging.topology import connect
-from services.kit.metrics import install_metrics
+from services.kit.metrics import install_metrics, request_seconds
 from services.kit.problems import document_problems, register_problem_handlers
 from services.kit.settings import ServiceSettings, load_settings
 from services.kit.uow import UnitOfWork
@@ -114,7 +114,6 @@ def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
     def _identify():
         g.correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
         set_correlation_id(g.correlation_id)
-        g.started = time.perf_counter()
         if request.endpoint in allowed_anonymous or request.endpoint is None or request.blueprint in public_blueprints:
             return None
         principal = context.verifier.verify(bearer_token(request.headers.get("Authorization")))
@@ -129,7 +128,7 @@ def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
         response.headers[CORRELATION_HEADER] = g.get("correlation_id", "")
         log.info("%s %s -> %s", request.method, request.path, response.status_code,
                  extra={"method": request.method, "path": request.path, "status": response.status_code,
-                        "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1)})
+                        "duration_ms": round(request_seconds() * 1000, 1)})
         return response
 
     @app.get("/healthz")

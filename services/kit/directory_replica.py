@@ -139,6 +139,19 @@ class RevokedTokenReads(Reads):
     expires_at = fields.DateTime(required=True)
 
 
+def queue_members(session, table: Table, queue_code: str) -> list:
+    """Active users whose queues name ``queue_code``, by username: the one place queue membership
+    is read (the users' ``queues`` JSON lists queue codes)."""
+    rows = session.execute(select(table).where(table.c.is_active.is_(True)).order_by(table.c.username))
+    return [row for row in rows if queue_code in (row.queues or [])]
+
+
+def is_queue_member(session, table: Table, queue_code: str, user_id) -> bool:
+    """Whether ``user_id`` is an active member of the queue ``queue_code``."""
+    row = session.execute(select(table.c.queues, table.c.is_active).where(table.c.id == user_id)).first()
+    return bool(row and row.is_active and queue_code in (row.queues or []))
+
+
 def user_replicator(table: Table) -> EventHandler:
     """``replicate_user``: upsert the user, ignoring an event older than the copy we hold."""
 

@@ -49,6 +49,15 @@ class StaleVersion(DomainError):
     type, status, title = "stale-version", 412, "The record changed since you read it"
 
 
+def ensure_version(current: int, expected: int | None, *, what: str) -> None:
+    """Optimistic concurrency: refuse (412, with ``current_version``) a change made from a version of
+    ``what`` other than its ``current`` one. ``expected`` None: the caller sent no If-Match where
+    the route allows that (case actions)."""
+    if expected is not None and expected != current:
+        raise StaleVersion(f"{what} is at version {current}; you read version {expected}. Read it again.",
+                           current_version=current)
+
+
 class PreconditionRequired(DomainError):
     type, status, title = "precondition-required", 428, "If-Match header required"
 

@@ -57,7 +57,6 @@ class UnitOfWork:
         self.on_commit = on_commit
         self.session: Session | None = None
         self._emitted: list[tuple[str, dict]] = []
-        self.published: list[Envelope] = []
 
     @classmethod
     def joined(cls, database: Database, session: Session, **context) -> "UnitOfWork":
@@ -117,7 +116,6 @@ class UnitOfWork:
                                     event=envelope.routing_key, size=size, limit=self.max_event_bytes)
         if envelopes:
             write_outbox(self.session, self.database.outbox, envelopes)
-        self.published.extend(envelopes)
         return envelopes
 
     def commit(self) -> None:

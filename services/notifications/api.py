@@ -8,6 +8,7 @@ from sqlalchemy import update
 from services.kit.app import current_principal, service_context
 from services.kit.auth import COMPANY
 from services.kit.db import utcnow
+from services.kit.http import install_id_converter
 from services.kit.input import Blueprint
 from services.kit.problems import Forbidden, NotFound
 from services.notifications import queries
@@ -18,6 +19,7 @@ from services.notifications.schemas import (
 )
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications", description="Notifications")
+install_id_converter(blp)
 
 
 @blp.get("")
@@ -36,7 +38,7 @@ def unread_count():
         return {"unread": queries.unread_count(session, principal=current_principal())}
 
 
-@blp.post("/<uuid:notification_id>/read")
+@blp.post("/<id:notification_id>/read")
 @blp.response(200, NotificationSchema)
 def mark_read(notification_id: uuid.UUID):
     """Mark one notice of your own inbox read (the first time counts)."""

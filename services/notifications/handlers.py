@@ -6,7 +6,7 @@ import uuid
 from sqlalchemy import select
 
 from services.kit.contracts import Reads, fields
-from services.kit.directory_replica import token_revoker, user_replicator
+from services.kit.directory_replica import queue_members, token_revoker, user_replicator
 from services.kit.messaging.consumer import EventHandler
 from services.kit.messaging.envelope import Envelope
 from services.kit.uow import UnitOfWork
@@ -82,9 +82,7 @@ def notify_queue_members(uow: UnitOfWork, envelope: Envelope) -> None:
     mail, unless they switched it off), each in the member's language."""
     case = envelope.data
     queue_code = case["queue"]["code"]
-    members = [row.id for row in uow.session.execute(
-        select(directory_users.c.id, directory_users.c.queues).where(directory_users.c.is_active.is_(True)))
-        if queue_code in (row.queues or [])]
+    members = [row.id for row in queue_members(uow.session, directory_users, queue_code)]
     _notify(uow, envelope, case, users=members, queue=queue_code)
 
 

@@ -13,11 +13,12 @@ from services.cases.case_types.schemas import (
 )
 from services.cases.repository import get_case_type
 from services.kit.app import current_principal, new_uow, service_context
-from services.kit.http import etag_of, expected_version
+from services.kit.http import expected_version, install_id_converter, with_etag
 from services.kit.input import Blueprint
 
 case_types = Blueprint("case_types", __name__, url_prefix="/api/v1/case-types",
                        description="Case types: target queue, default priority, form, routing rules")
+install_id_converter(case_types)
 
 
 @case_types.post("")
@@ -27,7 +28,7 @@ def create_case_type(data):
     """Create a case type (permission manage_queues)."""
     with new_uow() as uow:
         case_type = use_cases.create_case_type(uow, principal=current_principal(), data=data)
-    return case_type, 201, {"ETag": etag_of(case_type.version)}
+    return with_etag(case_type, case_type.version, 201)
 
 
 @case_types.get("")
@@ -39,15 +40,15 @@ def list_case_types():
             selectinload(CaseType.routing_rules).joinedload(RoutingRule.queue)).order_by(CaseType.name)).unique().all()
 
 
-@case_types.get("/<uuid:case_type_id>")
+@case_types.get("/<id:case_type_id>")
 @case_types.response(200, CaseTypeSchema)
 def get_case_type_view(case_type_id: uuid.UUID):
     with service_context().database.session() as session:
         case_type = get_case_type(session, case_type_id)
-    return case_type, 200, {"ETag": etag_of(case_type.version)}
+    return with_etag(case_type, case_type.version)
 
 
-@case_types.patch("/<uuid:case_type_id>")
+@case_types.patch("/<id:case_type_id>")
 @case_types.arguments(CaseTypeChangeSchema)
 @case_types.response(200, CaseTypeSchema)
 def change_case_type(data, case_type_id: uuid.UUID):
@@ -56,17 +57,17 @@ def change_case_type(data, case_type_id: uuid.UUID):
     with new_uow() as uow:
         case_type = use_cases.change_case_type(uow, principal=current_principal(), case_type_id=case_type_id,
                                                expected_version=version, data=data)
-    return case_type, 200, {"ETag": etag_of(case_type.version)}
+    return with_etag(case_type, case_type.version)
 
 
-@case_types.get("/<uuid:case_type_id>/routing-rules")
+@case_types.get("/<id:case_type_id>/routing-rules")
 @case_types.response(200, RoutingRuleSchema(many=True))
 def list_routing_rules(case_type_id: uuid.UUID):
     with service_context().database.session() as session:
         return list(get_case_type(session, case_type_id).routing_rules)
 
 
-@case_types.post("/<uuid:case_type_id>/routing-rules")
+@case_types.post("/<id:case_type_id>/routing-rules")
 @case_types.arguments(RoutingRuleCreateSchema)
 @case_types.response(201, RoutingRuleSchema)
 def add_routing_rule(data, case_type_id: uuid.UUID):
@@ -75,7 +76,7 @@ def add_routing_rule(data, case_type_id: uuid.UUID):
         return use_cases.add_routing_rule(uow, principal=current_principal(), case_type_id=case_type_id, data=data)
 
 
-@case_types.delete("/<uuid:case_type_id>/routing-rules/<uuid:rule_id>")
+@case_types.delete("/<id:case_type_id>/routing-rules/<id:rule_id>")
 @case_types.response(204)
 def remove_routing_rule(case_type_id: uuid.UUID, rule_id: uuid.UUID):
     with new_uow() as uow:

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.cases.base import Base
-from services.cases.case_types.forms import clean_values, missing_fields
+from services.cases.case_types.forms import missing_fields
 from services.cases.queues.models import Queue
 from services.kit.db import UtcDateTime, new_id, utcnow
 from services.kit.uow import RecordsEvents
@@ -44,9 +44,6 @@ class CaseType(RecordsEvents, Base):
         return {"id": self.id, "code": self.code, "name": self.name, "default_priority": self.default_priority,
                 "queue": {"id": self.queue.id, "code": self.queue.code}, "is_active": self.is_active,
                 "form": self.form}
-
-    def clean_values(self, values: dict) -> dict:
-        return clean_values(self.form, values)
 
     def missing_fields(self, values: dict) -> list[dict]:
         return missing_fields(self.form, values)

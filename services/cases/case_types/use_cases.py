@@ -9,7 +9,7 @@ from services.cases.case_types.models import CaseType, RoutingRule
 from services.cases.errors import CaseTypeCodeTaken
 from services.cases.repository import administered_queues, get_case_type, get_routing_rule, queue_named_in
 from services.kit.auth import Principal
-from services.kit.problems import StaleVersion
+from services.kit.problems import ensure_version
 from services.kit.uow import UnitOfWork
 
 MANAGE_QUEUES = "manage_queues"
@@ -34,9 +34,7 @@ def change_case_type(uow: UnitOfWork, *, principal: Principal, case_type_id: uui
     values; dispatch checks the form as it is then. Emits case_type.updated.v1."""
     principal.require(MANAGE_QUEUES)
     case_type = get_case_type(uow.session, case_type_id)
-    if expected_version != case_type.version:
-        raise StaleVersion(f"The case type is at version {case_type.version}; you read {expected_version}.",
-                           current_version=case_type.version)
+    ensure_version(case_type.version, expected_version, what=f"Case type {case_type.code}")
     if "queue" in data:
         case_type.queue = queue_named_in(uow.session, data.pop("queue"), within=administered_queues(principal))
     for key, value in data.items():

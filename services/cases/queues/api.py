@@ -14,11 +14,12 @@ from services.cases.queues.schemas import (
 )
 from services.cases.repository import get_calendar, get_queue, queue_members
 from services.kit.app import current_principal, new_uow, service_context
-from services.kit.http import etag_of, expected_version
+from services.kit.http import expected_version, install_id_converter, with_etag
 from services.kit.input import Blueprint
 
 queues = Blueprint("queues", __name__, url_prefix="/api/v1/queues",
                    description="Department queues, their calendars, SLA targets, members and statistics")
+install_id_converter(queues)
 
 
 def _detail(session, queue: Queue) -> dict:
@@ -34,7 +35,7 @@ def create_queue(data):
     """Create a queue (permission manage_queues)."""
     with new_uow() as uow:
         queue = use_cases.create_queue(uow, principal=current_principal(), data=data)
-    return queue, 201, {"ETag": etag_of(queue.version)}
+    return with_etag(queue, queue.version, 201)
 
 
 @queues.get("")
@@ -60,7 +61,7 @@ def create_calendar(data):
     """Create a business calendar (permission manage_queues)."""
     with new_uow() as uow:
         calendar = use_cases.create_calendar(uow, principal=current_principal(), data=data)
-    return calendar, 201, {"ETag": etag_of(calendar.version)}
+    return with_etag(calendar, calendar.version, 201)
 
 
 @queues.get("/calendars")
@@ -70,15 +71,15 @@ def list_calendars():
         return session.scalars(select(Calendar).order_by(Calendar.code)).all()
 
 
-@queues.get("/calendars/<uuid:calendar_id>")
+@queues.get("/calendars/<id:calendar_id>")
 @queues.response(200, CalendarSchema)
 def get_calendar_view(calendar_id: uuid.UUID):
     with service_context().database.session() as session:
         calendar = get_calendar(session, calendar_id)
-    return calendar, 200, {"ETag": etag_of(calendar.version)}
+    return with_etag(calendar, calendar.version)
 
 
-@queues.patch("/calendars/<uuid:calendar_id>")
+@queues.patch("/calendars/<id:calendar_id>")
 @queues.arguments(CalendarFieldsSchema)
 @queues.response(200, CalendarSchema)
 def change_calendar(data, calendar_id: uuid.UUID):
@@ -87,19 +88,19 @@ def change_calendar(data, calendar_id: uuid.UUID):
     with new_uow() as uow:
         calendar = use_cases.change_calendar(uow, principal=current_principal(), calendar_id=calendar_id,
                                              expected_version=version, data=data)
-    return calendar, 200, {"ETag": etag_of(calendar.version)}
+    return with_etag(calendar, calendar.version)
 
 
-@queues.get("/<uuid:queue_id>")
+@queues.get("/<id:queue_id>")
 @queues.response(200, QueueDetailSchema)
 def get_queue_view(queue_id: uuid.UUID):
     """A queue with its SLA targets and its members (from the directory)."""
     with service_context().database.session() as session:
         queue = get_queue(session, queue_id)
-        return _detail(session, queue), 200, {"ETag": etag_of(queue.version)}
+        return with_etag(_detail(session, queue), queue.version)
 
 
-@queues.patch("/<uuid:queue_id>")
+@queues.patch("/<id:queue_id>")
 @queues.arguments(QueueChangeSchema)
 @queues.response(200, QueueSchema)
 def change_queue(data, queue_id: uuid.UUID):
@@ -108,24 +109,24 @@ def change_queue(data, queue_id: uuid.UUID):
     with new_uow() as uow:
         queue = use_cases.change_queue(uow, principal=current_principal(), queue_id=queue_id,
                                        expected_version=version, data=data)
-    return queue, 200, {"ETag": etag_of(queue.version)}
+    return with_etag(queue, queue.version)
 
 
-@queues.get("/<uuid:queue_id>/members")
+@queues.get("/<id:queue_id>/members")
 @queues.response(200, MemberSchema(many=True))
 def list_members(queue_id: uuid.UUID):
     with service_context().database.session() as session:
         return queue_members(session, get_queue(session, queue_id))
 
 
-@queues.get("/<uuid:queue_id>/sla")
+@queues.get("/<id:queue_id>/sla")
 @queues.response(200, SlaPoliciesSchema)
 def get_sla(queue_id: uuid.UUID):
     with service_context().database.session() as session:
         return {"policies": list(get_queue(session, queue_id).sla_policies)}
 
 
-@queues.put("/<uuid:queue_id>/sla")
+@queues.put("/<id:queue_id>/sla")
 @queues.arguments(SlaPoliciesSchema)
 @queues.response(200, SlaPoliciesSchema)
 def set_sla(data, queue_id: uuid.UUID):
@@ -136,7 +137,7 @@ def set_sla(data, queue_id: uuid.UUID):
         return {"policies": list(queue.sla_policies)}
 
 
-@queues.get("/<uuid:queue_id>/statistics")
+@queues.get("/<id:queue_id>/statistics")
 @queues.arguments(StatisticsQuerySchema, location="query")
 @queues.response(200, QueueStatisticsSchema)
 def get_statistics(args, queue_id: uuid.UUID):

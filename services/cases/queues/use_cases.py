@@ -9,16 +9,10 @@ from services.cases.errors import CalendarCodeTaken, QueueCodeTaken
 from services.cases.queues.models import Calendar, Queue
 from services.cases.repository import get_administered_queue, get_calendar, user_named_in
 from services.kit.auth import BRANCH, COMPANY, Principal
-from services.kit.problems import InvalidFields, StaleVersion
+from services.kit.problems import InvalidFields, ensure_version
 from services.kit.uow import UnitOfWork
 
 MANAGE_QUEUES = "manage_queues"
-
-
-def _check_version(record, expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != record.version:
-        raise StaleVersion(f"It is at version {record.version}; you read {expected_version}.",
-                           current_version=record.version)
 
 
 def _check_references(uow: UnitOfWork, principal: Principal, data: dict) -> None:
@@ -53,7 +47,7 @@ def change_queue(uow: UnitOfWork, *, principal: Principal, queue_id: uuid.UUID, 
     """Rename a queue or change its department, supervisor or calendar. Emits queue.updated.v1."""
     principal.require(MANAGE_QUEUES)
     queue = get_administered_queue(uow.session, principal=principal, queue_id=queue_id)
-    _check_version(queue, expected_version)
+    ensure_version(queue.version, expected_version, what=f"Queue {queue.code}")
     _check_references(uow, principal, data)
     queue.change(data=data)
     uow.commit()
@@ -86,7 +80,7 @@ def change_calendar(uow: UnitOfWork, *, principal: Principal, calendar_id: uuid.
     """Change a calendar; due times already on cases stay until their next dispatch or reopen."""
     principal.require(MANAGE_QUEUES)
     calendar = get_calendar(uow.session, calendar_id)
-    _check_version(calendar, expected_version)
+    ensure_version(calendar.version, expected_version, what=f"Calendar {calendar.code}")
     for key, value in data.items():
         setattr(calendar, key, value)
     uow.commit()

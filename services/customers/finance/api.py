@@ -8,7 +8,6 @@ import uuid
 
 from flask import current_app
 
-from services.customers.api import install_id_converter
 from services.customers.finance import queries
 from services.customers.finance.schemas import BillingImportResultSchema, BillingImportSchema, FinancialSummarySchema
 from services.customers.finance.use_cases import import_billing
@@ -16,6 +15,7 @@ from services.customers.repository import get_customer
 from services.customers.settings import CustomersSettings
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.db import utcnow
+from services.kit.http import install_id_converter
 from services.kit.input import Blueprint
 
 blp = Blueprint("finance", __name__, url_prefix="/api/v1/customers",

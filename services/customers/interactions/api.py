@@ -10,7 +10,6 @@ from flask import current_app
 from marshmallow import RAISE
 from sqlalchemy.orm import Session
 
-from services.customers.api import install_id_converter
 from services.customers.interactions import queries, use_cases
 from services.customers.interactions.errors import CatalogueEntryNotFound
 from services.customers.interactions.models import KnowledgeArticle, Reason
@@ -27,7 +26,7 @@ from services.customers.repository import get_contact, get_customer, get_line
 from services.customers.settings import CustomersSettings
 from services.customers.telephony import PROVIDERS
 from services.kit.app import current_principal, new_uow, service_context
-from services.kit.http import etag_of, expected_version
+from services.kit.http import expected_version, install_id_converter, with_etag
 from services.kit.input import Blueprint
 
 blp = Blueprint("interactions", __name__, url_prefix="/api/v1/customers",
@@ -44,8 +43,8 @@ def _detail(customer_id: uuid.UUID, interaction_id: uuid.UUID, *, status: int = 
         principal = current_principal()
         customer = get_customer(session, principal=principal, customer_id=customer_id)
         interaction = get_interaction(session, principal=principal, customer=customer, interaction_id=interaction_id)
-        return (queries.interaction_detail(session, customer, interaction, principal), status,
-                {"ETag": etag_of(interaction.version)})
+        return with_etag(queries.interaction_detail(session, customer, interaction, principal), interaction.version,
+                         status)
 
 
 # -- interactions -----------------------------------------------------------------------------
@@ -237,7 +236,7 @@ def search_articles(args):
 def write_article(data):
     """A knowledge article of a reason (level 1)."""
     article = use_cases.write_article(new_uow(), principal=current_principal(), data=data)
-    return queries.article_dict(article), 201, {"ETag": etag_of(article.version)}
+    return with_etag(queries.article_dict(article), article.version, 201)
 
 
 @blp.get("/knowledge-articles/<id:article_id>")
@@ -250,7 +249,7 @@ def get_article(args, article_id: uuid.UUID):
         found = queries.article_version(session, article=article, version=args["version"])
         if found is None:
             raise CatalogueEntryNotFound(f"The article has no version {args['version']}.")
-        return found, 200, {"ETag": etag_of(article.version)}
+        return with_etag(found, article.version)
 
 
 @blp.patch("/knowledge-articles/<id:article_id>")
@@ -260,4 +259,4 @@ def change_article(data, article_id: uuid.UUID):
     """A new version of the article (If-Match; level 1); earlier versions stay readable."""
     article = use_cases.change_article(new_uow(), principal=current_principal(), article_id=article_id,
                                        expected_version=expected_version(), data=data)
-    return queries.article_dict(article), 200, {"ETag": etag_of(article.version)}
+    return with_etag(queries.article_dict(article), article.version)

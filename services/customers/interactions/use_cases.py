@@ -21,7 +21,7 @@ from services.customers.normalisation import fold
 from services.customers.repository import get_customer
 from services.kit.auth import COMPANY, Principal
 from services.kit.db import utcnow
-from services.kit.problems import InvalidFields, StaleVersion
+from services.kit.problems import InvalidFields, StaleVersion, ensure_version
 from services.kit.uow import UnitOfWork
 
 COUNTER = "interactions"
@@ -73,8 +73,7 @@ def _to_change(uow: UnitOfWork, principal: Principal, customer_id: uuid.UUID, in
     customer = get_customer(uow.session, principal=principal, customer_id=customer_id)
     interaction = get_interaction(uow.session, principal=principal, customer=customer,
                                   interaction_id=interaction_id, for_update=True)
-    if interaction.version != expected_version:
-        raise StaleVersion(f"Interaction {interaction.number} changed since you read it; read it again.")
+    ensure_version(interaction.version, expected_version, what=f"Interaction {interaction.number}")
     return customer, interaction
 
 
@@ -267,8 +266,7 @@ def change_article(uow: UnitOfWork, *, principal: Principal, article_id: uuid.UU
     _administrator(principal)
     with uow:
         article = get_entry(uow.session, KnowledgeArticle, article_id)
-        if article.version != expected_version:
-            raise StaleVersion("The article changed since you read it; read it again.")
+        ensure_version(article.version, expected_version, what="The article")
         if data.get("reason_id") and uow.session.get(Reason, data["reason_id"]) is None:
             raise InvalidFields({"reason_id": ["No such reason."]})
         for key, value in data.items():

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Response, current_app
+from flask import current_app
 
-from services.customers.api import changed, install_id_converter
+from services.customers.api import changed
 from services.customers.lines import use_cases as line_use_cases
 from services.customers.lines.queries import line_dict
 from services.customers.lines.schemas import (
@@ -15,7 +15,7 @@ from services.customers.lines.schemas import (
 from services.customers.repository import get_customer, get_line
 from services.customers.settings import CustomersSettings
 from services.kit.app import current_principal, new_uow, service_context
-from services.kit.http import etag_of, expected_version
+from services.kit.http import expected_version, install_id_converter, no_content, with_etag
 from services.kit.input import Blueprint
 
 blp = Blueprint("lines", __name__, url_prefix="/api/v1/customers", description="Subscriber lines of a customer")
@@ -37,7 +37,7 @@ def add_line(data, customer_id: uuid.UUID):
 def get_line_view(customer_id: uuid.UUID, line_id: uuid.UUID):
     with service_context().database.session() as session:
         customer = get_customer(session, principal=current_principal(), customer_id=customer_id)
-        return line_dict(get_line(customer, line_id)), 200, {"ETag": etag_of(customer.version)}
+        return with_etag(line_dict(get_line(customer, line_id)), customer.version)
 
 
 @blp.patch("/<id:customer_id>/lines/<id:line_id>")
@@ -58,7 +58,7 @@ def set_line_pin(data, customer_id: uuid.UUID, line_id: uuid.UUID):
     customer, _line = line_use_cases.set_line_pin(new_uow(), principal=current_principal(),
                                                   customer_id=customer_id, line_id=line_id,
                                                   expected_version=expected_version(), pin=data["pin"])
-    return Response(status=204, headers={"ETag": etag_of(customer.version)})
+    return no_content(customer.version)
 
 
 @blp.post("/<id:customer_id>/lines/<id:line_id>/pin/verify")

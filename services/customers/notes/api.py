@@ -8,7 +8,6 @@ from flask import Response, request, stream_with_context
 from marshmallow import RAISE
 from sqlalchemy import select
 
-from services.customers.api import install_id_converter
 from services.customers.models import Customer
 from services.customers.notes import queries, use_cases
 from services.customers.notes.errors import NoteNotFound
@@ -20,7 +19,7 @@ from services.customers.notes.schemas import (
 from services.customers.repository import get_customer, visible_customers
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.auth import COMPANY, Principal
-from services.kit.http import etag_of, expected_version
+from services.kit.http import expected_version, install_id_converter, with_etag
 from services.kit.input import Blueprint
 from services.kit.problems import Forbidden, InvalidFields
 
@@ -50,7 +49,7 @@ def _note(customer_id: uuid.UUID, note_id: uuid.UUID) -> dict:
 def write_note(data, customer_id: uuid.UUID):
     """Write a note on a customer you reach; you need a department (seed 001)."""
     note = use_cases.write_note(new_uow(), principal=current_principal(), customer_id=customer_id, data=data)
-    return _note(customer_id, note.id), 201, {"ETag": etag_of(note.version)}
+    return with_etag(_note(customer_id, note.id), note.version, 201)
 
 
 @blp.get("/<id:customer_id>/notes")
@@ -68,7 +67,7 @@ def list_notes(args, customer_id: uuid.UUID):
 @blp.response(200, NoteSchema)
 def get_note(customer_id: uuid.UUID, note_id: uuid.UUID):
     note = _note(customer_id, note_id)
-    return note, 200, {"ETag": etag_of(note["version"])}
+    return with_etag(note, note["version"])
 
 
 @blp.delete("/<id:customer_id>/notes/<id:note_id>")

@@ -11,7 +11,7 @@ from services.customers.notes.models import Note
 from services.customers.notes.queries import find_note
 from services.customers.repository import get_customer
 from services.kit.auth import Principal
-from services.kit.problems import StaleVersion
+from services.kit.problems import ensure_version
 from services.kit.uow import UnitOfWork
 
 
@@ -44,8 +44,7 @@ def delete_note(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID
         note = uow.session.scalar(select(Note).where(Note.id == note_id).with_for_update())
         if note is None:
             raise NoteNotFound(f"The customer has no note {note_id} you can see.")
-        if note.version != expected_version:
-            raise StaleVersion("The note changed since you read it; read it again.")
+        ensure_version(note.version, expected_version, what="The note")
         uow.session.add(note.deleted_by(principal))
         uow.session.delete(note)
         uow.commit()

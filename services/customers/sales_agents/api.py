@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import uuid
 
-from services.customers.api import install_id_converter
 from services.customers.sales_agents import queries, use_cases
 from services.customers.sales_agents.schemas import (
     SalesAgentChangeCreateSchema, SalesAgentChangeSchema, SalesAgentSchema,
 )
 from services.kit.app import current_principal, new_uow, service_context
+from services.kit.http import install_id_converter
 from services.kit.input import Blueprint
 
 blp = Blueprint("sales_agents", __name__, url_prefix="/api/v1/customers",

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.auth import COMPANY
+from services.kit.http import install_id_converter
 from services.kit.input import Blueprint
 from services.kit.problems import Conflict, Forbidden, NotFound
 from services.notifications.deliveries import queries
@@ -16,6 +17,7 @@ from services.notifications.deliveries.use_cases import retry_failed_delivery
 
 deliveries = Blueprint("deliveries", __name__, url_prefix="/api/v1/notifications/deliveries",
                        description="Messages sent by e-mail, SMS and WhatsApp")
+install_id_converter(deliveries)
 
 
 @deliveries.get("")
@@ -27,7 +29,7 @@ def list_deliveries(args):
         return queries.list_deliveries(session, principal=current_principal(), **args)
 
 
-@deliveries.get("/<uuid:delivery_id>")
+@deliveries.get("/<id:delivery_id>")
 @deliveries.response(200, DeliverySchema)
 def get_delivery(delivery_id: uuid.UUID):
     principal = current_principal()
@@ -38,7 +40,7 @@ def get_delivery(delivery_id: uuid.UUID):
         return delivery
 
 
-@deliveries.post("/<uuid:delivery_id>/retry")
+@deliveries.post("/<id:delivery_id>/retry")
 @deliveries.response(200, DeliverySchema)
 def retry_delivery(delivery_id: uuid.UUID):
     """Send a failed delivery again with a fresh set of attempts (administrators, level 1)."""

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from services.kit.app import current_principal, service_context
-from services.kit.http import etag_of, expected_version
+from services.kit.http import expected_version, with_etag
 from services.kit.input import Blueprint
 from services.notifications.templates import use_cases
 from services.notifications.templates.models import CompanySettings, UserPreferences
@@ -33,7 +33,7 @@ def list_templates():
 def get_template(template: str, channel: str, language: str):
     with _session() as session:
         found = use_cases.effective_template(session, template, channel, language)
-    return found, 200, {"ETag": etag_of(found["version"])}
+    return with_etag(found, found["version"])
 
 
 @templates.put(KEY)
@@ -46,7 +46,7 @@ def save_template(texts, template: str, channel: str, language: str):
     with _session() as session, session.begin():
         saved = use_cases.save_template(session, principal=current_principal(), template=template, channel=channel,
                                         language=language, texts=texts, expected_version=version)
-    return saved, 200, {"ETag": etag_of(saved["version"])}
+    return with_etag(saved, saved["version"])
 
 
 @templates.delete(KEY)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from services.kit.auth import COMPANY, Principal
 from services.kit.db import utcnow
-from services.kit.problems import Forbidden, InvalidFields, NotFound, StaleVersion
+from services.kit.problems import Forbidden, InvalidFields, NotFound, ensure_version
 from services.notifications.templates.defaults import DEFAULTS, SAMPLES
 from services.notifications.templates.models import (
     LANGUAGES, TEMPLATE_CHANNEL_OF, CompanySettings, Template, UserPreferences,
@@ -86,8 +86,7 @@ def save_template(session: Session, *, principal: Principal, template: str, chan
     row = session.scalar(select(Template).where(Template.template == template, Template.channel == channel,
                                                 Template.language == language).with_for_update())
     current = row.version if row else 0
-    if expected_version is not None and expected_version != current:
-        raise StaleVersion(f"The template is at version {current}.")
+    ensure_version(current, expected_version, what=f"Template {template} ({channel}, {language})")
     if row is None:
         row = Template(template=template, channel=channel, language=language, version=0)
         session.add(row)
