@@ -9,9 +9,9 @@ from sqlalchemy import exists, or_, select
 from services.kit.app import current_principal, service_context
 from services.kit.auth import COMPANY, Principal
 from services.kit.db import utcnow
-from services.kit.http import etag_of, expected_version
+from services.kit.http import expected_version, install_id_converter, with_etag
 from services.kit.input import Blueprint
-from services.kit.problems import Conflict, Forbidden, InvalidFields, NotFound, StaleVersion
+from services.kit.problems import Conflict, Forbidden, InvalidFields, NotFound, ensure_version
 from services.notifications.base import directory_users
 from services.notifications.deliveries.channels import (
     OutgoingMessage, PermanentFailure, SmtpMailer, TemporaryFailure,
@@ -30,6 +30,7 @@ from services.notifications.templates.rendering import template_errors
 
 reminders = Blueprint("reminders", __name__, url_prefix="/api/v1/notifications",
                       description="Payment reminders and the user's own outgoing mailbox")
+install_id_converter(reminders)
 MANAGE_REMINDERS = "manage_reminders"
 
 
@@ -75,15 +76,15 @@ def _concept(session, concept_id: uuid.UUID, *, lock: bool = False) -> ReminderC
     return concept
 
 
-@reminders.get("/reminders/concepts/<uuid:concept_id>")
+@reminders.get("/reminders/concepts/<id:concept_id>")
 @reminders.response(200, ConceptSchema)
 def get_concept(concept_id: uuid.UUID):
     with _session() as session:
         concept = _concept(session, concept_id)
-        return concept, 200, {"ETag": etag_of(concept.version)}
+        return with_etag(concept, concept.version)
 
 
-@reminders.put("/reminders/concepts/<uuid:concept_id>")
+@reminders.put("/reminders/concepts/<id:concept_id>")
 @reminders.arguments(ConceptSchema)
 @reminders.response(200, ConceptSchema)
 def save_concept(data, concept_id: uuid.UUID):
@@ -92,15 +93,14 @@ def save_concept(data, concept_id: uuid.UUID):
     version = expected_version()
     with _session() as session, session.begin():
         concept = _concept(session, concept_id, lock=True)
-        if concept.version != version:
-            raise StaleVersion(f"The concept is at version {concept.version}.")
+        ensure_version(concept.version, version, what="The reminder concept")
         if data["kind"] != concept.kind and _in_use(session, concept_id):
             raise InvalidFields({"kind": ["Customers' settings use this concept; it keeps its kind."]})
         for name, value in data.items():
             setattr(concept, name, value)
         concept.version, concept.updated_at = concept.version + 1, utcnow()
         session.flush()
-        return concept, 200, {"ETag": etag_of(concept.version)}
+        return with_etag(concept, concept.version)
 
 
 def _in_use(session, concept_id: uuid.UUID) -> bool:
@@ -108,7 +108,7 @@ def _in_use(session, concept_id: uuid.UUID) -> bool:
                                                     ReminderSettings.after_due_concept_id == concept_id))))
 
 
-@reminders.delete("/reminders/concepts/<uuid:concept_id>")
+@reminders.delete("/reminders/concepts/<id:concept_id>")
 @reminders.response(204)
 def delete_concept(concept_id: uuid.UUID):
     """Remove an unused concept (409 while a customer's settings name it)."""
@@ -144,14 +144,14 @@ def _settings_view(customer_id: uuid.UUID, row: ReminderSettings | None) -> dict
         "after_due_concept_id", "reminder_body", "after_due_body", "version", "updated_at")}
 
 
-@reminders.get("/reminders/settings/<uuid:customer_id>")
+@reminders.get("/reminders/settings/<id:customer_id>")
 @reminders.response(200, ReminderSettingsSchema)
 def get_settings(customer_id: uuid.UUID):
     """A customer's reminder settings (version 0: none yet, reminders off)."""
     with _session() as session:
         _reachable_customer(session, current_principal(), customer_id)
         view = _settings_view(customer_id, session.get(ReminderSettings, customer_id))
-    return view, 200, {"ETag": etag_of(view["version"])}
+    return with_etag(view, view["version"])
 
 
 def _validate_settings(session, customer: CustomerAddresses, data: dict) -> dict:
@@ -179,7 +179,7 @@ def _validate_settings(session, customer: CustomerAddresses, data: dict) -> dict
     return errors
 
 
-@reminders.put("/reminders/settings/<uuid:customer_id>")
+@reminders.put("/reminders/settings/<id:customer_id>")
 @reminders.arguments(ReminderSettingsSchema)
 @reminders.response(200, ReminderSettingsSchema)
 def save_settings(data, customer_id: uuid.UUID):
@@ -192,8 +192,7 @@ def save_settings(data, customer_id: uuid.UUID):
         row = session.scalar(select(ReminderSettings).where(ReminderSettings.customer_id == customer_id)
                              .with_for_update())
         current = row.version if row else 0
-        if version != current:
-            raise StaleVersion(f"The settings are at version {current}.")
+        ensure_version(current, version, what="The reminder settings")
         errors = _validate_settings(session, customer, data)
         if errors:
             raise InvalidFields(errors)
@@ -205,7 +204,7 @@ def save_settings(data, customer_id: uuid.UUID):
         row.version, row.updated_by, row.updated_at = current + 1, principal.user_id, utcnow()
         session.flush()
         view = _settings_view(customer_id, row)
-    return view, 200, {"ETag": etag_of(view["version"])}
+    return with_etag(view, view["version"])
 
 
 @reminders.post("/reminders/run")
