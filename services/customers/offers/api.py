@@ -10,7 +10,7 @@ from services.customers.offers import queries, use_cases
 from services.customers.offers.schemas import OfferCreateSchema, OfferPageSchema, OfferQuerySchema, OfferSchema, OfferUpdateSchema
 from services.customers.repository import get_customer
 from services.kit.app import current_principal, new_uow, service_context
-from services.kit.http import etag_of, expected_version
+from services.kit.http import expected_version, with_etag
 from services.kit.input import Blueprint
 
 blp = Blueprint("offers", __name__, url_prefix="/api/v1/customers",
@@ -21,7 +21,7 @@ install_id_converter(blp)
 def _offer(customer_id: uuid.UUID, offer, status: int = 200):
     with service_context().database.session() as session:
         customer = get_customer(session, principal=current_principal(), customer_id=customer_id)
-        return queries.offer_dict(offer, customer), status, {"ETag": etag_of(offer.version)}
+        return with_etag(queries.offer_dict(offer, customer), offer.version, status)
 
 
 @blp.post("/<id:customer_id>/offers")

@@ -13,7 +13,7 @@ from services.customers.offers.models import Offer
 from services.customers.repository import get_customer
 from services.kit.auth import Principal
 from services.kit.db import utcnow
-from services.kit.problems import StaleVersion
+from services.kit.problems import StaleVersion, ensure_version
 from services.kit.uow import UnitOfWork
 
 
@@ -50,9 +50,7 @@ def change_offer(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUI
                                    .with_for_update())
         if offer is None:
             raise OfferNotFound(f"The customer has no offer {offer_id}.")
-        if offer.version != expected_version:
-            raise StaleVersion(f"The offer is at version {offer.version}, you sent {expected_version}; read it again.",
-                               current_version=offer.version)
+        ensure_version(offer.version, expected_version, what="The offer")
         changed = False
         for key in Offer.FIELDS:
             if key in data and data[key] != getattr(offer, key):
