@@ -18,8 +18,9 @@ What one run does:
   3. measure  one client signed into the console (a session cookie, as a browser) and the same
               user's token: for each request, the page through the gateway, then the API calls that
               page makes, sent straight to the services one after the other (what the page costs
-              without the console). Card: the card, the customer's cases and notes, the unread
-              count. Queue page: the queue statistics, the unread count. Folder: the folder's first
+              without the console). Card: the card, the customer's cases and notes, the interaction
+              panel's catalogues (reasons, points of contact; a dial link per line and contact phone,
+              which the loaded customers do not have), the unread count. Queue page: the queue statistics, the unread count. Folder: the folder's first
               page, the unread count.
 Printed: p50/p95 in ms of each page and of its API calls, and their ratio. The goal: a page costs at
 most 1.5x the API calls under it, and its p95 stays under 100 ms.
@@ -168,7 +169,8 @@ def main() -> int:
                                 service("cases", f"cases?customer_id={card_ids[i % len(card_ids)]}"
                                                  "&per_page=10&sort=-age"),
                                 service("customers", f"customers/{card_ids[i % len(card_ids)]}/notes?per_page=10"),
-                                inbox]),
+                                service("customers", "customers/interaction-reasons"),
+                                service("customers", "customers/contact-points"), inbox]),
             "queues": (lambda i: f"{base}/queues", lambda i: [service("cases", "queues/statistics"), inbox]),
             "folder": (lambda i: f"{base}/folder?box=created",
                        lambda i: [service("cases", "cases/folder?box=created&sort=priority&page=1&per_page=25"),
