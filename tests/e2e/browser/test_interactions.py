@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 
 pytestmark = pytest.mark.e2e
 
@@ -19,6 +20,12 @@ def open_card(person, query: str) -> str:
     if person.page.locator(".flash-banner").count():
         person.page.locator(".flash-banner button").click()
     return person.page.url.split("?")[0].split("#")[0]
+
+
+def serious_violations(person) -> list:
+    """axe-core's serious and critical findings on the page as it is now."""
+    violations = Axe().run(person.page).response["violations"]
+    return [(v["id"], len(v["nodes"])) for v in violations if v["impact"] in ("serious", "critical")]
 
 
 def card_text(person) -> dict:
@@ -41,6 +48,7 @@ def test_seed_003_a_call_that_did_not_reach_the_customer_keeps_only_the_attempt(
     ana.page.select_option("#f-i_channel", "phone")
     ana.page.fill("#f-i_dialled_number", number)
     ana.shot("003-attempt-form")
+    assert not serious_violations(ana)
     ana.page.locator("#interaction-form button[name=save]").click()
 
     assert "success" in ana.page.locator("p.notice").first.get_attribute("class")
@@ -51,6 +59,7 @@ def test_seed_003_a_call_that_did_not_reach_the_customer_keeps_only_the_attempt(
     assert ana.page.locator("#interactions li").first.locator("strong").first.is_visible()
     assert number in ana.page.locator("#interactions li").first.inner_text()
     ana.shot("003-attempt-kept")
+    assert not serious_violations(ana)
 
     ana.go(card_url.removeprefix(ana.base))
     assert card_text(ana) == before, "nothing of the card changes when the customer was not reached"
@@ -69,6 +78,7 @@ def test_seed_004_an_interaction_written_with_a_macro_is_seen_by_a_colleague_and
     assert refused.is_visible()
     assert ana.page.input_value("#f-i_comments") == f"Llamada sobre la factura ({language})."
     ana.shot("004-close-refused-without-reason")
+    assert not serious_violations(ana), "the refused form with its error at the field"
 
     ana.page.select_option("#f-i_reason_id", label="Facturación › Doble cobro")
     ana.page.locator("button[name=apply_reason]").click()
@@ -101,3 +111,4 @@ def test_seed_004_an_interaction_written_with_a_macro_is_seen_by_a_colleague_and
     facts = ana.page.locator("#interaction dl.facts").inner_text()
     assert "Facturación › Doble cobro" in facts and "Oficina Chapinero" in facts and "José Pérez Gómez" in facts
     ana.shot("004-interaction-closed")
+    assert not serious_violations(ana)
