@@ -19,7 +19,7 @@ from services.kit.auth import TokenVerifier
 from services.kit.db import Database
 from services.kit.directory_replica import token_guard
 
-PUBLIC = {"auth.login"} | proxy.PUBLIC_ENDPOINTS
+PUBLIC = {"auth.login", "auth.refresh"} | proxy.PUBLIC_ENDPOINTS
 log = logging.getLogger("caredesk.gateway")
 
 
@@ -36,7 +36,8 @@ def create_app(settings: GatewaySettings | None = None):
                              resource_of=proxy.resource_of_request)
     app.register_blueprint(proxy.blp)
     app.extensions["caredesk.token_issuer"] = TokenIssuer.from_file(
-        settings.private_key_file, lifetime_seconds=settings.access_token_seconds)
+        settings.private_key_file, lifetime_seconds=settings.access_token_seconds,
+        refresh_lifetime_seconds=settings.refresh_token_seconds)
     app.extensions["caredesk.service_urls"] = settings.service_urls
     app.extensions["caredesk.login_limits"] = settings.login_limits
     app.extensions["caredesk.http"] = requests.Session()

@@ -27,6 +27,7 @@ class GatewaySettings:
     access_token_seconds: int
     service_urls: dict[str, str]
     login_limits: LoginLimits
+    refresh_token_seconds: int = 12 * 3600
 
 
 def load_gateway_settings(**overrides) -> GatewaySettings:
@@ -36,6 +37,8 @@ def load_gateway_settings(**overrides) -> GatewaySettings:
         service=service,
         private_key_file=Path(env("CAREDESK_GATEWAY_PRIVATE_KEY_FILE") or service.data_dir / "keys" / "gateway.pem"),
         access_token_seconds=int(env("CAREDESK_GATEWAY_ACCESS_TOKEN_SECONDS") or 900),
+        # a working day: how long a sign-in may renew its access tokens
+        refresh_token_seconds=int(env("CAREDESK_GATEWAY_REFRESH_TOKEN_SECONDS") or 12 * 3600),
         login_limits=LoginLimits(
             account_failures=int(env("CAREDESK_GATEWAY_LOGIN_ACCOUNT_FAILURES") or 5),
             address_failures=int(env("CAREDESK_GATEWAY_LOGIN_ADDRESS_FAILURES") or 50),

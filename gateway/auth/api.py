@@ -7,13 +7,16 @@ from datetime import timedelta
 from flask import current_app, request
 
 from gateway.auth import api_tokens, audit, throttle
+from gateway.auth.tokens import REFRESH, refresh_principal
 from gateway.directory import use_cases
 from gateway.directory.schemas import (ApiTokenCreatedSchema, ApiTokenCreateSchema, ApiTokenQuerySchema, ApiTokenSchema,
-                                       LoginSchema, TokenSchema, UserSchema)
+                                       LoginSchema, RefreshSchema, TokenSchema, UserSchema)
+from gateway.models import RevokedToken, User
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.db import utcnow
 from services.kit.http import install_id_converter, with_etag
 from services.kit.input import Blueprint
+from services.kit.directory_replica import token_refusal
 from services.kit.problems import TooManyRequests, Unauthorized
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Login and tokens")
@@ -51,8 +54,37 @@ def login(credentials):
     with database.session() as session:
         throttle.attempt_succeeded(session, keys=keys, limits=limits)
     audit.record(database, "login.succeeded", actor=use_cases.principal_of(user))
-    token, expires_at = _issuer().issue(use_cases.principal_of(user))
-    return {"access_token": token, "token_type": "Bearer", "expires_at": expires_at, "user": user}
+    issuer, principal = _issuer(), use_cases.principal_of(user)
+    sign_in_id = uuid.uuid4().hex  # shared by the refresh token and every access token it renews
+    token, expires_at = issuer.issue(principal, token_id=sign_in_id)
+    refresh, refresh_expires_at = issuer.issue(principal, kind=REFRESH, lifetime=issuer.refresh_lifetime,
+                                               token_id=sign_in_id)
+    return {"access_token": token, "token_type": "Bearer", "expires_at": expires_at, "refresh_token": refresh,
+            "refresh_expires_at": refresh_expires_at, "user": user}
+
+
+@blp.post("/refresh")
+@blp.arguments(RefreshSchema)
+@blp.response(200, TokenSchema)
+def refresh(data):
+    """A new access token for the refresh token login gave, so a signed-in user stays signed in through
+    a working day. 401 once the refresh token expired, its sign-in ended with logout, the user was
+    disabled or their access or password changed (then the user logs in again). The new token keeps the
+    sign-in's id, so logout still ends it; it never outlives the refresh token."""
+    issuer = _issuer()
+    principal = refresh_principal(data["refresh_token"], service_context().verifier.public_key)
+    with service_context().database.session() as session:
+        reason = token_refusal(session, users=User.__table__, revoked=RevokedToken.__table__, principal=principal)
+        if reason:
+            raise Unauthorized(reason)
+        user = session.get(User, principal.user_id)
+        if user is None:
+            raise Unauthorized("This account is disabled.")
+        ends_at = principal.expires_at or utcnow()
+        lifetime = min(issuer.lifetime, ends_at - utcnow())
+        token, expires_at = issuer.issue(use_cases.principal_of(user), lifetime=lifetime,
+                                         token_id=principal.token_id)
+        return {"access_token": token, "token_type": "Bearer", "expires_at": expires_at, "user": user}
 
 
 @blp.post("/logout")
@@ -60,8 +92,10 @@ def login(credentials):
 def logout():
     """End this token at the gateway at once and at every service as soon as token.revoked.v1 arrives."""
     principal = current_principal()
+    # The sign-in's refresh token shares this token's id: the revocation outlives them both.
+    until = max(principal.expires_at or utcnow() + timedelta(days=366), utcnow() + _issuer().refresh_lifetime)
     with new_uow() as uow:
-        use_cases.revoke_token(uow, principal=principal, expires_at=principal.expires_at or utcnow() + timedelta(days=366))
+        use_cases.revoke_token(uow, principal=principal, expires_at=until)
 
 
 @blp.get("/me")

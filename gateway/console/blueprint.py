@@ -2,6 +2,7 @@
 and the pages shown when the API says the session ended or a service is down."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
@@ -18,6 +19,8 @@ blp = Blueprint("console", __name__, template_folder="templates", static_folder=
 # Pages that answer without a session: the sign-in page and what it needs.
 ANONYMOUS = {"console.home", "console.sign_in", "console.choose_language", "console.static"}
 LEVELS = {1: _l("Whole company"), 2: _l("Own branch"), 3: _l("Own department"), 4: _l("Own records")}
+# Renew the access token this long before it ends, so no call of the page meets an expired one.
+RENEW_AHEAD = timedelta(minutes=2)
 
 
 def signed_in_user() -> dict | None:
@@ -38,6 +41,8 @@ def _console_request():
         return None
     g.user = signed_in_user()
     g.api = Api(token=session.get("token"), language=chosen_language())
+    if g.user is not None and request.endpoint != "console.static":
+        renew_token_if_due()
     if request.method == "POST" and not csrf_ok():
         return render_template("error.html", title=_("This form has expired"),
                                message=_("The page was open too long or came from somewhere else. "
@@ -45,6 +50,23 @@ def _console_request():
     if g.user is None and request.endpoint not in ANONYMOUS:
         return redirect(url_for("console.sign_in", next=request.full_path.rstrip("?")))
     return None
+
+
+def renew_token_if_due() -> None:
+    """Access tokens live 15 minutes; the refresh token of the sign-in renews them when one is about to
+    end (or has ended while the agent was away), so an agent stays signed in through a working day.
+    A refused renewal ends the session: logout, a disabled account, changed access or the day is over."""
+    refresh, expires_at = session.get("refresh"), session.get("expires_at")
+    if not refresh or not expires_at:
+        return
+    if datetime.fromisoformat(expires_at) - datetime.now(timezone.utc) > RENEW_AHEAD:
+        return
+    answer = g.api.call("POST", "auth/refresh", json={"refresh_token": refresh}, allow_signed_out=True)
+    if answer.status == 401:
+        raise SignedOut()
+    if answer.ok:  # otherwise the page goes on with the token it has
+        session.update(token=answer.body["access_token"], expires_at=answer.body["expires_at"])
+        g.api.token = answer.body["access_token"]
 
 
 @blp.app_context_processor

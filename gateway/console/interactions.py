@@ -293,6 +293,8 @@ def _next(customer_id: str, interaction_id: str, etag: str | None, values: dict,
                         if_match=etag)
     if not answer.ok:
         errors, problem = _errors_of(answer)
+        if PREFIX + "customer_id" in errors:  # the contract went out of reach since it was found
+            errors["next_contract"] = errors.pop(PREFIX + "customer_id")
         return _again(customer_id, values=values, errors=errors, problem=problem, interaction_id=interaction_id,
                       next_values=next_values)
     closed, opened = answer.body["closed"], answer.body["opened"]

@@ -40,8 +40,8 @@ def sign_in():
     body = answer.body
     session.clear()
     session.permanent = True
-    session.update(token=body["access_token"], lang=language,
-                   tz=valid_time_zone(form.get("tz")) or "UTC", user=_profile(body))
+    session.update(token=body["access_token"], expires_at=body["expires_at"], refresh=body.get("refresh_token"),
+                   lang=language, tz=valid_time_zone(form.get("tz")) or "UTC", user=_profile(body))
     return _remember_language(redirect(next_page), language)
 
 

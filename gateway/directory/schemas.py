@@ -146,4 +146,11 @@ class TokenSchema(Schema):
     access_token = fields.String()
     token_type = fields.String()
     expires_at = fields.AwareDateTime()
+    refresh_token = fields.String(metadata={"description": "From login: renews the access token at "
+                                                          "POST /auth/refresh until refresh_expires_at"})
+    refresh_expires_at = fields.AwareDateTime()
     user = fields.Nested(UserSchema)
+
+
+class RefreshSchema(Schema):
+    refresh_token = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=4000))
