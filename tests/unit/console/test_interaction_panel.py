@@ -10,7 +10,7 @@ import pytest
 
 from gateway.console import interactions
 from gateway.console.api_client import Answer, Api
-from tests.unit.console.test_console import app, console, csrf_of, sign_in  # noqa: F401 - fixtures
+from tests.unit.console.test_console import csrf_of, sign_in
 
 CUSTOMER = str(uuid.uuid4())
 LINE = str(uuid.uuid4())
@@ -92,14 +92,14 @@ class FakeCustomers:
 
 
 @pytest.fixture
-def customers(console, monkeypatch):  # noqa: F811 - the fixture of test_console
+def customers(console, monkeypatch):
     sign_in(console, lang="es", tz="America/Bogota")
     fake = FakeCustomers()
     monkeypatch.setattr(Api, "call", lambda api, method, path, **kwargs: fake.call(api, method, path, **kwargs))
     return fake
 
 
-def post_panel(console, **fields):  # noqa: F811
+def post_panel(console, **fields):
     form = {"csrf_token": csrf_of(console, f"/customers/{CUSTOMER}"), "interaction_id": "", "etag": "",
             "i_customer_reached": "yes", "i_direction": "inbound", "i_channel": "phone", "i_line_id": "",
             "i_contact_point_id": "", "i_reason_id": "", "i_started_at": "2026-11-30T07:00", "i_ended_at": "",

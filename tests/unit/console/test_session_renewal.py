@@ -7,14 +7,14 @@ from datetime import datetime, timedelta, timezone
 import jwt
 
 from services.kit.auth import Principal
-from tests.unit.console.test_console import app, console, csrf_of, session_of, sign_in  # noqa: F401 - fixtures
+from tests.unit.console.test_console import csrf_of, session_of, sign_in
 
 
 def claims_of(token: str) -> dict:
     return jwt.decode(token, options={"verify_signature": False})
 
 
-def end_the_access_token(app, client) -> str:  # noqa: F811
+def end_the_access_token(app, client) -> str:
     """The session's access token as it is 15 minutes after sign-in: expired, same sign-in."""
     token = session_of(app, client)["token"]
     expired, ended_at = app.extensions["caredesk.token_issuer"].issue(
@@ -24,12 +24,12 @@ def end_the_access_token(app, client) -> str:  # noqa: F811
     return expired
 
 
-def api(app, method: str, path: str, token: str | None = None, **kwargs):  # noqa: F811
+def api(app, method: str, path: str, token: str | None = None, **kwargs):
     headers = ({"Authorization": f"Bearer {token}"} if token else {}) | kwargs.pop("headers", {})
     return getattr(app.test_client(), method)(f"/api/v1/{path}", headers=headers, **kwargs)
 
 
-def test_an_agent_whose_access_token_ended_stays_signed_in(console, app):  # noqa: F811
+def test_an_agent_whose_access_token_ended_stays_signed_in(console, app):
     sign_in(console)
     signed_in = session_of(app, console)
     ended = end_the_access_token(app, console)
@@ -43,14 +43,14 @@ def test_an_agent_whose_access_token_ended_stays_signed_in(console, app):  # noq
     assert claims_of(renewed["token"])["jti"] == claims_of(signed_in["token"])["jti"], "the same sign-in"
 
 
-def test_a_token_far_from_its_end_is_not_renewed(console, app):  # noqa: F811
+def test_a_token_far_from_its_end_is_not_renewed(console, app):
     sign_in(console)
     token = session_of(app, console)["token"]
     console.get("/desk")
     assert session_of(app, console)["token"] == token
 
 
-def test_after_sign_out_the_refresh_token_renews_nothing(console, app):  # noqa: F811
+def test_after_sign_out_the_refresh_token_renews_nothing(console, app):
     sign_in(console)
     refresh = session_of(app, console)["refresh"]
     console.post("/signout", data={"csrf_token": csrf_of(console, "/signin")})
@@ -64,7 +64,7 @@ def test_after_sign_out_the_refresh_token_renews_nothing(console, app):  # noqa:
     assert answer.status_code == 302 and answer.headers["Location"].startswith("/signin")
 
 
-def test_a_disabled_agent_is_signed_out_at_the_next_renewal(console, app):  # noqa: F811
+def test_a_disabled_agent_is_signed_out_at_the_next_renewal(console, app):
     sign_in(console)
     admin = session_of(app, console)["token"]
     branch = api(app, "get", "directory/branches", admin).get_json()[0]
@@ -83,7 +83,7 @@ def test_a_disabled_agent_is_signed_out_at_the_next_renewal(console, app):  # no
     assert "refresh" not in session_of(app, agent)
 
 
-def test_a_refresh_token_is_no_access_token_and_a_renewal_never_outlives_it(console, app):  # noqa: F811
+def test_a_refresh_token_is_no_access_token_and_a_renewal_never_outlives_it(console, app):
     sign_in(console)
     refresh = session_of(app, console)["refresh"]
     assert api(app, "get", "auth/me", refresh).status_code == 401
