@@ -62,17 +62,19 @@ def load_demo_data(base_url: str) -> None:
     departments = {code: admin.call("POST", "/api/v1/directory/departments", json={"code": code, "name": name}).json()
                    for code, name in DEPARTMENTS}
     users = [
-        ("ana.front", "Ana Restrepo", 3, "front-office", [], ["edit_customers"]),
-        ("boris.delivery", "Boris Sokolov", 3, "delivery", ["delivery"], []),
-        ("linh.billing", "Trần Thị Linh", 3, "billing", ["billing"], []),
-        ("sofia.supervisor", "Sofía Vargas", 2, "delivery", ["delivery", "billing"], ["manage_queues"]),
+        ("ana.front", "Ana Restrepo", 3, "front-office", [], ["edit_customers"], "es"),
+        ("boris.delivery", "Boris Sokolov", 3, "delivery", ["delivery"], [], "ru"),
+        ("linh.billing", "Trần Thị Linh", 3, "billing", ["billing"], [], "vi"),
+        ("sofia.supervisor", "Sofía Vargas", 2, "delivery", ["delivery", "billing"], ["manage_queues"], "es"),
     ]
     created = {}
-    for username, full_name, level, department, queues, permissions in users:
+    for username, full_name, level, department, queues, permissions, _ in users:
         created[username] = admin.call("POST", "/api/v1/directory/users", json={
             "username": username, "full_name": full_name, "password": DEMO_PASSWORD, "level": level,
-            "branch_id": branch["id"], "department_id": departments[department]["id"],
-            "queues": queues, "permissions": permissions}).json()
+            "email": f"{username}@caredesk.example", "branch_id": branch["id"],
+            "department_id": departments[department]["id"], "queues": queues, "permissions": permissions}).json()
+    for username, *_, language in users:
+        _choose_language(base_url, username, language)
     calendar = admin.call("POST", "/api/v1/queues/calendars", json={
         "code": "bogota", "name": "Bogotá office hours", "time_zone": "America/Bogota",
         "working_days": [0, 1, 2, 3, 4], "hours": [{"start": "08:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}],
@@ -103,6 +105,31 @@ def load_demo_data(base_url: str) -> None:
     case = _create_case_when_replicated(admin, customers[0]["id"], SIM_DELIVERY)
     admin.call("POST", f"/api/v1/cases/{case['id']}/dispatch")
     _cases_in_each_state(base_url, customers)
+    _payment_reminders(admin, customers[0])
+
+
+def _payment_reminders(admin: Client, customer: dict) -> None:
+    """Seed 001's reminders for the first customer: an invoice due in seven days and one seven days
+    overdue, reminders and after-due notices on; the day's job runs at once, so the local mail
+    catcher shows the reminder and the notice."""
+    today = datetime.now(timezone.utc).date()
+    invoices = [(number, today + timedelta(days=due_in)) for number, due_in in (("FV-71001", 7), ("FV-70950", -7))]
+    admin.call("POST", "/api/v1/customers/billing/imports", json={"kind": "invoices", "rows": [
+        {"invoice_number": number, "customer_code": customer["code"], "issue_date": (due - timedelta(days=30)).isoformat(),
+         "due_date": due.isoformat(), "amount": "89900.00", "currency": "COP"} for number, due in invoices]})
+    concepts = admin.call("GET", "/api/v1/notifications/reminders/concepts").json()
+    concepts = concepts["items"] if isinstance(concepts, dict) else concepts
+    before = next(c["id"] for c in concepts if c["kind"] == "before_due" and c["days"] == 7)
+    after = next(c["id"] for c in concepts if c["kind"] == "after_due" and c["days"] == 7)
+    path = f"/api/v1/notifications/reminders/settings/{customer['id']}"
+    _when_replicated(lambda: admin.http.put(admin.base + path, timeout=30, headers={"If-Match": '"0"'}, json={
+        "active": True, "concept_id": before, "after_due_active": True, "after_due_concept_id": after}),
+        accept=200, waiting=(404, 422))
+    deadline = time.monotonic() + 30  # the receivables reach the notifications service by their events
+    while admin.call("POST", "/api/v1/notifications/reminders/run", json={}).json()["due"] < len(invoices):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the demo invoices did not reach the reminder job")
+        time.sleep(0.2)
 
 
 # The interaction panel's catalogues (seed 004): reasons with their scripts, macros and articles, one
@@ -203,14 +230,24 @@ def _create_case_when_replicated(client: Client, customer_id: str, case: dict) -
     return _when_replicated(lambda: client.http.post(client.base + "/api/v1/cases", json=payload, timeout=30))
 
 
-def _when_replicated(create, timeout: float = 30.0) -> dict:
+def _choose_language(base_url: str, username: str, language: str) -> None:
+    """Each demo user reads their mail in their own language, so the local mail catcher shows a
+    dispatched case reaching Boris in Russian and Linh in Vietnamese."""
+    user = Client(base_url)
+    user.login(username, DEMO_PASSWORD)
+    _when_replicated(lambda: user.http.put(user.base + "/api/v1/notifications/preferences/me", timeout=30,
+                                           json={"language": language, "email": True}), accept=200)
+
+
+def _when_replicated(create, timeout: float = 30.0, accept: int = 201, waiting=(401, 422)) -> dict:
     """A service resolves the users and customers a body names in its replica of them, which the
-    directory's and customers' events fill: a 422 may only mean they have not arrived yet."""
+    directory's and customers' events fill: a 422 (or a 401 from a service that has not yet seen the
+    user) may only mean they have not arrived yet."""
     deadline = time.monotonic() + timeout
     while True:
         response = create()
-        if response.status_code == 201:
+        if response.status_code == accept:
             return response.json()
-        if response.status_code != 422 or time.monotonic() > deadline:
+        if response.status_code not in waiting or time.monotonic() > deadline:
             raise RuntimeError(f"creating demo data failed: {response.status_code} {response.text}")
         time.sleep(0.2)
