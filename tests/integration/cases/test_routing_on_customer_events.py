@@ -57,7 +57,7 @@ def test_cases_route_on_region_and_line_status_sent_by_the_customer_events(custo
     kazan = _register(customers, people, code="R-KAZAN", region="Kazan", line=KAZAN_LINE, block_line=True)
     sochi = _register(customers, people, code="R-SOCHI", region="Sochi", line=SOCHI_LINE)
 
-    assert OutboxRelay(customers.database, customers.settings).relay_once() == 7  # 3 created, 4 updated
+    assert OutboxRelay(customers.database, customers.settings).relay_once() == 10  # 3 created, 4 updated, 3 customer.addresses.v1
 
     def replica() -> dict:
         with cases.database.session() as session:
