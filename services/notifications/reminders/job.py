@@ -205,9 +205,10 @@ def _run_batch(session: Session, pairs: list, report: RunReport, *, administrato
     if not claims:
         return []
     table = ReminderSent.__table__
+    # No conflict target: a claim's id derives from its invoice and concept, so a run racing this one
+    # may collide on the primary key as well as on (receivable, concept); either means "taken".
     got = {row[0] for row in session.execute(
-        _insert(session)(table).on_conflict_do_nothing(index_elements=[table.c.receivable_id, table.c.concept_id])
-        .returning(table.c.id), claims)}
+        _insert(session)(table).on_conflict_do_nothing().returning(table.c.id), claims)}
     report.claimed += len(got)
     report.taken_before += len(claims) - len(got)
 
