@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import logging
 
-import requests
 from flask import g
 
 from gateway.auth import api as auth_api
 from gateway.auth import audit
 from gateway.auth.tokens import TokenIssuer
+from gateway.cards import api as cards_api
+from gateway.cards import install_cards
 from gateway.console import install_console
 from gateway.directory import api as directory_api
 from gateway.models import Base, RevokedToken, User
 from gateway.routing import proxy
+from gateway.routing.upstream import new_http_session
 from gateway.settings import GatewaySettings, load_gateway_settings
 from services.kit.app import ServiceContext, create_service_app
 from services.kit.auth import TokenVerifier
@@ -32,7 +34,7 @@ def create_app(settings: GatewaySettings | None = None):
                              token_guard=token_guard(database, users=User.__table__, revoked=RevokedToken.__table__))
     # The console's pages authenticate with their session cookie, not a bearer token.
     app = create_service_app(context, title="Caredesk gateway", public_endpoints=PUBLIC,
-                             public_blueprints={"console"}, blueprints=[auth_api.blp, directory_api.blp],
+                             public_blueprints={"console"}, blueprints=[auth_api.blp, directory_api.blp, cards_api.blp],
                              resource_of=proxy.resource_of_request)
     app.register_blueprint(proxy.blp)
     app.extensions["caredesk.token_issuer"] = TokenIssuer.from_file(
@@ -40,7 +42,9 @@ def create_app(settings: GatewaySettings | None = None):
         refresh_lifetime_seconds=settings.refresh_token_seconds)
     app.extensions["caredesk.service_urls"] = settings.service_urls
     app.extensions["caredesk.login_limits"] = settings.login_limits
-    app.extensions["caredesk.http"] = requests.Session()
+    app.extensions["caredesk.route_policies"] = settings.route_policies
+    app.extensions["caredesk.http"] = new_http_session()
+    install_cards(app)
     install_console(app, private_key_pem=settings.private_key_file.read_bytes())
 
     @app.after_request

@@ -35,6 +35,8 @@ def resource_of_request() -> str | None:
         return None
     if parts[3] == "directory":
         return "directory"
+    if parts[3] == "customer-cards":  # composed from every service, anchored on the customer
+        return "customers"
     return RESOURCE_OWNERS.get(parts[3])
 
 

@@ -1,0 +1,62 @@
+"""Calling a service from the gateway: the caller's token and correlation id go along, the route's
+timeouts bound every wait, and a service that does not answer becomes an honest problem (503 when
+it cannot be reached, 504 when it stopped answering), never a hung request."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from gateway.routing.policies import Timeouts
+from services.kit.problems import problem_response
+
+log = logging.getLogger("caredesk.gateway.upstream")
+
+UNREACHABLE, TIMED_OUT = "unreachable", "timeout"
+
+
+@dataclass(frozen=True)
+class UpstreamFailure:
+    """Why a service gave no answer: ``unreachable`` (refused, reset, no connection within the
+    connect timeout) or ``timeout`` (connected, but no answer within the read timeout)."""
+
+    service: str
+    reason: str
+    timeouts: Timeouts
+
+    @classmethod
+    def of(cls, service: str, error: requests.RequestException, timeouts: Timeouts) -> "UpstreamFailure":
+        # ConnectTimeout is both a ConnectionError and a Timeout: nothing reached the service
+        read_timeout = isinstance(error, requests.Timeout) and not isinstance(error, requests.ConnectTimeout)
+        return cls(service, TIMED_OUT if read_timeout else UNREACHABLE, timeouts)
+
+    @property
+    def status(self) -> int:
+        return 504 if self.reason == TIMED_OUT else 503
+
+    @property
+    def detail(self) -> str:
+        if self.reason == TIMED_OUT:
+            return (f"The {self.service} service did not answer within {self.timeouts.read:g} s. A change you sent "
+                    "may or may not have been made: read it again before repeating it.")
+        return f"The {self.service} service is not reachable; nothing was changed. Try again."
+
+    def response(self, retry_after: int):
+        title = "Gateway Timeout" if self.reason == TIMED_OUT else "Service Unavailable"
+        response = problem_response(status=self.status, title=title,
+                                    type_="upstream-timeout" if self.reason == TIMED_OUT else "dependency-down",
+                                    detail=self.detail, service=self.service, retry_after=retry_after)
+        response.headers["Retry-After"] = str(retry_after)
+        return response
+
+
+def new_http_session(pool_size: int = 32) -> requests.Session:
+    """One keep-alive pool per gateway process, large enough for the card's parallel calls."""
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=8, pool_maxsize=pool_size)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.trust_env = False  # the services are addressed directly, never through a proxy from the environment
+    return session
