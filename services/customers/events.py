@@ -67,6 +67,21 @@ class FollowupScheduled(Payload):
     copy_ids = fields.List(fields.UUID(), required=True, metadata={"description": "directory user ids"})
 
 
+class FollowupChanged(FollowupScheduled):
+    """The follow-up after it was rescheduled or edited (all of followup.scheduled.v1's fields, as they
+    are now) and its invitation's iCalendar SEQUENCE."""
+
+    sequence = fields.Integer(required=True, validate=validate.Range(min=1), metadata={
+        "description": "iCalendar SEQUENCE: 0 was the first invitation, one more with each change or cancel; "
+                       "consumers drop an event whose sequence is not above what they hold"})
+
+class FollowupCancelled(FollowupScheduled):
+    """The follow-up as it was when it was cancelled, and its invitation's iCalendar SEQUENCE."""
+
+    sequence = fields.Integer(required=True, validate=validate.Range(min=1), metadata={
+        "description": "iCalendar SEQUENCE: above every earlier invitation of this follow-up"})
+
+
 AMOUNT = validate.Regexp(r"^-?[0-9]+\.[0-9]{2}$", error="a decimal string with two places, such as 1234.50")
 CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="an ISO 4217 code")
 RECEIVABLE_CHANGES = ("created", "due_date_changed", "amount_changed", "payment")
@@ -162,6 +177,12 @@ EMITTED = declare(
     Event("followup.scheduled.v1",
           "An interaction's follow-up was scheduled (seed 002: day and time, copy to colleagues and the "
           "supervisor). No addresses: invitations look them up.", FollowupScheduled),
+    Event("followup.changed.v1",
+          "A scheduled follow-up was rescheduled or edited (time, zone, subject, location, participants, copies); "
+          "data: the follow-up as it is now, with a higher iCalendar 'sequence'.", FollowupChanged),
+    Event("followup.cancelled.v1",
+          "A scheduled follow-up was cancelled; data: the follow-up as it was, with a higher iCalendar "
+          "'sequence'.", FollowupCancelled),
     Event("receivable.recorded.v1",
           "An invoice was created or changed by the billing import (API or caredesk import-billing); one event "
           "per imported row that changed it.", ReceivableRecorded),

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from services.customers.interactions import queries, use_cases
 from services.customers.interactions.errors import CatalogueEntryNotFound
 from services.customers.interactions.models import KnowledgeArticle, Reason
-from services.customers.interactions.repository import get_entry, get_interaction, reason_tree
+from services.customers.interactions.repository import get_entry, get_followup, get_interaction, reason_tree
 from services.customers.interactions.schemas import (
     ArticleCreateSchema, ArticlePageSchema, ArticleQuerySchema, ArticleSchema, ArticleUpdateSchema,
     ArticleVersionQuerySchema, ContactPointCreateSchema, ContactPointSchema, ContactPointUpdateSchema, DialSchema,
-    FollowupCreateSchema, FollowupSchema, InteractionCreateSchema, InteractionDetailSchema,
+    FollowupCreateSchema, FollowupSchema, FollowupUpdateSchema, InteractionCreateSchema, InteractionDetailSchema,
     InteractionFieldsSchema, InteractionNextSchema, InteractionPageSchema, InteractionPairSchema,
     InteractionQuerySchema, MacroCreateSchema, MacroSchema, ReasonCreateSchema, ReasonMaterialSchema, ReasonSchema,
     ReasonUpdateSchema,
@@ -119,7 +119,47 @@ def schedule_followup(data, customer_id: uuid.UUID, interaction_id: uuid.UUID):
     published as followup.scheduled.v1 for the notifications service's invitations."""
     followup = use_cases.schedule_followup(new_uow(), principal=current_principal(), customer_id=customer_id,
                                            interaction_id=interaction_id, data=data)
-    return queries.followup_dict(followup)
+    return with_etag(queries.followup_dict(followup), followup.version, 201)
+
+
+def _followup_path():
+    return "/<id:customer_id>/interactions/<id:interaction_id>/followups/<id:followup_id>"
+
+
+@blp.get(_followup_path())
+@blp.response(200, FollowupSchema)
+def get_followup_view(customer_id: uuid.UUID, interaction_id: uuid.UUID, followup_id: uuid.UUID):
+    """A follow-up with its status, version (the ETag) and the invitation's SEQUENCE."""
+    with _session() as session:
+        principal = current_principal()
+        customer = get_customer(session, principal=principal, customer_id=customer_id)
+        interaction = get_interaction(session, principal=principal, customer=customer, interaction_id=interaction_id)
+        followup = get_followup(session, interaction=interaction, followup_id=followup_id)
+        return with_etag(queries.followup_dict(followup), followup.version)
+
+
+@blp.patch(_followup_path())
+@blp.arguments(FollowupUpdateSchema)
+@blp.response(200, FollowupSchema)
+def reschedule_followup(data, customer_id: uuid.UUID, interaction_id: uuid.UUID, followup_id: uuid.UUID):
+    """Reschedule or edit a scheduled follow-up (If-Match): its organiser, or a level 1-3 user who
+    reaches the card. Everyone invited gets an update (followup.changed.v1, a higher SEQUENCE); who
+    was taken off gets a cancel. Every change enters the card's history."""
+    followup = use_cases.reschedule_followup(new_uow(), principal=current_principal(), customer_id=customer_id,
+                                             interaction_id=interaction_id, followup_id=followup_id,
+                                             expected_version=expected_version(), data=data)
+    return with_etag(queries.followup_dict(followup), followup.version)
+
+
+@blp.post(_followup_path() + "/cancel")
+@blp.response(200, FollowupSchema)
+def cancel_followup(customer_id: uuid.UUID, interaction_id: uuid.UUID, followup_id: uuid.UUID):
+    """Cancel a scheduled follow-up (If-Match); it stays listed as cancelled and everyone invited gets
+    a METHOD:CANCEL invitation (followup.cancelled.v1)."""
+    followup = use_cases.cancel_followup(new_uow(), principal=current_principal(), customer_id=customer_id,
+                                         interaction_id=interaction_id, followup_id=followup_id,
+                                         expected_version=expected_version())
+    return with_etag(queries.followup_dict(followup), followup.version)
 
 
 @blp.get("/<id:customer_id>/interaction-reasons/<id:reason_id>")

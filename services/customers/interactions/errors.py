@@ -24,3 +24,15 @@ class CatalogueEntryNotFound(NotFound):
 
 class CatalogueAdministratorsOnly(Forbidden):
     type, title = "catalogue-administrators-only", "Only level 1 administers the interaction catalogues"
+
+
+class FollowupNotFound(NotFound):
+    type, title = "followup-not-found", "Follow-up not found"
+
+
+class FollowupCancelled(Conflict):
+    type, title = "followup-cancelled", "The follow-up is cancelled"
+
+
+class NotTheOrganiser(Forbidden):
+    type, title = "not-the-organiser", "Only the organiser or a supervisor changes this follow-up"

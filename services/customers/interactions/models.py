@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, object_session
 
 from services.customers.base import Base
 from services.customers.interactions.errors import (
-    InteractionClosed, NotReachedKeepsOnlyTheAttempt, ReasonRequired,
+    FollowupCancelled, InteractionClosed, NotReachedKeepsOnlyTheAttempt, ReasonRequired,
 )
 from services.customers.models import Change, as_text
 from services.kit.db import UtcDateTime, new_id, utcnow
@@ -220,9 +220,18 @@ class Interaction(RecordsEvents, Base):
                                         actor_id=actor, changed_at=utcnow()))
 
 
+FOLLOWUP_SCHEDULED, FOLLOWUP_CANCELLED = "scheduled", "cancelled"
+# what a reschedule or an edit may change; each enters the card's history
+FOLLOWUP_FIELDS = ("starts_at", "ends_at", "time_zone", "subject", "location", "participant_ids", "copy_ids")
+
+
 class Followup(Base):
     """A scheduled follow-up of an interaction (seed 002: day and time, copy to colleagues and the
-    supervisor); the notifications service turns its event into calendar invitations."""
+    supervisor); the notifications service turns its events into calendar invitations.
+
+    It can be rescheduled or edited and cancelled while scheduled; each change raises ``version``
+    (the ETag), and the invitation's iCalendar SEQUENCE is ``version - 1``: 0 for the first
+    invitation, higher with every update or cancel, so calendars replace what they hold."""
 
     __tablename__ = "interaction_followups"
 
@@ -237,3 +246,51 @@ class Followup(Base):
     participant_ids: Mapped[list] = mapped_column(JSON, default=list)
     copy_ids: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    status: Mapped[str] = mapped_column(String(20), default=FOLLOWUP_SCHEDULED, server_default=FOLLOWUP_SCHEDULED)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    cancelled_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def sequence(self) -> int:
+        """The invitation's iCalendar SEQUENCE (RFC 5545): 0 at first, one more for each change."""
+        return (self.version or 1) - 1
+
+    def _ensure_scheduled(self) -> None:
+        if self.status == FOLLOWUP_CANCELLED:
+            raise FollowupCancelled("The follow-up is cancelled; schedule a new one.")
+
+    def reschedule(self, changes: dict, *, customer_id: uuid.UUID, actor: uuid.UUID) -> list[str]:
+        """Move or edit it: ``changes`` holds new values of FOLLOWUP_FIELDS; each changed field enters
+        the card's history. Returns the changed fields (none: nothing happens, no event).
+        Raises FollowupCancelled."""
+        self._ensure_scheduled()
+        changed = []
+        for key in FOLLOWUP_FIELDS:
+            if key not in changes:
+                continue
+            old, new = getattr(self, key), changes[key]
+            if key in ("participant_ids", "copy_ids"):
+                old, new = [str(u) for u in old or []], [str(u) for u in new]
+            if old != new:
+                self._record_change(customer_id, key, old, new, actor)
+                setattr(self, key, new)
+                changed.append(key)
+        if changed:
+            self.updated_at = utcnow()
+        return changed
+
+    def cancel(self, *, customer_id: uuid.UUID, actor: uuid.UUID) -> None:
+        """Call it off; it stays on the interaction as cancelled. Raises FollowupCancelled."""
+        self._ensure_scheduled()
+        self._record_change(customer_id, "status", self.status, FOLLOWUP_CANCELLED, actor)
+        self.status, self.cancelled_by = FOLLOWUP_CANCELLED, actor
+        self.cancelled_at = self.updated_at = utcnow()
+
+    def _record_change(self, customer_id: uuid.UUID, field: str, old, new, actor: uuid.UUID) -> None:
+        object_session(self).add(Change(customer_id=customer_id, entity="followup", entity_id=self.id, field=field,
+                                        old_value=as_text(old), new_value=as_text(new), actor_id=actor,
+                                        changed_at=utcnow()))

@@ -73,7 +73,8 @@ def reason_material(session: Session, *, customer: Customer, reason_id: uuid.UUI
 def followup_dict(followup: Followup) -> dict:
     return {key: getattr(followup, key) for key in ("id", "interaction_id", "organiser_id", "starts_at", "ends_at",
                                                      "time_zone", "subject", "location", "participant_ids",
-                                                     "copy_ids")}
+                                                     "copy_ids", "status", "sequence", "version", "updated_at",
+                                                     "cancelled_at", "cancelled_by")}
 
 
 def list_interactions(session: Session, *, principal: Principal, customer: Customer, date_from: date | None,

@@ -11,8 +11,8 @@ import uuid
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from services.customers.interactions.errors import CatalogueEntryNotFound, InteractionNotFound
-from services.customers.interactions.models import ContactPoint, Interaction, Reason
+from services.customers.interactions.errors import CatalogueEntryNotFound, FollowupNotFound, InteractionNotFound
+from services.customers.interactions.models import ContactPoint, Followup, Interaction, Reason
 from services.customers.models import PROSPECT_CODE, Customer, FieldErrors
 from services.kit.auth import Principal, scope_filter
 
@@ -35,6 +35,18 @@ def get_interaction(session: Session, *, principal: Principal, customer: Custome
     if interaction is None:
         raise InteractionNotFound(f"The customer has no interaction {interaction_id} you can see.")
     return interaction
+
+
+def get_followup(session: Session, *, interaction: Interaction, followup_id: uuid.UUID,
+                 for_update: bool = False) -> Followup:
+    """A follow-up of an interaction the caller already reached; another interaction's is not found."""
+    query = select(Followup).where(Followup.id == followup_id, Followup.interaction_id == interaction.id)
+    if for_update:
+        query = query.with_for_update()
+    followup = session.scalar(query)
+    if followup is None:
+        raise FollowupNotFound(f"The interaction has no follow-up {followup_id}.")
+    return followup
 
 
 def get_entry(session: Session, model, entry_id: uuid.UUID):

@@ -1,6 +1,7 @@
 """Request and response shapes of interactions, follow-ups and the interaction catalogues."""
 from __future__ import annotations
 
+from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
@@ -74,8 +75,12 @@ class InteractionQuerySchema(Schema):
     per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
 
 
+# a follow-up's day: far enough out for any plan, near enough that its end time stays a date
+FOLLOWUP_DAYS = validate.Range(min=date(2000, 1, 1), max=date(2199, 12, 31))
+
+
 class FollowupCreateSchema(Schema):
-    date = fields.Date(required=True)
+    date = fields.Date(required=True, validate=FOLLOWUP_DAYS)
     time = fields.Time(required=True)
     time_zone = fields.String(required=True, validate=_zone)
     duration_minutes = fields.Integer(load_default=30, validate=validate.Range(min=5, max=24 * 60))
@@ -84,6 +89,26 @@ class FollowupCreateSchema(Schema):
     participant_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=50))
     copy_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=50),
                            metadata={"description": "Colleagues and the supervisor in copy"})
+
+
+class FollowupUpdateSchema(Schema):
+    """Reschedule or edit a follow-up: only the fields sent change. A new ``date`` or ``time`` is read in
+    ``time_zone`` if sent, else in the follow-up's own zone; the duration is kept unless sent."""
+
+    date = fields.Date(validate=FOLLOWUP_DAYS)
+    time = fields.Time()
+    time_zone = fields.String(validate=_zone)
+    duration_minutes = fields.Integer(validate=validate.Range(min=5, max=24 * 60))
+    subject = fields.String(validate=validate.Length(min=1, max=200))
+    location = fields.String(allow_none=True, validate=validate.Length(max=200))
+    participant_ids = fields.List(fields.UUID(), validate=validate.Length(max=50))
+    copy_ids = fields.List(fields.UUID(), validate=validate.Length(max=50),
+                           metadata={"description": "Colleagues and the supervisor in copy"})
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Send at least one field to change.", "_schema")
 
 
 class FollowupSchema(Schema):
@@ -97,6 +122,12 @@ class FollowupSchema(Schema):
     location = fields.String(allow_none=True)
     participant_ids = fields.List(fields.UUID())
     copy_ids = fields.List(fields.UUID())
+    status = fields.String(metadata={"description": "scheduled or cancelled"})
+    sequence = fields.Integer(metadata={"description": "The invitation's iCalendar SEQUENCE (0 at first)"})
+    version = fields.Integer(metadata={"description": "What If-Match sends back (also the ETag)"})
+    updated_at = fields.AwareDateTime(allow_none=True)
+    cancelled_at = fields.AwareDateTime(allow_none=True)
+    cancelled_by = fields.UUID(allow_none=True)
 
 
 class ReasonRefSchema(Schema):

@@ -3,23 +3,23 @@ schedule a follow-up; and the administration of reasons, macros, points of conta
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from services.customers.interactions.errors import CatalogueAdministratorsOnly
+from services.customers.interactions.errors import CatalogueAdministratorsOnly, NotTheOrganiser
 from services.customers.interactions.models import (
     CONTENT_FIELDS, OPEN, ArticleVersion, ContactPoint, Followup, Interaction, InteractionCounter,
     KnowledgeArticle, Macro, Reason,
 )
-from services.customers.interactions.repository import check_references, get_entry, get_interaction
+from services.customers.interactions.repository import check_references, get_entry, get_followup, get_interaction
 from services.customers.errors import CustomerNotFound
 from services.customers.models import Customer, FieldErrors, directory_users
 from services.customers.normalisation import fold
 from services.customers.repository import get_customer
-from services.kit.auth import COMPANY, Principal
+from services.kit.auth import COMPANY, OWN, Principal
 from services.kit.db import utcnow
 from services.kit.problems import InvalidFields, StaleVersion, ensure_version
 from services.kit.uow import UnitOfWork
@@ -132,6 +132,27 @@ def _customer_ref(session, principal: Principal, customer_id: uuid.UUID) -> Cust
         raise
 
 
+def _check_people(session, data: dict, errors: FieldErrors) -> None:
+    """Participants and copies must be active users of the directory."""
+    wanted = {*data.get("participant_ids", []), *data.get("copy_ids", [])}
+    users = directory_users
+    known = set(session.scalars(select(users.c.id).where(users.c.id.in_(wanted), users.c.is_active))) if wanted \
+        else set()
+    for key in ("participant_ids", "copy_ids"):
+        for index, user_id in enumerate(data.get(key, [])):
+            if user_id not in known:
+                errors.add((key, index), "No active user of the directory has this id.")
+
+
+def _followup_event(followup: Followup, customer: Customer, interaction: Interaction) -> dict:
+    """followup.scheduled.v1's data (changed and cancelled add their ``sequence``)."""
+    return {"id": followup.id, "customer_id": customer.id, "customer_code": customer.code,
+            "interaction_id": interaction.id, "interaction_number": interaction.number,
+            "organiser_id": followup.organiser_id, "starts_at": followup.starts_at, "ends_at": followup.ends_at,
+            "time_zone": followup.time_zone, "subject": followup.subject, "location": followup.location,
+            "participant_ids": followup.participant_ids, "copy_ids": followup.copy_ids}
+
+
 def schedule_followup(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID, interaction_id: uuid.UUID,
                       data: dict) -> Followup:
     """A follow-up of the interaction (seed 002: day and time, copy to colleagues and the supervisor):
@@ -142,13 +163,7 @@ def schedule_followup(uow: UnitOfWork, *, principal: Principal, customer_id: uui
         interaction = get_interaction(uow.session, principal=principal, customer=customer,
                                       interaction_id=interaction_id)
         errors = FieldErrors()
-        wanted = {*data["participant_ids"], *data["copy_ids"]}
-        users = directory_users
-        known = set(uow.session.scalars(select(users.c.id).where(users.c.id.in_(wanted), users.c.is_active)))
-        for key in ("participant_ids", "copy_ids"):
-            for index, user_id in enumerate(data[key]):
-                if user_id not in known:
-                    errors.add((key, index), "No active user of the directory has this id.")
+        _check_people(uow.session, data, errors)
         errors.raise_if_any()
         starts_at = datetime.combine(data["date"], data["time"], ZoneInfo(data["time_zone"]))
         followup = Followup(id=uuid.uuid4(), interaction_id=interaction.id, organiser_id=principal.user_id,
@@ -157,13 +172,79 @@ def schedule_followup(uow: UnitOfWork, *, principal: Principal, customer_id: uui
                             participant_ids=[str(u) for u in data["participant_ids"]],
                             copy_ids=[str(u) for u in data["copy_ids"]], created_at=utcnow())
         uow.session.add(followup)
-        uow.emit("followup.scheduled.v1", {
-            "id": followup.id, "customer_id": customer.id, "customer_code": customer.code,
-            "interaction_id": interaction.id, "interaction_number": interaction.number,
-            "organiser_id": principal.user_id, "starts_at": followup.starts_at, "ends_at": followup.ends_at,
-            "time_zone": followup.time_zone, "subject": followup.subject, "location": followup.location,
-            "participant_ids": followup.participant_ids, "copy_ids": followup.copy_ids})
+        uow.emit("followup.scheduled.v1", _followup_event(followup, customer, interaction))
         uow.commit()
+    return followup
+
+
+def _followup_to_change(uow: UnitOfWork, principal: Principal, customer_id: uuid.UUID, interaction_id: uuid.UUID,
+                        followup_id: uuid.UUID, expected_version: int) -> tuple[Customer, Interaction, Followup]:
+    """The follow-up, locked, on an interaction the caller reaches. Its organiser changes it, and so
+    does a user of level 1-3 who reaches the card (a supervisor moving a colleague's call); a level 4
+    user only their own. Raises FollowupNotFound, NotTheOrganiser, StaleVersion."""
+    customer = get_customer(uow.session, principal=principal, customer_id=customer_id)
+    interaction = get_interaction(uow.session, principal=principal, customer=customer, interaction_id=interaction_id)
+    followup = get_followup(uow.session, interaction=interaction, followup_id=followup_id, for_update=True)
+    if principal.level == OWN and followup.organiser_id != principal.user_id:
+        raise NotTheOrganiser("A level 4 user changes only the follow-ups they organise.")
+    ensure_version(followup.version, expected_version, what="The follow-up")
+    return customer, interaction, followup
+
+
+def _commit_followup(uow: UnitOfWork) -> None:
+    try:
+        uow.commit()
+    except StaleDataError:
+        raise StaleVersion("The follow-up changed since you read it; read it again.") from None
+
+
+def reschedule_followup(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID, interaction_id: uuid.UUID,
+                        followup_id: uuid.UUID, expected_version: int, data: dict) -> Followup:
+    """Move a scheduled follow-up (date, time, zone, duration) or edit it (subject, location,
+    participants, copies). A new date or time is read in the given zone, or the follow-up's own; the
+    duration is kept unless given. Each changed field enters the card's history and the version (and
+    the invitation's SEQUENCE) goes up: emits followup.changed.v1 so everyone invited gets an update.
+    Nothing changed: nothing written. Raises FollowupNotFound, FollowupCancelled, NotTheOrganiser,
+    StaleVersion, InvalidFields."""
+    with uow:
+        customer, interaction, followup = _followup_to_change(uow, principal, customer_id, interaction_id,
+                                                              followup_id, expected_version)
+        errors = FieldErrors()
+        _check_people(uow.session, data, errors)
+        errors.raise_if_any()
+        changes = {key: data[key] for key in ("subject", "location") if key in data}
+        for key in ("participant_ids", "copy_ids"):
+            if key in data:
+                changes[key] = [str(u) for u in data[key]]
+        if {"date", "time", "time_zone", "duration_minutes"} & set(data):
+            zone = data.get("time_zone", followup.time_zone)
+            local = followup.starts_at.astimezone(ZoneInfo(followup.time_zone))
+            starts_at = datetime.combine(data.get("date", local.date()), data.get("time", local.time()),
+                                         ZoneInfo(zone)).astimezone(timezone.utc)
+            duration = timedelta(minutes=data["duration_minutes"]) if "duration_minutes" in data \
+                else followup.ends_at - followup.starts_at
+            changes |= {"starts_at": starts_at, "ends_at": starts_at + duration, "time_zone": zone}
+        if followup.reschedule(changes, customer_id=customer.id, actor=principal.user_id):
+            uow.session.flush()  # the version goes up here: the event carries the new SEQUENCE
+            uow.emit("followup.changed.v1",
+                     _followup_event(followup, customer, interaction) | {"sequence": followup.sequence})
+        _commit_followup(uow)
+    return followup
+
+
+def cancel_followup(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID, interaction_id: uuid.UUID,
+                    followup_id: uuid.UUID, expected_version: int) -> Followup:
+    """Call off a scheduled follow-up; it stays on the interaction as cancelled and the change enters
+    the card's history. Emits followup.cancelled.v1 (a higher SEQUENCE) so everyone invited gets a
+    METHOD:CANCEL. Raises FollowupNotFound, FollowupCancelled, NotTheOrganiser, StaleVersion."""
+    with uow:
+        customer, interaction, followup = _followup_to_change(uow, principal, customer_id, interaction_id,
+                                                              followup_id, expected_version)
+        followup.cancel(customer_id=customer.id, actor=principal.user_id)
+        uow.session.flush()
+        uow.emit("followup.cancelled.v1",
+                 _followup_event(followup, customer, interaction) | {"sequence": followup.sequence})
+        _commit_followup(uow)
     return followup
 
 

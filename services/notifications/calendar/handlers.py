@@ -136,7 +136,7 @@ def followup_cancelled(uow: UnitOfWork, envelope: Envelope) -> None:
 
 
 class FollowupReads(Reads):
-    """What an invitation reads of followup.scheduled.v1 (and of the proposed changed/cancelled)."""
+    """What an invitation reads of followup.scheduled.v1."""
 
     id = fields.UUID(required=True)
     customer_id = fields.UUID(required=True)
@@ -152,10 +152,24 @@ class FollowupReads(Reads):
     copy_ids = fields.List(fields.UUID(), required=True)
 
 
+class FollowupUpdateReads(FollowupReads):
+    """What an update or a cancel reads of followup.changed.v1 and followup.cancelled.v1: the
+    follow-up as it is now and the invitation's SEQUENCE."""
+
+    sequence = fields.Integer(required=True)
+
+
+UPDATE_HANDLERS = {"followup.changed": followup_changed, "followup.cancelled": followup_cancelled}
+
+
+def update_invitations(uow: UnitOfWork, envelope: Envelope) -> None:
+    """followup.changed.v1 -> an update (REQUEST, higher SEQUENCE); followup.cancelled.v1 -> a CANCEL."""
+    UPDATE_HANDLERS[envelope.type](uow, envelope)
+
+
 HANDLERS = [
     EventHandler(name="followup_invitations", events=["followup.scheduled.v1"], handle=followup_scheduled,
                  reads=FollowupReads),
+    EventHandler(name="followup_updates", events=["followup.changed.v1", "followup.cancelled.v1"],
+                 handle=update_invitations, reads=FollowupUpdateReads),
 ]
-# Ready for the customers service's follow-up edits (shapes in CONTRACTS.md); subscribed once it
-# emits them: EventHandler("followup_updates", ["followup.changed.v1", "followup.cancelled.v1"], …)
-UPDATE_HANDLERS = {"followup.changed": followup_changed, "followup.cancelled": followup_cancelled}

@@ -14,9 +14,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from services.kit.messaging.consumer import EventHandler
 from services.kit.messaging.envelope import Envelope
-from services.notifications.calendar.handlers import UPDATE_HANDLERS
 from services.notifications.deliveries.models import Delivery
 from services.notifications.deliveries.use_cases import send_delivery
 from services.notifications.models import Notification
@@ -71,8 +69,7 @@ def envelope(name: str, data: dict) -> Envelope:
     return Envelope(type=name, version=1, producer="customers", correlation_id="t", data=data)
 
 
-UPDATES = EventHandler(name="followup_updates", events=["followup.changed.v1", "followup.cancelled.v1"],
-                       handle=lambda uow, env: UPDATE_HANDLERS[env.type](uow, env))
+UPDATES = HANDLER["followup_updates"]
 
 
 def sent_invitations(runtime, smtp, event_id) -> dict[str, Calendar]:
