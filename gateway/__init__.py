@@ -43,6 +43,7 @@ def create_app(settings: GatewaySettings | None = None):
     app.extensions["caredesk.service_urls"] = settings.service_urls
     app.extensions["caredesk.login_limits"] = settings.login_limits
     app.extensions["caredesk.route_policies"] = settings.route_policies
+    app.config["MAX_CONTENT_LENGTH"] = settings.route_policies.max_body_bytes.default
     app.extensions["caredesk.http"] = new_http_session()
     install_cards(app)
     install_console(app, private_key_pem=settings.private_key_file.read_bytes())

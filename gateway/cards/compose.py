@@ -143,7 +143,7 @@ def assemble(customer: dict, answers: dict[str, Answer], *, parts: list[Part]) -
     """The card: the id, the active flashes first, lines, contacts, the latest interactions, then the
     customer's master data and each further part (or its unavailable marker)."""
     customer = dict(customer)
-    card: dict = {"id": customer["id"]}
+    card: dict = {"id": customer.get("id")}
     for name in CARD_PARTS:
         card[name] = customer.pop(name, [])
     card["customer"] = customer

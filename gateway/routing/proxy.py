@@ -5,8 +5,11 @@ import logging
 
 import requests
 from flask import Blueprint, Response, current_app, g, request, stream_with_context
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from services.kit.problems import NotFound, problem_response
+from gateway.routing.policies import RoutePolicies
+from gateway.routing.upstream import UpstreamFailure
+from services.kit.problems import DomainError, NotFound
 
 log = logging.getLogger("caredesk.gateway.proxy")
 
@@ -40,6 +43,27 @@ def resource_of_request() -> str | None:
     return RESOURCE_OWNERS.get(parts[3])
 
 
+class BodyTooLarge(DomainError):
+    type, status, title = "body-too-large", 413, "Content Too Large"
+
+
+def refuse_large_body(max_bytes: int) -> None:
+    """413 before anything is read or forwarded when the declared length is over this route's limit;
+    a body sent without a length (chunked) is read no further than one byte past the limit, then
+    refused with the same 413."""
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise BodyTooLarge(f"The body is {request.content_length} bytes; this route takes at most {max_bytes}.",
+                           max_bytes=max_bytes)
+    # one byte over the limit is read, so a longer body without a length is known to be too long
+    request.max_content_length = max_bytes + 1
+    try:
+        too_long = len(request.get_data(cache=True)) > max_bytes
+    except RequestEntityTooLarge:
+        too_long = True
+    if too_long:
+        raise BodyTooLarge(f"The body is over this route's limit of {max_bytes} bytes.", max_bytes=max_bytes)
+
+
 @blp.route("/api/v1/<resource>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], endpoint="forward_root")
 @blp.route("/api/v1/<resource>/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def forward(resource: str, rest: str = ""):
@@ -47,19 +71,23 @@ def forward(resource: str, rest: str = ""):
     if owner is None:
         raise NotFound(f"There is no API resource '{resource}'.")
     base = current_app.extensions["caredesk.service_urls"][owner]
-    url = f"{base}/api/v1/{resource}" + (f"/{rest}" if rest else "")
+    below = f"{resource}/{rest}" if rest else resource
+    url = f"{base}/api/v1/{below}"
+    policies: RoutePolicies = current_app.extensions["caredesk.route_policies"]
+    refuse_large_body(policies.max_body_bytes.lookup(below))
     headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
     headers["X-Correlation-ID"] = g.correlation_id
     session: requests.Session = current_app.extensions["caredesk.http"]
+    timeouts = policies.timeouts.lookup(below)
     try:
-        upstream = session.request(request.method, url, params=request.args, data=request.get_data(),
-                                   headers=headers, stream=True, timeout=(3, 60), allow_redirects=False)
-    except requests.RequestException as exc:
-        log.warning("%s service unreachable: %s", owner, exc)
-        response = problem_response(status=503, title="Service Unavailable", type_="dependency-down",
-                                    detail=f"The {owner} service is not reachable; nothing was changed. Try again.")
-        response.headers["Retry-After"] = "5"
-        return response
+        # every value of a repeated query parameter (?status=a&status=b) goes along
+        upstream = session.request(request.method, url, params=list(request.args.items(multi=True)),
+                                   data=request.get_data(), headers=headers, stream=True,
+                                   timeout=timeouts.as_requests(), allow_redirects=False)
+    except requests.RequestException as error:
+        failure = UpstreamFailure.of(owner, error, timeouts)
+        log.warning("%s service %s: %s", owner, failure.reason, error)
+        return failure.response(policies.retry_after_seconds)
     response_headers = [(k, v) for k, v in upstream.raw.headers.items() if k.lower() not in HOP_BY_HOP]
     return Response(stream_with_context(upstream.iter_content(chunk_size=64 * 1024)),
                     status=upstream.status_code, headers=response_headers)

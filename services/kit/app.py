@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -24,6 +25,11 @@ from services.kit.uow import UnitOfWork
 
 PUBLIC_ENDPOINTS = {"healthz", "readyz", "metrics", "static"}
 CORRELATION_HEADER = "X-Correlation-ID"
+# The name most proxies and clients use for the same thing: taken when no correlation id is sent,
+# and echoed beside it on every answer.
+REQUEST_ID_HEADER = "X-Request-Id"
+# An id a client chose goes into logs and headers: plain characters, bounded, or a fresh one instead.
+ACCEPTED_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@+=/-]{1,128}")
 
 log = logging.getLogger("caredesk.http")
 
@@ -87,6 +93,16 @@ def broker_reachable(settings: ServiceSettings) -> bool:
         connection.release()
 
 
+def request_id() -> str:
+    """The request's id: the client's X-Correlation-ID or X-Request-Id when it is a sensible one,
+    else a new UUID."""
+    for header in (CORRELATION_HEADER, REQUEST_ID_HEADER):
+        sent = request.headers.get(header)
+        if sent and ACCEPTED_REQUEST_ID.fullmatch(sent):
+            return sent
+    return str(uuid.uuid4())
+
+
 def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
                        public_endpoints: set[str] = frozenset(), public_blueprints: set[str] = frozenset(),
                        resource_of: Callable[[], str | None] | None = None) -> Flask:
@@ -112,7 +128,7 @@ def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
 
     @app.before_request
     def _identify():
-        g.correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+        g.correlation_id = request_id()
         set_correlation_id(g.correlation_id)
         if request.endpoint in allowed_anonymous or request.endpoint is None or request.blueprint in public_blueprints:
             return None
@@ -125,7 +141,7 @@ def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
 
     @app.after_request
     def _tag(response):
-        response.headers[CORRELATION_HEADER] = g.get("correlation_id", "")
+        response.headers[CORRELATION_HEADER] = response.headers[REQUEST_ID_HEADER] = g.get("correlation_id", "")
         log.info("%s %s -> %s", request.method, request.path, response.status_code,
                  extra={"method": request.method, "path": request.path, "status": response.status_code,
                         "duration_ms": round(request_seconds() * 1000, 1)})
