@@ -169,8 +169,8 @@ def agent_usecase(url: str, go: threading.Event, pool_size: int):
         go.wait()
         while True:
             started = time.monotonic()
-            with UnitOfWork(database, producer="cases", actor=str(agent.user_id)) as uow:
-                case = take_next_case(uow, principal=agent)
+            uow = UnitOfWork(database, producer="cases", actor=str(agent.user_id))
+            case = take_next_case(uow, principal=agent)
             latencies.append(time.monotonic() - started)
             if case is None:
                 return claimed, latencies[:-1], time.monotonic()

@@ -20,8 +20,7 @@ install_id_converter(blp)
 @blp.arguments(BranchCreateSchema)
 @blp.response(201, BranchSchema)
 def create_branch(data):
-    with new_uow() as uow:
-        return use_cases.create_branch(uow, principal=current_principal(), **data)
+    return use_cases.create_branch(new_uow(), principal=current_principal(), **data)
 
 
 @blp.get("/branches")
@@ -35,8 +34,7 @@ def list_branches():
 @blp.arguments(DepartmentCreateSchema)
 @blp.response(201, DepartmentSchema)
 def create_department(data):
-    with new_uow() as uow:
-        return use_cases.create_department(uow, principal=current_principal(), **data)
+    return use_cases.create_department(new_uow(), principal=current_principal(), **data)
 
 
 @blp.get("/departments")
@@ -50,8 +48,7 @@ def list_departments():
 @blp.arguments(UserCreateSchema)
 @blp.response(201, UserSchema)
 def create_user(data):
-    with new_uow() as uow:
-        user = use_cases.create_user(uow, principal=current_principal(), data=data)
+    user = use_cases.create_user(new_uow(), principal=current_principal(), data=data)
     return with_etag(user, user.version, 201)
 
 
@@ -85,7 +82,6 @@ def search_audit(args):
 @blp.response(200, UserSchema)
 def update_user(changes, user_id: uuid.UUID):
     version = expected_version()
-    with new_uow() as uow:
-        user = use_cases.update_user(uow, principal=current_principal(), user_id=user_id, changes=changes,
-                                     expected_version=version)
+    user = use_cases.update_user(new_uow(), principal=current_principal(), user_id=user_id, changes=changes,
+                                 expected_version=version)
     return with_etag(user, user.version)

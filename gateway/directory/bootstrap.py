@@ -20,12 +20,13 @@ def ensure_first_admin(database: Database, *, username: str, password: str) -> b
     with database.session() as session:
         if session.scalar(select(func.count()).select_from(User)):
             return False
-    with UnitOfWork(database, producer="gateway", actor=str(INSTALLER.user_id)) as uow:
-        branch = use_cases.create_branch(uow, principal=INSTALLER, code="hq", name="Head office")
-    with UnitOfWork(database, producer="gateway", actor=str(INSTALLER.user_id)) as uow:
-        use_cases.create_user(uow, principal=INSTALLER, data={
-            "username": username, "full_name": "Administrator", "email": None, "password": password,
-            "level": COMPANY, "branch_id": branch.id, "department_id": None,
-            "permissions": list(PERMISSIONS), "queues": [],
-        })
+    def installer_uow() -> UnitOfWork:
+        return UnitOfWork(database, producer="gateway", actor=str(INSTALLER.user_id))
+
+    branch = use_cases.create_branch(installer_uow(), principal=INSTALLER, code="hq", name="Head office")
+    use_cases.create_user(installer_uow(), principal=INSTALLER, data={
+        "username": username, "full_name": "Administrator", "email": None, "password": password,
+        "level": COMPANY, "branch_id": branch.id, "department_id": None,
+        "permissions": list(PERMISSIONS), "queues": [],
+    })
     return True

@@ -26,32 +26,34 @@ def _require_admin(principal: Principal) -> None:
 
 def create_branch(uow: UnitOfWork, *, principal: Principal, code: str, name: str) -> Branch:
     """Emits branch.created.v1; a duplicate code is a 409."""
-    _require_admin(principal)
-    if principal.level != COMPANY:
-        raise NotFound("Only company-level administrators manage branches.")
-    if uow.session.scalar(select(Branch.id).where(Branch.code == code)):
-        raise Conflict(f"A branch with code '{code}' exists.")
-    branch = Branch(id=uuid.uuid4(), code=code, name=name)
-    uow.session.add(branch)
-    branch.record_event("branch.created.v1", branch.snapshot())
-    audit.add(uow.session, "branch.created", actor=principal, subject_id=branch.id, detail={"code": code})
-    uow.commit()
-    return branch
+    with uow:
+        _require_admin(principal)
+        if principal.level != COMPANY:
+            raise NotFound("Only company-level administrators manage branches.")
+        if uow.session.scalar(select(Branch.id).where(Branch.code == code)):
+            raise Conflict(f"A branch with code '{code}' exists.")
+        branch = Branch(id=uuid.uuid4(), code=code, name=name)
+        uow.session.add(branch)
+        branch.record_event("branch.created.v1", branch.snapshot())
+        audit.add(uow.session, "branch.created", actor=principal, subject_id=branch.id, detail={"code": code})
+        uow.commit()
+        return branch
 
 
 def create_department(uow: UnitOfWork, *, principal: Principal, code: str, name: str) -> Department:
     """Emits department.created.v1; a duplicate code is a 409."""
-    _require_admin(principal)
-    if principal.level != COMPANY:
-        raise NotFound("Only company-level administrators manage departments.")
-    if uow.session.scalar(select(Department.id).where(Department.code == code)):
-        raise Conflict(f"A department with code '{code}' exists.")
-    department = Department(id=uuid.uuid4(), code=code, name=name)
-    uow.session.add(department)
-    department.record_event("department.created.v1", department.snapshot())
-    audit.add(uow.session, "department.created", actor=principal, subject_id=department.id, detail={"code": code})
-    uow.commit()
-    return department
+    with uow:
+        _require_admin(principal)
+        if principal.level != COMPANY:
+            raise NotFound("Only company-level administrators manage departments.")
+        if uow.session.scalar(select(Department.id).where(Department.code == code)):
+            raise Conflict(f"A department with code '{code}' exists.")
+        department = Department(id=uuid.uuid4(), code=code, name=name)
+        uow.session.add(department)
+        department.record_event("department.created.v1", department.snapshot())
+        audit.add(uow.session, "department.created", actor=principal, subject_id=department.id, detail={"code": code})
+        uow.commit()
+        return department
 
 
 SELF_MANAGED = frozenset({"full_name", "email", "password"})
@@ -103,18 +105,19 @@ def _check_within_reach(principal: Principal, user: User) -> None:
 
 def create_user(uow: UnitOfWork, *, principal: Principal, data: dict) -> User:
     """Emits user.created.v1 (which every service replicates); duplicate username is a 409."""
-    _require_admin(principal)
-    _check_placement(uow.session, principal, data)
-    if uow.session.scalar(select(User.id).where(User.username == data["username"])):
-        raise Conflict(f"The username '{data['username']}' is taken.")
-    fields = {key: value for key, value in data.items() if key != "password"}
-    user = User(id=uuid.uuid4(), password_hash=password_hasher.hash(data["password"]), **fields)
-    uow.session.add(user)
-    uow.session.flush()
-    user.record_event("user.created.v1", user.snapshot())
-    audit.add(uow.session, "user.created", actor=principal, subject_id=user.id, detail=audit.changed_fields(data))
-    uow.commit()
-    return user
+    with uow:
+        _require_admin(principal)
+        _check_placement(uow.session, principal, data)
+        if uow.session.scalar(select(User.id).where(User.username == data["username"])):
+            raise Conflict(f"The username '{data['username']}' is taken.")
+        fields = {key: value for key, value in data.items() if key != "password"}
+        user = User(id=uuid.uuid4(), password_hash=password_hasher.hash(data["password"]), **fields)
+        uow.session.add(user)
+        uow.session.flush()
+        user.record_event("user.created.v1", user.snapshot())
+        audit.add(uow.session, "user.created", actor=principal, subject_id=user.id, detail=audit.changed_fields(data))
+        uow.commit()
+        return user
 
 
 def visible_users(principal: Principal):
@@ -143,27 +146,29 @@ def list_users(session: Session, *, principal: Principal) -> list[User]:
 def update_user(uow: UnitOfWork, *, principal: Principal, user_id: uuid.UUID, changes: dict,
                 expected_version: int) -> User:
     """Emits user.updated.v1; a stale version is a 412 and changes nothing."""
-    _require_admin(principal)
-    user = get_user(uow.session, principal=principal, user_id=user_id)
-    ensure_version(user.version, expected_version, what=f"User {user.username}")
-    if user.id == principal.user_id:
-        if set(changes) - SELF_MANAGED:
-            raise InvalidFields({name: ["You cannot change your own access."] for name in set(changes) - SELF_MANAGED})
-    else:
-        _check_within_reach(principal, user)
-    _check_placement(uow.session, principal, changes, current=user)
-    for key, value in changes.items():
-        if key == "password":
-            user.password_hash = password_hasher.hash(value)
+    with uow:
+        _require_admin(principal)
+        user = get_user(uow.session, principal=principal, user_id=user_id)
+        ensure_version(user.version, expected_version, what=f"User {user.username}")
+        if user.id == principal.user_id:
+            if forbidden := set(changes) - SELF_MANAGED:
+                raise InvalidFields({name: ["You cannot change your own access."] for name in forbidden})
         else:
-            setattr(user, key, value)
-    if set(changes) & TOKEN_CLAIMS:
-        user.token_version += 1
-    uow.session.flush()
-    user.record_event("user.updated.v1", user.snapshot())
-    audit.add(uow.session, "user.updated", actor=principal, subject_id=user.id, detail=audit.changed_fields(changes))
-    uow.commit()
-    return user
+            _check_within_reach(principal, user)
+        _check_placement(uow.session, principal, changes, current=user)
+        for key, value in changes.items():
+            if key == "password":
+                user.password_hash = password_hasher.hash(value)
+            else:
+                setattr(user, key, value)
+        if set(changes) & TOKEN_CLAIMS:
+            user.token_version += 1
+        uow.session.flush()
+        user.record_event("user.updated.v1", user.snapshot())
+        audit.add(uow.session, "user.updated", actor=principal, subject_id=user.id,
+                  detail=audit.changed_fields(changes))
+        uow.commit()
+        return user
 
 
 def authenticate(session: Session, *, username: str, password: str) -> User:

@@ -39,8 +39,7 @@ def _present(case: Case):
 @cases.response(201, CaseSchema)
 def create_case(data):
     """Save a new case (Open, owner = you); the form may still be incomplete."""
-    with new_uow() as uow:
-        case = use_cases.create_case(uow, principal=current_principal(), data=data)
+    case = use_cases.create_case(new_uow(), principal=current_principal(), data=data)
     case, _, headers = _present(case)
     return case, 201, headers
 
@@ -69,8 +68,7 @@ def personal_folder(args):
 @cases.alt_response(204, description="Nothing waits in your queues.")
 def take_next(data):
     """Take the highest-priority, then oldest, case waiting in your queues; it is assigned to you."""
-    with new_uow() as uow:
-        case = use_cases.take_next_case(uow, principal=current_principal(), queue_code=data["queue"])
+    case = use_cases.take_next_case(new_uow(), principal=current_principal(), queue_code=data["queue"])
     if case is None:
         return Response(status=204)
     return _present(case)
@@ -91,16 +89,14 @@ def get_case(case_id: uuid.UUID):
 def save_case(data, case_id: uuid.UUID):
     """Save changes (Open or Open-Reject, by the owner; If-Match required)."""
     version = expected_version()
-    with new_uow() as uow:
-        case = use_cases.save_case(uow, principal=current_principal(), case_id=case_id,
-                                   expected_version=version, data=data)
+    case = use_cases.save_case(new_uow(), principal=current_principal(), case_id=case_id,
+                               expected_version=version, data=data)
     return _present(case)
 
 
 def _action(use_case, case_id: uuid.UUID, **arguments):
     version = optional_expected_version()
-    with new_uow() as uow:
-        case = use_case(uow, principal=current_principal(), case_id=case_id, expected_version=version, **arguments)
+    case = use_case(new_uow(), principal=current_principal(), case_id=case_id, expected_version=version, **arguments)
     return _present(case)
 
 
@@ -176,8 +172,7 @@ def list_comments(case_id: uuid.UUID):
 @cases.arguments(CommentCreateSchema)
 @cases.response(201, CommentSchema)
 def add_comment(data, case_id: uuid.UUID):
-    with new_uow() as uow:
-        return use_cases.comment_case(uow, principal=current_principal(), case_id=case_id, body=data["body"])
+    return use_cases.comment_case(new_uow(), principal=current_principal(), case_id=case_id, body=data["body"])
 
 
 @cases.get("/<id:case_id>/tasks")
@@ -196,8 +191,7 @@ def _task_response(task: CaseTask, status: int = 200):
 @cases.response(201, TaskSchema)
 def add_task(data, case_id: uuid.UUID):
     """A task inside the case, optionally blocked by another task of the case."""
-    with new_uow() as uow:
-        task = use_cases.add_task(uow, principal=current_principal(), case_id=case_id, data=data)
+    task = use_cases.add_task(new_uow(), principal=current_principal(), case_id=case_id, data=data)
     return _task_response(task, 201)
 
 
@@ -206,9 +200,8 @@ def add_task(data, case_id: uuid.UUID):
 @cases.response(200, TaskSchema)
 def change_task(data, case_id: uuid.UUID, task_id: uuid.UUID):
     version = optional_expected_version()
-    with new_uow() as uow:
-        task = use_cases.change_task(uow, principal=current_principal(), case_id=case_id, task_id=task_id,
-                                     data=data, expected_version=version)
+    task = use_cases.change_task(new_uow(), principal=current_principal(), case_id=case_id, task_id=task_id,
+                                 data=data, expected_version=version)
     return _task_response(task)
 
 
@@ -216,6 +209,5 @@ def change_task(data, case_id: uuid.UUID, task_id: uuid.UUID):
 @cases.response(200, TaskSchema)
 def complete_task(case_id: uuid.UUID, task_id: uuid.UUID):
     """Mark the task done; 409 while the task blocking it is not done."""
-    with new_uow() as uow:
-        task = use_cases.complete_task(uow, principal=current_principal(), case_id=case_id, task_id=task_id)
+    task = use_cases.complete_task(new_uow(), principal=current_principal(), case_id=case_id, task_id=task_id)
     return _task_response(task)

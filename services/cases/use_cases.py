@@ -75,36 +75,38 @@ def create_case(uow: UnitOfWork, *, principal: Principal, data: dict) -> Case:
     priority is the one given or the type's default. The form may be incomplete (a draft).
     Emits case.created.v1.
     """
-    session = uow.session
-    customer = find_customer(session, principal=principal, customer_id=data.get("customer_id"),
-                             code=data.get("customer_code"))
-    if customer is None:
-        field = "customer_id" if data.get("customer_id") else "customer_code"
-        raise InvalidFields({field: ["No such customer (or it has not reached the cases service yet)."]})
-    case_type = _active_case_type(session, data["type"]) if data.get("type") else None
-    priority = data.get("priority") or (case_type.default_priority if case_type else "normal")
-    line = data.get("line")
-    if data.get("queue"):
-        queue, chosen = queue_named_in(session, data["queue"]), True
-    elif case_type is not None:
-        queue, chosen = _route(case_type, customer, priority=priority, line=line), False
-    else:
-        raise InvalidFields({"type": ["Choose a case type or a queue."], "queue": ["Choose a case type or a queue."]})
-    custom_fields = _clean_custom_fields(case_type, data.get("custom_fields") or {})
-    now = clock.now()
-    number = next_case_number(session, now.year)  # its lock is held until commit: keep the rest short
-    case = Case(
-        id=uuid.uuid4(), number=number, subject=data["subject"], description=data.get("description", ""),
-        status=OPEN, priority=priority, case_type=case_type, queue=queue, is_queue_chosen=chosen,
-        customer_id=customer.id, customer_code=customer.code, customer_name=customer.name, line_number=line,
-        interaction_id=data.get("interaction_id"), attachments=data.get("attachments") or [],
-        custom_fields=custom_fields, initiator_id=principal.user_id, owner_id=principal.user_id,
-        branch_id=principal.branch_id, department_id=principal.department_id, created_at=now,
-    )
-    session.add(case)
-    case.created(by=principal.user_id, at=now)
-    uow.commit()
-    return case
+    with uow:
+        session = uow.session
+        customer = find_customer(session, principal=principal, customer_id=data.get("customer_id"),
+                                 code=data.get("customer_code"))
+        if customer is None:
+            field = "customer_id" if data.get("customer_id") else "customer_code"
+            raise InvalidFields({field: ["No such customer (or it has not reached the cases service yet)."]})
+        case_type = _active_case_type(session, data["type"]) if data.get("type") else None
+        priority = data.get("priority") or (case_type.default_priority if case_type else "normal")
+        line = data.get("line")
+        if data.get("queue"):
+            queue, chosen = queue_named_in(session, data["queue"]), True
+        elif case_type is not None:
+            queue, chosen = _route(case_type, customer, priority=priority, line=line), False
+        else:
+            raise InvalidFields({"type": ["Choose a case type or a queue."],
+                                 "queue": ["Choose a case type or a queue."]})
+        custom_fields = _clean_custom_fields(case_type, data.get("custom_fields") or {})
+        now = clock.now()
+        number = next_case_number(session, now.year)  # its lock is held until commit: keep the rest short
+        case = Case(
+            id=uuid.uuid4(), number=number, subject=data["subject"], description=data.get("description", ""),
+            status=OPEN, priority=priority, case_type=case_type, queue=queue, is_queue_chosen=chosen,
+            customer_id=customer.id, customer_code=customer.code, customer_name=customer.name, line_number=line,
+            interaction_id=data.get("interaction_id"), attachments=data.get("attachments") or [],
+            custom_fields=custom_fields, initiator_id=principal.user_id, owner_id=principal.user_id,
+            branch_id=principal.branch_id, department_id=principal.department_id, created_at=now,
+        )
+        session.add(case)
+        case.created(by=principal.user_id, at=now)
+        uow.commit()
+        return case
 
 
 def save_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, expected_version: int,
@@ -113,146 +115,156 @@ def save_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, expe
     values (Open or Open-Reject, by the owner). Form values merge with those saved before; a
     re-typed or re-prioritised case is routed again unless its queue was chosen by hand.
     Emits case.saved.v1."""
-    session = uow.session
-    case = get_case(session, principal=principal, case_id=case_id, for_update=True)
-    ensure_version(case.version, expected_version, what=f"Case {case.number}")
-    roles = roles_of(case, principal)
-    case.require("save", roles)
-    changes: dict = {}
-    for key, attribute in (("subject", "subject"), ("description", "description"), ("line", "line_number"),
-                           ("interaction_id", "interaction_id"), ("attachments", "attachments"),
-                           ("priority", "priority")):
-        if key in data:
-            changes[attribute] = data[key]
-    case_type = case.case_type
-    if "type" in data:
-        case_type = _active_case_type(session, data["type"]) if data["type"] else None
-        changes["case_type"] = case_type
-    chosen = case.is_queue_chosen
-    if "queue" in data:
-        chosen = data["queue"] is not None
-        if chosen:
-            changes["queue"] = queue_named_in(session, data["queue"])
-        elif case_type is None:
-            raise InvalidFields({"queue": ["A case without a type needs a queue."]})
-        changes["is_queue_chosen"] = chosen
-    if not chosen and case_type is not None:
-        customer = session.get(CustomerReadModel, case.customer_id)
-        changes["queue"] = _route(case_type, customer, priority=changes.get("priority", case.priority),
-                                  line=changes.get("line_number", case.line_number))
-    if "custom_fields" in data or "case_type" in changes:
-        kept_names = {item["name"] for item in (case_type.form if case_type else [])}
-        kept = {name: value for name, value in (case.custom_fields or {}).items() if name in kept_names}
-        changes["custom_fields"] = kept | _clean_custom_fields(case_type, data.get("custom_fields") or {})
-    case.save(roles=roles, by=principal.user_id, at=clock.now(), changes=changes)
-    uow.commit()
-    return case
+    with uow:
+        session = uow.session
+        case = get_case(session, principal=principal, case_id=case_id, for_update=True)
+        ensure_version(case.version, expected_version, what=f"Case {case.number}")
+        roles = roles_of(case, principal)
+        case.require("save", roles)
+        changes: dict = {}
+        for key, attribute in (("subject", "subject"), ("description", "description"), ("line", "line_number"),
+                               ("interaction_id", "interaction_id"), ("attachments", "attachments"),
+                               ("priority", "priority")):
+            if key in data:
+                changes[attribute] = data[key]
+        case_type = case.case_type
+        if "type" in data:
+            case_type = _active_case_type(session, data["type"]) if data["type"] else None
+            changes["case_type"] = case_type
+        chosen = case.is_queue_chosen
+        if "queue" in data:
+            chosen = data["queue"] is not None
+            if chosen:
+                changes["queue"] = queue_named_in(session, data["queue"])
+            elif case_type is None:
+                raise InvalidFields({"queue": ["A case without a type needs a queue."]})
+            changes["is_queue_chosen"] = chosen
+        if not chosen and case_type is not None:
+            customer = session.get(CustomerReadModel, case.customer_id)
+            changes["queue"] = _route(case_type, customer, priority=changes.get("priority", case.priority),
+                                      line=changes.get("line_number", case.line_number))
+        if "custom_fields" in data or "case_type" in changes:
+            kept_names = {item["name"] for item in (case_type.form if case_type else [])}
+            kept = {name: value for name, value in (case.custom_fields or {}).items() if name in kept_names}
+            changes["custom_fields"] = kept | _clean_custom_fields(case_type, data.get("custom_fields") or {})
+        case.save(roles=roles, by=principal.user_id, at=clock.now(), changes=changes)
+        uow.commit()
+        return case
 
 
 def dispatch_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID,
                   expected_version: int | None = None) -> Case:
     """Send the case to its queue (Open Dispatch); refused with the missing required fields
     while the form is incomplete. Starts or resumes the SLA clock. Emits case.dispatched.v1."""
-    case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
-    ensure_version(case.version, expected_version, what=f"Case {case.number}")
-    queue = case.queue
-    case.dispatch(roles=roles_of(case, principal), by=principal.user_id, at=clock.now(),
-                  missing=case.missing_fields(), calendar=queue.business_calendar(),
-                  targets=queue.sla_targets(case.priority))
-    uow.commit()
-    return case
+    with uow:
+        case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
+        ensure_version(case.version, expected_version, what=f"Case {case.number}")
+        queue = case.queue
+        case.dispatch(roles=roles_of(case, principal), by=principal.user_id, at=clock.now(),
+                      missing=case.missing_fields(), calendar=queue.business_calendar(),
+                      targets=queue.sla_targets(case.priority))
+        uow.commit()
+        return case
 
 
 def cancel_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID,
                 expected_version: int | None = None) -> Case:
     """Cancel a draft (never dispatched) created by mistake. Emits case.cancelled.v1."""
-    case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
-    ensure_version(case.version, expected_version, what=f"Case {case.number}")
-    case.cancel(roles=roles_of(case, principal), by=principal.user_id, at=clock.now())
-    uow.commit()
-    return case
+    with uow:
+        case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
+        ensure_version(case.version, expected_version, what=f"Case {case.number}")
+        case.cancel(roles=roles_of(case, principal), by=principal.user_id, at=clock.now())
+        uow.commit()
+        return case
 
 
 def take_next_case(uow: UnitOfWork, *, principal: Principal, queue_code: str | None = None) -> Case | None:
     """Give the agent the highest-priority, then oldest, case waiting in their queues (or in the
     one queue asked for); None when nothing waits. Two agents never get the same case (see
     repository.lock_next_waiting_case). Emits case.assigned.v1 (how: take_next)."""
-    codes = set(principal.queues)
-    if queue_code is not None:
-        if queue_code not in codes:
-            raise NotQueueMember(f"You are not a member of the queue '{queue_code}'.")
-        codes = {queue_code}
-    case = lock_next_waiting_case(uow.session, queue_codes=codes)
-    if case is None:
-        return None
-    case.take(roles=roles_of(case, principal), by=principal.user_id, at=clock.now())
-    uow.commit()
-    return case
+    with uow:
+        codes = set(principal.queues)
+        if queue_code is not None:
+            if queue_code not in codes:
+                raise NotQueueMember(f"You are not a member of the queue '{queue_code}'.")
+            codes = {queue_code}
+        case = lock_next_waiting_case(uow.session, queue_codes=codes)
+        if case is None:
+            return None
+        case.take(roles=roles_of(case, principal), by=principal.user_id, at=clock.now())
+        uow.commit()
+        return case
 
 
 def assign_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, assignee_id: uuid.UUID,
                 expected_version: int | None = None) -> Case:
     """The queue's supervisor gives the case to one of the queue's members. Emits case.assigned.v1."""
-    case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
-    ensure_version(case.version, expected_version, what=f"Case {case.number}")
-    roles = roles_of(case, principal)
-    case.require("assign", roles)
-    if not is_queue_member(uow.session, case.queue, assignee_id):
-        raise InvalidFields({"assignee_id": [f"Not an active member of the queue '{case.queue.code}'."]})
-    case.assign(roles=roles, by=principal.user_id, at=clock.now(), assignee_id=assignee_id)
-    uow.commit()
-    return case
+    with uow:
+        case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
+        ensure_version(case.version, expected_version, what=f"Case {case.number}")
+        roles = roles_of(case, principal)
+        case.require("assign", roles)
+        if not is_queue_member(uow.session, case.queue, assignee_id):
+            raise InvalidFields({"assignee_id": [f"Not an active member of the queue '{case.queue.code}'."]})
+        case.assign(roles=roles, by=principal.user_id, at=clock.now(), assignee_id=assignee_id)
+        uow.commit()
+        return case
 
 
 def accept_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID,
                 expected_version: int | None = None) -> Case:
     """The assigned agent accepts the case (Open, owner = agent). Emits case.accepted.v1."""
-    case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
-    ensure_version(case.version, expected_version, what=f"Case {case.number}")
-    case.accept(roles=roles_of(case, principal), by=principal.user_id, at=clock.now())
-    uow.commit()
-    return case
+    with uow:
+        case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
+        ensure_version(case.version, expected_version, what=f"Case {case.number}")
+        case.accept(roles=roles_of(case, principal), by=principal.user_id, at=clock.now())
+        uow.commit()
+        return case
 
 
 def reject_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, reason: str,
                 expected_version: int | None = None) -> Case:
     """Return the case to its initiator with a reason (Open-Reject; the SLA clock pauses).
     Emits case.rejected.v1."""
-    case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
-    ensure_version(case.version, expected_version, what=f"Case {case.number}")
-    case.reject(roles=roles_of(case, principal), by=principal.user_id, at=clock.now(), reason=reason)
-    uow.commit()
-    return case
+    with uow:
+        case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
+        ensure_version(case.version, expected_version, what=f"Case {case.number}")
+        case.reject(roles=roles_of(case, principal), by=principal.user_id, at=clock.now(), reason=reason)
+        uow.commit()
+        return case
 
 
 def close_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, resolution: str,
                expected_version: int | None = None) -> Case:
     """Close the case with a resolution. Emits case.closed.v1."""
-    case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
-    ensure_version(case.version, expected_version, what=f"Case {case.number}")
-    case.close(roles=roles_of(case, principal), by=principal.user_id, at=clock.now(), resolution=resolution)
-    uow.commit()
-    return case
+    with uow:
+        case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
+        ensure_version(case.version, expected_version, what=f"Case {case.number}")
+        case.close(roles=roles_of(case, principal), by=principal.user_id, at=clock.now(), resolution=resolution)
+        uow.commit()
+        return case
 
 
 def reopen_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, reason: str,
                 expected_version: int | None = None) -> Case:
     """Reopen a closed case (not a cancelled draft); its last owner holds it again.
     Emits case.reopened.v1."""
-    case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
-    ensure_version(case.version, expected_version, what=f"Case {case.number}")
-    case.reopen(roles=roles_of(case, principal), by=principal.user_id, at=clock.now(), reason=reason,
-                calendar=case.queue.business_calendar())
-    uow.commit()
-    return case
+    with uow:
+        case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
+        ensure_version(case.version, expected_version, what=f"Case {case.number}")
+        case.reopen(roles=roles_of(case, principal), by=principal.user_id, at=clock.now(), reason=reason,
+                    calendar=case.queue.business_calendar())
+        uow.commit()
+        return case
 
 
 def comment_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, body: str) -> CaseComment:
     """Add a comment to a case the caller reaches. Emits case.commented.v1."""
-    case = get_case(uow.session, principal=principal, case_id=case_id)
-    comment = case.comment(by=principal.user_id, at=clock.now(), body=body)
-    uow.commit()
-    return comment
+    with uow:
+        case = get_case(uow.session, principal=principal, case_id=case_id)
+        comment = case.comment(by=principal.user_id, at=clock.now(), body=body)
+        uow.commit()
+        return comment
 
 
 # -- tasks --------------------------------------------------------------------------------------
@@ -284,42 +296,45 @@ def _check_assignee(uow: UnitOfWork, principal: Principal, case: Case, assignee_
 def add_task(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, data: dict) -> CaseTask:
     """A task inside the case, optionally assigned, due and blocked by another task of the case.
     Emits case.task_assigned.v1 when assigned."""
-    case = _case_for_tasks(uow, principal, case_id)
-    _check_assignee(uow, principal, case, data.get("assignee_id"))
-    task = case.add_task(by=principal.user_id, at=clock.now(), title=data["title"],
-                         assignee_id=data.get("assignee_id"), due_at=data.get("due_at"),
-                         blocked_by=_blocker(uow, case, data.get("blocked_by_id")))
-    uow.commit()
-    return task
+    with uow:
+        case = _case_for_tasks(uow, principal, case_id)
+        _check_assignee(uow, principal, case, data.get("assignee_id"))
+        task = case.add_task(by=principal.user_id, at=clock.now(), title=data["title"],
+                             assignee_id=data.get("assignee_id"), due_at=data.get("due_at"),
+                             blocked_by=_blocker(uow, case, data.get("blocked_by_id")))
+        uow.commit()
+        return task
 
 
 def change_task(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, task_id: uuid.UUID,
                 data: dict, expected_version: int | None = None) -> CaseTask:
     """Change a task's title, assignee, due date or blocker (never into a circle); marking it done
     goes through :func:`complete_task`. Emits case.task_assigned.v1 on a new assignee."""
-    case = _case_for_tasks(uow, principal, case_id)
-    task = get_task(uow.session, case=case, task_id=task_id, for_update=True)
-    ensure_version(task.version, expected_version, what=f"Task '{task.title}'")
-    changes = {key: data[key] for key in ("title", "assignee_id", "due_at") if key in data}
-    if "assignee_id" in data:
-        _check_assignee(uow, principal, case, data["assignee_id"])
-    if "blocked_by_id" in data:
-        blocker = _blocker(uow, case, data["blocked_by_id"])
-        if task.would_cycle(blocker):
-            raise TaskDependencyCycle(f"'{task.title}' cannot wait for a task that waits for it.")
-        changes["blocked_by_id"] = blocker.id if blocker else None
-        task.blocked_by = blocker
-    case.change_task(task, by=principal.user_id, at=clock.now(), changes=changes)
-    uow.commit()
-    return task
+    with uow:
+        case = _case_for_tasks(uow, principal, case_id)
+        task = get_task(uow.session, case=case, task_id=task_id, for_update=True)
+        ensure_version(task.version, expected_version, what=f"Task '{task.title}'")
+        changes = {key: data[key] for key in ("title", "assignee_id", "due_at") if key in data}
+        if "assignee_id" in data:
+            _check_assignee(uow, principal, case, data["assignee_id"])
+        if "blocked_by_id" in data:
+            blocker = _blocker(uow, case, data["blocked_by_id"])
+            if task.would_cycle(blocker):
+                raise TaskDependencyCycle(f"'{task.title}' cannot wait for a task that waits for it.")
+            changes["blocked_by_id"] = blocker.id if blocker else None
+            task.blocked_by = blocker
+        case.change_task(task, by=principal.user_id, at=clock.now(), changes=changes)
+        uow.commit()
+        return task
 
 
 def complete_task(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, task_id: uuid.UUID) -> CaseTask:
     """Mark a task done; refused (409) while its blocker is not done. Emits case.task_completed.v1."""
-    case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
-    task = get_task(uow.session, case=case, task_id=task_id, for_update=True)
-    if task.assignee_id != principal.user_id and not roles_of(case, principal) & TASK_ROLES:
-        raise Forbidden("Only the task's assignee or the case's people may complete it.")
-    case.complete_task(task, by=principal.user_id, at=clock.now())
-    uow.commit()
-    return task
+    with uow:
+        case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
+        task = get_task(uow.session, case=case, task_id=task_id, for_update=True)
+        if task.assignee_id != principal.user_id and not roles_of(case, principal) & TASK_ROLES:
+            raise Forbidden("Only the task's assignee or the case's people may complete it.")
+        case.complete_task(task, by=principal.user_id, at=clock.now())
+        uow.commit()
+        return task

@@ -26,8 +26,7 @@ install_id_converter(case_types)
 @case_types.response(201, CaseTypeSchema)
 def create_case_type(data):
     """Create a case type (permission manage_queues)."""
-    with new_uow() as uow:
-        case_type = use_cases.create_case_type(uow, principal=current_principal(), data=data)
+    case_type = use_cases.create_case_type(new_uow(), principal=current_principal(), data=data)
     return with_etag(case_type, case_type.version, 201)
 
 
@@ -54,9 +53,8 @@ def get_case_type_view(case_type_id: uuid.UUID):
 def change_case_type(data, case_type_id: uuid.UUID):
     """Change a case type (If-Match; permission manage_queues)."""
     version = expected_version()
-    with new_uow() as uow:
-        case_type = use_cases.change_case_type(uow, principal=current_principal(), case_type_id=case_type_id,
-                                               expected_version=version, data=data)
+    case_type = use_cases.change_case_type(new_uow(), principal=current_principal(), case_type_id=case_type_id,
+                                           expected_version=version, data=data)
     return with_etag(case_type, case_type.version)
 
 
@@ -72,13 +70,11 @@ def list_routing_rules(case_type_id: uuid.UUID):
 @case_types.response(201, RoutingRuleSchema)
 def add_routing_rule(data, case_type_id: uuid.UUID):
     """Add a routing rule (permission manage_queues); the first matching rule by position wins."""
-    with new_uow() as uow:
-        return use_cases.add_routing_rule(uow, principal=current_principal(), case_type_id=case_type_id, data=data)
+    return use_cases.add_routing_rule(new_uow(), principal=current_principal(), case_type_id=case_type_id, data=data)
 
 
 @case_types.delete("/<id:case_type_id>/routing-rules/<id:rule_id>")
 @case_types.response(204)
 def remove_routing_rule(case_type_id: uuid.UUID, rule_id: uuid.UUID):
-    with new_uow() as uow:
-        use_cases.remove_routing_rule(uow, principal=current_principal(), case_type_id=case_type_id, rule_id=rule_id)
+    use_cases.remove_routing_rule(new_uow(), principal=current_principal(), case_type_id=case_type_id, rule_id=rule_id)
     return None

@@ -33,8 +33,7 @@ def _detail(session, queue: Queue) -> dict:
 @queues.response(201, QueueSchema)
 def create_queue(data):
     """Create a queue (permission manage_queues)."""
-    with new_uow() as uow:
-        queue = use_cases.create_queue(uow, principal=current_principal(), data=data)
+    queue = use_cases.create_queue(new_uow(), principal=current_principal(), data=data)
     return with_etag(queue, queue.version, 201)
 
 
@@ -59,8 +58,7 @@ def list_statistics(args):
 @queues.response(201, CalendarSchema)
 def create_calendar(data):
     """Create a business calendar (permission manage_queues)."""
-    with new_uow() as uow:
-        calendar = use_cases.create_calendar(uow, principal=current_principal(), data=data)
+    calendar = use_cases.create_calendar(new_uow(), principal=current_principal(), data=data)
     return with_etag(calendar, calendar.version, 201)
 
 
@@ -85,9 +83,8 @@ def get_calendar_view(calendar_id: uuid.UUID):
 def change_calendar(data, calendar_id: uuid.UUID):
     """Change a calendar (If-Match; permission manage_queues)."""
     version = expected_version()
-    with new_uow() as uow:
-        calendar = use_cases.change_calendar(uow, principal=current_principal(), calendar_id=calendar_id,
-                                             expected_version=version, data=data)
+    calendar = use_cases.change_calendar(new_uow(), principal=current_principal(), calendar_id=calendar_id,
+                                         expected_version=version, data=data)
     return with_etag(calendar, calendar.version)
 
 
@@ -106,9 +103,8 @@ def get_queue_view(queue_id: uuid.UUID):
 def change_queue(data, queue_id: uuid.UUID):
     """Change name, department, supervisor or calendar (If-Match; permission manage_queues)."""
     version = expected_version()
-    with new_uow() as uow:
-        queue = use_cases.change_queue(uow, principal=current_principal(), queue_id=queue_id,
-                                       expected_version=version, data=data)
+    queue = use_cases.change_queue(new_uow(), principal=current_principal(), queue_id=queue_id,
+                                   expected_version=version, data=data)
     return with_etag(queue, queue.version)
 
 
@@ -131,10 +127,9 @@ def get_sla(queue_id: uuid.UUID):
 @queues.response(200, SlaPoliciesSchema)
 def set_sla(data, queue_id: uuid.UUID):
     """Replace the targets per priority (permission manage_queues)."""
-    with new_uow() as uow:
-        queue = use_cases.set_sla_policies(uow, principal=current_principal(), queue_id=queue_id,
-                                           policies=data["policies"])
-        return {"policies": list(queue.sla_policies)}
+    queue = use_cases.set_sla_policies(new_uow(), principal=current_principal(), queue_id=queue_id,
+                                       policies=data["policies"])
+    return {"policies": list(queue.sla_policies)}
 
 
 @queues.get("/<id:queue_id>/statistics")

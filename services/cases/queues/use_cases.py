@@ -29,59 +29,64 @@ def _check_references(uow: UnitOfWork, principal: Principal, data: dict) -> None
 
 def create_queue(uow: UnitOfWork, *, principal: Principal, data: dict) -> Queue:
     """A department queue with its supervisor and calendar. Emits queue.created.v1."""
-    principal.require(MANAGE_QUEUES)
-    if uow.session.scalar(select(Queue.id).where(Queue.code == data["code"])):
-        raise QueueCodeTaken(f"A queue with code '{data['code']}' exists.")
-    if principal.level not in (COMPANY, BRANCH) and not data.get("department_id"):
-        data = data | {"department_id": principal.department_id}
-    _check_references(uow, principal, data)
-    queue = Queue(id=uuid.uuid4(), **data)
-    uow.session.add(queue)
-    queue.record_event("queue.created.v1", queue.snapshot())
-    uow.commit()
-    return queue
+    with uow:
+        principal.require(MANAGE_QUEUES)
+        if uow.session.scalar(select(Queue.id).where(Queue.code == data["code"])):
+            raise QueueCodeTaken(f"A queue with code '{data['code']}' exists.")
+        if principal.level not in (COMPANY, BRANCH) and not data.get("department_id"):
+            data = data | {"department_id": principal.department_id}
+        _check_references(uow, principal, data)
+        queue = Queue(id=uuid.uuid4(), **data)
+        uow.session.add(queue)
+        queue.record_event("queue.created.v1", queue.snapshot())
+        uow.commit()
+        return queue
 
 
 def change_queue(uow: UnitOfWork, *, principal: Principal, queue_id: uuid.UUID, expected_version: int,
                  data: dict) -> Queue:
     """Rename a queue or change its department, supervisor or calendar. Emits queue.updated.v1."""
-    principal.require(MANAGE_QUEUES)
-    queue = get_administered_queue(uow.session, principal=principal, queue_id=queue_id)
-    ensure_version(queue.version, expected_version, what=f"Queue {queue.code}")
-    _check_references(uow, principal, data)
-    queue.change(data=data)
-    uow.commit()
-    return queue
+    with uow:
+        principal.require(MANAGE_QUEUES)
+        queue = get_administered_queue(uow.session, principal=principal, queue_id=queue_id)
+        ensure_version(queue.version, expected_version, what=f"Queue {queue.code}")
+        _check_references(uow, principal, data)
+        queue.change(data=data)
+        uow.commit()
+        return queue
 
 
 def set_sla_policies(uow: UnitOfWork, *, principal: Principal, queue_id: uuid.UUID, policies: list[dict]) -> Queue:
     """Replace the queue's acceptance and resolution targets per priority, as a whole (a PUT is
     idempotent). Cases dispatched or reopened from now on use them. Emits queue.updated.v1."""
-    principal.require(MANAGE_QUEUES)
-    queue = get_administered_queue(uow.session, principal=principal, queue_id=queue_id)
-    queue.replace_sla_policies(policies)
-    uow.commit()
-    return queue
+    with uow:
+        principal.require(MANAGE_QUEUES)
+        queue = get_administered_queue(uow.session, principal=principal, queue_id=queue_id)
+        queue.replace_sla_policies(policies)
+        uow.commit()
+        return queue
 
 
 def create_calendar(uow: UnitOfWork, *, principal: Principal, data: dict) -> Calendar:
     """A business calendar (working days and hours, holidays, time zone) for SLA targets."""
-    principal.require(MANAGE_QUEUES)
-    if uow.session.scalar(select(Calendar.id).where(Calendar.code == data["code"])):
-        raise CalendarCodeTaken(f"A calendar with code '{data['code']}' exists.")
-    calendar = Calendar(id=uuid.uuid4(), **data)
-    uow.session.add(calendar)
-    uow.commit()
-    return calendar
+    with uow:
+        principal.require(MANAGE_QUEUES)
+        if uow.session.scalar(select(Calendar.id).where(Calendar.code == data["code"])):
+            raise CalendarCodeTaken(f"A calendar with code '{data['code']}' exists.")
+        calendar = Calendar(id=uuid.uuid4(), **data)
+        uow.session.add(calendar)
+        uow.commit()
+        return calendar
 
 
 def change_calendar(uow: UnitOfWork, *, principal: Principal, calendar_id: uuid.UUID, expected_version: int,
                     data: dict) -> Calendar:
     """Change a calendar; due times already on cases stay until their next dispatch or reopen."""
-    principal.require(MANAGE_QUEUES)
-    calendar = get_calendar(uow.session, calendar_id)
-    ensure_version(calendar.version, expected_version, what=f"Calendar {calendar.code}")
-    for key, value in data.items():
-        setattr(calendar, key, value)
-    uow.commit()
-    return calendar
+    with uow:
+        principal.require(MANAGE_QUEUES)
+        calendar = get_calendar(uow.session, calendar_id)
+        ensure_version(calendar.version, expected_version, what=f"Calendar {calendar.code}")
+        for key, value in data.items():
+            setattr(calendar, key, value)
+        uow.commit()
+        return calendar

@@ -28,13 +28,15 @@ def seed_dispatched_cases(app, initiator, queue_codes: list[str], count: int) ->
     """``count`` cases dispatched round-robin over the queues with every priority, through the use cases."""
     database = app.extensions["caredesk"].database
     made = set()
+
+    def new_uow() -> UnitOfWork:
+        return UnitOfWork(database, producer="cases", actor=str(initiator.user_id))
+
     for index in range(count):
-        with UnitOfWork(database, producer="cases", actor=str(initiator.user_id)) as uow:
-            case = use_cases.create_case(uow, principal=initiator, data={
-                "customer_id": CUSTOMER_ID, "queue": queue_codes[index % len(queue_codes)],
-                "subject": f"Case {index}", "priority": PRIORITIES[index % len(PRIORITIES)]})
-        with UnitOfWork(database, producer="cases", actor=str(initiator.user_id)) as uow:
-            use_cases.dispatch_case(uow, principal=initiator, case_id=case.id)
+        case = use_cases.create_case(new_uow(), principal=initiator, data={
+            "customer_id": CUSTOMER_ID, "queue": queue_codes[index % len(queue_codes)],
+            "subject": f"Case {index}", "priority": PRIORITIES[index % len(PRIORITIES)]})
+        use_cases.dispatch_case(new_uow(), principal=initiator, case_id=case.id)
         made.add(case.id)
     return made
 
