@@ -160,6 +160,12 @@ def asyncapi(_args) -> None:
     sys.stdout.write(render())
 
 
+def openapi(_args) -> None:
+    from caredesk.openapi import render
+
+    sys.stdout.write(render())
+
+
 def import_billing(args) -> None:
     from services.customers.finance.csv_import import run
 
@@ -213,6 +219,8 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=catcher)
 
     commands.add_parser("asyncapi", help="print the AsyncAPI document of every event").set_defaults(func=asyncapi)
+    commands.add_parser("openapi", help="print the merged OpenAPI document of the public API "
+                                        "(the gateway serves gateway/openapi.json)").set_defaults(func=openapi)
 
     p = commands.add_parser("import-billing", help="import billing records (invoices, payments, deposits, block "
                                                    "steps, exchange rates) from a CSV file into the customers service")

@@ -5,6 +5,7 @@ import logging
 
 from flask import g
 
+from gateway.api_docs import install_api_docs
 from gateway.auth import api as auth_api
 from gateway.auth import audit
 from gateway.auth.tokens import TokenIssuer
@@ -34,9 +35,11 @@ def create_app(settings: GatewaySettings | None = None):
                              token_guard=token_guard(database, users=User.__table__, revoked=RevokedToken.__table__))
     # The console's pages authenticate with their session cookie, not a bearer token.
     app = create_service_app(context, title="Caredesk gateway", public_endpoints=PUBLIC,
-                             public_blueprints={"console"}, blueprints=[auth_api.blp, directory_api.blp, cards_api.blp],
+                             public_blueprints={"console", "api_docs"},
+                             blueprints=[auth_api.blp, directory_api.blp, cards_api.blp],
                              resource_of=proxy.resource_of_request)
     app.register_blueprint(proxy.blp)
+    install_api_docs(app)
     app.extensions["caredesk.token_issuer"] = TokenIssuer.from_file(
         settings.private_key_file, lifetime_seconds=settings.access_token_seconds,
         refresh_lifetime_seconds=settings.refresh_token_seconds)

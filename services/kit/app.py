@@ -19,6 +19,7 @@ from services.kit.directory_replica import replica_token_guard
 from services.kit.logging import configure_logging, set_correlation_id
 from services.kit.messaging.topology import connect
 from services.kit.metrics import install_metrics, request_seconds
+from services.kit.openapi import BEARER_SCHEME, OperationCompleter, document_problem_answers
 from services.kit.problems import document_problems, register_problem_handlers
 from services.kit.settings import ServiceSettings, load_settings
 from services.kit.uow import UnitOfWork
@@ -116,15 +117,21 @@ def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
         API_TITLE=title, API_VERSION="v1", OPENAPI_VERSION="3.1.0",
         OPENAPI_URL_PREFIX="/", OPENAPI_JSON_PATH="openapi.json",
         JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        API_SPEC_OPTIONS={"security": [{BEARER_SCHEME: []}]},
     )
     app.extensions["caredesk"] = context
     install_metrics(app, settings.service)
-    api = Api(app)
+    allowed_anonymous = PUBLIC_ENDPOINTS | set(public_endpoints) | {"api-docs.openapi_json"}
+
+    def is_public(endpoint: str) -> bool:
+        return endpoint in allowed_anonymous or endpoint.partition(".")[0] in public_blueprints
+
+    api = Api(app, spec_kwargs={"extra_plugins": [OperationCompleter(app, is_public)]})
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     document_problems(api.spec)
+    document_problem_answers(api.spec)
     register_problem_handlers(app)  # after flask-smorest, whose own HTTP error handler it replaces
-    allowed_anonymous = PUBLIC_ENDPOINTS | set(public_endpoints) | {"api-docs.openapi_json"}
 
     @app.before_request
     def _identify():

@@ -1,0 +1,157 @@
+"""Each service's OpenAPI document tells the whole truth about every operation: an operationId, the
+bearer scheme (or none on a public route), the problem answers it can give and the If-Match it reads.
+
+Most of it follows from the route itself, so it is filled in here once rather than by hand in every
+view: a route that needs a token can answer 401 and 403; one with an id in its path 404; one with a
+body 400 (unreadable), 413 (too large), 415 (not JSON) and 422; every write 409; a view that reads
+``expected_version()`` requires If-Match (412, 428), one that reads ``optional_expected_version()``
+takes it (412). Anything a view declares itself (``alt_response``) is kept, with the problem schema
+added where it named none. Every other answer (500, 503) stays under ``default``.
+"""
+from __future__ import annotations
+
+import copy
+import inspect
+import re
+
+from apispec import BasePlugin
+
+BEARER_SCHEME = "bearerAuth"
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+WRITE_METHODS = {"post", "put", "patch", "delete"}
+HTTP_METHODS = WRITE_METHODS | {"get", "head", "options"}
+
+# status -> (components.responses name, description)
+PROBLEM_ANSWERS = {
+    400: ("BadRequest", "Unreadable request: malformed JSON, a key given twice or nesting too deep"),
+    401: ("Unauthorized", "No valid bearer token: missing, expired, revoked, forged or its user disabled"),
+    403: ("Forbidden", "The token may not do this: a permission it lacks, a read-only API token or a "
+                       "resource outside the token's scopes"),
+    404: ("NotFound", "No such record, or one outside the caller's reach (the two answer alike)"),
+    409: ("Conflict", "The record's state does not allow this, or it clashes with another record"),
+    412: ("PreconditionFailed", "Stale version: If-Match is not the record's current ETag "
+                                "(current_version says which is)"),
+    413: ("ContentTooLarge", "The body is larger than the service takes"),
+    415: ("UnsupportedMediaType", "A body that is not application/json"),
+    422: ("UNPROCESSABLE_ENTITY", "Some fields are invalid: a problem naming each field in errors"),
+    428: ("PreconditionRequired", "If-Match is missing: send the ETag you read"),
+    429: ("TooManyRequests", "Too many attempts: wait the seconds Retry-After says"),
+}
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again",
+                               "schema": {"type": "integer", "minimum": 1}}}
+IF_MATCH = {"name": "If-Match", "in": "header",
+            "description": "The ETag of the record as you read it; a stale one is refused with 412",
+            "schema": {"type": "string"}, "example": "\"3\""}
+
+
+def problem_content() -> dict:
+    return {"application/problem+json": {"schema": dict(PROBLEM_REF)}}
+
+
+def document_problem_answers(spec) -> None:
+    """The shared problem answers and the bearer scheme, once per document."""
+    for status, (name, description) in PROBLEM_ANSWERS.items():
+        answer = {"description": description, "content": problem_content()}
+        if status == 429:
+            answer["headers"] = dict(RETRY_AFTER)
+        spec.components.responses[name] = answer
+    spec.components.security_scheme(BEARER_SCHEME, {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+        "description": "An access token from POST /api/v1/auth/login (15 minutes, renewed with "
+                       "/api/v1/auth/refresh) or an API token an administrator created for an integration."})
+
+
+def _view_function(app, endpoint: str, method: str):
+    view = app.view_functions.get(endpoint)
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        view = getattr(view_class, method, None)
+    return inspect.unwrap(view) if view is not None else None
+
+
+def _names_called(function) -> set[str]:
+    code = getattr(function, "__code__", None)
+    return set(code.co_names) if code is not None else set()
+
+
+def operation_id(method: str, path: str) -> str:
+    """``get_customers_customer_id_lines``: unique per method and path, stable across builds."""
+    words = re.sub(r"[^A-Za-z0-9]+", "_", path.removeprefix("/api/v1/")).strip("_")
+    return f"{method}_{words}"
+
+
+class OperationCompleter(BasePlugin):
+    """An apispec plugin run on each route as flask-smorest documents it. ``is_public(endpoint)``
+    says which routes are reached without a token."""
+
+    def __init__(self, app, is_public) -> None:
+        self.app = app
+        self.is_public = is_public
+        self.spec = None
+
+    def init_spec(self, spec) -> None:
+        super().init_spec(spec)
+        self.spec = spec
+
+    def _form_into_body(self, operation: dict) -> None:
+        """A multipart upload's form fields (which flask-smorest lists as Swagger 2's ``formData``
+        parameters, unknown to OpenAPI 3) become properties of its multipart body beside the file."""
+        form = [p for p in operation.get("parameters", []) if p.get("in") == "formData"]
+        if not form:
+            return
+        operation["parameters"] = [p for p in operation["parameters"] if p.get("in") != "formData"]
+        content = operation.setdefault("requestBody", {"required": True, "content": {}})["content"]
+        media = content.setdefault("multipart/form-data", {"schema": {"type": "object", "properties": {}}})
+        schema = media["schema"]
+        if "$ref" in schema:
+            schema = copy.deepcopy(self.spec.components.schemas[schema["$ref"].rpartition("/")[2]])
+        schema.setdefault("properties", {})
+        for parameter in form:
+            schema["properties"][parameter["name"]] = {
+                **parameter.get("schema", {}),
+                **({"description": parameter["description"]} if "description" in parameter else {})}
+            if parameter.get("required"):
+                schema.setdefault("required", []).append(parameter["name"])
+        media["schema"] = schema
+
+    def operation_helper(self, path=None, operations=None, **kwargs) -> None:
+        rule = kwargs.get("rule")
+        if rule is None or not operations:
+            return
+        public = self.is_public(rule.endpoint)
+        for method, operation in operations.items():
+            if method not in HTTP_METHODS:
+                continue
+            operation.setdefault("operationId", operation_id(method, path or rule.rule))
+            self._form_into_body(operation)
+            if public:
+                operation["security"] = []
+            called = _names_called(_view_function(self.app, rule.endpoint, method))
+            statuses = set()
+            if not public:
+                statuses |= {401, 403}
+            if rule.arguments:
+                statuses.add(404)
+            if "requestBody" in operation:
+                statuses |= {400, 413, 415, 422}
+            if any(parameter.get("in") == "query" for parameter in operation.get("parameters", [])):
+                statuses.add(422)
+            if method in WRITE_METHODS:
+                statuses.add(409)
+            if "expected_version" in called or "optional_expected_version" in called:
+                statuses.add(412)
+                required = "expected_version" in called
+                if required:
+                    statuses.add(428)
+                parameters = operation.setdefault("parameters", [])
+                if not any(p.get("in") == "header" and p.get("name") == "If-Match" for p in parameters):
+                    parameters.append({**IF_MATCH, "required": required})
+            responses = {str(status): answer for status, answer in operation.get("responses", {}).items()}
+            for status in sorted(statuses):
+                # a component's name: apispec turns it into a reference
+                responses.setdefault(str(status), PROBLEM_ANSWERS[status][0])
+            for status, answer in responses.items():
+                if status.startswith("4") and isinstance(answer, dict) and "$ref" not in answer \
+                        and not answer.get("content"):
+                    answer["content"] = problem_content()
+            operation["responses"] = dict(sorted(responses.items(), key=lambda item: (item[0] == "default", item[0])))
