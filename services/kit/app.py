@@ -23,6 +23,7 @@ from services.kit.openapi import BEARER_SCHEME, OperationCompleter, document_pro
 from services.kit.problems import document_problems, register_problem_handlers
 from services.kit.settings import ServiceSettings, load_settings
 from services.kit.uow import UnitOfWork
+from services.kit.web_security import install_web_security
 
 PUBLIC_ENDPOINTS = {"healthz", "readyz", "metrics", "static"}
 CORRELATION_HEADER = "X-Correlation-ID"
@@ -120,6 +121,7 @@ def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
         API_SPEC_OPTIONS={"security": [{BEARER_SCHEME: []}]},
     )
     app.extensions["caredesk"] = context
+    install_web_security(app, cors_origins=settings.cors_origins)  # its preflight precedes authentication
     install_metrics(app, settings.service)
     allowed_anonymous = PUBLIC_ENDPOINTS | set(public_endpoints) | {"api-docs.openapi_json"}
 

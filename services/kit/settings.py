@@ -18,6 +18,17 @@ def data_dir() -> Path:
     return Path(_env("CAREDESK_DATA_DIR", "var")).resolve()
 
 
+def parse_origins(value: str | None) -> tuple[str, ...]:
+    """``CAREDESK_CORS_ORIGINS``: origins separated by commas or spaces, each scheme://host[:port]."""
+    origins = []
+    for origin in (value or "").replace(",", " ").split():
+        origin = origin.rstrip("/")
+        if origin == "*" or "://" not in origin or origin.count("/") != 2:
+            raise ValueError(f"CAREDESK_CORS_ORIGINS: '{origin}' is not an origin such as https://crm.example.com")
+        origins.append(origin.lower())
+    return tuple(origins)
+
+
 @dataclass(frozen=True)
 class ServiceSettings:
     """What every Caredesk process needs to know; built by :func:`load_settings`.
@@ -25,7 +36,8 @@ class ServiceSettings:
     Env vars: ``CAREDESK_<SERVICE>_DATABASE_URL`` per service; shared ``CAREDESK_BROKER_URL``,
     ``CAREDESK_DATA_DIR``, ``CAREDESK_JWT_PUBLIC_KEY_FILE``, ``CAREDESK_EXCHANGE``,
     ``CAREDESK_QUEUE_PREFIX``, ``CAREDESK_CONSUMER_MAX_ATTEMPTS``, ``CAREDESK_CONSUMER_BACKOFF_SECONDS``,
-    ``CAREDESK_CONSUMER_HEARTBEAT_SECONDS``, ``CAREDESK_MAX_EVENT_BYTES``.
+    ``CAREDESK_CONSUMER_HEARTBEAT_SECONDS``, ``CAREDESK_MAX_EVENT_BYTES``, ``CAREDESK_CORS_ORIGINS``
+    (origins whose pages may call the API, separated by commas; none by default).
     """
 
     service: str
@@ -43,6 +55,7 @@ class ServiceSettings:
     relay_poll_seconds: float = 0.02
     max_event_bytes: int = 4 * 1024 * 1024  # an event over this is refused at write time (413)
     log_level: str = "INFO"
+    cors_origins: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
 
     @property
@@ -73,6 +86,7 @@ def load_settings(service: str, **overrides) -> ServiceSettings:
         consumer_heartbeat_seconds=int(_env("CAREDESK_CONSUMER_HEARTBEAT_SECONDS", "30")),
         log_level=_env("CAREDESK_LOG_LEVEL", "INFO"),
         max_event_bytes=int(_env("CAREDESK_MAX_EVENT_BYTES", str(4 * 1024 * 1024))),
+        cors_origins=parse_origins(_env("CAREDESK_CORS_ORIGINS")),
     )
     values.update(overrides)
     root.mkdir(parents=True, exist_ok=True)
