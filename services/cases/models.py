@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Callable
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, Uuid, and_, literal_column
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship, validates
@@ -19,11 +20,16 @@ from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship,
 from services.cases.base import Base, directory_users
 from services.cases.case_records import CaseComment, CaseTask, TimelineEntry
 from services.cases.case_types.models import CaseType, RoutingRule
-from services.cases.errors import CaseClosed, FormIncomplete, TaskBlocked, TransitionNotAllowed
+from marshmallow import ValidationError
+
+from services.cases.case_types.forms import clean_values
+from services.cases.errors import CaseClosed, FormIncomplete, TaskBlocked, TaskDependencyCycle, TransitionNotAllowed
 from services.cases.queues.models import PRIORITIES, PRIORITY_RANK, Calendar, Queue, SlaPolicy
 from services.cases.sla.calendar import BusinessCalendar
 from services.cases.sla.targets import SlaTargets, compute_instants
+from services.kit.auth import Principal
 from services.kit.db import UtcDateTime, new_id, utcnow
+from services.kit.problems import Forbidden, InvalidFields
 from services.kit.uow import RecordsEvents
 
 __all__ = ["Base", "directory_users", "Calendar", "Queue", "SlaPolicy", "CaseType", "RoutingRule", "Case",
@@ -37,6 +43,8 @@ ACTIONS = ("save", "dispatch", "cancel", "take", "assign", "accept", "reject", "
 # A user's relations to one case; a user may hold several (the initiator may also be a member).
 INITIATOR, OWNER, MEMBER, SUPERVISOR = "initiator", "owner", "member", "supervisor"
 SLA_KINDS = ("acceptance", "resolution")
+# who keeps a case's tasks (an assignee who is none of these may still complete their own task)
+TASK_ROLES = frozenset({INITIATOR, OWNER, MEMBER, SUPERVISOR})
 
 
 class CaseNumberCounter(Base):
@@ -73,6 +81,23 @@ class CustomerReadModel(Base):
         statuses = [line.get("status") for line in self.lines or [] if number and line.get("number") == number]
         live = [status for status in statuses if status != "deactivated"]
         return (live or statuses or [None])[0]
+
+
+def routing_facts(customer: CustomerReadModel | None, *, priority: str, line: str | None) -> dict:
+    """What a case type's routing rules match: the case's priority, its customer's region and the
+    status of the line the case is about."""
+    return {"priority": priority, "region": customer.region if customer else None,
+            "line_status": customer.line_status(line) if customer else None}
+
+
+def clean_custom_fields(case_type: CaseType | None, values: dict) -> dict:
+    """Form values checked against the case type's form (no type: no form); each bad value is a
+    field error ``custom_fields.<name>``."""
+    try:
+        return clean_values(case_type.form if case_type else [], values)
+    except ValidationError as error:
+        messages = error.normalized_messages()
+        raise InvalidFields({f"custom_fields.{name}": problems for name, problems in messages.items()}) from None
 
 
 class Case(RecordsEvents, Base):
@@ -243,13 +268,65 @@ class Case(RecordsEvents, Base):
         return entry
 
     # -- actions ----------------------------------------------------------------------------------
-    def created(self, *, by: uuid.UUID, at: datetime) -> None:
-        self.record_event("case.created.v1", self.snapshot())
-        self.log("created", actor=by, at=at, detail={"queue": self.queue.code, "priority": self.priority})
+    @classmethod
+    def open(cls, *, principal: Principal, customer: CustomerReadModel, subject: str, at: datetime,
+             numbering: Callable[[int], str], case_type: CaseType | None = None, queue: Queue | None = None,
+             priority: str | None = None, line: str | None = None, description: str = "",
+             interaction_id: uuid.UUID | None = None, attachments: list | None = None,
+             custom_fields: dict | None = None) -> "Case":
+        """A new case (Open, owner = its initiator) for a known customer or the prospect "0"; the form
+        may still be incomplete (a draft). Its queue is the one chosen, or its type's queue refined by
+        the type's routing rules; its priority the one given or the type's default. The number comes
+        from the yearly sequence (``numbering(year)``) once the case is known to be valid, so the
+        counter's lock is held briefly. Emits case.created.v1. Raises InvalidFields."""
+        priority = priority or (case_type.default_priority if case_type else "normal")
+        if queue is not None:
+            chosen = True
+        elif case_type is not None:
+            queue, chosen = case_type.route(routing_facts(customer, priority=priority, line=line)), False
+        else:
+            raise InvalidFields({"type": ["Choose a case type or a queue."],
+                                 "queue": ["Choose a case type or a queue."]})
+        custom_fields = clean_custom_fields(case_type, custom_fields or {})
+        case = cls(
+            id=uuid.uuid4(), number=numbering(at.year), subject=subject, description=description, status=OPEN,
+            priority=priority, case_type=case_type, queue=queue, is_queue_chosen=chosen,
+            customer_id=customer.id, customer_code=customer.code, customer_name=customer.name, line_number=line,
+            interaction_id=interaction_id, attachments=attachments or [], custom_fields=custom_fields,
+            initiator_id=principal.user_id, owner_id=principal.user_id, branch_id=principal.branch_id,
+            department_id=principal.department_id, created_at=at,
+        )
+        case.record_event("case.created.v1", case.snapshot())
+        case.log("created", actor=principal.user_id, at=at, detail={"queue": queue.code, "priority": priority})
+        return case
 
-    def save(self, *, roles: frozenset[str], by: uuid.UUID, at: datetime, changes: dict) -> list[str]:
-        """Change the case's own fields (Open or Open-Reject, by its owner). Emits case.saved.v1."""
+    def save(self, *, roles: frozenset[str], by: uuid.UUID, at: datetime, changes: dict,
+             customer: CustomerReadModel | None = None) -> list[str]:
+        """Change the case (Open or Open-Reject, by its owner). ``changes`` holds its own fields
+        (subject, description, priority, line_number, interaction_id, attachments) and, resolved
+        by the use case, ``case_type`` (a CaseType or None), ``queue`` (a Queue chosen by hand, or
+        None: let the type route it) and ``custom_fields`` (merged into the values kept by the type's
+        form). A case whose queue was not chosen by hand is routed again by its type, with its
+        ``customer``'s region and line status. Emits case.saved.v1. Raises InvalidFields."""
         self.require("save", roles)
+        changes = dict(changes)
+        case_type = changes.get("case_type", self.case_type)
+        chosen = self.is_queue_chosen
+        if "queue" in changes:
+            chosen = changes["queue"] is not None
+            if not chosen:
+                del changes["queue"]
+                if case_type is None:
+                    raise InvalidFields({"queue": ["A case without a type needs a queue."]})
+            changes["is_queue_chosen"] = chosen
+        if not chosen and case_type is not None:
+            changes["queue"] = case_type.route(routing_facts(
+                customer, priority=changes.get("priority", self.priority),
+                line=changes.get("line_number", self.line_number)))
+        if "custom_fields" in changes or "case_type" in changes:
+            kept_names = {item["name"] for item in (case_type.form if case_type else [])}
+            kept = {name: value for name, value in (self.custom_fields or {}).items() if name in kept_names}
+            changes["custom_fields"] = kept | clean_custom_fields(case_type, changes.get("custom_fields") or {})
         changed = {}
         for key, value in changes.items():
             old = getattr(self, key)
@@ -262,12 +339,13 @@ class Case(RecordsEvents, Base):
             self.log("saved", actor=by, at=at, status_from=self.status, detail={"changed": names})
         return names
 
-    def dispatch(self, *, roles: frozenset[str], by: uuid.UUID, at: datetime, missing: list[dict],
-                 calendar: BusinessCalendar, targets: SlaTargets) -> None:
-        """Open or Open-Reject -> Open Dispatch: the case waits in its queue. Refused while the
-        form misses required fields. Starts the SLA clock (or resumes it after a return).
-        Emits case.dispatched.v1."""
+    def dispatch(self, *, roles: frozenset[str], by: uuid.UUID, at: datetime) -> None:
+        """Open or Open-Reject -> Open Dispatch: the case waits in its queue. Refused while its
+        form misses required fields. Starts the SLA clock (or resumes it after a return) on its
+        queue's calendar, with its queue's targets for its priority. Emits case.dispatched.v1.
+        Raises TransitionNotAllowed, FormIncomplete."""
         self.require("dispatch", roles)
+        missing = self.missing_fields()
         if missing:
             raise FormIncomplete(
                 "Fill in: " + ", ".join(item["label"] for item in missing) + ".",
@@ -278,8 +356,9 @@ class Case(RecordsEvents, Base):
         self.reject_reason = None if status_from == OPEN_REJECT else self.reject_reason
         if self.sla_started_at is None:
             self.sla_started_at, self.sla_paused_seconds = at, 0.0
+        calendar = self.queue.business_calendar()
         self._resume_clock(calendar, at=at)
-        self._set_targets(targets, calendar)
+        self._set_targets(self.queue.sla_targets(self.priority), calendar)
         self.record_event("case.dispatched.v1", self.snapshot() | {"dispatched_by": by})
         self.log("dispatched", actor=by, at=at, status_from=status_from,
                  detail={"queue": self.queue.code, "priority": self.priority})
@@ -362,14 +441,14 @@ class Case(RecordsEvents, Base):
         self.log("closed", actor=by, at=at, status_from=status_from,
                  detail={"resolution": resolution, "resolution_met": self.resolution_met})
 
-    def reopen(self, *, roles: frozenset[str], by: uuid.UUID, at: datetime, reason: str,
-               calendar: BusinessCalendar) -> None:
-        """Closed -> Open with the last owner; the SLA clock runs again (the time closed does not
-        count). Emits case.reopened.v1."""
+    def reopen(self, *, roles: frozenset[str], by: uuid.UUID, at: datetime, reason: str) -> None:
+        """Closed -> Open with the last owner; the SLA clock runs again on its queue's calendar (the
+        time closed does not count). Emits case.reopened.v1."""
         self.require("reopen", roles)
         self.status, self.closed_at, self.resolution = OPEN, None, None
         if self.resolution_met and self.resolution_breached_at is None:
             self.resolution_met = None
+        calendar = self.queue.business_calendar()
         self._resume_clock(calendar, at=at)
         self._set_targets(self._stored_targets(), calendar)
         self.record_event("case.reopened.v1", self.snapshot() | {"reason": reason, "reopened_by": by})
@@ -386,6 +465,11 @@ class Case(RecordsEvents, Base):
         return comment
 
     # -- tasks ------------------------------------------------------------------------------------
+    def require_task_access(self, roles: frozenset[str]) -> None:
+        """Tasks are kept by the case's initiator, owner, queue members and supervisor."""
+        if not roles & TASK_ROLES:
+            raise Forbidden("Tasks are kept by the case's initiator, owner, queue members and supervisor.")
+
     def add_task(self, *, by: uuid.UUID, at: datetime, title: str, assignee_id: uuid.UUID | None,
                  due_at: datetime | None, blocked_by: "CaseTask | None") -> "CaseTask":
         """A task inside the case (seed 002: no billing training before the migration is done).
@@ -402,8 +486,19 @@ class Case(RecordsEvents, Base):
         return task
 
     def change_task(self, task: "CaseTask", *, by: uuid.UUID, at: datetime, changes: dict) -> None:
+        """Change a task's title, assignee, due date or blocker (``changes["blocked_by"]``: a task of
+        the case or None), never into a circle of tasks waiting for each other. Emits
+        case.task_assigned.v1 on a new assignee. Raises TaskDependencyCycle, CaseClosed."""
+        changes = dict(changes)
+        blocker_changed = "blocked_by" in changes
+        blocker = changes.pop("blocked_by", None)
+        if blocker_changed and task.would_cycle(blocker):
+            raise TaskDependencyCycle(f"'{task.title}' cannot wait for a task that waits for it.")
         if self.status == CLOSED:
             raise CaseClosed(f"Case {self.number} is closed; reopen it to change tasks.")
+        if blocker_changed:
+            changes["blocked_by_id"] = blocker.id if blocker else None
+            task.blocked_by = blocker
         reassigned = "assignee_id" in changes and changes["assignee_id"] != task.assignee_id
         changed = sorted(key for key, value in changes.items() if getattr(task, key) != value)
         for key in changed:
@@ -414,9 +509,11 @@ class Case(RecordsEvents, Base):
         if reassigned and task.assignee_id is not None:
             self._task_assigned(task, by=by, at=at)
 
-    def complete_task(self, task: "CaseTask", *, by: uuid.UUID, at: datetime) -> None:
-        """Mark a task done; refused while the task that blocks it is not done.
-        Emits case.task_completed.v1."""
+    def complete_task(self, task: "CaseTask", *, roles: frozenset[str], by: uuid.UUID, at: datetime) -> None:
+        """Mark a task done, by its assignee or the case's people; refused while the task that blocks
+        it is not done. Emits case.task_completed.v1. Raises Forbidden, CaseClosed, TaskBlocked."""
+        if task.assignee_id != by and not roles & TASK_ROLES:
+            raise Forbidden("Only the task's assignee or the case's people may complete it.")
         if self.status == CLOSED:
             raise CaseClosed(f"Case {self.number} is closed; reopen it to change tasks.")
         if task.blocked_by is not None and not task.blocked_by.is_done:

@@ -5,27 +5,22 @@ from __future__ import annotations
 
 import uuid
 
-from marshmallow import ValidationError
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.cases import clock
-from services.cases.case_types.forms import clean_values
-from services.cases.errors import NotQueueMember, TaskDependencyCycle, TaskNotFound
+from services.cases.errors import NotQueueMember, TaskNotFound
 from services.cases.models import (
-    INITIATOR, MEMBER, OPEN, OWNER, SUPERVISOR, Case, CaseComment, CaseNumberCounter, CaseTask, CaseType,
-    CustomerReadModel, Queue, directory_users,
+    Case, CaseComment, CaseNumberCounter, CaseTask, CaseType, CustomerReadModel, directory_users,
 )
 from services.cases.repository import (
     case_type_named_in, find_customer, get_case, get_task, is_queue_member, lock_next_waiting_case, queue_members,
     queue_named_in, user_named_in,
 )
 from services.kit.auth import Principal
-from services.kit.problems import Forbidden, InvalidFields, ensure_version
+from services.kit.problems import InvalidFields, ensure_version
 from services.kit.uow import UnitOfWork
-
-TASK_ROLES = frozenset({INITIATOR, OWNER, MEMBER, SUPERVISOR})
 
 
 def roles_of(case: Case, principal: Principal) -> frozenset[str]:
@@ -47,20 +42,6 @@ def next_case_number(session: Session, year: int) -> str:
     return f"{year}-{value:06d}"
 
 
-def _clean_custom_fields(case_type: CaseType | None, values: dict) -> dict:
-    try:
-        return clean_values(case_type.form if case_type else [], values)
-    except ValidationError as error:
-        messages = error.normalized_messages()
-        raise InvalidFields({f"custom_fields.{name}": problems for name, problems in messages.items()}) from None
-
-
-def _route(case_type: CaseType, customer: CustomerReadModel | None, *, priority: str, line: str | None) -> Queue:
-    facts = {"priority": priority, "region": customer.region if customer else None,
-             "line_status": customer.line_status(line) if customer else None}
-    return case_type.route(facts)
-
-
 def _active_case_type(session: Session, code: str) -> CaseType:
     case_type = case_type_named_in(session, code)
     if not case_type.is_active:
@@ -69,12 +50,9 @@ def _active_case_type(session: Session, code: str) -> CaseType:
 
 
 def create_case(uow: UnitOfWork, *, principal: Principal, data: dict) -> Case:
-    """Save a new case (Open, owner = initiator) for a known customer or the prospect "0".
-
-    The queue is the one given, or the case type's queue refined by its routing rules; the
-    priority is the one given or the type's default. The form may be incomplete (a draft).
-    Emits case.created.v1.
-    """
+    """Save a new case (Open, owner = initiator) for a known customer or the prospect "0", opened by
+    :meth:`Case.open` (queue chosen or routed by its type, priority, form values; a draft may be
+    incomplete). Emits case.created.v1. Raises InvalidFields."""
     with uow:
         session = uow.session
         customer = find_customer(session, principal=principal, customer_id=data.get("customer_id"),
@@ -82,29 +60,16 @@ def create_case(uow: UnitOfWork, *, principal: Principal, data: dict) -> Case:
         if customer is None:
             field = "customer_id" if data.get("customer_id") else "customer_code"
             raise InvalidFields({field: ["No such customer (or it has not reached the cases service yet)."]})
-        case_type = _active_case_type(session, data["type"]) if data.get("type") else None
-        priority = data.get("priority") or (case_type.default_priority if case_type else "normal")
-        line = data.get("line")
-        if data.get("queue"):
-            queue, chosen = queue_named_in(session, data["queue"]), True
-        elif case_type is not None:
-            queue, chosen = _route(case_type, customer, priority=priority, line=line), False
-        else:
-            raise InvalidFields({"type": ["Choose a case type or a queue."],
-                                 "queue": ["Choose a case type or a queue."]})
-        custom_fields = _clean_custom_fields(case_type, data.get("custom_fields") or {})
-        now = clock.now()
-        number = next_case_number(session, now.year)  # its lock is held until commit: keep the rest short
-        case = Case(
-            id=uuid.uuid4(), number=number, subject=data["subject"], description=data.get("description", ""),
-            status=OPEN, priority=priority, case_type=case_type, queue=queue, is_queue_chosen=chosen,
-            customer_id=customer.id, customer_code=customer.code, customer_name=customer.name, line_number=line,
-            interaction_id=data.get("interaction_id"), attachments=data.get("attachments") or [],
-            custom_fields=custom_fields, initiator_id=principal.user_id, owner_id=principal.user_id,
-            branch_id=principal.branch_id, department_id=principal.department_id, created_at=now,
-        )
+        case = Case.open(
+            principal=principal, customer=customer, subject=data["subject"], at=clock.now(),
+            # the counter's row stays locked until commit: Case.open draws the number last
+            numbering=lambda year: next_case_number(session, year),
+            case_type=_active_case_type(session, data["type"]) if data.get("type") else None,
+            queue=queue_named_in(session, data["queue"]) if data.get("queue") else None,
+            priority=data.get("priority"), line=data.get("line"), description=data.get("description", ""),
+            interaction_id=data.get("interaction_id"), attachments=data.get("attachments"),
+            custom_fields=data.get("custom_fields"))
         session.add(case)
-        case.created(by=principal.user_id, at=now)
         uow.commit()
         return case
 
@@ -112,9 +77,8 @@ def create_case(uow: UnitOfWork, *, principal: Principal, data: dict) -> Case:
 def save_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, expected_version: int,
               data: dict) -> Case:
     """Change subject, description, priority, type, queue, line, interaction, attachments or form
-    values (Open or Open-Reject, by the owner). Form values merge with those saved before; a
-    re-typed or re-prioritised case is routed again unless its queue was chosen by hand.
-    Emits case.saved.v1."""
+    values (Open or Open-Reject, by the owner); the case merges form values and routes itself again
+    unless its queue was chosen by hand (:meth:`Case.save`). Emits case.saved.v1."""
     with uow:
         session = uow.session
         case = get_case(session, principal=principal, case_id=case_id, for_update=True)
@@ -124,30 +88,15 @@ def save_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, expe
         changes: dict = {}
         for key, attribute in (("subject", "subject"), ("description", "description"), ("line", "line_number"),
                                ("interaction_id", "interaction_id"), ("attachments", "attachments"),
-                               ("priority", "priority")):
+                               ("priority", "priority"), ("custom_fields", "custom_fields")):
             if key in data:
                 changes[attribute] = data[key]
-        case_type = case.case_type
         if "type" in data:
-            case_type = _active_case_type(session, data["type"]) if data["type"] else None
-            changes["case_type"] = case_type
-        chosen = case.is_queue_chosen
+            changes["case_type"] = _active_case_type(session, data["type"]) if data["type"] else None
         if "queue" in data:
-            chosen = data["queue"] is not None
-            if chosen:
-                changes["queue"] = queue_named_in(session, data["queue"])
-            elif case_type is None:
-                raise InvalidFields({"queue": ["A case without a type needs a queue."]})
-            changes["is_queue_chosen"] = chosen
-        if not chosen and case_type is not None:
-            customer = session.get(CustomerReadModel, case.customer_id)
-            changes["queue"] = _route(case_type, customer, priority=changes.get("priority", case.priority),
-                                      line=changes.get("line_number", case.line_number))
-        if "custom_fields" in data or "case_type" in changes:
-            kept_names = {item["name"] for item in (case_type.form if case_type else [])}
-            kept = {name: value for name, value in (case.custom_fields or {}).items() if name in kept_names}
-            changes["custom_fields"] = kept | _clean_custom_fields(case_type, data.get("custom_fields") or {})
-        case.save(roles=roles, by=principal.user_id, at=clock.now(), changes=changes)
+            changes["queue"] = queue_named_in(session, data["queue"]) if data["queue"] is not None else None
+        case.save(roles=roles, by=principal.user_id, at=clock.now(), changes=changes,
+                  customer=session.get(CustomerReadModel, case.customer_id))
         uow.commit()
         return case
 
@@ -159,10 +108,7 @@ def dispatch_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID,
     with uow:
         case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
         ensure_version(case.version, expected_version, what=f"Case {case.number}")
-        queue = case.queue
-        case.dispatch(roles=roles_of(case, principal), by=principal.user_id, at=clock.now(),
-                      missing=case.missing_fields(), calendar=queue.business_calendar(),
-                      targets=queue.sla_targets(case.priority))
+        case.dispatch(roles=roles_of(case, principal), by=principal.user_id, at=clock.now())
         uow.commit()
         return case
 
@@ -252,8 +198,7 @@ def reopen_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, re
     with uow:
         case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
         ensure_version(case.version, expected_version, what=f"Case {case.number}")
-        case.reopen(roles=roles_of(case, principal), by=principal.user_id, at=clock.now(), reason=reason,
-                    calendar=case.queue.business_calendar())
+        case.reopen(roles=roles_of(case, principal), by=principal.user_id, at=clock.now(), reason=reason)
         uow.commit()
         return case
 
@@ -270,8 +215,7 @@ def comment_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, b
 # -- tasks --------------------------------------------------------------------------------------
 def _case_for_tasks(uow: UnitOfWork, principal: Principal, case_id: uuid.UUID) -> Case:
     case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
-    if not roles_of(case, principal) & TASK_ROLES:
-        raise Forbidden("Tasks are kept by the case's initiator, owner, queue members and supervisor.")
+    case.require_task_access(roles_of(case, principal))
     return case
 
 
@@ -318,11 +262,7 @@ def change_task(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, ta
         if "assignee_id" in data:
             _check_assignee(uow, principal, case, data["assignee_id"])
         if "blocked_by_id" in data:
-            blocker = _blocker(uow, case, data["blocked_by_id"])
-            if task.would_cycle(blocker):
-                raise TaskDependencyCycle(f"'{task.title}' cannot wait for a task that waits for it.")
-            changes["blocked_by_id"] = blocker.id if blocker else None
-            task.blocked_by = blocker
+            changes["blocked_by"] = _blocker(uow, case, data["blocked_by_id"])
         case.change_task(task, by=principal.user_id, at=clock.now(), changes=changes)
         uow.commit()
         return task
@@ -333,8 +273,6 @@ def complete_task(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, 
     with uow:
         case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
         task = get_task(uow.session, case=case, task_id=task_id, for_update=True)
-        if task.assignee_id != principal.user_id and not roles_of(case, principal) & TASK_ROLES:
-            raise Forbidden("Only the task's assignee or the case's people may complete it.")
-        case.complete_task(task, by=principal.user_id, at=clock.now())
+        case.complete_task(task, roles=roles_of(case, principal), by=principal.user_id, at=clock.now())
         uow.commit()
         return task
