@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from celery import Celery
+from celery import Celery, bootsteps
+from celery.beat import PersistentScheduler
+
+from caredesk import health as liveness
 
 from caredesk.components import COMPONENTS, Component
 from services.kit.db import Database
@@ -27,6 +30,31 @@ def _register_job(app: Celery, component: Component, job: PeriodicJob) -> None:
     app.task(name=job.name, acks_late=False, ignore_result=True)(run)
 
 
+class HeartbeatStep(bootsteps.StartStopStep):
+    """The worker's timer touches the health file: a worker whose timer stops is not alive."""
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.timer_ref = None
+
+    def start(self, worker):
+        liveness.touch()
+        self.timer_ref = worker.timer.call_repeatedly(5.0, liveness.touch, priority=10)
+
+    def stop(self, worker):
+        if self.timer_ref is not None:
+            self.timer_ref.cancel()
+
+
+class HeartbeatScheduler(PersistentScheduler):
+    """Beat's scheduler; each tick is a heartbeat for `caredesk health`."""
+
+    def tick(self, *args, **kwargs):
+        liveness.touch()
+        return super().tick(*args, **kwargs)
+
+
 def create_celery() -> Celery:
     from services.notifications.deliveries.models import CHANNELS
     from services.notifications.runtime import build_runtime
@@ -47,5 +75,7 @@ def create_celery() -> Celery:
             schedule[job.name] = {"task": job.name, "schedule": job.every_seconds,
                                   "options": {"expires": job.every_seconds}}
     app.conf.beat_schedule = schedule
+    app.conf.beat_max_interval = 30  # beat wakes up at least this often, so its heartbeat stays fresh
+    app.steps["worker"].add(HeartbeatStep)
     RUNTIMES.provide("notifications", build_runtime)
     return app

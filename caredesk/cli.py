@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+from caredesk import health as liveness
 from caredesk.components import COMPONENTS, SERVICES, TASK_SERVICES
 from services.kit.db import Database
 from services.kit.logging import configure_logging
@@ -17,7 +18,8 @@ DEFAULT_ADMIN = ("admin", "caredesk-admin")
 
 
 def _stop_on_signals() -> threading.Event:
-    stop = threading.Event()
+    # Each look of a loop at its stop flag is also its heartbeat for `caredesk health`.
+    stop = liveness.HeartbeatEvent()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     return stop
@@ -49,6 +51,8 @@ def init(_args=None) -> None:
 def serve(args) -> None:
     component = COMPONENTS[args.component]
     port = args.port or component.default_port
+    probe_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    liveness.mark("api", url=f"http://{probe_host}:{port}/healthz")
     os.execvp(sys.executable, [
         sys.executable, "-m", "gunicorn", "--bind", f"{args.host}:{port}", "--workers", str(args.workers),
         "--threads", str(args.threads), "--worker-class", "gthread",
@@ -74,11 +78,13 @@ def _consumer(name: str):
 
 def relay(args) -> None:
     configure_logging(f"{args.component}-relay")
+    liveness.mark("relay")
     _relay(args.component).run(_stop_on_signals())
 
 
 def consume(args) -> None:
     configure_logging(f"{args.component}-consumer")
+    liveness.mark("consumer")
     _consumer(args.component).run(_stop_on_signals())
 
 
@@ -88,6 +94,7 @@ def tasks(args) -> None:
     from services.kit.tasks import task_queue
 
     configure_logging("tasks")
+    liveness.mark("tasks")
     app = create_celery()
     settings = COMPONENTS[args.services[0]].settings()
     queues = ",".join(task_queue(settings, name) for name in args.services)
@@ -102,11 +109,20 @@ def beat(_args) -> None:
     from services.kit.settings import data_dir
 
     configure_logging("beat")
+    liveness.mark("beat")
     app = create_celery()
     # Only the last run of each entry is kept there; losing it costs at most one early run.
     schedule = Path(os.environ.get("CAREDESK_BEAT_SCHEDULE_FILE") or data_dir() / "beat" / "schedule")
     schedule.parent.mkdir(parents=True, exist_ok=True)
-    app.start(["beat", "--schedule", str(schedule), "--loglevel", "INFO"])
+    app.start(["beat", "--schedule", str(schedule), "--scheduler", "caredesk.celery_app:HeartbeatScheduler",
+               "--loglevel", "INFO"])
+
+
+def health(args) -> None:
+    """Exit 0 if this container's process is alive (an API answers /healthz, a loop has turned)."""
+    healthy, why = liveness.check(max_age=args.max_age, timeout=args.timeout)
+    print(why)
+    sys.exit(0 if healthy else 1)
 
 
 def catcher(args) -> None:
@@ -217,6 +233,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--smtp-port", type=int, default=8025)
     p.add_argument("--http-port", type=int, default=8026)
     p.set_defaults(func=catcher)
+
+    p = commands.add_parser("health", help="exit 0 if this container's process is alive (container health checks)")
+    p.add_argument("--max-age", type=float, help="seconds a loop may stay quiet (default: per process kind)")
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for an API's /healthz")
+    p.set_defaults(func=health)
 
     commands.add_parser("asyncapi", help="print the AsyncAPI document of every event").set_defaults(func=asyncapi)
     commands.add_parser("openapi", help="print the merged OpenAPI document of the public API "

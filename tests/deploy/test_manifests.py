@@ -18,7 +18,7 @@ import caredesk.cli as cli
 from caredesk.components import COMPONENTS, SERVICES, TASK_SERVICES
 from caredesk.supervisor import SYSTEM_COMMANDS, _background_commands
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 OVERLAY = DEPLOY / "k8s" / "overlays" / "production"
 KUBERNETES_VERSION = "1.32.0"  # the kubectl on the machine image; the overlay must stay valid there
@@ -435,28 +435,3 @@ def test_compose_containers_are_read_only_and_unprivileged(compose):
         assert service["read_only"] is True, name
         assert "/tmp" in service["tmpfs"], name
         assert service["cap_drop"] == ["ALL"], name
-
-
-# --- the image -------------------------------------------------------------------------------------
-
-def test_image_installs_every_package_as_a_non_root_user():
-    dockerfile = (DEPLOY / "Dockerfile").read_text()
-    instructions = [line for line in dockerfile.splitlines() if line and not line.startswith((" ", "#"))]
-    assert [line for line in instructions if line.startswith("FROM")] == [
-        "FROM python:3.11-slim AS build", "FROM python:3.11-slim"]
-    assert 'ENTRYPOINT ["caredesk"]' in instructions
-    assert not any(line.startswith("HEALTHCHECK") for line in instructions)
-    (user,) = [line for line in instructions if line.startswith("USER")]
-    uid = re.search(r"ARG CAREDESK_UID=(\d+)", dockerfile).group(1)
-    assert user == "USER ${CAREDESK_UID}:${CAREDESK_UID}" and int(uid) > 0
-    (expose,) = [line for line in instructions if line.startswith("EXPOSE")]
-    assert {int(port) for port in expose.split()[1:]} == {c.default_port for c in COMPONENTS.values()}
-
-    # every package pyproject.toml installs is copied in and not ignored
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    packages = {pattern.rstrip("*") for pattern in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]}
-    ignore = (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
-    for package in packages:
-        assert f"COPY {package} ./{package}" in dockerfile
-        assert f"!{package}/" in ignore
-    assert "!pyproject.toml" in ignore
