@@ -118,6 +118,33 @@ def beat(_args) -> None:
                "--loglevel", "INFO"])
 
 
+def wait_migrated(args) -> None:
+    """Wait until each database named in the environment is at its component's migration head (or
+    past it: a newer release migrated, expand/contract keeps this one working). Kubernetes runs it
+    as every pod's init container, so a release's pods start only after the init Job migrated."""
+    import time
+
+    from services.kit.migrations import pending_heads
+
+    names = args.components or [name for name in COMPONENTS
+                                if os.environ.get(f"CAREDESK_{name.upper()}_DATABASE_URL")]
+    deadline = time.monotonic() + args.timeout
+    for name in names:
+        component = COMPONENTS[name]
+        while True:
+            try:
+                pending = pending_heads(component.migrations, component.settings().database_url)
+            except Exception as exc:  # noqa: BLE001 - database not reachable yet: keep waiting
+                pending = [f"({type(exc).__name__}: {exc})"]
+            if not pending:
+                print(f"{name}: migrated", flush=True)
+                break
+            if time.monotonic() > deadline:
+                print(f"{name}: still waiting for {', '.join(pending)} after {args.timeout:.0f}s", flush=True)
+                sys.exit(1)
+            time.sleep(2)
+
+
 def health(args) -> None:
     """Exit 0 if this container's process is alive (an API answers /healthz, a loop has turned)."""
     healthy, why = liveness.check(max_age=args.max_age, timeout=args.timeout)
@@ -233,6 +260,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--smtp-port", type=int, default=8025)
     p.add_argument("--http-port", type=int, default=8026)
     p.set_defaults(func=catcher)
+
+    p = commands.add_parser("wait-migrated", help="wait until databases are migrated to this release's head "
+                                                  "(init containers)")
+    p.add_argument("components", nargs="*", choices=[[], *COMPONENTS], default=[],
+                   help="default: every component whose CAREDESK_<C>_DATABASE_URL is set")
+    p.add_argument("--timeout", type=float, default=900.0)
+    p.set_defaults(func=wait_migrated)
 
     p = commands.add_parser("health", help="exit 0 if this container's process is alive (container health checks)")
     p.add_argument("--max-age", type=float, help="seconds a loop may stay quiet (default: per process kind)")

@@ -18,6 +18,30 @@ def upgrade(migrations_dir: Path, database_url: str) -> None:
     command.upgrade(alembic_config(migrations_dir, database_url), "head")
 
 
+def pending_heads(migrations_dir: Path, database_url: str) -> list[str]:
+    """This code's migration heads that the database has not reached; empty when it is at them or
+    past them (a revision this code does not know came from a newer release)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from services.kit.db import make_engine
+
+    script = ScriptDirectory.from_config(alembic_config(migrations_dir, database_url))
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()
+    known = {revision.revision for revision in script.walk_revisions()}
+    if current - known:
+        return []
+    reached = set()
+    for revision in current:
+        reached.update(r.revision for r in script.iterate_revisions(revision, "base"))
+    return sorted(set(script.get_heads()) - reached)
+
+
 def run_env(target_metadata) -> None:
     """Body of every service's migrations/env.py (online mode only: we always have a database)."""
     from alembic import context

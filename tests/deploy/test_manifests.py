@@ -3,12 +3,9 @@ for a service with handlers and a Celery worker for one with tasks, each its own
 one Celery beat of the system; hardened and probed."""
 from __future__ import annotations
 
-import os
+import json
 import re
-import shutil
 import subprocess
-import tomllib
-from pathlib import Path
 
 import kubernetes_validate
 import pytest
@@ -18,9 +15,14 @@ import caredesk.cli as cli
 from caredesk.components import COMPONENTS, SERVICES, TASK_SERVICES
 from caredesk.supervisor import SYSTEM_COMMANDS, _background_commands
 
-ROOT = Path(__file__).resolve().parents[2]
-DEPLOY = ROOT / "deploy"
-OVERLAY = DEPLOY / "k8s" / "overlays" / "production"
+from tests.deploy.conftest import DEPLOY, report, require_tool  # noqa: E402 - after the caredesk imports
+OVERLAYS = DEPLOY / "k8s" / "overlays"
+OVERLAY = OVERLAYS / "production"
+# Kinds of the operators the production overlay needs: not in the Kubernetes schemas, checked field
+# by field in test_operators.py.
+OPERATOR_KINDS = {("postgresql.cnpg.io/v1", "Cluster"), ("postgresql.cnpg.io/v1", "Database"),
+                  ("postgresql.cnpg.io/v1", "ScheduledBackup"), ("rabbitmq.com/v1beta1", "RabbitmqCluster"),
+                  ("keda.sh/v1alpha1", "ScaledObject"), ("keda.sh/v1alpha1", "TriggerAuthentication")}
 KUBERNETES_VERSION = "1.32.0"  # the kubectl on the machine image; the overlay must stay valid there
 COMMAND_OF = {"api": "serve", "relay": "relay", "consumer": "consume", "tasks": "tasks"}
 PROCESS_OF = {command: process for process, command in COMMAND_OF.items()}
@@ -39,16 +41,6 @@ def expected_processes() -> dict[str, set[str]]:
             for name, component in COMPONENTS.items()}
 
 
-def require_tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        reason = f"{name} is not on PATH (it ships on the machine image)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return path
-
-
 def kustomize(target: Path) -> list[dict]:
     result = subprocess.run([require_tool("kubectl"), "kustomize", str(target)],
                             capture_output=True, text=True, timeout=120, check=False)
@@ -56,8 +48,14 @@ def kustomize(target: Path) -> list[dict]:
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
+@pytest.fixture(scope="module", params=["dev", "production"])
+def rendered(request) -> list[dict]:
+    """Each overlay, built."""
+    return kustomize(OVERLAYS / request.param)
+
+
 @pytest.fixture(scope="module")
-def rendered() -> list[dict]:
+def production() -> list[dict]:
     return kustomize(OVERLAY)
 
 
@@ -94,7 +92,8 @@ def settings_configmap(docs: list[dict]) -> dict[str, str]:
 def parsed_command_lines(monkeypatch):
     """Parse a `caredesk` command line with the real parser, running nothing."""
     calls = []
-    for name in ("init", "serve", "relay", "consume", "tasks", "beat", "worker", "dead_letters", "up"):
+    for name in ("init", "serve", "relay", "consume", "tasks", "beat", "worker", "dead_letters", "up",
+                 "wait_migrated", "health"):
         monkeypatch.setattr(cli, name, lambda args, name=name: calls.append((name, args)))
 
     def parse(argv: list[str]):
@@ -121,14 +120,22 @@ def test_the_processes_are_those_the_supervisor_runs_with_a_real_broker():
 
 # --- Kubernetes ------------------------------------------------------------------------------------
 
-def test_overlay_validates_strictly_against_the_kubernetes_schemas(rendered):
-    errors = []
-    for doc in rendered:
+@pytest.mark.parametrize("overlay", ["dev", "production"])
+def test_overlay_validates_strictly_against_the_kubernetes_schemas(overlay):
+    errors, validated, operator_resources = [], 0, 0
+    for doc in kustomize(OVERLAYS / overlay):
+        if (doc["apiVersion"], doc["kind"]) in OPERATOR_KINDS:
+            operator_resources += 1  # no schema ships for them: test_operators.py
+            continue
         try:
             kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
-        except kubernetes_validate.ValidationError as error:
-            errors.append(f"{doc['kind']}/{doc['metadata']['name']}: {error.message}")
+            validated += 1
+        except (kubernetes_validate.ValidationError, kubernetes_validate.utils.SchemaNotFoundError) as error:
+            errors.append(f"{doc['kind']}/{doc['metadata']['name']}: {getattr(error, 'message', error)!r}")
+    report(f"DEPLOY kubernetes-validate --strict {KUBERNETES_VERSION} overlays/{overlay}: valid={validated} "
+           f"invalid={len(errors)} operator_resources={operator_resources}")
     assert not errors, errors
+    assert validated > 0
 
 
 def test_base_renders_on_its_own():
@@ -169,12 +176,35 @@ def test_every_command_line_is_one_caredesk_accepts(rendered, parsed_command_lin
             assert args.port == COMPONENTS[args.component].default_port, name
 
 
-def test_only_apis_have_ports_and_probes(rendered):
+def test_processes_without_a_port_are_probed_by_caredesk_health(rendered):
     for name, deployment in of_kind(rendered, "Deployment").items():
         if deployment["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == "api":
             continue
         container = only_container(deployment)
-        assert not {"ports", "startupProbe", "livenessProbe", "readinessProbe"} & set(container), name
+        assert not {"ports", "readinessProbe"} & set(container), name
+        for probe in ("startupProbe", "livenessProbe"):
+            assert container[probe]["exec"]["command"] == ["caredesk", "health"], (name, probe)
+            assert container[probe]["timeoutSeconds"] >= 5, (name, probe)
+        # the liveness check tolerates a quiet loop longer than the probe's whole failure window
+        window = container["livenessProbe"]["periodSeconds"] * container["livenessProbe"]["failureThreshold"]
+        assert window >= 60, name
+
+
+def test_pods_wait_for_their_database_to_be_migrated(rendered, parsed_command_lines):
+    for name, deployment in of_kind(rendered, "Deployment").items():
+        main = only_container(deployment)
+        databases = [item for item in main["env"] if item["name"].endswith("_DATABASE_URL")]
+        init_containers = pod_spec(deployment).get("initContainers", [])
+        if not databases:
+            assert not init_containers, name
+            continue
+        (wait,) = init_containers
+        command, args = parsed_command_lines(wait["args"])
+        assert command == "wait_migrated" and args.components == [], name  # the databases in its env
+        assert wait["image"] == main["image"], name
+        assert [item for item in wait["env"] if item["name"].endswith("_DATABASE_URL")] == databases, name
+        assert wait["securityContext"] == main["securityContext"], name
+        assert {"cpu", "memory"} <= set(wait["resources"]["limits"]), name
 
 
 def test_api_containers_probe_healthz_for_liveness_and_readyz_for_readiness(rendered):
@@ -214,7 +244,8 @@ def test_every_workload_runs_as_non_root_on_a_read_only_root(rendered):
 
 
 def test_each_process_gets_its_own_database_and_the_broker_from_secrets(rendered):
-    (settings_name,) = [doc["metadata"]["name"] for doc in rendered if doc["kind"] == "ConfigMap"]
+    (settings_name,) = [doc["metadata"]["name"] for doc in rendered if doc["kind"] == "ConfigMap"
+                        and doc["metadata"]["name"].startswith("caredesk-settings")]
     for name, workload in workloads(rendered).items():
         container = only_container(workload)
         process = workload["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"]
@@ -281,27 +312,45 @@ def test_apis_have_a_service_and_a_disruption_budget(rendered):
             assert budgets[name]["spec"]["selector"]["matchLabels"].items() <= pod_labels.items(), name
 
 
-def test_apis_run_two_replicas_and_the_gateway_is_autoscaled(rendered):
-    deployments = of_kind(rendered, "Deployment")
-    for service in SERVICES:
-        assert deployments[f"{service}-api"]["spec"]["replicas"] >= 2
-    (autoscaler,) = of_kind(rendered, "HorizontalPodAutoscaler").values()
-    assert autoscaler["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "gateway-api"}
-    assert autoscaler["spec"]["minReplicas"] >= 2
-    assert autoscaler["spec"]["maxReplicas"] > autoscaler["spec"]["minReplicas"]
-    # a fixed count would fight the autoscaler on every apply
-    assert "replicas" not in deployments["gateway-api"]["spec"]
+def test_production_autoscales_every_api_on_cpu_from_two_pods(production):
+    deployments = of_kind(production, "Deployment")
+    autoscalers = of_kind(production, "HorizontalPodAutoscaler")
+    assert set(autoscalers) == {f"{name}-api" for name in COMPONENTS}
+    for name, autoscaler in autoscalers.items():
+        assert autoscaler["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
+        assert autoscaler["spec"]["minReplicas"] >= 2, name
+        assert autoscaler["spec"]["maxReplicas"] > autoscaler["spec"]["minReplicas"], name
+        (metric,) = autoscaler["spec"]["metrics"]
+        assert metric["resource"]["name"] == "cpu", name
+        # a fixed count would fight the autoscaler on every apply
+        assert "replicas" not in deployments[name]["spec"], name
 
 
-def test_relays_consumers_and_celery_processes_are_scaled_per_component_in_the_overlay():
-    overlay = yaml.safe_load((OVERLAY / "kustomization.yaml").read_text())
-    counts = {entry["name"]: entry["count"] for entry in overlay["replicas"]}
-    for component, processes in expected_processes().items():
-        for process in processes - {"api"}:
-            assert counts[f"{component}-{process}"] >= 1
+def test_production_fixes_the_count_only_of_relays_and_beat(production):
+    """Consumers and Celery workers scale on queue depth (KEDA, test_operators.py), APIs on CPU."""
+    counts = {name: d["spec"].get("replicas") for name, d in of_kind(production, "Deployment").items()}
+    fixed = {name for name, count in counts.items() if count is not None}
+    assert fixed == {f"{c}-relay" for c in COMPONENTS} | set(SYSTEM_PROCESSES)
     assert all(counts[name] == 1 for name in SYSTEM_PROCESSES)
-    assert set(counts) <= {f"{c}-{p}" for c, processes in expected_processes().items() for p in processes} \
-        | set(SYSTEM_PROCESSES)
+
+
+def test_dev_runs_one_pod_of_each_process():
+    dev = kustomize(OVERLAYS / "dev")
+    for name, deployment in of_kind(dev, "Deployment").items():
+        assert deployment["spec"].get("replicas", 1) == 1, name
+    (autoscaler,) = of_kind(dev, "HorizontalPodAutoscaler").values()
+    assert autoscaler["spec"]["minReplicas"] == autoscaler["spec"]["maxReplicas"] == 1
+    servers = of_kind(dev, "StatefulSet")
+    assert set(servers) == {"postgres", "rabbitmq"}
+    assert all(server["spec"]["replicas"] == 1 for server in servers.values())
+    assert {"postgres", "rabbitmq"} <= set(of_kind(dev, "Service"))
+
+
+def test_every_deployment_spreads_over_nodes_and_in_production_zones(rendered):
+    for name, deployment in of_kind(rendered, "Deployment").items():
+        keys = {c["topologyKey"] for c in pod_spec(deployment).get("topologySpreadConstraints", [])}
+        if deployment["metadata"]["namespace"] == "caredesk":
+            assert keys == {"kubernetes.io/hostname", "topology.kubernetes.io/zone"}, name
 
 
 def test_gateway_reaches_each_service_api_through_its_service(rendered):
@@ -435,3 +484,41 @@ def test_compose_containers_are_read_only_and_unprivileged(compose):
         assert service["read_only"] is True, name
         assert "/tmp" in service["tmpfs"], name
         assert service["cap_drop"] == ["ALL"], name
+
+
+# --- checkov ---------------------------------------------------------------------------------------
+
+CHECKOV_CONFIG = DEPLOY / "checks" / "checkov.yaml"
+
+
+def test_every_check_checkov_skips_says_why():
+    lines = CHECKOV_CONFIG.read_text().splitlines()
+    skipped = yaml.safe_load(CHECKOV_CONFIG.read_text())["skip-check"]
+    for check in skipped:
+        (index,) = [i for i, line in enumerate(lines) if line.strip() == f"- {check}"]
+        assert lines[index - 1].strip().startswith("#"), f"{check} is skipped without a reason above it"
+    for overlay in ("dev", "production"):
+        for doc in kustomize(OVERLAYS / overlay):
+            for key, value in doc["metadata"].get("annotations", {}).items():
+                if key.startswith("checkov.io/skip"):
+                    check, _, reason = value.partition("=")
+                    assert re.fullmatch(r"CKV2?_K8S_\d+", check) and len(reason.split()) >= 5, (overlay, value)
+
+
+@pytest.mark.parametrize("overlay", ["dev", "production"])
+def test_checkov_passes_on_the_built_manifests(overlay, tmp_path):
+    checkov = require_tool("checkov")
+    built = tmp_path / f"{overlay}.yaml"
+    built.write_text(subprocess.run([require_tool("kubectl"), "kustomize", str(OVERLAYS / overlay)],
+                                    capture_output=True, text=True, timeout=120, check=True).stdout)
+    result = subprocess.run([checkov, "--config-file", str(CHECKOV_CONFIG), "--skip-download", "--quiet",
+                             "-o", "json", "--framework", "kubernetes", "-f", str(built)],
+                            capture_output=True, text=True, timeout=600, check=False)
+    outcome = json.loads(result.stdout)
+    summary = outcome["summary"]
+    failed = [f"{c['check_id']} {c['resource']}" for c in outcome.get("results", {}).get("failed_checks", [])]
+    skipped_by_config = len(yaml.safe_load(CHECKOV_CONFIG.read_text())["skip-check"])
+    report(f"DEPLOY checkov kubernetes overlays/{overlay}: passed={summary['passed']} failed={summary['failed']} "
+           f"skipped_by_annotation={summary['skipped']} check_ids_skipped_by_config={skipped_by_config}")
+    assert summary["failed"] == 0, failed
+    assert summary["passed"] > 0
