@@ -11,7 +11,7 @@ from caredesk.components import COMPONENTS, SERVICES, TASK_SERVICES
 from services.kit.messaging.topology import queue_name
 from services.kit.settings import load_settings
 from services.kit.tasks import task_queue
-from tests.deploy.conftest import report
+from tests.deploy.conftest import DEPLOY, report
 from tests.deploy.test_manifests import OVERLAY, kustomize, of_kind, only_container, pod_spec
 
 PLACEHOLDER = "set-in-caredesk-deploy-values"
@@ -131,6 +131,15 @@ def test_rabbitmq_is_three_nodes_on_three_kubernetes_nodes(docs):
 
 # --- KEDA ------------------------------------------------------------------------------------------
 
+def test_autoscaling_yaml_is_what_its_generator_writes_from_the_components():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("generate_autoscaling", DEPLOY / "k8s" / "generate-autoscaling.py")
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    assert generator.TARGET.read_text() == generator.render(), "run .venv/bin/python deploy/k8s/generate-autoscaling.py"
+
+
 def expected_scalers() -> dict[str, set[str]]:
     """Deployment -> the queues it consumes: each handler queue of a consumer, each task queue."""
     settings = load_settings("cases")  # the queue prefix is empty in production
@@ -160,7 +169,7 @@ def test_every_consumer_and_celery_worker_scales_on_each_queue_it_serves(docs):
             queues.add(trigger["metadata"]["queueName"])
         assert len(queues) == len(spec["triggers"]), name
         found[name] = queues
-    assert found == expected_scalers()
+    assert found == expected_scalers(), "run .venv/bin/python deploy/k8s/generate-autoscaling.py"
     report(f"DEPLOY KEDA: scaled_objects={len(found)} queue_triggers={sum(map(len, found.values()))}")
 
 
