@@ -101,6 +101,7 @@ def logout():
 @blp.get("/me")
 @blp.response(200, UserSchema)
 def me():
+    """Who am I: the signed-in user (or the API token's user) with level, branch, permissions and queues."""
     principal = current_principal()
     with service_context().database.session() as session:
         user = use_cases.get_user(session, principal=principal, user_id=principal.user_id)
@@ -132,6 +133,7 @@ def list_api_tokens(args):
 @blp.get("/api-tokens/<id:token_id>")
 @blp.response(200, ApiTokenSchema)
 def get_api_token(token_id: uuid.UUID):
+    """One API token: its name, user, scopes, expiry and whether it is revoked (never the token itself)."""
     with service_context().database.session() as session:
         return api_tokens.shown(session, principal=current_principal(), token_id=token_id)
 

@@ -20,12 +20,14 @@ install_id_converter(blp)
 @blp.arguments(BranchCreateSchema)
 @blp.response(201, BranchSchema)
 def create_branch(data):
+    """Create a branch (sucursal): a unique code and a name."""
     return use_cases.create_branch(new_uow(), principal=current_principal(), **data)
 
 
 @blp.get("/branches")
 @blp.response(200, BranchSchema(many=True))
 def list_branches():
+    """Every branch, by code."""
     with service_context().database.session() as session:
         return session.query(Branch).order_by(Branch.code).all()
 
@@ -34,12 +36,14 @@ def list_branches():
 @blp.arguments(DepartmentCreateSchema)
 @blp.response(201, DepartmentSchema)
 def create_department(data):
+    """Create a department of a branch."""
     return use_cases.create_department(new_uow(), principal=current_principal(), **data)
 
 
 @blp.get("/departments")
 @blp.response(200, DepartmentSchema(many=True))
 def list_departments():
+    """Every department, by code."""
     with service_context().database.session() as session:
         return session.query(Department).order_by(Department.code).all()
 
@@ -48,6 +52,8 @@ def list_departments():
 @blp.arguments(UserCreateSchema)
 @blp.response(201, UserSchema)
 def create_user(data):
+    """Create a user with a password, level, branch, department, permissions and queues, none beyond your own
+    reach (permission manage_users)."""
     user = use_cases.create_user(new_uow(), principal=current_principal(), data=data)
     return with_etag(user, user.version, 201)
 
@@ -55,6 +61,7 @@ def create_user(data):
 @blp.get("/users")
 @blp.response(200, UserSchema(many=True))
 def list_users():
+    """The users within your reach."""
     with service_context().database.session() as session:
         return use_cases.list_users(session, principal=current_principal())
 
@@ -62,6 +69,7 @@ def list_users():
 @blp.get("/users/<id:user_id>")
 @blp.response(200, UserSchema)
 def get_user(user_id: uuid.UUID):
+    """One user within your reach; the ETag is its version."""
     with service_context().database.session() as session:
         user = use_cases.get_user(session, principal=current_principal(), user_id=user_id)
     return with_etag(user, user.version)
@@ -81,6 +89,8 @@ def search_audit(args):
 @blp.arguments(UserUpdateSchema)
 @blp.response(200, UserSchema)
 def update_user(changes, user_id: uuid.UUID):
+    """Change a user (If-Match required): name, password, level, branch, department, permissions, queues,
+    active; nothing beyond your own reach, never your own access."""
     version = expected_version()
     user = use_cases.update_user(new_uow(), principal=current_principal(), user_id=user_id, changes=changes,
                                  expected_version=version)

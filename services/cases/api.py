@@ -77,6 +77,8 @@ def take_next(data):
 @cases.get("/<id:case_id>")
 @cases.response(200, CaseSchema)
 def get_case(case_id: uuid.UUID):
+    """One case within your reach with its form, state, queue, owner, SLA and allowed actions; the ETag is its
+    version."""
     with service_context().database.session() as session:
         case = load_case(session, principal=current_principal(), case_id=case_id)
         case.survey = survey_of(session, case.id)
@@ -164,6 +166,7 @@ def case_timeline(case_id: uuid.UUID):
 @cases.get("/<id:case_id>/comments")
 @cases.response(200, CommentSchema(many=True))
 def list_comments(case_id: uuid.UUID):
+    """The case's comments, oldest first."""
     with service_context().database.session() as session:
         return queries.case_comments(session, principal=current_principal(), case_id=case_id)
 
@@ -172,12 +175,14 @@ def list_comments(case_id: uuid.UUID):
 @cases.arguments(CommentCreateSchema)
 @cases.response(201, CommentSchema)
 def add_comment(data, case_id: uuid.UUID):
+    """Comment on a case (recorded on its timeline)."""
     return use_cases.comment_case(new_uow(), principal=current_principal(), case_id=case_id, body=data["body"])
 
 
 @cases.get("/<id:case_id>/tasks")
 @cases.response(200, TaskSchema(many=True))
 def list_tasks(case_id: uuid.UUID):
+    """The case's tasks with their assignee, due date and state."""
     with service_context().database.session() as session:
         return queries.case_tasks(session, principal=current_principal(), case_id=case_id)
 
@@ -199,6 +204,7 @@ def add_task(data, case_id: uuid.UUID):
 @cases.arguments(TaskChangeSchema)
 @cases.response(200, TaskSchema)
 def change_task(data, case_id: uuid.UUID, task_id: uuid.UUID):
+    """Change a task of the case: title, assignee, due date (If-Match optional; a stale one is refused)."""
     version = optional_expected_version()
     task = use_cases.change_task(new_uow(), principal=current_principal(), case_id=case_id, task_id=task_id,
                                  data=data, expected_version=version)

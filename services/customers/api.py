@@ -186,6 +186,7 @@ def add_phone(data, customer_id: uuid.UUID):
 @blp.arguments(OtherPhoneUpdateSchema)
 @blp.response(200, OtherPhoneSchema)
 def change_phone(data, customer_id: uuid.UUID, phone_id: uuid.UUID):
+    """Change one of the card's other phones (If-Match with the card's version)."""
     customer, phone = use_cases.change_phone(new_uow(), principal=current_principal(), customer_id=customer_id,
                                              phone_id=phone_id, expected_version=expected_version(), data=data)
     return changed(phone, customer)
@@ -194,6 +195,7 @@ def change_phone(data, customer_id: uuid.UUID, phone_id: uuid.UUID):
 @blp.delete("/<id:customer_id>/phones/<id:phone_id>")
 @blp.response(204)
 def remove_phone(customer_id: uuid.UUID, phone_id: uuid.UUID):
+    """Remove one of the card's other phones (If-Match with the card's version)."""
     customer = use_cases.remove_phone(new_uow(), principal=current_principal(), customer_id=customer_id,
                                       phone_id=phone_id, expected_version=expected_version())
     return no_content(customer.version)
@@ -214,6 +216,7 @@ def add_contact(data, customer_id: uuid.UUID):
 @blp.arguments(ContactUpdateSchema)
 @blp.response(200, ContactSchema)
 def change_contact(data, customer_id: uuid.UUID, contact_id: uuid.UUID):
+    """Change a contact person of the card (If-Match with the card's version)."""
     customer, contact = use_cases.change_contact(new_uow(), principal=current_principal(), customer_id=customer_id,
                                                  contact_id=contact_id, expected_version=expected_version(),
                                                  data=data)
@@ -223,6 +226,7 @@ def change_contact(data, customer_id: uuid.UUID, contact_id: uuid.UUID):
 @blp.delete("/<id:customer_id>/contacts/<id:contact_id>")
 @blp.response(204)
 def remove_contact(customer_id: uuid.UUID, contact_id: uuid.UUID):
+    """Remove a contact person of the card (If-Match with the card's version)."""
     customer = use_cases.remove_contact(new_uow(), principal=current_principal(), customer_id=customer_id,
                                         contact_id=contact_id, expected_version=expected_version())
     return no_content(customer.version)

@@ -26,6 +26,7 @@ install_id_converter(blp)
 @blp.arguments(NotificationQuerySchema, location="query")
 @blp.response(200, NotificationSchema(many=True))
 def list_notifications(args):
+    """Your notifications, newest first: unread only or of one queue if asked, at most limit."""
     with service_context().database.session() as session:
         return queries.list_notifications(session, principal=current_principal(), **args)
 

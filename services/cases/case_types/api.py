@@ -42,6 +42,7 @@ def list_case_types():
 @case_types.get("/<id:case_type_id>")
 @case_types.response(200, CaseTypeSchema)
 def get_case_type_view(case_type_id: uuid.UUID):
+    """One case type with its form fields and routing rules; the ETag is its version."""
     with service_context().database.session() as session:
         case_type = get_case_type(session, case_type_id)
     return with_etag(case_type, case_type.version)
@@ -61,6 +62,7 @@ def change_case_type(data, case_type_id: uuid.UUID):
 @case_types.get("/<id:case_type_id>/routing-rules")
 @case_types.response(200, RoutingRuleSchema(many=True))
 def list_routing_rules(case_type_id: uuid.UUID):
+    """The case type's routing rules in the order they are tried."""
     with service_context().database.session() as session:
         return list(get_case_type(session, case_type_id).routing_rules)
 
@@ -76,5 +78,6 @@ def add_routing_rule(data, case_type_id: uuid.UUID):
 @case_types.delete("/<id:case_type_id>/routing-rules/<id:rule_id>")
 @case_types.response(204)
 def remove_routing_rule(case_type_id: uuid.UUID, rule_id: uuid.UUID):
+    """Remove a routing rule of the case type (permission manage_queues)."""
     use_cases.remove_routing_rule(new_uow(), principal=current_principal(), case_type_id=case_type_id, rule_id=rule_id)
     return None

@@ -40,6 +40,7 @@ def create_queue(data):
 @queues.get("")
 @queues.response(200, QueueSchema(many=True))
 def list_queues():
+    """Every queue, by code."""
     with service_context().database.session() as session:
         return session.scalars(select(Queue).order_by(Queue.code)).all()
 
@@ -65,6 +66,7 @@ def create_calendar(data):
 @queues.get("/calendars")
 @queues.response(200, CalendarSchema(many=True))
 def list_calendars():
+    """Every working-hours calendar, by code."""
     with service_context().database.session() as session:
         return session.scalars(select(Calendar).order_by(Calendar.code)).all()
 
@@ -72,6 +74,7 @@ def list_calendars():
 @queues.get("/calendars/<id:calendar_id>")
 @queues.response(200, CalendarSchema)
 def get_calendar_view(calendar_id: uuid.UUID):
+    """One working-hours calendar with its hours and holidays; the ETag is its version."""
     with service_context().database.session() as session:
         calendar = get_calendar(session, calendar_id)
     return with_etag(calendar, calendar.version)
@@ -111,6 +114,7 @@ def change_queue(data, queue_id: uuid.UUID):
 @queues.get("/<id:queue_id>/members")
 @queues.response(200, MemberSchema(many=True))
 def list_members(queue_id: uuid.UUID):
+    """The queue's members (agents who take its cases)."""
     with service_context().database.session() as session:
         return queue_members(session, get_queue(session, queue_id))
 
@@ -118,6 +122,7 @@ def list_members(queue_id: uuid.UUID):
 @queues.get("/<id:queue_id>/sla")
 @queues.response(200, SlaPoliciesSchema)
 def get_sla(queue_id: uuid.UUID):
+    """The queue's SLA policies: per priority, the times to accept and to close."""
     with service_context().database.session() as session:
         return {"policies": list(get_queue(session, queue_id).sla_policies)}
 

@@ -82,6 +82,8 @@ def list_attachments(args, customer_id: uuid.UUID):
 @blp.get("/<id:customer_id>/attachments/<id:attachment_id>")
 @blp.response(200, AttachmentSchema)
 def get_attachment(customer_id: uuid.UUID, attachment_id: uuid.UUID):
+    """One file's description: name, type, size, SHA-256, who uploaded it and when (the bytes are at
+    /content)."""
     with service_context().database.session() as session:
         _customer, attachment = use_cases.get_attachment(session, principal=current_principal(),
                                                          customer_id=customer_id, attachment_id=attachment_id)

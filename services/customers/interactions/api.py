@@ -241,6 +241,7 @@ def add_macro(data):
 @blp.get("/contact-points")
 @blp.response(200, ContactPointSchema(many=True))
 def list_contact_points():
+    """Every flow or point of contact an interaction may name."""
     with _session() as session:
         return queries.list_contact_points(session)
 
@@ -257,6 +258,7 @@ def add_contact_point(data):
 @blp.arguments(ContactPointUpdateSchema)
 @blp.response(200, ContactPointSchema)
 def change_contact_point(data, contact_point_id: uuid.UUID):
+    """Rename a point of contact, change its region or retire it (level 1)."""
     return use_cases.change_contact_point(new_uow(), principal=current_principal(),
                                           contact_point_id=contact_point_id, data=data)
 

@@ -35,6 +35,7 @@ def add_line(data, customer_id: uuid.UUID):
 @blp.get("/<id:customer_id>/lines/<id:line_id>")
 @blp.response(200, LineSchema)
 def get_line_view(customer_id: uuid.UUID, line_id: uuid.UUID):
+    """One line (service number) of the card with its tariff plan and state; the ETag is the card's version."""
     with service_context().database.session() as session:
         customer = get_customer(session, principal=current_principal(), customer_id=customer_id)
         return with_etag(line_dict(get_line(customer, line_id)), customer.version)

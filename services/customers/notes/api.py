@@ -66,6 +66,7 @@ def list_notes(args, customer_id: uuid.UUID):
 @blp.get("/<id:customer_id>/notes/<id:note_id>")
 @blp.response(200, NoteSchema)
 def get_note(customer_id: uuid.UUID, note_id: uuid.UUID):
+    """One note of the card; the ETag is its version."""
     note = _note(customer_id, note_id)
     return with_etag(note, note["version"])
 

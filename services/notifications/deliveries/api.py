@@ -32,6 +32,7 @@ def list_deliveries(args):
 @deliveries.get("/<id:delivery_id>")
 @deliveries.response(200, DeliverySchema)
 def get_delivery(delivery_id: uuid.UUID):
+    """One message sent (or being sent) to a customer: channel, template, attempts and outcome."""
     principal = current_principal()
     with service_context().database.session() as session:
         delivery = session.scalar(queries.visible_deliveries(principal).where(queries.Delivery.id == delivery_id))

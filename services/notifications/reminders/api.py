@@ -60,6 +60,8 @@ def list_concepts():
 @reminders.arguments(ConceptSchema)
 @reminders.response(201, ConceptSchema)
 def create_concept(data):
+    """Create a reminder concept: a reminder so many days before the due date, or a notice so many days
+    after it (permission manage_reminders)."""
     _require_manage(current_principal())
     with _session() as session, session.begin():
         concept = ReminderConcept(id=uuid.uuid4(), version=1, updated_at=utcnow(), **data)
@@ -79,6 +81,7 @@ def _concept(session, concept_id: uuid.UUID, *, lock: bool = False) -> ReminderC
 @reminders.get("/reminders/concepts/<id:concept_id>")
 @reminders.response(200, ConceptSchema)
 def get_concept(concept_id: uuid.UUID):
+    """One reminder concept; the ETag is its version."""
     with _session() as session:
         concept = _concept(session, concept_id)
         return with_etag(concept, concept.version)
@@ -266,6 +269,7 @@ def save_my_mailbox(data):
 @reminders.delete("/account/mailbox")
 @reminders.response(204)
 def delete_my_mailbox():
+    """Forget your own mailbox: reminders go out from the company's sender again."""
     with _session() as session, session.begin():
         row = session.get(MailAccount, current_principal().user_id)
         if row is not None:

@@ -48,6 +48,8 @@ class AnswerSchema(Schema):
 @surveys.get("/settings")
 @surveys.response(200, SettingsSchema)
 def get_settings():
+    """The company's satisfaction survey settings: the channel (off, email, sms), how many days a link
+    lasts and the address customers reach."""
     with service_context().database.session() as session:
         return session.get(SurveySettings, 1)
 

@@ -31,6 +31,8 @@ def list_templates():
 @templates.get(KEY)
 @templates.response(200, TemplateSchema)
 def get_template(template: str, channel: str, language: str):
+    """The template in force for a channel and language (the company's own or the built-in one); the ETag is
+    its version."""
     with _session() as session:
         found = use_cases.effective_template(session, template, channel, language)
     return with_etag(found, found["version"])
@@ -71,6 +73,7 @@ def preview_template(data, template: str, channel: str, language: str):
 @templates.get("/preferences/me")
 @templates.response(200, PreferencesSchema)
 def my_preferences():
+    """Your own notification preferences: language and whether to get e-mail."""
     with _session() as session:
         return session.get(UserPreferences, current_principal().user_id) or {"language": None, "email": True}
 
@@ -87,6 +90,7 @@ def save_my_preferences(data):
 @templates.get("/settings")
 @templates.response(200, CompanySettingsSchema)
 def company_settings():
+    """The company's notification settings: its default language."""
     with _session() as session:
         return {"default_language": use_cases.default_language(session)}
 

@@ -99,6 +99,12 @@ def test_every_operation_has_an_id_and_its_problem_answers(merged):
     assert not gaps, "\n".join(gaps)
 
 
+def test_every_operation_has_a_summary(merged):
+    missing = [f"{method.upper()} {path}" for method, path, operation in operations(merged)
+               if not operation.get("summary", "").strip()]
+    assert not missing, "give these views a docstring (its first paragraph is the summary):\n" + "\n".join(missing)
+
+
 def test_public_operations_are_only_login_and_what_their_url_carries(merged):
     public = sorted(f"{m.upper()} {p}" for m, p, o in operations(merged) if o.get("security") == [])
     assert public == ["GET /api/v1/notifications/calendar/feed/{token}.ics",
