@@ -1,13 +1,7 @@
-"""The full state table through the API: every case state x every action x every role, allowed
-or refused. Refusals of a case the caller reaches are 409 with the actions the caller may take
-instead; a case the caller does not reach is 404. The expected table is written out here, apart
-from the code that implements it.
-
-States: draft (Open, never dispatched), queued (Open Dispatch, nobody holds it), assigned (Open
-Dispatch, taken by the agent), in_work (Open, accepted by the agent), returned (Open-Reject),
-closed (closed by the agent), cancelled (a cancelled draft).
-Roles: the front-office initiator, the agent who works it, a colleague in the same queue, the
-queue's supervisor, and an agent of another department's queue.
+"""The state table through the HTTP API, on a sample of its rows (state_table.http_sample: every
+state and role, and every outcome of every action); test_state_table_model.py checks all 315 rows
+on the model and use cases. Refusals of a case the caller reaches are 409 with the actions the
+caller may take instead; a case the caller does not reach is 404.
 """
 from __future__ import annotations
 
@@ -17,28 +11,7 @@ import pytest
 
 from services.cases.models import ACTIONS
 from tests.unit.cases.conftest import Api, build_app, make_people, new_case, setup_queue
-
-HIDDEN = "404"
-ROLES = ("initiator", "agent", "colleague", "supervisor", "outsider")
-
-ALLOWED = {
-    "draft": {"initiator": {"save", "dispatch", "cancel", "close"},
-              "agent": HIDDEN, "colleague": HIDDEN, "supervisor": HIDDEN, "outsider": HIDDEN},
-    "queued": {"initiator": set(), "agent": {"take"}, "colleague": {"take"},
-               "supervisor": {"assign", "reject"}, "outsider": HIDDEN},
-    "assigned": {"initiator": set(), "agent": {"accept", "reject"}, "colleague": set(),
-                 "supervisor": {"assign", "reject"}, "outsider": HIDDEN},
-    "in_work": {"initiator": set(), "agent": {"save", "dispatch", "reject", "close"}, "colleague": set(),
-                "supervisor": {"assign", "reject"}, "outsider": HIDDEN},
-    "returned": {"initiator": {"save", "dispatch", "close"}, "agent": set(), "colleague": set(),
-                 "supervisor": set(), "outsider": HIDDEN},
-    "closed": {"initiator": {"reopen"}, "agent": {"reopen"}, "colleague": set(), "supervisor": {"reopen"},
-               "outsider": HIDDEN},
-    "cancelled": {"initiator": set(), "agent": HIDDEN, "colleague": HIDDEN, "supervisor": HIDDEN,
-                  "outsider": HIDDEN},
-}
-RESULTING_STATUS = {"save": None, "dispatch": "open_dispatch", "cancel": "closed", "assign": None,
-                    "accept": "open", "reject": "open_reject", "close": "closed", "reopen": "open"}
+from tests.unit.cases.state_table import ALLOWED, HIDDEN, RESULTING_STATUS, STEPS, http_sample
 
 
 @pytest.fixture(scope="module")
@@ -49,24 +22,12 @@ def module_api(tmp_path_factory, template_database, key_pair, token_issuer):
 def build_state(api: Api, people, state: str) -> dict:
     """A case in ``state``, in a queue of its own (take-next sees no other test's cases)."""
     case = new_case(api, people.initiator, queue=people.queue_code)
-    path = f"/cases/{case['id']}"
-    steps = {
-        "draft": [],
-        "cancelled": [(people.initiator, "/cancel", None)],
-        "queued": [(people.initiator, "/dispatch", None)],
-        "assigned": [(people.initiator, "/dispatch", None), (people.agent, "take", None)],
-        "in_work": [(people.initiator, "/dispatch", None), (people.agent, "take", None),
-                    (people.agent, "/accept", None)],
-        "returned": [(people.initiator, "/dispatch", None), (people.agent, "take", None),
-                     (people.agent, "/reject", {"reason": "The address is incomplete."})],
-        "closed": [(people.initiator, "/dispatch", None), (people.agent, "take", None),
-                   (people.agent, "/accept", None), (people.agent, "/close", {"resolution": "Delivered."})],
-    }[state]
-    for who, action, body in steps:
+    for role, action, body in STEPS[state]:
+        who = getattr(people, role)
         if action == "take":
             case = api.ok(api.post("/cases/take-next", as_=who, json={}))
         else:
-            case = api.ok(api.post(path + action, as_=who, json=body))
+            case = api.ok(api.post(f"/cases/{case['id']}/{action}", as_=who, json=body or None))
     return case
 
 
@@ -81,9 +42,7 @@ def perform(api: Api, people, case: dict, action: str, who):
     return api.post(f"{path}/{action}", as_=who, json=body)
 
 
-@pytest.mark.parametrize("action", ACTIONS)
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("state", list(ALLOWED))
+@pytest.mark.parametrize(("state", "role", "action"), http_sample())
 def test_state_table(module_api, state, role, action):
     api = module_api
     people = make_people(f"q{uuid.uuid4().hex[:10]}")
