@@ -82,11 +82,46 @@ class Api:
             raise SignedOut()
         return answer
 
-    def _remote(self, owner, method, path, headers, json, params) -> Answer:
+    def _headers(self, accept: str = "application/json") -> dict:
+        headers = {"Accept": accept, "Accept-Language": self.language, "X-Correlation-ID": g.get("correlation_id", "")}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return headers
+
+    def upload(self, path: str, *, data: dict, file) -> Answer:
+        """A multipart upload to a service (``file``: a werkzeug FileStorage), streamed through, not read
+        into memory here."""
+        owner = RESOURCE_OWNERS[path.lstrip("/").split("/", 1)[0]]
+        files = {"file": (file.filename or "file", file.stream, file.mimetype or "application/octet-stream")}
+        answer = self._remote(owner, "POST", path, self._headers(), None, None, data=data, files=files)
+        self.calls.append(("POST", path, answer.status))
+        if answer.status == 401:
+            raise SignedOut()
+        return answer
+
+    def stream(self, path: str, *, params: dict | None = None, accept: str = "*/*") -> requests.Response:
+        """A download from a service, left unread: the caller passes its chunks on to the browser and
+        closes it. A refused token raises SignedOut; other failures come back as the response."""
+        owner = RESOURCE_OWNERS[path.lstrip("/").split("/", 1)[0]]
         url = current_app.extensions["caredesk.service_urls"][owner] + "/api/v1/" + path.lstrip("/")
         http: requests.Session = current_app.extensions["caredesk.http"]
         try:
-            response = http.request(method, url, json=json, params=params, headers=headers, timeout=(3, 30))
+            response = http.get(url, params=params, headers=self._headers(accept), stream=True, timeout=(3, 120))
+        except requests.RequestException as exc:
+            log.warning("%s service unreachable: %s", owner, exc)
+            raise ServiceDown(owner) from None
+        self.calls.append(("GET", path, response.status_code))
+        if response.status_code == 401:
+            response.close()
+            raise SignedOut()
+        return response
+
+    def _remote(self, owner, method, path, headers, json, params, *, data=None, files=None) -> Answer:
+        url = current_app.extensions["caredesk.service_urls"][owner] + "/api/v1/" + path.lstrip("/")
+        http: requests.Session = current_app.extensions["caredesk.http"]
+        try:
+            response = http.request(method, url, json=json, params=params, headers=headers, data=data, files=files,
+                                    timeout=(3, 30 if files is None else 300))
         except requests.RequestException as exc:
             log.warning("%s service unreachable: %s", owner, exc)
             raise ServiceDown(owner) from None

@@ -6,10 +6,11 @@ from flask import abort, flash, g, redirect, render_template, request, session, 
 from flask_babel import gettext as _
 
 from gateway.console.blueprint import blp
+from gateway.console.card_sections import card_sections, directory_people
 from gateway.console.forms import INPUT_TYPES, blank_to_none, case_errors, custom_values, local_instant
 from gateway.console.i18n import chosen_time_zone
 from gateway.console.interactions import panel_context
-from gateway.console.words import problem_text
+from gateway.console.words import CONSENT_CHANNELS, OFFER_CHANNELS, OFFER_OUTCOMES, problem_text
 
 SEARCH_PAGE_SIZE = 20
 MASTER_FIELDS = ("name", "status", "country", "tax_number", "region", "language", "address", "phone", "phone2",
@@ -83,13 +84,16 @@ def render_card(customer_id: str, *, status: int = 200, form_values: dict | None
                             **{"from": request.args.get("from"), "to": request.args.get("to")})
     cases = g.api.get("cases", customer_id=customer_id, per_page=10, sort="-age")
     notes = g.api.get(f"customers/{customer_id}/notes", per_page=10)
+    panel_data = panel_context(card, panel=panel)
     return render_template(
         "card.html", card=card, etag=etag, may_edit=_may_edit(card), saved={name: card.get(name) for name in MASTER_FIELDS},
         unacknowledged=[f for f in card["flashes"] if f["is_active"] and f["id"] not in acknowledged],
         values=form_values or {name: card.get(name) for name in MASTER_FIELDS}, errors=errors or {},
         section_errors=section_errors or {}, stale=stale, history=history, period=period,
         cases=cases.body if cases.ok else None, caller=request.args.get("caller"),
-        notes=notes.body if notes.ok else None, panel=panel_context(card, panel=panel),
+        notes=notes.body if notes.ok else None, panel=panel_data, **card_sections(card),
+        people=directory_people() if panel_data["interaction"] else [],
+        consent_channels=CONSENT_CHANNELS, offer_channels=OFFER_CHANNELS, offer_outcomes=OFFER_OUTCOMES,
     ), status
 
 

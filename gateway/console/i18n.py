@@ -3,6 +3,7 @@ filters that write dates, ages and numbers the way that language and the user's 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -10,7 +11,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, request, session
 from gateway.console import words
-from flask_babel import Babel, format_date, format_datetime, format_decimal, format_timedelta, get_locale
+from flask_babel import Babel, format_currency, format_date, format_datetime, format_decimal, format_timedelta, get_locale
 
 LANGUAGES = {"es": "Español", "en": "English", "ru": "Русский", "vi": "Tiếng Việt"}
 DEFAULT_LANGUAGE = "en"
@@ -83,10 +84,29 @@ def number(value) -> str:
     return "" if value is None else format_decimal(value)
 
 
+def money(value, currency: str | None = None) -> str:
+    """An amount as the API writes it (decimal text), with its currency, the way the language does."""
+    if value in (None, ""):
+        return "—"
+    amount = Decimal(str(value))
+    return format_currency(amount, currency) if currency else format_decimal(amount)
+
+
+def size(value) -> str:
+    """A file's size in bytes, in kB or MB."""
+    if value is None:
+        return ""
+    if value < 1024:
+        return f"{format_decimal(value)} B"
+    if value < 1024 * 1024:
+        return f"{format_decimal(round(value / 1024, 1))} kB"
+    return f"{format_decimal(round(value / (1024 * 1024), 1))} MB"
+
+
 def install_i18n(app: Flask) -> None:
     compile_catalogues()
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LANGUAGE
     Babel(app, locale_selector=chosen_language, timezone_selector=chosen_time_zone)
-    app.jinja_env.filters.update(when=when, day=day, age=age, number=number, api_text=words.api_text)
-    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_language=lambda: str(get_locale()), **words.GLOBALS)
+    app.jinja_env.filters.update(when=when, day=day, age=age, number=number, money=money, size=size, api_text=words.api_text)
+    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_language=lambda: str(get_locale()), current_time_zone=chosen_time_zone, **words.GLOBALS)

@@ -46,6 +46,24 @@ FIELD_NAMES = {
     "network_standard": _l("Network standard"), "service_type": _l("Service"), "billing_group": _l("Billing group"),
     "role": _l("Role"), "phones": _l("Phones"), "receives_notices": _l("Receives notices about the services"),
 }
+# The words for the ways a consent or an offer reached us, and an offer's outcomes.
+CONTACT_CHANNEL_NAMES = {"phone": _l("Phone"), "office": _l("At the office"), "email": _l("E-mail"), "sms": "SMS",
+                         "web": _l("Website"), "letter": _l("Letter"), "whatsapp": "WhatsApp"}
+CONSENT_CHANNELS = ("phone", "office", "email", "web", "letter")
+OFFER_CHANNELS = ("phone", "office", "email", "sms", "web", "letter", "whatsapp")
+OFFER_OUTCOMES = ("pending", "accepted", "declined", "not_reached")
+OFFER_OUTCOME_NAMES = {"pending": _l("Waiting for an answer"), "accepted": _l("Accepted"), "declined": _l("Declined"),
+                       "not_reached": _l("Not reached")}
+# The attachment types the customers service ships (fixed ids); types administrators add keep their own names.
+ATTACHMENT_TYPE_NAMES = {
+    "5c1f5a36-6f55-4b8e-9d55-1b0f3c4a0001": _l("Not in CRM"),
+    "5c1f5a36-6f55-4b8e-9d55-1b0f3c4a0002": _l("Registration papers"),
+    "5c1f5a36-6f55-4b8e-9d55-1b0f3c4a0003": _l("Power of attorney"),
+    "5c1f5a36-6f55-4b8e-9d55-1b0f3c4a0004": _l("Identity document"),
+    "5c1f5a36-6f55-4b8e-9d55-1b0f3c4a0005": _l("Contract"),
+    "5c1f5a36-6f55-4b8e-9d55-1b0f3c4a0006": _l("Correspondence"),
+}
+
 
 # Messages the API writes into problem details, in the words the console shows them.
 API_MESSAGES = {
@@ -76,6 +94,10 @@ API_MESSAGES = {
         _l("The customer was not reached: only the attempt (time, channel, number dialled) is kept."),
     "The interaction ends before it starts.": _l("The interaction ends before it starts."),
     "Not a valid datetime.": _l("This is not a valid date and time."),
+    "Not a valid time.": _l("This is not a valid time."),
+    "Not a valid UUID.": _l("Choose one of the options."),
+    "No active user of the directory has this id.": _l("This person is not an active user."),
+    "Not a valid boolean.": _l("Choose one of the options."),
 }
 API_PATTERNS = [
     (re.compile(r"^This number cannot exist( in [A-Z]{2})?: check the digits\.$"),
@@ -103,7 +125,9 @@ def api_text(message: str) -> Markup | str:
 GLOBALS = dict(STATUS_NAMES=STATUS_NAMES, PRIORITY_NAMES=PRIORITY_NAMES, BOX_NAMES=BOX_NAMES,
                ACTION_NAMES=ACTION_NAMES, LINE_STATUS_NAMES=LINE_STATUS_NAMES,
                SERVICE_TYPE_NAMES=SERVICE_TYPE_NAMES, CUSTOMER_STATUS_NAMES=CUSTOMER_STATUS_NAMES,
-               KIND_NAMES=KIND_NAMES, CHANNEL_NAMES=CHANNEL_NAMES, DIRECTION_NAMES=DIRECTION_NAMES, FIELD_NAMES=FIELD_NAMES, MATCHED_NAMES=MATCHED_NAMES, HISTORY_ENTITY_NAMES=HISTORY_ENTITY_NAMES)
+               KIND_NAMES=KIND_NAMES, CHANNEL_NAMES=CHANNEL_NAMES, DIRECTION_NAMES=DIRECTION_NAMES, FIELD_NAMES=FIELD_NAMES, MATCHED_NAMES=MATCHED_NAMES, HISTORY_ENTITY_NAMES=HISTORY_ENTITY_NAMES,
+               CONTACT_CHANNEL_NAMES=CONTACT_CHANNEL_NAMES, OFFER_OUTCOME_NAMES=OFFER_OUTCOME_NAMES,
+               ATTACHMENT_TYPE_NAMES=ATTACHMENT_TYPE_NAMES)
 
 
 def problem_text(answer) -> str:

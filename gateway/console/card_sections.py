@@ -1,0 +1,181 @@
+"""The customer card's further sections over the customers API: the financial summary (seed 004's
+"Fin. info"), attachments (upload, list, download), consents in force with a change recorded, offers
+made (target marketing), and follow-ups scheduled from an interaction (seed 002)."""
+from __future__ import annotations
+
+from flask import Response, abort, flash, g, redirect, request, stream_with_context, url_for
+from flask_babel import gettext as _
+
+from gateway.console.blueprint import blp
+from gateway.console.forms import blank_to_none
+from gateway.console.i18n import chosen_language, chosen_time_zone, when
+from gateway.console.words import problem_text
+
+ATTACHMENTS_SHOWN = 20
+OFFERS_SHOWN = 10
+DOWNLOAD_CHUNK = 64 * 1024
+# Headers of a file download passed from the customers service to the browser.
+DOWNLOAD_HEADERS = ("Content-Type", "Content-Length", "Content-Disposition", "ETag", "X-Content-Type-Options")
+
+
+def card_sections(card: dict) -> dict:
+    """What the card shows beyond the card resource itself, each from its own API; a section whose
+    call fails is left out rather than failing the card."""
+    customer_id = card["id"]
+    finance = g.api.get(f"customers/{customer_id}/financial-summary")
+    attachments = g.api.get(f"customers/{customer_id}/attachments", per_page=ATTACHMENTS_SHOWN)
+    types = g.api.get("customers/attachment-types")
+    consents = g.api.get(f"customers/{customer_id}/consents", language=chosen_language())
+    offers = g.api.get(f"customers/{customer_id}/offers", per_page=OFFERS_SHOWN)
+    return {
+        "finance": finance.body if finance.ok else None,
+        "attachments": attachments.body if attachments.ok else None,
+        "attachment_types": [t for t in (types.body or {}).get("items", []) if t["is_selectable"] and not t["is_retired"]]
+        if types.ok else [],
+        "consents": consents.body["items"] if consents.ok else None,
+        "consent_kinds": list({state["kind"]: state for state in (consents.body or {}).get("items", [])}.values())
+        if consents.ok else [],
+        "offers": offers.body if offers.ok else None,
+    }
+
+
+def _back(customer_id, section: str, **args):
+    return redirect(url_for("console.customer_card", customer_id=customer_id, _anchor=section, **args))
+
+
+def _refused(customer_id, section: str, answer, **panel):
+    """The card again with the API's field errors shown at the fields of the section's form."""
+    from gateway.console.front_office import render_card
+
+    errors = answer.field_errors or {"_": [problem_text(answer)]}
+    return render_card(str(customer_id), status=422 if answer.status < 500 else answer.status,
+                       section_errors={section: errors}, **panel)
+
+
+# -- attachments ------------------------------------------------------------------------------
+@blp.post("/customers/<uuid:customer_id>/attachments")
+def upload_attachment(customer_id):
+    form = request.form
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        from gateway.console.front_office import render_card
+
+        return render_card(str(customer_id), status=422,
+                           section_errors={"attachments": {"file": [_("Choose a file to upload.")]}})
+    data = {"type_id": form.get("type_id", ""), "description": form.get("description", "").strip()}
+    if blank_to_none(form.get("interaction_id")):
+        data["interaction_id"] = form["interaction_id"]
+    answer = g.api.upload(f"customers/{customer_id}/attachments", data=data, file=upload)
+    if answer.status == 413:
+        from gateway.console.front_office import render_card
+
+        return render_card(str(customer_id), status=413,
+                           section_errors={"attachments": {"file": [_("This file is larger than the limit.")]}})
+    if not answer.ok:
+        return _refused(customer_id, "attachments", answer)
+    flash(_("File %(name)s attached.", name=answer.body["filename"]), "success")
+    return _back(customer_id, "attachments")
+
+
+@blp.get("/customers/<uuid:customer_id>/attachments/<uuid:attachment_id>")
+def download_attachment(customer_id, attachment_id):
+    """The file from the customers service, passed to the browser chunk by chunk as it arrives."""
+    upstream = g.api.stream(f"customers/{customer_id}/attachments/{attachment_id}/content")
+    if upstream.status_code >= 400:
+        upstream.close()
+        abort(404 if upstream.status_code in (403, 404) else upstream.status_code)
+    return _pass_on(upstream)
+
+
+def _pass_on(upstream) -> Response:
+    def chunks():
+        with upstream:
+            yield from upstream.iter_content(DOWNLOAD_CHUNK)
+
+    headers = {name: upstream.headers[name] for name in DOWNLOAD_HEADERS if name in upstream.headers}
+    headers["Cache-Control"] = "private, no-store"
+    return Response(stream_with_context(chunks()), headers=headers, direct_passthrough=True)
+
+
+# -- consents ---------------------------------------------------------------------------------
+@blp.post("/customers/<uuid:customer_id>/consents")
+def record_consent(customer_id):
+    form = request.form
+    granted = {"yes": True, "no": False}.get(form.get("granted", ""))
+    body = {"kind": form.get("kind", ""), "contact_id": blank_to_none(form.get("contact_id")),
+            "granted": granted, "channel": form.get("channel", ""), "note": form.get("note", "").strip()}
+    answer = g.api.call("POST", f"customers/{customer_id}/consents", json=body)
+    if not answer.ok:
+        return _refused(customer_id, "consents", answer)
+    flash(_("Consent given and recorded.") if granted else _("Consent withdrawn and recorded."), "success")
+    return _back(customer_id, "consents")
+
+
+# -- offers -----------------------------------------------------------------------------------
+@blp.post("/customers/<uuid:customer_id>/offers")
+def record_offer(customer_id):
+    form = request.form
+    body = {"campaign": form.get("campaign", "").strip(), "product": form.get("product", "").strip(),
+            "offered_on": blank_to_none(form.get("offered_on")), "channel": form.get("channel", ""),
+            "outcome": form.get("outcome") or "pending", "note": form.get("note", "").strip()}
+    answer = g.api.call("POST", f"customers/{customer_id}/offers", json=body)
+    if not answer.ok:
+        return _refused(customer_id, "offers", answer)
+    flash(_("Offer recorded."), "success")
+    return _back(customer_id, "offers")
+
+
+@blp.post("/customers/<uuid:customer_id>/offers/<uuid:offer_id>")
+def change_offer(customer_id, offer_id):
+    """The outcome learnt later (If-Match: the offer's version read with the card)."""
+    answer = g.api.call("PATCH", f"customers/{customer_id}/offers/{offer_id}",
+                        json={"outcome": request.form.get("outcome", "")},
+                        if_match=f'"{request.form.get("version", "")}"')
+    if answer.status == 412:
+        flash(_("Someone else changed this offer a moment ago. The card below shows the saved outcome; "
+                "please repeat your change."), "error")
+    elif answer.ok:
+        flash(_("Offer outcome saved."), "success")
+    else:
+        flash(problem_text(answer), "error")
+    return _back(customer_id, "offers")
+
+
+# -- follow-ups -------------------------------------------------------------------------------
+def directory_people() -> list[dict]:
+    """The users this user may invite or copy: the active ones of the directory within their reach."""
+    answer = g.api.get("directory/users")
+    users = answer.body if answer.ok and isinstance(answer.body, list) else []
+    return sorted(({"id": u["id"], "full_name": u["full_name"]} for u in users if u.get("is_active")),
+                  key=lambda u: u["full_name"].casefold())
+
+
+def followup_body(form) -> dict:
+    zone = form.get("time_zone") or chosen_time_zone()
+    try:
+        minutes = int(form.get("duration_minutes") or 30)
+    except ValueError:
+        minutes = form.get("duration_minutes")
+    return {"date": form.get("date", ""), "time": form.get("time", ""), "time_zone": zone,
+            "duration_minutes": minutes, "subject": form.get("subject", "").strip(),
+            "location": blank_to_none(form.get("location")),
+            "participant_ids": form.getlist("participant_ids"), "copy_ids": form.getlist("copy_ids")}
+
+
+@blp.post("/customers/<uuid:customer_id>/interactions/<uuid:interaction_id>/followups")
+def schedule_followup(customer_id, interaction_id):
+    """Seed 002: a call or session agreed with the customer goes into the calendars of the colleagues
+    taking part, with the supervisor in copy (the notifications service sends the invitations)."""
+    answer = g.api.call("POST", f"customers/{customer_id}/interactions/{interaction_id}/followups",
+                        json=followup_body(request.form))
+    if not answer.ok:
+        errors = {name.split(".")[0]: messages for name, messages in answer.field_errors.items()}
+        from gateway.console.front_office import render_card
+
+        return render_card(str(customer_id), status=422, panel={"interaction_id": str(interaction_id)},
+                           section_errors={"followup": errors or {"_": [problem_text(answer)]}})
+    flash(_("Follow-up scheduled for %(when)s; the invitations are on their way.",
+            when=when(answer.body["starts_at"], "short")), "success")
+    return redirect(url_for("console.customer_card", customer_id=customer_id, interaction=interaction_id,
+                            _anchor="followups"))
+
