@@ -16,6 +16,7 @@ from flask_babel import Babel, format_currency, format_date, format_datetime, fo
 LANGUAGES = {"es": "Español", "en": "English", "ru": "Русский", "vi": "Tiếng Việt"}
 DEFAULT_LANGUAGE = "en"
 LANGUAGE_COOKIE = "caredesk_lang"
+TIME_ZONE_COOKIE = "caredesk_tz"  # chosen under My account; else sign-in takes the browser's
 TRANSLATIONS = Path(__file__).parent / "translations"
 
 

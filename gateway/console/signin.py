@@ -5,7 +5,7 @@ from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from gateway.console.blueprint import blp, safe_next, signed_in_user
-from gateway.console.i18n import LANGUAGE_COOKIE, LANGUAGES, chosen_language, valid_time_zone
+from gateway.console.i18n import LANGUAGE_COOKIE, LANGUAGES, TIME_ZONE_COOKIE, chosen_language, valid_time_zone
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -41,7 +41,8 @@ def sign_in():
     session.clear()
     session.permanent = True
     session.update(token=body["access_token"], expires_at=body["expires_at"], refresh=body.get("refresh_token"),
-                   lang=language, tz=valid_time_zone(form.get("tz")) or "UTC", user=_profile(body))
+                   lang=language, user=_profile(body),
+                   tz=valid_time_zone(request.cookies.get(TIME_ZONE_COOKIE)) or valid_time_zone(form.get("tz")) or "UTC")
     return _remember_language(redirect(next_page), language)
 
 
@@ -53,6 +54,7 @@ def _profile(login: dict) -> dict:
     branches = g.api.get("directory/branches")
     names = {item["id"]: item["name"] for answer in (departments, branches) if answer.ok for item in answer.body}
     return {"id": user["id"], "username": user["username"], "full_name": user["full_name"], "level": user["level"],
+            "email": user.get("email"),
             "unit": names.get(user.get("department_id")) or names.get(user.get("branch_id")) or "",
             "permissions": user.get("permissions", []), "queues": user.get("queues", [])}
 

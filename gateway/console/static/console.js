@@ -26,3 +26,17 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// "Copy" buttons (hidden without script: the field can be selected and copied by hand).
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("button[data-copy]").forEach((button) => {
+    const field = document.getElementById(button.dataset.copy);
+    const status = button.parentElement.querySelector(".copy-status");
+    button.hidden = false;
+    button.addEventListener("click", async () => {
+      field.select();
+      try { await navigator.clipboard.writeText(field.value); } catch (e) { document.execCommand("copy"); }
+      if (status) { status.textContent = button.dataset.copied; }
+    });
+  });
+});

@@ -56,7 +56,8 @@ def visit_every_page(person) -> list[str]:
     person.page.wait_for_url(re.compile(r"/customers/"))
     yield "prospect"
     for path, name in (("/desk", "desk"), ("/queues", "queues"), ("/folder?box=created", "folder"),
-                       ("/cases?go=1", "case-search"), ("/inbox", "inbox"), ("/call?number=3000000000", "caller")):
+                       ("/cases?go=1", "case-search"), ("/inbox", "inbox"), ("/call?number=3000000000", "caller"),
+                       ("/account", "account")):
         person.go(path)
         yield name
     person.go("/cases?go=1")
