@@ -84,10 +84,10 @@ def download_attachment(customer_id, attachment_id):
     if upstream.status_code >= 400:
         upstream.close()
         abort(404 if upstream.status_code in (403, 404) else upstream.status_code)
-    return _pass_on(upstream)
+    return pass_on(upstream)
 
 
-def _pass_on(upstream) -> Response:
+def pass_on(upstream) -> Response:
     def chunks():
         with upstream:
             yield from upstream.iter_content(DOWNLOAD_CHUNK)

@@ -40,3 +40,48 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// A report's .xlsx arrives while the server writes it: show how much has come so far, then save it.
+// Without script (or without streams) the link downloads the file as any link does.
+document.addEventListener("DOMContentLoaded", () => {
+  const language = document.documentElement.lang || "en";
+  const kilobytes = new Intl.NumberFormat(language, { style: "unit", unit: "kilobyte", maximumFractionDigits: 0 });
+  document.querySelectorAll("a[data-progress]").forEach((link) => {
+    const status = document.getElementById(link.dataset.progress);
+    if (!status || !window.ReadableStream || !window.fetch) { return; }
+    link.addEventListener("click", async (event) => {
+      event.preventDefault();
+      if (link.getAttribute("aria-disabled") === "true") { return; }
+      link.setAttribute("aria-disabled", "true");
+      const say = (template, bytes) => { status.textContent = template.replace("%(size)s", kilobytes.format(bytes / 1024)); };
+      try {
+        const response = await fetch(link.href, { credentials: "same-origin" });
+        if (!response.ok) { throw new Error(String(response.status)); }
+        const reader = response.body.getReader();
+        const parts = [];
+        let received = 0;
+        say(link.dataset.receiving, 0);
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) { break; }
+          parts.push(value);
+          received += value.length;
+          say(link.dataset.receiving, received);
+        }
+        const blob = new Blob(parts, { type: response.headers.get("Content-Type") || "application/octet-stream" });
+        const save = document.createElement("a");
+        save.href = URL.createObjectURL(blob);
+        save.download = link.getAttribute("download") || "report.xlsx";
+        document.body.appendChild(save);
+        save.click();
+        save.remove();
+        setTimeout(() => URL.revokeObjectURL(save.href), 60000);
+        say(link.dataset.done, received);
+      } catch (error) {
+        status.textContent = link.dataset.failed;
+      } finally {
+        link.removeAttribute("aria-disabled");
+      }
+    });
+  });
+});

@@ -57,7 +57,8 @@ def visit_every_page(person) -> list[str]:
     yield "prospect"
     for path, name in (("/desk", "desk"), ("/queues", "queues"), ("/folder?box=created", "folder"),
                        ("/cases?go=1", "case-search"), ("/inbox", "inbox"), ("/call?number=3000000000", "caller"),
-                       ("/account", "account")):
+                       ("/account", "account"), ("/reports/notes?go=1&group_by=department", "notes-report"),
+                       ("/sales-agents", "sales-agents-refused")):
         person.go(path)
         yield name
     person.go("/cases?go=1")
