@@ -11,6 +11,7 @@ The four states (SPEC.md, seed 004):
 from __future__ import annotations
 
 import uuid
+from dataclasses import astuple, fields
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -25,8 +26,8 @@ from marshmallow import ValidationError
 from services.cases.case_types.forms import clean_values
 from services.cases.errors import CaseClosed, FormIncomplete, TaskBlocked, TaskDependencyCycle, TransitionNotAllowed
 from services.cases.queues.models import PRIORITIES, PRIORITY_RANK, Calendar, Queue, SlaPolicy
-from services.cases.sla.calendar import BusinessCalendar
-from services.cases.sla.targets import SlaTargets, compute_instants
+from services.cases.sla.clock import KINDS as SLA_KINDS
+from services.cases.sla.clock import WARNING, SlaClock
 from services.kit.auth import Principal
 from services.kit.db import UtcDateTime, new_id, utcnow
 from services.kit.problems import Forbidden, InvalidFields
@@ -42,9 +43,13 @@ STATUSES = (OPEN, OPEN_DISPATCH, OPEN_REJECT, CLOSED)
 ACTIONS = ("save", "dispatch", "cancel", "take", "assign", "accept", "reject", "close", "reopen")
 # A user's relations to one case; a user may hold several (the initiator may also be a member).
 INITIATOR, OWNER, MEMBER, SUPERVISOR = "initiator", "owner", "member", "supervisor"
-SLA_KINDS = ("acceptance", "resolution")
 # who keeps a case's tasks (an assignee who is none of these may still complete their own task)
 TASK_ROLES = frozenset({INITIATOR, OWNER, MEMBER, SUPERVISOR})
+
+
+# Case's columns holding its SLA clock, in the order of SlaClock's fields.
+SLA_COLUMNS = tuple(field.name if field.name.startswith(SLA_KINDS) else f"sla_{field.name}"
+                    for field in fields(SlaClock))
 
 
 class CaseNumberCounter(Base):
@@ -167,6 +172,17 @@ class Case(RecordsEvents, Base):
     tasks: WriteOnlyMapped["CaseTask"] = relationship(order_by="CaseTask.created_at")
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def sla(self) -> SlaClock:
+        """The SLA clock (services/cases/sla/clock.py), read from its columns."""
+        return SlaClock(*(getattr(self, column) for column in SLA_COLUMNS))
+
+    @sla.setter
+    def sla(self, clock: SlaClock) -> None:
+        for column, value in zip(SLA_COLUMNS, astuple(clock)):
+            if getattr(self, column) != value:
+                setattr(self, column, value)
 
     @validates("priority")
     def _rank_priority(self, _key, value: str) -> str:
@@ -354,11 +370,8 @@ class Case(RecordsEvents, Base):
         status_from = self.status
         self.status, self.owner_id, self.dispatched_at, self.assigned_at = OPEN_DISPATCH, None, at, None
         self.reject_reason = None if status_from == OPEN_REJECT else self.reject_reason
-        if self.sla_started_at is None:
-            self.sla_started_at, self.sla_paused_seconds = at, 0.0
-        calendar = self.queue.business_calendar()
-        self._resume_clock(calendar, at=at)
-        self._set_targets(self.queue.sla_targets(self.priority), calendar)
+        self.sla = self.sla.dispatched(at=at, calendar=self.queue.business_calendar(),
+                                       targets=self.queue.sla_targets(self.priority))
         self.record_event("case.dispatched.v1", self.snapshot() | {"dispatched_by": by})
         self.log("dispatched", actor=by, at=at, status_from=status_from,
                  detail={"queue": self.queue.code, "priority": self.priority})
@@ -410,8 +423,7 @@ class Case(RecordsEvents, Base):
         self.status, self.owner_id, self.accepted_at = OPEN, by, at
         if self.first_accepted_at is None:
             self.first_accepted_at = at
-        if self.acceptance_met is None and self.acceptance_due_at is not None:
-            self.acceptance_met = at <= self.acceptance_due_at
+        self.sla = self.sla.accepted(at=at)
         self.record_event("case.accepted.v1", self.snapshot() | {"accepted_by": by})
         self.log("accepted", actor=by, at=at, status_from=OPEN_DISPATCH,
                  detail={"acceptance_met": self.acceptance_met})
@@ -424,7 +436,7 @@ class Case(RecordsEvents, Base):
         if status_from == OPEN_DISPATCH:
             self._leave_queue(at)
         self.status, self.owner_id, self.reject_reason, self.returned_at = OPEN_REJECT, self.initiator_id, reason, at
-        self._pause_clock(at)
+        self.sla = self.sla.returned(at=at)
         self.record_event("case.rejected.v1", self.snapshot() | {"reason": reason, "rejected_by": by})
         self.log("rejected", actor=by, at=at, status_from=status_from, detail={"reason": reason})
 
@@ -432,11 +444,8 @@ class Case(RecordsEvents, Base):
         """Done, with a resolution (-> Closed). Decides the resolution SLA. Emits case.closed.v1."""
         self.require("close", roles)
         status_from = self.status
-        if self.resolution_met is None and self.resolution_due_at is not None:
-            # a paused clock stopped when the pause began
-            self.resolution_met = (self.sla_paused_at or at) <= self.resolution_due_at
+        self.sla = self.sla.closed(at=at)
         self.status, self.closed_at, self.resolution = CLOSED, at, resolution
-        self._pause_clock(at)
         self.record_event("case.closed.v1", self.snapshot() | {"resolution": resolution, "closed_by": by})
         self.log("closed", actor=by, at=at, status_from=status_from,
                  detail={"resolution": resolution, "resolution_met": self.resolution_met})
@@ -446,11 +455,7 @@ class Case(RecordsEvents, Base):
         time closed does not count). Emits case.reopened.v1."""
         self.require("reopen", roles)
         self.status, self.closed_at, self.resolution = OPEN, None, None
-        if self.resolution_met and self.resolution_breached_at is None:
-            self.resolution_met = None
-        calendar = self.queue.business_calendar()
-        self._resume_clock(calendar, at=at)
-        self._set_targets(self._stored_targets(), calendar)
+        self.sla = self.sla.reopened(at=at, calendar=self.queue.business_calendar())
         self.record_event("case.reopened.v1", self.snapshot() | {"reason": reason, "reopened_by": by})
         self.log("reopened", actor=by, at=at, status_from=CLOSED, detail={"reason": reason})
 
@@ -536,15 +541,13 @@ class Case(RecordsEvents, Base):
         """Called by the periodic check when a precomputed instant has passed.
         ``stage`` "warning" emits case.sla_warned.v1; "breach" emits case.sla_breached.v1 and
         escalates to the queue's supervisor with case.escalated.v1."""
-        due = getattr(self, f"{kind}_due_at")
-        if stage == "warning":
-            setattr(self, f"{kind}_warned_at", at)
+        due = self.sla.due_at(kind)
+        self.sla = self.sla.marked(kind, stage, at=at)
+        if stage == WARNING:
             self.record_event("case.sla_warned.v1", self.snapshot() | {"kind": kind, "due_at": due})
             self.log("sla_warning", actor=None, at=at, status_from=self.status,
                      detail={"kind": kind, "due_at": due.isoformat()})
             return
-        setattr(self, f"{kind}_breached_at", at)
-        setattr(self, f"{kind}_met", False)
         self.record_event("case.sla_breached.v1", self.snapshot() | {"kind": kind, "due_at": due})
         self.log("sla_breached", actor=None, at=at, status_from=self.status,
                  detail={"kind": kind, "due_at": due.isoformat()})
@@ -557,32 +560,6 @@ class Case(RecordsEvents, Base):
     def _leave_queue(self, at: datetime) -> None:
         if self.dispatched_at is not None:
             self.queue_seconds = (self.queue_seconds or 0.0) + max((at - self.dispatched_at).total_seconds(), 0.0)
-
-    def _pause_clock(self, at: datetime) -> None:
-        if self.sla_started_at is not None and self.sla_paused_at is None:
-            self.sla_paused_at = at
-
-    def _resume_clock(self, calendar: BusinessCalendar, *, at: datetime) -> None:
-        if self.sla_paused_at is not None:
-            self.sla_paused_seconds = (self.sla_paused_seconds or 0.0) + calendar.business_seconds(
-                self.sla_paused_at, at)
-            self.sla_paused_at = None
-
-    def _stored_targets(self) -> SlaTargets:
-        return SlaTargets(acceptance_seconds=self.acceptance_target_seconds,
-                          resolution_seconds=self.resolution_target_seconds,
-                          warning_percent=self.sla_warning_percent or 80)
-
-    def _set_targets(self, targets: SlaTargets, calendar: BusinessCalendar) -> None:
-        if self.sla_started_at is None:
-            return
-        self.acceptance_target_seconds = targets.acceptance_seconds
-        self.resolution_target_seconds = targets.resolution_seconds
-        self.sla_warning_percent = targets.warning_percent
-        instants = compute_instants(calendar, started_at=self.sla_started_at,
-                                    paused_seconds=self.sla_paused_seconds or 0.0, targets=targets)
-        for name, value in vars(instants).items():
-            setattr(self, name, value)
 
     # -- ages -------------------------------------------------------------------------------------
     def age_seconds(self, now: datetime) -> float:
