@@ -192,7 +192,7 @@ class CpuMeter:
 # -- ours -----------------------------------------------------------------------------------
 def bench_principal() -> Principal:
     return Principal(user_id=uuid.uuid4(), username="bench.front", level=1, branch_id=uuid.uuid4(),
-                     department_id=uuid.uuid4())
+                     department_id=uuid.uuid4(), permissions=frozenset({"edit_customers"}))
 
 
 # The use case either opens the unit of work itself (``with uow:`` inside, the API passes a fresh one)

@@ -22,6 +22,10 @@ class CustomerReadOnly(Forbidden):
     type, title = "customer-read-only", "Only the assigned salesperson or a level 1-2 user edits this customer"
 
 
+class EditCustomersPermissionRequired(Forbidden):
+    type, title = "edit-customers-permission-required", "Customer master data needs the permission edit_customers"
+
+
 class ProspectReserved(Conflict):
     type, title = "prospect-reserved", "The prospect customer \"0\" is reserved"
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship,
 
 from services.customers.base import Base, directory_users  # noqa: F401 - directory_users: handlers, queries
 from services.customers.errors import (
-    CustomerReadOnly, LineDeactivated, LinePinLocked, ProspectReserved, TaxNumberImmutable,
+    CustomerReadOnly, EditCustomersPermissionRequired, LineDeactivated, LinePinLocked, ProspectReserved, TaxNumberImmutable,
 )
 from services.customers.lines.models import (  # noqa: F401 - LINE_STATUSES, SERVICE_TYPES: the card's vocabulary
     LINE_ACTIVE, LINE_BLOCKED, LINE_DEACTIVATED, LINE_STATUSES, SERVICE_TYPES, Line, TariffPlanChange, pin_hasher,
@@ -84,6 +84,17 @@ class FieldErrors:
     def raise_if_any(self) -> None:
         if self.errors:
             raise InvalidFields(self.errors)
+
+
+EDIT_CUSTOMERS = "edit_customers"  # the directory's permission to write customer master data (SPEC)
+
+
+def ensure_may_edit_customers(principal: Principal) -> None:
+    """Creating a customer or changing its master data (the card, other phones, contacts, lines,
+    flashes) needs the permission edit_customers, whatever the level."""
+    if EDIT_CUSTOMERS not in principal.permissions:
+        raise EditCustomersPermissionRequired(
+            "You need the permission 'edit_customers' to create or change customer master data.")
 
 
 class Change(Base):
@@ -279,20 +290,25 @@ class Customer(RecordsEvents, Base):
 
     # -- rules --------------------------------------------------------------------------------
     def may_be_edited_by(self, principal: Principal) -> bool:
-        """Seed 003: only the assigned salesperson edits; level 1-2 users may too (SPEC)."""
-        return principal.level in (COMPANY, BRANCH) or (
-            self.salesperson_id is not None and self.salesperson_id == principal.user_id)
+        """SPEC: master data is written only with the permission edit_customers, and then (seed 003)
+        only by the assigned salesperson or a level 1-2 user."""
+        return EDIT_CUSTOMERS in principal.permissions and (principal.level in (COMPANY, BRANCH) or (
+            self.salesperson_id is not None and self.salesperson_id == principal.user_id))
 
     def ensure_editable_by(self, principal: Principal) -> None:
+        """Raises ProspectReserved, EditCustomersPermissionRequired, CustomerReadOnly."""
         if self.is_prospect:
             raise ProspectReserved("The prospect customer \"0\" only collects unregistered callers; it is not edited.")
+        ensure_may_edit_customers(principal)
         if not self.may_be_edited_by(principal):
             raise CustomerReadOnly("Only the assigned salesperson or a user of level 1-2 may change this customer.")
 
     # -- changes ------------------------------------------------------------------------------
     @classmethod
     def register(cls, data: dict, *, principal: Principal) -> "Customer":
-        """A new customer in the creator's branch and department; every initial value enters the history."""
+        """A new customer in the creator's branch and department; every initial value enters the history.
+        Raises EditCustomersPermissionRequired."""
+        ensure_may_edit_customers(principal)
         errors = FieldErrors()
         country = data.get("country")
         if data.get("tax_number") and not country:

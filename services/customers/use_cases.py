@@ -16,7 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.customers.errors import CustomerCodeTaken, LineNumberTaken, SimSerialTaken, TaxNumberTaken
-from services.customers.models import Contact, Customer, Flash, OtherPhone, directory_users, reaches_changed
+from services.customers.models import (
+    Contact, Customer, Flash, OtherPhone, directory_users, ensure_may_edit_customers, reaches_changed,
+)
 from services.customers.normalisation import tax_key
 from services.customers.repository import customer_ids_with_code, get_contact, get_customer, get_line, get_phone
 from services.kit.auth import Principal
@@ -65,8 +67,10 @@ def check_people(uow: UnitOfWork, principal: Principal, named: dict, *, current:
 
 # -- customers --------------------------------------------------------------------------------
 def create_customer(uow: UnitOfWork, *, principal: Principal, data: dict) -> Customer:
-    """A new customer in the creator's branch and department, with its phones and contacts.
-    Emits customer.created.v1. Raises CustomerCodeTaken, TaxNumberTaken, InvalidFields."""
+    """A new customer in the creator's branch and department, with its phones and contacts (the
+    permission edit_customers needed). Emits customer.created.v1. Raises EditCustomersPermissionRequired,
+    CustomerCodeTaken, TaxNumberTaken, InvalidFields."""
+    ensure_may_edit_customers(principal)
     with uow, database_rules():
         check_people(uow, principal, {field: data[field] for field in PEOPLE_FIELDS if field in data})
         if customer_ids_with_code(uow.session, data["code"]) or uow.session.scalar(

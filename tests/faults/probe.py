@@ -99,7 +99,7 @@ def produce(prefix: str, count: str, pause: str = "0") -> None:
 
     component = COMPONENTS["customers"]
     database = Database(component.settings().database_url, component.metadata)
-    principal = make_principal(username="ana.front")
+    principal = make_principal(username="ana.front", permissions=frozenset({"edit_customers"}))
     for n in range(int(count)):
         uow = UnitOfWork(database, producer="customers", actor=str(principal.user_id))
         code = f"{prefix}-{n:05d}"

@@ -134,7 +134,7 @@ def test_postgres_restarted_and_pooled_connections_terminated(broker_url, key_pa
         processes.start("consumer", *CONSUMER)
         app = create_app(load_settings("customers", data_dir=tmp_path, database_url=urls["customers"],
                                        broker_url=broker_url, public_key_file=key_pair[1]))
-        token, _ = token_issuer.issue(make_principal(level=1))
+        token, _ = token_issuer.issue(make_principal(level=1, permissions=frozenset({"edit_customers"})))
         headers = {"Authorization": f"Bearer {token}"}
         answers: list[tuple[float, int, dict, str]] = []
         stop = threading.Event()

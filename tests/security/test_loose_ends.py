@@ -77,7 +77,7 @@ def test_stale_login_counters_and_expired_revoked_tokens_are_forgotten(make_app)
 def test_an_event_over_the_limit_is_refused_at_write_time(make_app, client_of):
     app = make_app("customers", max_event_bytes=1024)
     api = client_of(app)
-    writer = make_principal(level=1)
+    writer = make_principal(level=1, permissions=frozenset({"edit_customers"}))
     before = fingerprint(app)
     # customer.created.v1 carries the name: 200 characters of Cyrillic (400 bytes) pass the field's
     # own rule and, with the rest of the envelope, the 1 KiB limit set for this test
@@ -100,7 +100,7 @@ def test_a_committed_write_whose_read_back_fails_never_answers_503(make_app, cli
 
     app = make_app("customers")
     api = client_of(app)
-    writer = make_principal(level=1)
+    writer = make_principal(level=1, permissions=frozenset({"edit_customers"}))
     reads = []
 
     def unreadable(*_args, **_kwargs):

@@ -81,7 +81,7 @@ def test_print_phone_figures():
 @pytest.mark.integration
 def test_a_number_is_found_by_the_text_it_was_typed_as(make_app, client_of):
     api = client_of(make_app("customers"))
-    admin = make_principal(level=1)
+    admin = make_principal(level=1, permissions=frozenset({"edit_customers"}))
     typed_forms = [("CO", "(+57) 300 123 4567"), ("CO", "0057 601 345 6789"), ("MX", "044 55 1234 5678"),
                    ("VN", "0912.345.678"), ("RU", "8 (912) 345-67-89"), ("CO", "+57 300 123"),
                    ("CO", "300 123 4567 310 765 4321")]

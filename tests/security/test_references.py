@@ -20,8 +20,12 @@ pytestmark = pytest.mark.integration
 
 BRANCH_A, BRANCH_B = uuid.uuid4(), uuid.uuid4()
 FRONT_A, FRONT_B, DELIVERY = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-CREATOR_A = make_principal(username="ana.front", level=4, branch_id=BRANCH_A, department_id=FRONT_A)
-CREATOR_B = make_principal(username="bao.front", level=4, branch_id=BRANCH_B, department_id=FRONT_B)
+# SPEC: creating and changing customers needs the permission edit_customers
+EDITOR = frozenset({"edit_customers"})
+CREATOR_A = make_principal(username="ana.front", level=4, branch_id=BRANCH_A, department_id=FRONT_A,
+                           permissions=EDITOR)
+CREATOR_B = make_principal(username="bao.front", level=4, branch_id=BRANCH_B, department_id=FRONT_B,
+                           permissions=EDITOR)
 # Level 1-4 of branch A; each reaches the branch-A customer (level 4 as its creator), none the other.
 CALLERS = {
     "level 2": make_principal(username="l2", level=2, branch_id=BRANCH_A, department_id=FRONT_A),
@@ -139,7 +143,7 @@ def customers_app(make_app):
 def test_customer_people_and_bulk_change_name_only_users_in_reach(customers_app, client_of):
     api = client_of(customers_app)
     branch_admin = make_principal(level=2, branch_id=BRANCH_A, department_id=FRONT_A,
-                                  permissions=frozenset({"bulk_change_sales_agent"}))
+                                  permissions=frozenset({"bulk_change_sales_agent"}) | EDITOR)
     seller_a = make_principal(username="seller.a", level=4, branch_id=BRANCH_A, department_id=FRONT_A)
     seller_b = make_principal(username="seller.b", level=4, branch_id=BRANCH_B, department_id=FRONT_B)
     register_users(customers_app, seller_a, seller_b)
@@ -179,7 +183,7 @@ def test_interaction_bodies_name_only_lines_customers_and_catalogue_entries_in_r
     """An interaction's line (the card's own), its point of contact (flow) and reason (catalogue) and,
     for "next", the customer of the following interaction: out of reach answers as missing."""
     api = client_of(customers_app)
-    admin = make_principal(level=1, branch_id=BRANCH_A, department_id=FRONT_A)
+    admin = make_principal(level=1, branch_id=BRANCH_A, department_id=FRONT_A, permissions=EDITOR)
     register_users(customers_app, CREATOR_A, CREATOR_B)
     mine = api.post("/api/v1/customers", as_=CREATOR_A, json={
         "code": "A-1", "kind": "person", "name": "Ana's customer", "country": "CO"}).get_json()

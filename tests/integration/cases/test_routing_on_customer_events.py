@@ -24,15 +24,16 @@ from tests.unit.cases.conftest import Api, make_people, setup_queue
 
 pytestmark = pytest.mark.integration
 
+EDITOR = frozenset({"edit_customers"})  # SPEC: master data needs the permission
 MOSCOW_LINE, KAZAN_LINE, SOCHI_LINE = "+79161234567", "+79031234567", "+79261234567"
 
 
 def _register(customers, people, *, code: str, region: str, line: str, block_line: bool = False):
     """A customer registered by the front office, its line added (and blocked) by the branch's
     manager: one unit of work per action, as the API does it."""
-    front = people.initiator
+    front = dataclasses.replace(people.initiator, permissions=EDITOR)
     manager = make_principal(username="maria.manager", level=2, branch_id=front.branch_id,
-                             department_id=front.department_id)
+                             department_id=front.department_id, permissions=EDITOR)
 
     def uow(principal) -> UnitOfWork:
         return UnitOfWork(customers.database, producer="customers", actor=str(principal.user_id))

@@ -21,6 +21,10 @@ from services.kit.settings import load_settings
 from tests.conftest import make_principal
 from tests.servers import create_postgres_database, drop_postgres_database, require_postgres
 
+# SPEC: writing customer master data needs the directory's permission edit_customers
+EDITOR = frozenset({"edit_customers"})
+
+
 @pytest.fixture(scope="module")
 def database_url() -> str:
     require_postgres()
@@ -63,7 +67,7 @@ def branch() -> uuid.UUID:
 @pytest.fixture
 def manager(headers, branch):
     """Level 2 of the test's branch: reaches and edits every customer the test makes there."""
-    principal = make_principal(level=2, branch_id=branch, department_id=uuid.uuid4())
+    principal = make_principal(level=2, branch_id=branch, department_id=uuid.uuid4(), permissions=EDITOR)
     return principal, headers(principal)
 
 

@@ -17,14 +17,14 @@ from sqlalchemy import insert
 
 from services.customers.models import directory_users
 from tests.conftest import make_principal
-from tests.integration.customers.conftest import if_match, iccid
+from tests.integration.customers.conftest import EDITOR, if_match, iccid
 
 pytestmark = pytest.mark.integration
 
 BRANCH_A, BRANCH_B = uuid.uuid4(), uuid.uuid4()
 DEPT_A, DEPT_B = uuid.uuid4(), uuid.uuid4()
-SELLER = make_principal(level=4, branch_id=BRANCH_A, department_id=DEPT_A, username="seller")
-CREATOR = make_principal(level=4, branch_id=BRANCH_A, department_id=DEPT_A, username="creator")
+SELLER = make_principal(level=4, branch_id=BRANCH_A, department_id=DEPT_A, username="seller", permissions=EDITOR)
+CREATOR = make_principal(level=4, branch_id=BRANCH_A, department_id=DEPT_A, username="creator", permissions=EDITOR)
 
 
 @dataclass(frozen=True)
@@ -35,14 +35,14 @@ class Who:
 
 
 PEOPLE = {
-    "level 1, another branch": Who(make_principal(level=1, branch_id=BRANCH_B, department_id=DEPT_B), True, True),
-    "level 2, same branch": Who(make_principal(level=2, branch_id=BRANCH_A, department_id=DEPT_B), True, True),
-    "level 2, another branch": Who(make_principal(level=2, branch_id=BRANCH_B, department_id=DEPT_A), False, False),
-    "level 3, same department": Who(make_principal(level=3, branch_id=BRANCH_B, department_id=DEPT_A), True, False),
-    "level 3, another department": Who(make_principal(level=3, branch_id=BRANCH_A, department_id=DEPT_B), False, False),
+    "level 1, another branch": Who(make_principal(level=1, branch_id=BRANCH_B, department_id=DEPT_B, permissions=EDITOR), True, True),
+    "level 2, same branch": Who(make_principal(level=2, branch_id=BRANCH_A, department_id=DEPT_B, permissions=EDITOR), True, True),
+    "level 2, another branch": Who(make_principal(level=2, branch_id=BRANCH_B, department_id=DEPT_A, permissions=EDITOR), False, False),
+    "level 3, same department": Who(make_principal(level=3, branch_id=BRANCH_B, department_id=DEPT_A, permissions=EDITOR), True, False),
+    "level 3, another department": Who(make_principal(level=3, branch_id=BRANCH_A, department_id=DEPT_B, permissions=EDITOR), False, False),
     "level 4, assigned salesperson": Who(SELLER, True, True),
     "level 4, creator": Who(CREATOR, True, False),
-    "level 4, someone else": Who(make_principal(level=4, branch_id=BRANCH_A, department_id=DEPT_A), False, False),
+    "level 4, someone else": Who(make_principal(level=4, branch_id=BRANCH_A, department_id=DEPT_A, permissions=EDITOR), False, False),
 }
 
 
@@ -73,7 +73,7 @@ def make_card(client, headers):
 
 
 def _card(client, headers, pin: bool) -> dict:
-    admin = headers(make_principal(level=1, branch_id=BRANCH_A, department_id=DEPT_A))
+    admin = headers(make_principal(level=1, branch_id=BRANCH_A, department_id=DEPT_A, permissions=EDITOR))
     code = f"M-{uuid.uuid4().hex[:10]}"
     created = client.post("/api/v1/customers", headers=headers(CREATOR), json={
         "code": code, "kind": "person", "name": f"Dmitry Sokolov {code[2:]}", "country": "RU", "tax_number": code})

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 def test_created_and_updated_customers_reach_the_cases_read_model(customers, cases):
     cases.declare_topology()
     create_customers(customers, ["E-1", "E-2"])
-    admin = make_principal(level=1)
+    admin = make_principal(level=1, permissions=frozenset({"edit_customers"}))
     with customers.database.session() as session:
         first = session.scalar(select(Customer).where(Customer.code == "E-1"))
     update_customer(UnitOfWork(customers.database, producer="customers", actor=str(admin.user_id)),

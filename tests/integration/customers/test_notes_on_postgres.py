@@ -49,7 +49,8 @@ def report(client, headers, **params) -> dict:
 
 def test_a_moved_author_takes_the_visibility_of_past_notes_along(client, headers, branch, make_customer, directory):
     other_branch, dept_x, dept_y = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    author = make_principal(level=2, branch_id=branch, department_id=dept_x, username="mover")
+    author = make_principal(level=2, branch_id=branch, department_id=dept_x, username="mover",
+                            permissions=frozenset({"edit_customers"}))
     directory(author, branch, dept_x)
     customer = make_customer(by=headers(author))
     for n in range(3):

@@ -21,7 +21,8 @@ NAMES = ["JOSÉ Pérez Gómez", "Josefina Mora Solís", "María Fernanda López"
 @pytest.fixture(scope="module")
 def searcher(headers):
     """Level 2 of a branch only this module's search data lives in."""
-    principal = make_principal(level=2, branch_id=uuid.uuid4(), department_id=uuid.uuid4())
+    principal = make_principal(level=2, branch_id=uuid.uuid4(), department_id=uuid.uuid4(),
+                               permissions=frozenset({"edit_customers"}))
     return principal, headers(principal)
 
 
@@ -127,7 +128,7 @@ def test_results_are_ranked_and_paged(client, manager, make_customer):
 
 
 def test_search_stays_inside_the_callers_reach(client, headers, make_customer, manager):
-    other_branch = make_principal(level=2)
+    other_branch = make_principal(level=2, permissions=frozenset({"edit_customers"}))
     mine = make_customer(name="Hoàng Minh Tuấn", country="VN")
     theirs = make_customer(by=headers(other_branch), name="Hoàng Minh Tú", country="VN")
     assert names(search(client, manager[1], "hoang minh")) == ["Hoàng Minh Tuấn"]

@@ -17,7 +17,7 @@ from tests.integration.gateway.conftest import bearer, new_code
 pytestmark = pytest.mark.integration
 
 BRANCH_A, BRANCH_B = uuid.uuid4(), uuid.uuid4()
-AGENT_A = make_principal(username="ana", level=2, branch_id=BRANCH_A)
+AGENT_A = make_principal(username="ana", level=2, branch_id=BRANCH_A, permissions=frozenset({"edit_customers"}))
 AGENT_B = make_principal(username="boris", level=2, branch_id=BRANCH_B)
 ADMIN = make_principal(username="root", level=1, branch_id=BRANCH_A,
                        permissions=frozenset({"edit_customers", "manage_queues"}))

@@ -21,7 +21,7 @@ PROSPECT_CODE = "0"  # in the cases read model from its first migration
 
 def create_customers(customers, codes: list[str], *, pause: float = 0.0) -> None:
     """One ``create_customer`` per code, each its own unit of work (change + outbox row, one commit)."""
-    principal = make_principal(username="ana.front")
+    principal = make_principal(username="ana.front", permissions=frozenset({"edit_customers"}))
     for code in codes:
         uow = UnitOfWork(customers.database, producer="customers", actor=str(principal.user_id))
         create_customer(uow, principal=principal, data={"code": code, "kind": "person", "name": f"Customer {code}"})

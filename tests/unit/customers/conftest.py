@@ -17,6 +17,8 @@ from tests.conftest import make_principal
 
 BRANCH_A, BRANCH_B = uuid.UUID(int=0xA), uuid.UUID(int=0xB)
 DEPT_A, DEPT_B = uuid.UUID(int=0xA1), uuid.UUID(int=0xB1)
+# SPEC: writing customer master data needs the directory's permission edit_customers
+EDITOR = frozenset({"edit_customers"})
 
 
 def iccid(body: str = "898401234567890123") -> str:
@@ -50,7 +52,7 @@ def headers_for(bearer):
 @pytest.fixture
 def admin(bearer):
     """Level 1 of branch A / department A."""
-    principal = make_principal(level=1, branch_id=BRANCH_A, department_id=DEPT_A)
+    principal = make_principal(level=1, branch_id=BRANCH_A, department_id=DEPT_A, permissions=EDITOR)
     return principal, bearer(principal)
 
 

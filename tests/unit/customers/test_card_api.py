@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 from services.customers.lines.models import Line
 from services.customers.models import Customer, Flash
 from tests.conftest import make_principal
-from tests.unit.customers.conftest import BRANCH_A, BRANCH_B, DEPT_A, DEPT_B, if_match, iccid, in_days
+from tests.unit.customers.conftest import BRANCH_A, BRANCH_B, DEPT_A, DEPT_B, EDITOR, if_match, iccid, in_days
 
 
 def card_of(client, headers, customer_id):
@@ -196,15 +196,17 @@ def test_codes_are_unique_regardless_of_case(client, admin, make_customer):
     ("level_2_other_branch", 404),      # out of reach: never its data
 ])
 def test_only_the_salesperson_or_levels_1_2_edit(client, bearer, make_customer, register_users, who, status):
-    seller = make_principal(level=4, branch_id=BRANCH_A, department_id=DEPT_A)
-    creator = make_principal(level=4, branch_id=BRANCH_A, department_id=DEPT_A)
-    admin_a = make_principal(level=2, branch_id=BRANCH_A, department_id=DEPT_A)
+    """All of them hold the permission edit_customers: the level and salesperson rule decides."""
+    seller = make_principal(level=4, branch_id=BRANCH_A, department_id=DEPT_A, permissions=EDITOR)
+    creator = make_principal(level=4, branch_id=BRANCH_A, department_id=DEPT_A, permissions=EDITOR)
+    admin_a = make_principal(level=2, branch_id=BRANCH_A, department_id=DEPT_A, permissions=EDITOR)
     principals = {
         "salesperson_level_4": seller, "creator_level_4": creator,
-        "level_2_same_branch": make_principal(level=2, branch_id=BRANCH_A, department_id=DEPT_B),
-        "level_1_elsewhere": make_principal(level=1, branch_id=BRANCH_B, department_id=DEPT_B),
-        "level_3_same_department": make_principal(level=3, branch_id=BRANCH_B, department_id=DEPT_A),
-        "level_2_other_branch": make_principal(level=2, branch_id=BRANCH_B, department_id=DEPT_A),
+        "level_2_same_branch": make_principal(level=2, branch_id=BRANCH_A, department_id=DEPT_B, permissions=EDITOR),
+        "level_1_elsewhere": make_principal(level=1, branch_id=BRANCH_B, department_id=DEPT_B, permissions=EDITOR),
+        "level_3_same_department": make_principal(level=3, branch_id=BRANCH_B, department_id=DEPT_A,
+                                                  permissions=EDITOR),
+        "level_2_other_branch": make_principal(level=2, branch_id=BRANCH_B, department_id=DEPT_A, permissions=EDITOR),
     }
     register_users(seller)
     customer = make_customer(headers=bearer(creator))

@@ -7,6 +7,7 @@ import pytest
 
 from services.customers import create_app
 from tests.conftest import make_principal
+from tests.unit.customers.conftest import EDITOR
 
 BRANCH_A, BRANCH_B = uuid.uuid4(), uuid.uuid4()
 DEPT_A, DEPT_B = uuid.uuid4(), uuid.uuid4()
@@ -20,7 +21,7 @@ def client(component_settings):
 @pytest.fixture
 def seller(bearer):
     """A level-4 salesperson of branch A, department A, who creates the customer."""
-    principal = make_principal(level=4, branch_id=BRANCH_A, department_id=DEPT_A)
+    principal = make_principal(level=4, branch_id=BRANCH_A, department_id=DEPT_A, permissions=EDITOR)
     return principal, bearer(principal)
 
 

@@ -9,7 +9,7 @@ from services.customers.models import directory_users
 from services.customers.schemas import SearchPageSchema
 
 from tests.conftest import make_principal
-from tests.unit.customers.conftest import BRANCH_A, BRANCH_B, DEPT_A, DEPT_B, if_match, iccid
+from tests.unit.customers.conftest import BRANCH_A, BRANCH_B, DEPT_A, DEPT_B, EDITOR, if_match, iccid
 
 AGENT_1, AGENT_2, AGENT_3 = uuid.UUID(int=101), uuid.UUID(int=102), uuid.UUID(int=103)
 
@@ -98,7 +98,7 @@ def test_search_respects_access_levels(client, bearer, make_customer, register_u
     seller = make_principal(level=4, branch_id=BRANCH_A, department_id=DEPT_A)
     register_users(seller)
     make_customer(code="A-1", name="Trần Văn Bình", salesperson_id=str(seller.user_id))
-    make_customer(headers=bearer(make_principal(level=1, branch_id=BRANCH_B, department_id=DEPT_B)),
+    make_customer(headers=bearer(make_principal(level=1, branch_id=BRANCH_B, department_id=DEPT_B, permissions=EDITOR)),
                   code="B-1", name="Trần Văn Bảo")
     levels = {
         "company": (make_principal(level=1, branch_id=BRANCH_B), {"A-1", "B-1"}),
@@ -158,7 +158,7 @@ def test_a_caller_out_of_reach_is_not_found(client, bearer, directory):
 @pytest.fixture
 def manager(bearer):
     principal = make_principal(level=2, branch_id=BRANCH_A, department_id=DEPT_A,
-                               permissions=frozenset({"bulk_change_sales_agent"}))
+                               permissions=frozenset({"bulk_change_sales_agent"}) | EDITOR)
     return principal, bearer(principal)
 
 
@@ -182,7 +182,7 @@ def test_agents_are_listed_with_counts_then_moved_in_one_go(client, manager, bea
         session.commit()
     mine = [make_customer(headers=manager[1], preferred_sales_agent_id=str(AGENT_1)) for _ in range(3)]
     make_customer(headers=manager[1], preferred_sales_agent_id=str(AGENT_3))
-    other_branch = bearer(make_principal(level=1, branch_id=BRANCH_B))
+    other_branch = bearer(make_principal(level=1, branch_id=BRANCH_B, permissions=EDITOR))
     theirs = make_customer(headers=other_branch, preferred_sales_agent_id=str(AGENT_1))
     agents = client.get("/api/v1/customers/sales-agents", headers=manager[1]).get_json()
     assert agents == [{"agent_id": str(AGENT_1), "name": "Ana Restrepo", "customers": 3},
