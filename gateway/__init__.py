@@ -13,6 +13,7 @@ from gateway.cards import api as cards_api
 from gateway.cards import install_cards
 from gateway.console import install_console
 from gateway.directory import api as directory_api
+from gateway.limits import install_rate_limits
 from gateway.models import Base, RevokedToken, User
 from gateway.routing import proxy
 from gateway.routing.upstream import new_http_session
@@ -40,6 +41,7 @@ def create_app(settings: GatewaySettings | None = None):
                              resource_of=proxy.resource_of_request)
     app.register_blueprint(proxy.blp)
     install_api_docs(app)
+    install_rate_limits(app, settings.rate_limits, database=database)
     app.extensions["caredesk.token_issuer"] = TokenIssuer.from_file(
         settings.private_key_file, lifetime_seconds=settings.access_token_seconds,
         refresh_lifetime_seconds=settings.refresh_token_seconds)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Uuid
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.kit.db import UtcDateTime, new_id, new_metadata, utcnow
@@ -125,6 +125,17 @@ class AuditEntry(Base):
     path: Mapped[str | None] = mapped_column(String(500))
     correlation_id: Mapped[str | None] = mapped_column(String(100))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class RateLimitCounter(Base):
+    """One fixed window of an API rate limit (gateway.limits): its hits and when it ends (epoch
+    seconds). In the gateway's database, so every replica counts into the same window."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
 
 
 class LoginThrottle(Base):

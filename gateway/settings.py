@@ -5,6 +5,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.limits import RateLimits
 from gateway.routing.policies import RoutePolicies
 from services.kit.settings import ServiceSettings, load_settings
 
@@ -31,6 +32,8 @@ class GatewaySettings:
     refresh_token_seconds: int = 12 * 3600
     # timeouts and body limits per forwarded route, and the card's parts (gateway.routing.policies)
     route_policies: RoutePolicies = RoutePolicies()
+    # per-user and per-token limits on the API and where they are counted (gateway.limits)
+    rate_limits: RateLimits = RateLimits()
 
 
 def load_gateway_settings(**overrides) -> GatewaySettings:
@@ -47,6 +50,7 @@ def load_gateway_settings(**overrides) -> GatewaySettings:
             address_failures=int(env("CAREDESK_GATEWAY_LOGIN_ADDRESS_FAILURES") or 50),
             lockout_seconds=int(env("CAREDESK_GATEWAY_LOGIN_LOCKOUT_SECONDS") or 30)),
         route_policies=RoutePolicies.from_env(env),
+        rate_limits=RateLimits.from_env(env),
         service_urls={
             "customers": env("CAREDESK_GATEWAY_CUSTOMERS_URL") or "http://127.0.0.1:8001",
             "cases": env("CAREDESK_GATEWAY_CASES_URL") or "http://127.0.0.1:8002",

@@ -1,0 +1,178 @@
+"""Rate limits on the API, per user and per token, with Flask-Limiter: 429 problem+json with
+Retry-After past either limit.
+
+Every authenticated request under /api/ counts once against its user (all their sign-ins and API
+tokens together) and once against its token (a sign-in's access tokens share its id, so refreshing
+does not start a new count); anonymous requests (login, which has its own lockout, health, the
+console's pages) are not counted here. Fixed windows.
+
+Storage: by default the gateway's own database (table ``rate_limit_counters``: one upsert per
+limit per request), so every replica counts into the same window, on PostgreSQL in production and
+on the SQLite file in the embedded mode, with no server to add. Any storage URI of the ``limits``
+library may be given instead, for example ``redis://127.0.0.1:6379/0`` (install ``redis``) or
+``memory://`` (one process only: each replica and each gunicorn worker would count on its own).
+If the storage fails, requests go through (logged): a limit never takes the API down.
+
+Settings: ``CAREDESK_GATEWAY_RATE_LIMIT_PER_USER`` (default ``1200/minute``),
+``CAREDESK_GATEWAY_RATE_LIMIT_PER_TOKEN`` (``600/minute``) in the ``limits`` notation, several
+joined by ``;`` (``600/minute;10000/hour``), ``off`` for none; ``CAREDESK_GATEWAY_RATE_LIMIT_STORAGE``
+(``database``).
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from flask import Flask, g, request
+from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
+from limits.storage import Storage
+from sqlalchemy import case, delete, literal, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
+
+from gateway.models import RateLimitCounter
+from services.kit.db import Database
+from services.kit.problems import problem_response
+
+log = logging.getLogger("caredesk.gateway.limits")
+
+DATABASE = "database"
+STORAGE_SCHEME = "caredesk-database"
+OFF = "off"
+PRUNE_EVERY = 1000  # increments between two sweeps of ended windows
+PRUNE_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    per_user: str = "1200/minute"
+    per_token: str = "600/minute"
+    storage: str = DATABASE
+
+    @classmethod
+    def from_env(cls, env) -> "RateLimits":
+        return cls(per_user=env("CAREDESK_GATEWAY_RATE_LIMIT_PER_USER") or cls.per_user,
+                   per_token=env("CAREDESK_GATEWAY_RATE_LIMIT_PER_TOKEN") or cls.per_token,
+                   storage=env("CAREDESK_GATEWAY_RATE_LIMIT_STORAGE") or cls.storage)
+
+
+class DatabaseStorage(Storage):
+    """The ``limits`` storage of fixed windows in the gateway's database: ``incr`` is one upsert
+    that starts a new window when the old one has ended (atomic on PostgreSQL and SQLite alike)."""
+
+    STORAGE_SCHEME = [STORAGE_SCHEME]
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, *, database: Database, **options) -> None:
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self.database = database
+        self.table = RateLimitCounter.__table__
+        self._insert = pg_insert if database.is_postgresql else sqlite_insert
+        self._increments = itertools.count(1)
+
+    @property
+    def base_exceptions(self):
+        return SQLAlchemyError
+
+    def _connection(self):
+        connection = self.database.engine.connect()
+        if self.database.is_postgresql:  # one statement: no BEGIN/COMMIT round trips
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        return connection
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        now = time.time()
+        table = self.table
+        insert = self._insert(table).values(key=key, hits=amount, expires_at=now + expiry)
+        ended = table.c.expires_at <= now
+        statement = insert.on_conflict_do_update(index_elements=[table.c.key], set_={
+            "hits": case((ended, literal(amount)), else_=table.c.hits + amount),
+            "expires_at": case((ended, literal(now + expiry)), else_=table.c.expires_at),
+        }).returning(table.c.hits)
+        with self._connection() as connection:
+            hits = connection.execute(statement).scalar_one()
+            if next(self._increments) % PRUNE_EVERY == 0:
+                self._prune(connection, now)
+            if not self.database.is_postgresql:
+                connection.commit()
+        return hits
+
+    def _prune(self, connection, now: float) -> None:
+        ended = select(self.table.c.key).where(self.table.c.expires_at < now).limit(PRUNE_BATCH)
+        connection.execute(delete(self.table).where(self.table.c.key.in_(ended)))
+
+    def get(self, key: str) -> int:
+        with self._connection() as connection:
+            hits = connection.execute(select(self.table.c.hits).where(
+                self.table.c.key == key, self.table.c.expires_at > time.time())).scalar()
+        return hits or 0
+
+    def get_expiry(self, key: str) -> float:
+        with self._connection() as connection:
+            expires_at = connection.execute(select(self.table.c.expires_at).where(self.table.c.key == key)).scalar()
+        return expires_at if expires_at is not None and expires_at > time.time() else time.time()
+
+    def check(self) -> bool:
+        try:
+            with self._connection() as connection:
+                connection.execute(select(literal(1)))
+            return True
+        except SQLAlchemyError:
+            return False
+
+    def reset(self) -> int | None:
+        with self.database.engine.begin() as connection:
+            return connection.execute(delete(self.table)).rowcount
+
+    def clear(self, key: str) -> None:
+        with self.database.engine.begin() as connection:
+            connection.execute(delete(self.table).where(self.table.c.key == key))
+
+
+def _counted() -> bool:
+    return g.get("principal") is not None and request.path.startswith("/api/")
+
+
+def _user_key() -> str:
+    return f"user:{g.principal.user_id}"
+
+
+def _token_key() -> str:
+    return f"token:{g.principal.token_id or g.principal.user_id}"
+
+
+def install_rate_limits(app: Flask, limits: RateLimits, *, database: Database) -> Limiter | None:
+    """Per-user and per-token limits on every authenticated API request of ``app``. Call after the
+    app's authentication is installed: the limits read the principal it leaves in ``g``."""
+    application_limits = [
+        ApplicationLimit(value, key_function=key, scope=scope, exempt_when=lambda: not _counted())
+        # the token first: a request its token refuses does not use up its user's other tokens' share
+        for value, key, scope in ((limits.per_token, _token_key, "token"), (limits.per_user, _user_key, "user"))
+        if value.strip().lower() != OFF
+    ]
+    if not application_limits:
+        return None
+    if limits.storage == DATABASE:
+        storage_uri, options = f"{STORAGE_SCHEME}://", {"database": database}
+    else:
+        storage_uri, options = limits.storage, {}
+    limiter = Limiter(key_func=_user_key, app=app, application_limits=application_limits,
+                      storage_uri=storage_uri, storage_options=options, strategy="fixed-window",
+                      headers_enabled=False, swallow_errors=True, key_prefix="caredesk")
+
+    @app.errorhandler(RateLimitExceeded)
+    def _too_many(error: RateLimitExceeded):
+        breached = limiter.current_limit
+        retry_after = max(1, math.ceil(breached.window[0] - time.time())) if breached else 1
+        which = breached.request_args[-1] if breached else "user"  # the limit's scope: user or token
+        response = problem_response(
+            status=429, title="Too many requests", type_="too-many-requests", retry_after=retry_after,
+            detail=f"More than {error.description} for this {which}; wait {retry_after} s before the next request.",
+            limit=str(error.description), limited_by=which)
+        response.headers["Retry-After"] = str(retry_after)
+        return response
+
+    return limiter

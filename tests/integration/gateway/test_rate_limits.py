@@ -1,0 +1,112 @@
+"""Per-user and per-token rate limits on the API: 429 problem+json with Retry-After past either,
+counted in the gateway's database so that two gateway processes share one count (PostgreSQL as in
+production, the SQLite file as in the embedded mode)."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import uuid
+
+import pytest
+import requests
+
+from caredesk.components import COMPONENTS
+from gateway import create_app as create_gateway
+from gateway.directory.bootstrap import ensure_first_admin
+from gateway.limits import RateLimits
+from gateway.settings import load_gateway_settings
+from services.kit import migrations
+from services.kit.db import Database
+from services.kit.settings import load_settings
+from tests.conftest import make_principal
+from tests.integration.gateway.conftest import Served, bearer
+from tests.servers import create_postgres_database, drop_postgres_database, require_postgres
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "rate-limit-password-1"
+
+
+@pytest.fixture
+def gateway_database(request, tmp_path):
+    """The gateway's database, migrated, with a first administrator: PostgreSQL or a SQLite file."""
+    backend = getattr(request, "param", "sqlite")
+    if backend == "postgresql":
+        require_postgres()
+        url = create_postgres_database()
+    else:
+        url = f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
+    migrations.upgrade(COMPONENTS["gateway"].migrations, url)
+    database = Database(url, COMPONENTS["gateway"].metadata)
+    ensure_first_admin(database, username="admin", password=PASSWORD)
+    yield url
+    database.dispose()
+    if backend == "postgresql":
+        drop_postgres_database(url)
+
+
+def _gateway(url: str, tmp_path, key_pair, limits: RateLimits):
+    service = load_settings("gateway", data_dir=tmp_path, database_url=url, broker_url="memory://",
+                            public_key_file=key_pair[1])
+    return create_gateway(load_gateway_settings(service=service, private_key_file=key_pair[0], rate_limits=limits))
+
+
+def _statuses(client, path: str, headers: dict, times: int) -> list[int]:
+    return [client.get(path, headers=headers).status_code for _ in range(times)]
+
+
+def test_past_the_token_limit_a_429_with_retry_after(gateway_database, tmp_path, key_pair, token_issuer):
+    gateway = _gateway(gateway_database, tmp_path, key_pair, RateLimits(per_user="5/minute", per_token="3/minute"))
+    client = gateway.test_client()
+    ana = make_principal(username="ana", level=2, token_id=uuid.uuid4().hex)
+    first = bearer(token_issuer, ana)
+    assert _statuses(client, "/api/v1/auth/me", first, 3) == [404, 404, 404]  # counted whatever the answer
+    refused = client.get("/api/v1/auth/me", headers=first)
+    assert refused.status_code == 429 and refused.content_type == "application/problem+json"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    body = refused.get_json()
+    assert body["limited_by"] == "token" and body["retry_after"] == int(refused.headers["Retry-After"])
+    assert refused.headers["X-Request-Id"] == body["correlation_id"]
+    # the same user's other token: two more, then the user's own limit
+    second = bearer(token_issuer, dataclasses.replace(ana, token_id=uuid.uuid4().hex))
+    answers = [client.get("/api/v1/auth/me", headers=second) for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [404, 404, 429]
+    assert answers[-1].get_json()["limited_by"] == "user"
+    # another user is not held back; anonymous requests are not counted here
+    other = bearer(token_issuer, make_principal(username="boris", level=2, token_id=uuid.uuid4().hex))
+    assert _statuses(client, "/api/v1/auth/me", other, 3) == [404, 404, 404]
+    assert _statuses(client, "/api/v1/auth/me", {}, 8) == [401] * 8
+    assert client.get("/healthz").status_code == 200
+
+
+def test_limits_are_configurable_and_can_be_off(gateway_database, tmp_path, key_pair, token_issuer):
+    env = {"CAREDESK_GATEWAY_RATE_LIMIT_PER_USER": "off", "CAREDESK_GATEWAY_RATE_LIMIT_PER_TOKEN": "2/minute;50/hour"}
+    limits = RateLimits.from_env(env.get)
+    assert limits == RateLimits(per_user="off", per_token="2/minute;50/hour", storage="database")
+    gateway = _gateway(gateway_database, tmp_path, key_pair, limits)
+    headers = bearer(token_issuer, make_principal(token_id=uuid.uuid4().hex))
+    assert _statuses(gateway.test_client(), "/api/v1/auth/me", headers, 3) == [404, 404, 429]
+    unlimited = _gateway(gateway_database, tmp_path, key_pair, RateLimits(per_user="off", per_token="off"))
+    assert set(_statuses(unlimited.test_client(), "/api/v1/auth/me", headers, 5)) == {404}
+
+
+@pytest.mark.parametrize("gateway_database", ["postgresql", "sqlite"], indirect=True)
+def test_two_gateway_processes_share_one_count(gateway_database, tmp_path, key_pair):
+    env = dict(os.environ, CAREDESK_DATA_DIR=str(tmp_path), CAREDESK_BROKER_URL="memory://",
+               CAREDESK_GATEWAY_DATABASE_URL=gateway_database, CAREDESK_GATEWAY_PRIVATE_KEY_FILE=str(key_pair[0]),
+               CAREDESK_JWT_PUBLIC_KEY_FILE=str(key_pair[1]), CAREDESK_LOG_LEVEL="WARNING",
+               CAREDESK_GATEWAY_RATE_LIMIT_PER_TOKEN="10/minute", CAREDESK_GATEWAY_RATE_LIMIT_PER_USER="100/minute")
+    replicas = [Served("gateway", env, tmp_path) for _ in range(2)]
+    try:
+        for replica in replicas:
+            replica.start()
+        login = requests.post(replicas[0].url + "/api/v1/auth/login", json={"username": "admin", "password": PASSWORD},
+                              timeout=30)
+        assert login.status_code == 200, login.text
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        statuses = [requests.get(replicas[i % 2].url + "/api/v1/auth/me", headers=headers, timeout=30).status_code
+                    for i in range(14)]
+    finally:
+        for replica in replicas:
+            replica.stop()
+    assert statuses == [200] * 10 + [429] * 4, statuses
