@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import uuid
 
-from flask import current_app, jsonify
+from flask import current_app, jsonify, request
 from marshmallow import RAISE
 from sqlalchemy.orm import Session
 
 from services.customers import queries, use_cases
+from services.customers.consents.models import LANGUAGES as CONSENT_LANGUAGES
+from services.customers.consents.queries import consent_states
 from services.customers.errors import CustomerNotFound
 from services.customers.interactions.queries import latest_interactions
 from services.customers.models import Customer
+from services.customers.offers.queries import active_offers
 from services.customers.repository import CARD_OPTIONS, get_customer
 from services.customers.schemas import (
     CallerQuerySchema, ContactCreateSchema, ContactSchema, ContactUpdateSchema, CustomerCardSchema,
@@ -52,9 +55,14 @@ def _card(customer_id: uuid.UUID, *, status: int = 200):
 
 
 def _card_with_summary(session: Session, customer: Customer) -> dict:
-    """The card and its summary of the latest interactions (seed 004's lower part of the card)."""
-    return queries.card(session, customer) | {"latest_interactions": latest_interactions(
-        session, principal=current_principal(), customer=customer)}
+    """The card, its summary of the latest interactions (seed 004's lower part of the card), the
+    consents in force (the customer's and each contact's, per kind; kinds named in the caller's
+    Accept-Language) and the active offers, so the card needs no further calls."""
+    language = request.accept_languages.best_match(CONSENT_LANGUAGES) or "en"
+    return queries.card(session, customer) | {
+        "latest_interactions": latest_interactions(session, principal=current_principal(), customer=customer),
+        "consents": consent_states(session, customer, language=language)["items"],
+        "active_offers": active_offers(session, customer)}
 
 
 def changed(body, customer: Customer, status: int = 200):
@@ -117,7 +125,8 @@ def caller_card(args):
 @blp.get("/<id:customer_id>")
 @blp.response(200, CustomerCardSchema)
 def get_customer_card(customer_id: uuid.UUID):
-    """The card: active flashes first, master data, other phones, contacts, lines. ETag = version."""
+    """The card: active flashes first, master data, other phones, contacts, lines, the latest
+    interactions, the consents in force and the active offers. ETag = version."""
     with _session() as session:
         customer = get_customer(session, principal=current_principal(), customer_id=customer_id)
         return with_etag(_card_with_summary(session, customer), customer.version)

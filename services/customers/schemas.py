@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
+from services.customers.consents.schemas import ConsentStateSchema
 from services.customers.interactions.schemas import InteractionSchema
 from services.customers.lines.schemas import LineSchema
+from services.customers.offers.schemas import OfferSchema
 from services.customers.models import CAMPAIGN_ROLES, CUSTOMER_KINDS, CUSTOMER_STATUSES
 from services.customers.normalisation import COUNTRIES
 from services.customers.queries import SEARCH_BY
@@ -255,6 +257,12 @@ class CustomerCardSchema(CustomerSchema):
     contacts = fields.List(fields.Nested(ContactSchema))
     lines = fields.List(fields.Nested(LineSchema))
     latest_interactions = fields.List(fields.Nested(InteractionSchema), metadata={"description": "The latest five"})
+    consents = fields.List(fields.Nested(ConsentStateSchema), metadata={
+        "description": "Every current consent kind for the customer (contact_id null) and each contact: given "
+                       "or not, by the latest record or the kind's default; names in the Accept-Language"})
+    active_offers = fields.List(fields.Nested(OfferSchema), metadata={
+        "description": "Offers still awaiting the customer's answer (outcome pending), newest first, at most "
+                       "20; the whole history is GET /api/v1/customers/{id}/offers"})
 
 
 class SearchHitSchema(CustomerSummarySchema):

@@ -16,6 +16,20 @@ def offer_dict(offer: Offer, customer: Customer, offered_by_name: str | None = N
             "campaign_role": roles.get(offer.campaign), "version": offer.version, "created_at": offer.created_at}
 
 
+ACTIVE_OUTCOMES = ("pending",)  # made, the customer's answer not known yet: what the agent follows up
+CARD_OFFERS = 20
+
+
+def active_offers(session: Session, customer: Customer) -> list[dict]:
+    """The card's active offers: made and still awaiting the customer's answer, newest first (the
+    full history is GET …/offers)."""
+    rows = session.execute(
+        select(Offer, directory_users.c.full_name).outerjoin(directory_users, directory_users.c.id == Offer.offered_by)
+        .where(Offer.customer_id == customer.id, Offer.outcome.in_(ACTIVE_OUTCOMES))
+        .order_by(Offer.offered_on.desc(), Offer.created_at.desc()).limit(CARD_OFFERS))
+    return [offer_dict(offer, customer, name) for offer, name in rows]
+
+
 def list_offers(session: Session, customer: Customer, *, campaign: str | None = None, outcome: str | None = None,
                 page: int = 1, per_page: int = 50) -> dict:
     where = [Offer.customer_id == customer.id]
