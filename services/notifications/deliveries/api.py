@@ -1,8 +1,10 @@
 """The delivery log under /api/v1/notifications/deliveries: search, and an administrator's retry."""
 from __future__ import annotations
 
+import logging
 import uuid
 
+from marshmallow import RAISE
 from sqlalchemy import select
 
 from services.kit.app import current_principal, new_uow, service_context
@@ -15,16 +17,22 @@ from services.notifications.deliveries.models import FAILED
 from services.notifications.deliveries.schemas import DeliveryPageSchema, DeliveryQuerySchema, DeliverySchema
 from services.notifications.deliveries.use_cases import retry_failed_delivery
 
+log = logging.getLogger("caredesk.notifications.deliveries")
+
 deliveries = Blueprint("deliveries", __name__, url_prefix="/api/v1/notifications/deliveries",
                        description="Messages sent by e-mail, SMS and WhatsApp")
 install_id_converter(deliveries)
 
 
 @deliveries.get("")
-@deliveries.arguments(DeliveryQuerySchema, location="query")
+@deliveries.arguments(DeliveryQuerySchema, location="query", unknown=RAISE)
 @deliveries.response(200, DeliveryPageSchema)
 def list_deliveries(args):
-    """Each message with its status, attempts and the provider's answer (level 1: all; others: own)."""
+    """The delivery log, newest first: each message with its event, recipient, channel, template,
+    language, status, attempts, the provider's message id and answer, and its times. Searched by
+    status, channel, event (type or id), recipient (user id, customer code or address), template,
+    language, the provider's message id and a date range; paged. Level 1 (administrators) see every
+    delivery, everyone else the ones sent to them."""
     with service_context().database.session() as session:
         return queries.list_deliveries(session, principal=current_principal(), **args)
 
@@ -44,7 +52,9 @@ def get_delivery(delivery_id: uuid.UUID):
 @deliveries.post("/<id:delivery_id>/retry")
 @deliveries.response(200, DeliverySchema)
 def retry_delivery(delivery_id: uuid.UUID):
-    """Send a failed delivery again with a fresh set of attempts (administrators, level 1)."""
+    """Send a failed delivery again with a fresh set of attempts (administrators, level 1): it is
+    pending at once and the next dispatch (every 2 s) hands it to a send task, with the same
+    Message-ID / Idempotency-Key as before. Anything but a failed delivery: 409."""
     principal = current_principal()
     if principal.level != COMPANY:
         raise Forbidden("Only an administrator (level 1) retries deliveries.")
@@ -57,4 +67,5 @@ def retry_delivery(delivery_id: uuid.UUID):
             raise Conflict(f"Only a failed delivery is retried; this one is {delivery.status}.")
         retry_failed_delivery(uow.session, delivery)
         uow.commit()
+        log.info("delivery %s retried by %s", delivery_id, principal.user_id)
         return delivery

@@ -32,6 +32,8 @@ class Delivery(Base):
         UniqueConstraint("event_id", "channel", "recipient_kind", "recipient",
                          name="uq_deliveries_once_per_event_recipient_channel"),
         Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_deliveries_created_at", "created_at"),
+        Index("ix_deliveries_provider_message_id", "provider_message_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
