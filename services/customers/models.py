@@ -2,14 +2,15 @@
 change history and search keys, and the replicated directory users.
 
 The customer is the aggregate (the bulk change of sales agent is its own, in sales_agents/): every
-change to it or to anything on its card goes through a method here, which checks the rule, records
-each changed field in the history and bumps the one version the card's ETag carries.
+change to it or to anything on its card goes through a method here (a line's through lines/card.py),
+which checks the rule, records each changed field in the history and bumps the one version the card's
+ETag carries.
 """
 from __future__ import annotations
 
 import json
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid, text
@@ -17,10 +18,10 @@ from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship,
 
 from services.customers.base import Base, directory_users  # noqa: F401 - directory_users: handlers, queries
 from services.customers.errors import (
-    CustomerReadOnly, EditCustomersPermissionRequired, LineDeactivated, LinePinLocked, ProspectReserved, TaxNumberImmutable,
+    CustomerReadOnly, EditCustomersPermissionRequired, ProspectReserved, TaxNumberImmutable,
 )
 from services.customers.lines.models import (  # noqa: F401 - LINE_STATUSES, SERVICE_TYPES: the card's vocabulary
-    LINE_ACTIVE, LINE_BLOCKED, LINE_DEACTIVATED, LINE_STATUSES, SERVICE_TYPES, Line, TariffPlanChange, pin_hasher,
+    LINE_ACTIVE, LINE_BLOCKED, LINE_DEACTIVATED, LINE_STATUSES, SERVICE_TYPES, Line,
 )
 from services.customers.normalisation import (
     PhoneError, code_key, email_key, first_mobile, normalise_phone, phone_terms, search_name, tax_key,
@@ -455,84 +456,6 @@ class Customer(RecordsEvents, Base):
             if value not in (None, "", []):
                 self._record("contact", contact.id, key, None, value, actor)
         self.contacts.append(contact)
-
-    # lines
-    def add_line(self, data: dict, *, principal: Principal) -> tuple[Line, list[str]]:
-        """A new subscriber line; its first tariff plan opens the plan history."""
-        self.ensure_editable_by(principal)
-        errors = FieldErrors()
-        number = errors.phone(("number",), data["number"], self.country)
-        errors.raise_if_any()
-        today = utcnow().date()
-        line = Line(id=uuid.uuid4(), number=number, status=data.get("status", LINE_ACTIVE),
-                    status_changed_at=utcnow(), service_type=data.get("service_type", "voice"),
-                    network_standard=data.get("network_standard", ""), iccid=data.get("iccid"),
-                    activated_on=data.get("activated_on") or today, tariff_plan=data["tariff_plan"],
-                    tariff_effective_on=data.get("tariff_effective_on") or today,
-                    billing_group=data.get("billing_group", ""))
-        line.tariff_history.append(TariffPlanChange(tariff_plan=line.tariff_plan, effective_on=line.tariff_effective_on,
-                                                    recorded_by=principal.user_id, recorded_at=utcnow()))
-        for key in Line.FIELDS:
-            value = getattr(line, key)
-            if value not in (None, ""):
-                self._record("line", line.id, key, None, value, principal.user_id)
-        if data.get("pin"):
-            line.pin_hash = pin_hasher.hash(data["pin"])
-            self._record("line", line.id, "pin", None, HIDDEN, principal.user_id)
-        self.lines.append(line)
-        return line, self._touched(["line.created"])
-
-    def change_line(self, line: Line, data: dict, *, principal: Principal) -> list[str]:
-        """Status (with the date it last changed), SIM, plan (kept in the plan history) and the rest."""
-        self.ensure_editable_by(principal)
-        if not line.is_live:
-            raise LineDeactivated("A deactivated line keeps its data; give the number a new line instead.")
-        values = {key: value for key, value in data.items() if value != getattr(line, key)}
-        now = utcnow()
-        if "status" in values:
-            line.status_changed_at = now
-        if "tariff_plan" in values or "tariff_effective_on" in data:
-            plan = values.get("tariff_plan", line.tariff_plan)
-            effective_on = data.get("tariff_effective_on") or now.date()
-            values["tariff_effective_on"] = effective_on
-            if plan != line.tariff_plan or effective_on != line.tariff_effective_on:
-                line.tariff_history.append(TariffPlanChange(tariff_plan=plan, effective_on=effective_on,
-                                                            recorded_by=principal.user_id, recorded_at=now))
-        return self._touched(self._apply("line", line, values, principal.user_id))
-
-    def set_line_pin(self, line: Line, pin: str, *, principal: Principal) -> list[str]:
-        """The PIN is kept only as an argon2 hash; the history says it changed, never what it is."""
-        self.ensure_editable_by(principal)
-        if not line.is_live:
-            raise LineDeactivated("A deactivated line keeps its data; give the number a new line instead.")
-        self._record("line", line.id, "pin", HIDDEN if line.pin_hash else None, HIDDEN, principal.user_id)
-        line.pin_hash = pin_hasher.hash(pin)
-        line.pin_failed_attempts = 0
-        if line.pin_locked_until is not None:  # a new PIN lifts the lock; the history says so
-            self._record("line", line.id, "pin_locked_until", line.pin_locked_until, None, principal.user_id)
-            line.pin_locked_until = None
-        return self._touched(["line.pin"])
-
-    def check_line_pin(self, line: Line, pin: str, *, principal: Principal, max_attempts: int,
-                       lock_minutes: int) -> bool:
-        """Seed 004's caller check, limited: ``max_attempts`` wrong PINs in a row lock the check for
-        ``lock_minutes`` (LinePinLocked, even for the right PIN); the lock enters the history."""
-        now = utcnow()
-        locked_until = line.pin_lock_in_force(now)
-        if locked_until is not None:
-            raise LinePinLocked(f"Too many wrong PINs: the PIN check of this line is locked until "
-                                f"{locked_until.isoformat()}.", retry_after=int((locked_until - now).total_seconds()) + 1,
-                                locked_until=locked_until)
-        valid = line.verify_pin(pin)
-        if valid:
-            line.pin_failed_attempts = 0
-        else:
-            line.pin_failed_attempts = (line.pin_failed_attempts or 0) + 1
-            if line.pin_failed_attempts >= max_attempts:
-                line.pin_locked_until = now + timedelta(minutes=lock_minutes)
-                line.pin_failed_attempts = 0
-                self._record("line", line.id, "pin_locked_until", None, line.pin_locked_until, principal.user_id)
-        return valid
 
     # flashes
     def add_flash(self, data: dict, *, line: Line | None, principal: Principal) -> tuple[Flash, list[str]]:

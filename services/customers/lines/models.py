@@ -1,9 +1,10 @@
 """Subscriber lines (CTN) of a customer, with their tariff plan history; part of the customer's card,
-changed only through the customer (services.customers.models.Customer), whose version they share."""
+changed only through the customer's card (lines/card.py), whose version they share. A line keeps its
+own rules here: how it opens, what an edit changes, its PIN and the PIN check's lock."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -11,7 +12,7 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.customers.base import Base
-from services.customers.errors import LinePinNotSet
+from services.customers.errors import LineDeactivated, LinePinLocked, LinePinNotSet
 from services.kit.db import UtcDateTime, new_id, utcnow
 
 LINE_ACTIVE, LINE_BLOCKED, LINE_DEACTIVATED = "active", "blocked", "deactivated"
@@ -71,9 +72,73 @@ class Line(Base):
     FIELDS = ("number", "status", "service_type", "network_standard", "iccid", "activated_on", "tariff_plan",
               "tariff_effective_on", "billing_group")
 
+    @classmethod
+    def open(cls, data: dict, *, number: str, by: uuid.UUID | None, at: datetime) -> "Line":
+        """A new line (active unless told otherwise); its first tariff plan opens the plan history,
+        and a PIN is kept only as an argon2 hash."""
+        today = at.date()
+        line = cls(id=uuid.uuid4(), number=number, status=data.get("status", LINE_ACTIVE), status_changed_at=at,
+                   service_type=data.get("service_type", "voice"), network_standard=data.get("network_standard", ""),
+                   iccid=data.get("iccid"), activated_on=data.get("activated_on") or today,
+                   tariff_plan=data["tariff_plan"], tariff_effective_on=data.get("tariff_effective_on") or today,
+                   billing_group=data.get("billing_group", ""))
+        line.tariff_history.append(TariffPlanChange(tariff_plan=line.tariff_plan, effective_on=line.tariff_effective_on,
+                                                    recorded_by=by, recorded_at=at))
+        if data.get("pin"):
+            line.pin_hash = pin_hasher.hash(data["pin"])
+        return line
+
     @property
     def is_live(self) -> bool:
         return self.status != LINE_DEACTIVATED
+
+    def ensure_live(self) -> None:
+        if not self.is_live:
+            raise LineDeactivated("A deactivated line keeps its data; give the number a new line instead.")
+
+    def changes_for(self, data: dict, *, by: uuid.UUID | None, at: datetime) -> dict:
+        """The values an edit changes, for the card to apply and record: a status change dates
+        itself, and a new plan (or effective date) enters the plan history. Raises LineDeactivated."""
+        self.ensure_live()
+        values = {key: value for key, value in data.items() if value != getattr(self, key)}
+        if "status" in values:
+            self.status_changed_at = at
+        if "tariff_plan" in values or "tariff_effective_on" in data:
+            plan = values.get("tariff_plan", self.tariff_plan)
+            effective_on = data.get("tariff_effective_on") or at.date()
+            values["tariff_effective_on"] = effective_on
+            if plan != self.tariff_plan or effective_on != self.tariff_effective_on:
+                self.tariff_history.append(TariffPlanChange(tariff_plan=plan, effective_on=effective_on,
+                                                            recorded_by=by, recorded_at=at))
+        return values
+
+    def set_pin(self, pin: str) -> datetime | None:
+        """Set or replace the PIN (an argon2 hash); the count of wrong PINs starts again and a lock
+        is lifted. Returns the lock lifted, if there was one. Raises LineDeactivated."""
+        self.ensure_live()
+        lifted = self.pin_locked_until
+        self.pin_hash = pin_hasher.hash(pin)
+        self.pin_failed_attempts = 0
+        self.pin_locked_until = None
+        return lifted
+
+    def check_pin(self, pin: str, *, now: datetime, max_attempts: int, lock_minutes: int) -> bool:
+        """Seed 004's caller check, limited: ``max_attempts`` wrong PINs in a row lock the check for
+        ``lock_minutes`` (LinePinLocked, even for the right PIN). Raises LinePinNotSet, LinePinLocked."""
+        locked_until = self.pin_lock_in_force(now)
+        if locked_until is not None:
+            raise LinePinLocked(f"Too many wrong PINs: the PIN check of this line is locked until "
+                                f"{locked_until.isoformat()}.",
+                                retry_after=int((locked_until - now).total_seconds()) + 1, locked_until=locked_until)
+        valid = self.verify_pin(pin)
+        if valid:
+            self.pin_failed_attempts = 0
+        else:
+            self.pin_failed_attempts = (self.pin_failed_attempts or 0) + 1
+            if self.pin_failed_attempts >= max_attempts:
+                self.pin_locked_until = now + timedelta(minutes=lock_minutes)
+                self.pin_failed_attempts = 0
+        return valid
 
     @property
     def has_pin(self) -> bool:

@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import select
 
 from services.customers.errors import LineNumberTaken, SimSerialTaken
+from services.customers.lines import card
 from services.customers.lines.models import LINE_DEACTIVATED, Line
 from services.customers.models import Customer
 from services.customers.repository import get_customer, get_line
@@ -21,7 +22,7 @@ def add_line(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID, e
     Raises LineNumberTaken, SimSerialTaken."""
     with uow, database_rules():
         customer = card_to_change(uow, principal, customer_id, expected_version)
-        line, changed = customer.add_line(data, principal=principal)
+        line, changed = card.add_line(customer, data, principal=principal)
         _ensure_line_free(uow, line)
         finish(uow, customer, changed)
     return customer, line
@@ -34,7 +35,7 @@ def change_line(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID
     with uow, database_rules():
         customer = card_to_change(uow, principal, customer_id, expected_version)
         line = get_line(customer, line_id)
-        changed = customer.change_line(line, data, principal=principal)
+        changed = card.change_line(customer, line, data, principal=principal)
         if "line.iccid" in changed:
             _ensure_line_free(uow, line)
         finish(uow, customer, changed)
@@ -47,7 +48,7 @@ def set_line_pin(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUI
     with uow, database_rules():
         customer = card_to_change(uow, principal, customer_id, expected_version)
         line = get_line(customer, line_id)
-        finish(uow, customer, customer.set_line_pin(line, pin, principal=principal))
+        finish(uow, customer, card.set_line_pin(customer, line, pin, principal=principal))
     return customer, line
 
 
@@ -61,8 +62,8 @@ def verify_line_pin(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.
         customer = get_customer(uow.session, principal=principal, customer_id=customer_id, for_update=True)
         line = get_line(customer, line_id)
         try:
-            valid = customer.check_line_pin(line, pin, principal=principal, max_attempts=max_attempts,
-                                            lock_minutes=lock_minutes)
+            valid = card.check_line_pin(customer, line, pin, principal=principal, max_attempts=max_attempts,
+                                        lock_minutes=lock_minutes)
         finally:
             uow.commit()  # a refused check still counts
         return valid, line
