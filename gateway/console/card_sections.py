@@ -179,3 +179,30 @@ def schedule_followup(customer_id, interaction_id):
     return redirect(url_for("console.customer_card", customer_id=customer_id, interaction=interaction_id,
                             _anchor="followups"))
 
+
+
+@blp.post("/customers/<uuid:customer_id>/interactions/<uuid:interaction_id>/followups/<uuid:followup_id>")
+def change_followup(customer_id, interaction_id, followup_id):
+    """Move a follow-up to another day or time, or (``cancel``) call it off; everyone invited gets an
+    updated invitation or a cancellation. If-Match: the follow-up's version read with the card."""
+    form = request.form
+    path = f"customers/{customer_id}/interactions/{interaction_id}/followups/{followup_id}"
+    version = f'"{form.get("version", "")}"'
+    if "cancel" in form:
+        answer = g.api.call("POST", path + "/cancel", if_match=version)
+        done = _("Follow-up cancelled; everyone invited is told.")
+    else:
+        body = {"date": form.get("date", ""), "time": form.get("time", ""),
+                "time_zone": form.get("time_zone") or chosen_time_zone()}
+        answer = g.api.call("PATCH", path, json=body, if_match=version)
+        done = _("Follow-up moved to %(when)s; everyone invited gets the new time.",
+                 when=when(answer.body["starts_at"], "short")) if answer.ok else ""
+    if answer.status == 412:
+        flash(_("Someone else changed this follow-up a moment ago. Here it is as they left it; "
+                "please repeat your change."), "error")
+    elif answer.ok:
+        flash(done, "success")
+    else:
+        flash(problem_text(answer), "error")
+    return redirect(url_for("console.customer_card", customer_id=customer_id, interaction=interaction_id,
+                            _anchor="followups"))

@@ -85,6 +85,17 @@ def number(value) -> str:
     return "" if value is None else format_decimal(value)
 
 
+def local_day(value, zone: str) -> str:
+    """An API instant as the day an input type=date shows, in the given zone."""
+    instant = _instant(value)
+    return instant.astimezone(ZoneInfo(zone)).date().isoformat() if instant else ""
+
+
+def local_time(value, zone: str) -> str:
+    instant = _instant(value)
+    return instant.astimezone(ZoneInfo(zone)).strftime("%H:%M") if instant else ""
+
+
 def money(value, currency: str | None = None) -> str:
     """An amount as the API writes it (decimal text), with its currency, the way the language does."""
     if value in (None, ""):
@@ -109,5 +120,7 @@ def install_i18n(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LANGUAGE
     Babel(app, locale_selector=chosen_language, timezone_selector=chosen_time_zone)
-    app.jinja_env.filters.update(when=when, day=day, age=age, number=number, money=money, size=size, api_text=words.api_text)
-    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_language=lambda: str(get_locale()), current_time_zone=chosen_time_zone, **words.GLOBALS)
+    app.jinja_env.filters.update(when=when, day=day, age=age, number=number, money=money, size=size, local_day=local_day,
+                                 local_time=local_time, api_text=words.api_text)
+    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_language=lambda: str(get_locale()),
+                                 current_time_zone=chosen_time_zone, **words.GLOBALS)

@@ -106,7 +106,7 @@ def test_seed_002_follow_up_with_a_colleague_and_the_supervisor_in_copy(agent, l
     admin.page.wait_for_url(re.compile(r"interaction="))
 
     followups = admin.page.locator("#followups")
-    followups.locator("summary").click()
+    followups.locator(":scope > details > summary").click()
     followups.locator("#f-date").fill("2026-12-15")
     followups.locator("#f-time").fill("10:30")
     followups.locator("#f-subject").fill("Capacitación de facturación")
@@ -115,7 +115,7 @@ def test_seed_002_follow_up_with_a_colleague_and_the_supervisor_in_copy(agent, l
     assert followups.locator("#f-time_zone").input_value() == "America/Bogota", "the user's own zone"
     admin.shot("002-followup-form")
     assert not serious_violations(admin)
-    followups.locator("button[type=submit]").click()
+    followups.locator(":scope > details button[type=submit]").click()
 
     notice = admin.page.locator("p.notice").first
     assert "success" in notice.get_attribute("class")
@@ -124,9 +124,22 @@ def test_seed_002_follow_up_with_a_colleague_and_the_supervisor_in_copy(agent, l
     assert "Capacitación de facturación" in scheduled and "Ana Restrepo" in scheduled and "Sofía Vargas" in scheduled
     admin.shot("002-followup-scheduled")
 
+    # Moved half an hour later, then called off: it stays listed as cancelled.
+    scheduled = admin.page.locator("#followups li").first
+    scheduled.locator("summary").click()
+    assert scheduled.locator("input[type=time]").input_value() == "10:30", "shown in the follow-up's own zone"
+    scheduled.locator("input[type=time]").fill("11:00")
+    scheduled.locator("button[name=move]").click()
+    assert "success" in admin.page.locator("p.notice").first.get_attribute("class")
+    assert "11:00" in admin.page.locator("#followups li").first.inner_text()
+    admin.page.locator("#followups li").first.locator("summary").click()
+    admin.page.locator("#followups li").first.locator("button[name=cancel]").click()
+    assert admin.page.locator("#followups li").first.locator(".tag.danger").count() == 1
+    admin.shot("002-followup-cancelled")
+
     # A follow-up without a day or a subject is refused at those fields, and nothing is scheduled.
-    admin.page.locator("#followups summary").click()
-    admin.page.locator("#followups button[type=submit]").click()
+    admin.page.locator("#followups > details > summary").click()
+    admin.page.locator("#followups > details button[type=submit]").click()
     assert admin.page.locator("#followups .field.invalid #f-date").count() == 1
     assert admin.page.locator("#followups .field.invalid #f-subject").count() == 1
     assert admin.page.locator("#followups li").count() == 1
