@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from gateway.console.api_client import Api, ServiceDown, SignedOut
 from gateway.console.i18n import chosen_language
@@ -19,6 +20,9 @@ blp = Blueprint("console", __name__, template_folder="templates", static_folder=
 # Pages that answer without a session: the sign-in page and what it needs.
 ANONYMOUS = {"console.home", "console.sign_in", "console.choose_language", "console.static"}
 LEVELS = {1: _l("Whole company"), 2: _l("Own branch"), 3: _l("Own department"), 4: _l("Own records")}
+# A file for the customers service may be larger than the gateway's cap on request bodies (2 MiB by
+# default): the upload page takes up to the customers service's own default limit, which then decides.
+ATTACHMENT_UPLOAD_LIMIT = 10 * 1024 * 1024 + 64 * 1024
 # Renew the access token this long before it ends, so no call of the page meets an expired one.
 RENEW_AHEAD = timedelta(minutes=2)
 
@@ -39,6 +43,8 @@ def safe_next(target: str | None, default: str) -> str:
 def _console_request():
     if request.blueprint != "console":
         return None
+    if request.endpoint == "console.upload_attachment":
+        request.max_content_length = ATTACHMENT_UPLOAD_LIMIT
     g.user = signed_in_user()
     g.api = Api(token=session.get("token"), language=chosen_language())
     if g.user is not None and request.endpoint != "console.static":
@@ -82,6 +88,13 @@ def _signed_out(_error):
         session["lang"] = language
     flash(_("Your session has ended. Sign in again to continue."), "info")
     return redirect(url_for("console.sign_in", next=request.full_path.rstrip("?") if request.method == "GET" else None))
+
+
+@blp.errorhandler(RequestEntityTooLarge)
+def _too_large(_error):
+    return render_template("error.html", title=_("This file is larger than the limit."),
+                           message=_("Nothing was uploaded. Make the file smaller (such as a scan at a lower "
+                                     "resolution) and try again.")), 413
 
 
 @blp.errorhandler(ServiceDown)
