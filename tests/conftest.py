@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from gateway.auth.keys import ensure_key_pair
+from tests import databases
 from gateway.auth.tokens import TokenIssuer
 from services.kit.auth import Principal
 
@@ -28,3 +29,8 @@ def make_principal(**overrides) -> Principal:
                   department_id=uuid.uuid4(), permissions=frozenset(), queues=frozenset())
     values.update(overrides)
     return Principal(**values)
+
+
+def pytest_sessionfinish(session):
+    """Drop this process's migrated templates (each xdist worker has its own)."""
+    databases.finish()

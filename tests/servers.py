@@ -87,12 +87,13 @@ def require_postgres() -> str:
     return url
 
 
-def create_postgres_database() -> str:
+def create_postgres_database(name: str | None = None) -> str:
     """A new empty database on the test server; returns its URL (``postgresql://…/caredesk_test_<hex>``)."""
     import psycopg
 
     server = postgres_url()
-    name = NAME_PREFIX + uuid.uuid4().hex[:12]
+    name = name or NAME_PREFIX + uuid.uuid4().hex[:12]
+    assert name.startswith(NAME_PREFIX), name
     with psycopg.connect(_psycopg_url(server), autocommit=True, connect_timeout=5) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return _with_path(server, "/" + name)

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import pytest
 
 from caredesk.components import COMPONENTS
-from services.kit import migrations
 from services.kit.db import Database
 from services.kit.messaging.topology import connect, queue_name
 from services.kit.settings import load_settings
+from tests.databases import migrated_sqlite_database
 from tests.faults.checker import REPORTED, Figures, check
 from tests.faults.probe import create_effects_table
 from tests.integration.conftest import (  # noqa: F401 - fixtures used by the production mode
@@ -65,10 +65,9 @@ def pytest_terminal_summary(terminalreporter):
 
 def _embedded_service(name: str, data_dir) -> ServiceUnderTest:
     component = COMPONENTS[name]
-    settings = load_settings(name, data_dir=data_dir, database_url=f"sqlite:///{data_dir / (name + '.sqlite3')}",
-                             broker_url="embedded://", consumer_max_attempts=MAX_ATTEMPTS,
-                             consumer_backoff_seconds=BACKOFF_SECONDS)
-    migrations.upgrade(component.migrations, settings.database_url)
+    url = migrated_sqlite_database(component.migrations, data_dir / (name + ".sqlite3"))
+    settings = load_settings(name, data_dir=data_dir, database_url=url, broker_url="embedded://",
+                             consumer_max_attempts=MAX_ATTEMPTS, consumer_backoff_seconds=BACKOFF_SECONDS)
     return ServiceUnderTest(component, settings, Database(settings.database_url, component.metadata))
 
 

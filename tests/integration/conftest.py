@@ -1,4 +1,5 @@
-"""Real PostgreSQL and RabbitMQ: a database per service and a vhost per test, services migrated,
+"""Real PostgreSQL and RabbitMQ: a database per service (cloned from a migrated template) and a
+vhost per test,
 and the ``caredesk`` command run as processes against them."""
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -15,30 +15,18 @@ import pytest
 from sqlalchemy import func, select
 
 from caredesk.components import COMPONENTS, Component
-from services.kit import migrations
 from services.kit.db import Database
 from services.kit.messaging.topology import connect, declare
 from services.kit.settings import ServiceSettings, load_settings
+from tests.waiting import wait_until  # noqa: F401 - imported from here by many tests
+from tests.databases import delete_rabbitmq_vhost_later, drop_postgres_database_later, migrated_postgres_database
 from tests.servers import (
-    create_postgres_database, create_rabbitmq_vhost, delete_rabbitmq_vhost, drop_postgres_database,
-    require_postgres, require_rabbitmq,
+    create_postgres_database, create_rabbitmq_vhost, require_postgres, require_rabbitmq,
 )
 
 REPO = Path(__file__).resolve().parents[2]
 MAX_ATTEMPTS = 3
 BACKOFF_SECONDS = 0.01
-
-
-def wait_until(predicate: Callable[[], object], *, timeout: float, what: str, interval: float = 0.05):
-    """Poll ``predicate`` until it returns something truthy; fail saying ``what`` did not happen."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}", pytrace=False)
-        time.sleep(interval)
 
 
 # -- servers ----------------------------------------------------------------------------------
@@ -54,19 +42,18 @@ def rabbitmq_server() -> str:
 
 @pytest.fixture
 def make_database(postgres_server) -> Callable[..., str]:
-    """``make_database(migrations_dir=None) -> url``: a fresh database, dropped after the test."""
+    """``make_database(migrations_dir=None) -> url``: a fresh database (a clone of this worker's
+    migrated template of ``migrations_dir``, or empty), dropped after the test."""
     made: list[str] = []
 
     def make(migrations_dir: Path | None = None) -> str:
-        url = create_postgres_database()
+        url = create_postgres_database() if migrations_dir is None else migrated_postgres_database(migrations_dir)
         made.append(url)
-        if migrations_dir is not None:
-            migrations.upgrade(migrations_dir, url)
         return url
 
     yield make
     for url in made:
-        drop_postgres_database(url)
+        drop_postgres_database_later(url)
 
 
 @pytest.fixture
@@ -74,7 +61,7 @@ def broker_url(rabbitmq_server) -> str:
     """A throwaway vhost on the real broker."""
     url = create_rabbitmq_vhost()
     yield url
-    delete_rabbitmq_vhost(url)
+    delete_rabbitmq_vhost_later(url)
 
 
 def ready_messages(settings: ServiceSettings, queue: str) -> int:

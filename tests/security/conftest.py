@@ -16,16 +16,17 @@ from gateway import create_app as create_gateway
 from gateway.settings import load_gateway_settings
 from services.kit.auth import Principal
 from services.kit.settings import load_settings
-from services.kit import migrations
 from tests.integration.conftest import (  # noqa: F401 - fixtures: services and processes on the real servers
     broker_url, make_database, make_processes, make_service, make_settings, postgres_server, rabbitmq_server,
 )
-from tests.servers import create_postgres_database, drop_postgres_database, require_postgres
+from tests.databases import drop_postgres_database_later, migrated_postgres_database, migrated_sqlite_database
+from tests.servers import require_postgres
 
 
 @pytest.fixture
 def make_app(tmp_path, key_pair) -> Callable:
-    """``make_app("cases")``: the component's app on a fresh, migrated PostgreSQL database (or, with
+    """``make_app("cases")``: the component's app on a fresh PostgreSQL database cloned from the
+    worker's migrated template (or, with
     ``backend="sqlite"``, on a SQLite file as in the embedded mode)."""
     made = []
 
@@ -33,12 +34,11 @@ def make_app(tmp_path, key_pair) -> Callable:
         """``gateway``: overrides of the gateway's own settings (e.g. login_limits)."""
         component = COMPONENTS[name]
         if backend == "sqlite":
-            url = f"sqlite:///{tmp_path / f'{name}-{uuid.uuid4().hex[:8]}.sqlite3'}"
+            url = migrated_sqlite_database(component.migrations, tmp_path / f"{name}-{uuid.uuid4().hex[:8]}.sqlite3")
         else:
             require_postgres()
-            url = create_postgres_database()
+            url = migrated_postgres_database(component.migrations)
         made.append((url, None))
-        migrations.upgrade(component.migrations, url)
         settings = load_settings(name, data_dir=tmp_path, database_url=url, broker_url="memory://",
                                  public_key_file=key_pair[1], **overrides)
         if name == "gateway":
@@ -53,7 +53,7 @@ def make_app(tmp_path, key_pair) -> Callable:
         if app is not None:
             app.extensions["caredesk"].database.dispose()
         if url.startswith("postgresql"):
-            drop_postgres_database(url)
+            drop_postgres_database_later(url)
 
 
 class Client:

@@ -1,5 +1,5 @@
-"""The customers service on a throwaway PostgreSQL database (one per test module, migrated with the
-service's own migrations); the broker is kombu's memory transport, since these tests assert events
+"""The customers service on a throwaway PostgreSQL database (one per test module, cloned from the
+worker's migrated template: search plans depend on what else the tables hold); the broker is kombu's memory transport, since these tests assert events
 in the outbox table (the relay's path to RabbitMQ is covered by the kit's integration tests).
 
 Tests share a module's database, so each one works on customers of its own: fresh codes and, where
@@ -15,11 +15,12 @@ from sqlalchemy import select
 
 from services.customers import MIGRATIONS, create_app
 from services.customers.normalisation import luhn_valid
-from services.kit import migrations
 from services.kit.auth import Principal
 from services.kit.settings import load_settings
 from tests.conftest import make_principal
-from tests.servers import create_postgres_database, drop_postgres_database, require_postgres
+from tests.databases import drop_postgres_database_later, migrated_postgres_database
+from tests.servers import require_postgres
+
 
 # SPEC: writing customer master data needs the directory's permission edit_customers
 EDITOR = frozenset({"edit_customers"})
@@ -28,12 +29,9 @@ EDITOR = frozenset({"edit_customers"})
 @pytest.fixture(scope="module")
 def database_url() -> str:
     require_postgres()
-    url = create_postgres_database()
-    try:
-        migrations.upgrade(MIGRATIONS, url)
-        yield url
-    finally:
-        drop_postgres_database(url)
+    url = migrated_postgres_database(MIGRATIONS)
+    yield url
+    drop_postgres_database_later(url)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +48,7 @@ def client(app):
     return app.test_client()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def headers(token_issuer) -> Callable[[Principal], dict]:
     def header(principal: Principal) -> dict:
         token, _ = token_issuer.issue(principal)

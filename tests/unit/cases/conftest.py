@@ -2,7 +2,6 @@
 move, people with their roles, and a small client that speaks as any of them."""
 from __future__ import annotations
 
-import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -12,10 +11,10 @@ from sqlalchemy import insert
 
 from services.cases import MIGRATIONS, clock, create_app
 from services.cases.models import CustomerReadModel, directory_users
-from services.kit import migrations
 from services.kit.auth import Principal
 from services.kit.settings import load_settings
 from tests.conftest import make_principal
+from tests.databases import migrated_sqlite_database
 
 BRANCH = uuid.uuid4()
 FRONT_OFFICE, DELIVERY, BILLING = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -24,19 +23,10 @@ CUSTOMER_ID = uuid.uuid4()
 INITIATOR_ID = uuid.uuid4()
 
 
-@pytest.fixture(scope="session")
-def template_database(tmp_path_factory):
-    """One migrated cases database; tests copy the file instead of migrating again."""
-    path = tmp_path_factory.mktemp("cases-template") / "cases.sqlite3"
-    migrations.upgrade(MIGRATIONS, f"sqlite:///{path}")
-    return path
-
-
-def build_app(folder, template_database, key_pair):
-    path = folder / "cases.sqlite3"
-    shutil.copyfile(template_database, path)
-    settings = load_settings("cases", data_dir=folder, public_key_file=key_pair[1],
-                             database_url=f"sqlite:///{path}", broker_url="memory://")
+def build_app(folder, key_pair):
+    url = migrated_sqlite_database(MIGRATIONS, folder / "cases.sqlite3")
+    settings = load_settings("cases", data_dir=folder, public_key_file=key_pair[1], database_url=url,
+                             broker_url="memory://")
     app = create_app(settings)
     with app.extensions["caredesk"].database.session() as session:
         session.add(CustomerReadModel(id=CUSTOMER_ID, code="C-7", name="Дмитрий Иванов", branch_id=BRANCH,
@@ -47,8 +37,8 @@ def build_app(folder, template_database, key_pair):
 
 
 @pytest.fixture
-def app(tmp_path, template_database, key_pair):
-    return build_app(tmp_path, template_database, key_pair)
+def app(tmp_path, key_pair):
+    return build_app(tmp_path, key_pair)
 
 
 class FrozenClock:

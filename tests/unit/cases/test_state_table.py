@@ -15,8 +15,8 @@ from tests.unit.cases.state_table import ALLOWED, HIDDEN, RESULTING_STATUS, STEP
 
 
 @pytest.fixture(scope="module")
-def module_api(tmp_path_factory, template_database, key_pair, token_issuer):
-    return Api(build_app(tmp_path_factory.mktemp("state-table"), template_database, key_pair), token_issuer)
+def module_api(tmp_path_factory, key_pair, token_issuer):
+    return Api(build_app(tmp_path_factory.mktemp("state-table"), key_pair), token_issuer)
 
 
 def build_state(api: Api, people, state: str) -> dict:
