@@ -394,7 +394,7 @@ def compose_process(name: str) -> tuple[str, str]:
 
 def test_compose_runs_each_process_in_its_own_container(compose):
     services = caredesk_services(compose)
-    assert set(compose["services"]) - set(services) == {"postgres", "rabbitmq"}
+    assert set(compose["services"]) - set(services) == {"postgres", "rabbitmq", "mail-catcher"}
     assert services["init"]["command"] == ["init"]
     found: dict[str, set[str]] = {}
     for name, service in services.items():
@@ -421,9 +421,10 @@ def test_compose_command_lines_are_ones_caredesk_accepts(compose, parsed_command
             assert args.port == COMPONENTS[args.component].default_port, name
 
 
-def test_compose_publishes_only_the_gateway_on_8000(compose):
+def test_compose_publishes_only_the_gateway_and_the_mail_catchers_page(compose):
     published = {name: service["ports"] for name, service in compose["services"].items() if "ports" in service}
-    assert published == {"gateway": ["${CAREDESK_PORT:-8000}:8000"]}
+    assert published == {"gateway": ["${CAREDESK_PORT:-8000}:8000"],
+                         "mail-catcher": ["${CAREDESK_MAIL_UI_PORT:-8025}:8025"]}
 
 
 def test_compose_starts_processes_after_init_and_init_after_its_servers(compose):
@@ -431,11 +432,66 @@ def test_compose_starts_processes_after_init_and_init_after_its_servers(compose)
     assert services["init"]["depends_on"] == {"postgres": {"condition": "service_healthy"},
                                               "rabbitmq": {"condition": "service_healthy"}}
     assert services["init"]["restart"] == "no"
+    expected_extra = {"gateway": {f"{s}": {"condition": "service_healthy"} for s in SERVICES},
+                      "notifications-tasks": {"mail-catcher": {"condition": "service_healthy"}}}
     for name, service in services.items():
         if name != "init":
-            assert service["depends_on"] == {"init": {"condition": "service_completed_successfully"}}, name
-    for server in ("postgres", "rabbitmq"):
+            assert service["depends_on"] == {"init": {"condition": "service_completed_successfully"},
+                                             **expected_extra.get(name, {})}, name
+    for server in ("postgres", "rabbitmq", "mail-catcher"):
         assert "healthcheck" in compose["services"][server]
+
+
+def test_compose_checks_the_health_of_every_long_running_container(compose):
+    for name, service in caredesk_services(compose).items():
+        if name == "init":
+            assert service["healthcheck"] == {"disable": True}  # one-shot
+            continue
+        test = service["healthcheck"]["test"]
+        component, process = compose_process(name)
+        if process == "api":
+            assert f":{COMPONENTS[component].default_port}/readyz" in " ".join(test), name
+        else:
+            assert test == ["CMD", "caredesk", "health"], name
+        # every condition a container waits on is one its target can reach
+        for target, condition in service["depends_on"].items():
+            if condition["condition"] == "service_healthy":
+                assert "healthcheck" in compose["services"][target], (name, target)
+
+
+def test_compose_sends_mail_to_the_catcher_unless_told_otherwise(compose):
+    environment = compose["services"]["notifications-tasks"]["environment"]
+    assert environment["CAREDESK_NOTIFICATIONS_SMTP_HOST"] == "${CAREDESK_SMTP_HOST:-mail-catcher}"
+    assert environment["CAREDESK_NOTIFICATIONS_SMTP_PORT"] == "${CAREDESK_SMTP_PORT:-1025}"
+    assert environment["CAREDESK_NOTIFICATIONS_SMTP_SECURITY"] == "${CAREDESK_SMTP_SECURITY:-none}"
+    catcher = compose["services"]["mail-catcher"]
+    assert re.fullmatch(r"axllent/mailpit:v\d+\.\d+\.\d+", catcher["image"])
+
+
+def test_compose_file_passes_docker_compose_config(tmp_path):
+    """Compose's own schema and interpolation (docker-compose 1.29 from Debian, which runs without a
+    daemon; it predates the top-level `name`, so that one line is left out of its copy)."""
+    tool = require_tool("docker-compose")
+    text = (DEPLOY / "compose.yaml").read_text()
+    assert text.count("\nname: caredesk\n") == 1
+    copy = DEPLOY / f".compose-check-{tmp_path.name}.yaml"  # beside the original: relative paths hold
+    copy.write_text(text.replace("\nname: caredesk\n", "\n"))
+    try:
+        env = {"PATH": "/usr/bin:/bin", "CAREDESK_POSTGRES_PASSWORD": "p", "CAREDESK_RABBITMQ_PASSWORD": "r",
+               "CAREDESK_ADMIN_PASSWORD": "a"}
+        result = subprocess.run([tool, "-f", str(copy), "--project-name", "caredesk", "config"], env=env,
+                                capture_output=True, text=True, timeout=120, check=False)
+        # without the passwords compose refuses to start anything
+        missing = subprocess.run([tool, "-f", str(copy), "--project-name", "caredesk", "config"],
+                                 env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=120,
+                                 check=False)
+    finally:
+        copy.unlink()
+    assert result.returncode == 0, result.stderr
+    resolved = yaml.safe_load(result.stdout)
+    report(f"DEPLOY docker-compose config: services={len(resolved['services'])} volumes={len(resolved['volumes'])}")
+    assert set(resolved["services"]) == set(yaml.safe_load(text)["services"])
+    assert missing.returncode != 0 and "CAREDESK_POSTGRES_PASSWORD" in missing.stderr + missing.stdout, missing.stderr
 
 
 def test_compose_gives_each_process_its_own_database(compose):
