@@ -15,7 +15,7 @@ import caredesk.cli as cli
 from caredesk.components import COMPONENTS, SERVICES, TASK_SERVICES
 from caredesk.supervisor import SYSTEM_COMMANDS, _background_commands
 
-from tests.deploy.conftest import DEPLOY, report, require_tool  # noqa: E402 - after the caredesk imports
+from tests.deploy.conftest import DEPLOY, ROOT, report, require_tool  # noqa: E402 - after the caredesk imports
 OVERLAYS = DEPLOY / "k8s" / "overlays"
 OVERLAY = OVERLAYS / "production"
 # Kinds of the operators the production overlay needs: not in the Kubernetes schemas, checked field
@@ -578,3 +578,37 @@ def test_checkov_passes_on_the_built_manifests(overlay, tmp_path):
            f"skipped_by_annotation={summary['skipped']} check_ids_skipped_by_config={skipped_by_config}")
     assert summary["failed"] == 0, failed
     assert summary["passed"] > 0
+
+
+# --- graceful shutdown: grace periods against what the processes need ---------------------------
+
+GUNICORN_GRACEFUL = int(re.search(r'"--graceful-timeout", "(\d+)"', (ROOT / "caredesk" / "cli.py").read_text()).group(1))
+SMTP_TIMEOUT = 30  # services/notifications/deliveries/channels.py: SMTP socket timeout
+
+
+def test_grace_periods_cover_the_prestop_pause_and_each_process_stop(production):
+    """tests/faults/test_sigterm.py measures the stops under load (API 7 s, relay and consumer 2 s,
+    Celery worker 4 s, beat 4 s); the periods leave room for the slow cases."""
+    for name, deployment in of_kind(production, "Deployment").items():
+        pod = pod_spec(deployment)
+        grace = pod["terminationGracePeriodSeconds"]
+        container = only_container(deployment)
+        if name.endswith("-api"):
+            pause = int(container["lifecycle"]["preStop"]["exec"]["command"][-1])
+            assert pause >= 3 and grace >= pause + GUNICORN_GRACEFUL + 5, name
+        else:
+            assert "lifecycle" not in container, f"{name}: a preStop pause only delays a process no Service routes to"
+            assert grace >= 30, name
+    tasks = of_kind(production, "Deployment")["notifications-tasks"]
+    assert pod_spec(tasks)["terminationGracePeriodSeconds"] >= 2 * SMTP_TIMEOUT
+
+
+def test_compose_gives_each_process_the_grace_period_kubernetes_gives_it(compose):
+    kubernetes = {name: pod_spec(d)["terminationGracePeriodSeconds"]
+                  for name, d in of_kind(kustomize(OVERLAY), "Deployment").items()}
+    for name, service in caredesk_services(compose).items():
+        if name == "init":
+            continue
+        component, process = compose_process(name)
+        deployment = "caredesk-beat" if name in COMPOSE_SYSTEM_PROCESSES else f"{component}-{process}"
+        assert service["stop_grace_period"] == f"{kubernetes[deployment]}s", name

@@ -88,7 +88,9 @@ def consume(mode: str | None = None, argument: str | None = None) -> None:
         worker = StallBeforeAck(database, settings, handlers, marker=Path(argument))
     else:
         worker = ConsumerWorker(database, settings, handlers)
+    from caredesk import health
     from caredesk.cli import _stop_on_signals
+    health.mark("consumer")  # as `caredesk consume` does
     worker.run(_stop_on_signals())
 
 
