@@ -19,7 +19,7 @@ PLACEHOLDER = "set-in-caredesk-deploy-values"
 # rather than refused, so the test refuses it).
 SPEC_FIELDS = {
     "Cluster": {"instances", "imageName", "primaryUpdateStrategy", "postgresql", "bootstrap", "managed", "storage",
-                "walStorage", "affinity", "resources", "backup"},
+                "walStorage", "affinity", "resources", "backup", "monitoring"},
     "Database": {"name", "owner", "ensure", "cluster"},
     "ScheduledBackup": {"schedule", "backupOwnerReference", "method", "cluster"},
     "RabbitmqCluster": {"replicas", "image", "secretBackend", "persistence", "resources", "affinity", "rabbitmq"},
