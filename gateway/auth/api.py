@@ -28,7 +28,7 @@ def _issuer():
 
 
 @blp.post("/login")
-@blp.arguments(LoginSchema)
+@blp.arguments(LoginSchema, example={"username": "ana.gomez", "password": "correct horse battery staple"})
 @blp.response(200, TokenSchema)
 def login(credentials):
     """A token for the right password; 401 alike for an unknown user and a wrong password, 429 with
@@ -64,7 +64,7 @@ def login(credentials):
 
 
 @blp.post("/refresh")
-@blp.arguments(RefreshSchema)
+@blp.arguments(RefreshSchema, example={"refresh_token": "eyJhbGciOiJFZERTQSIsImtpZCI6IjEifQ.eyJ0eXAiOiJyZWZyZXNoIn0.c2lnbmF0dXJl"})
 @blp.response(200, TokenSchema)
 def refresh(data):
     """A new access token for the refresh token login gave, so a signed-in user stays signed in through
@@ -109,7 +109,8 @@ def me():
 
 
 @blp.post("/api-tokens")
-@blp.arguments(ApiTokenCreateSchema)
+@blp.arguments(ApiTokenCreateSchema, example={"user_id": "2f1c6c2e-6a39-4c8e-9f55-0b7c8a1d2e31", "name": "Billing sync",
+                                                "days": 90, "read_only": True, "resources": ["customers"]})
 @blp.response(201, ApiTokenCreatedSchema)
 def create_api_token(data):
     """A long-lived token for an integration (billing, telephony, reporting), acting as the given

@@ -49,7 +49,10 @@ def list_departments():
 
 
 @blp.post("/users")
-@blp.arguments(UserCreateSchema)
+@blp.arguments(UserCreateSchema, example={
+    "username": "ana.gomez", "full_name": "Ana Gómez", "email": "ana.gomez@example.com",
+    "password": "a long pass phrase", "level": 3, "branch_id": "7d0f5b1e-2c4a-4f3b-9a8e-1e2d3c4b5a69",
+    "department_id": "0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b", "permissions": ["edit_customers"], "queues": ["billing"]})
 @blp.response(201, UserSchema)
 def create_user(data):
     """Create a user with a password, level, branch, department, permissions and queues, none beyond your own
@@ -86,7 +89,7 @@ def search_audit(args):
 
 
 @blp.patch("/users/<id:user_id>")
-@blp.arguments(UserUpdateSchema)
+@blp.arguments(UserUpdateSchema, example={"full_name": "Ana María Gómez", "queues": ["billing", "tech"]})
 @blp.response(200, UserSchema)
 def update_user(changes, user_id: uuid.UUID):
     """Change a user (If-Match required): name, password, level, branch, department, permissions, queues,

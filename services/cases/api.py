@@ -35,7 +35,8 @@ def _present(case: Case):
 
 
 @cases.post("")
-@cases.arguments(CaseCreateSchema)
+@cases.arguments(CaseCreateSchema, example={"customer_code": "C-100234", "subject": "Roaming billed while at home",
+                                                 "description": "October invoice bills 3 days of roaming.", "priority": "normal"})
 @cases.response(201, CaseSchema)
 def create_case(data):
     """Save a new case (Open, owner = you); the form may still be incomplete."""
@@ -63,7 +64,7 @@ def personal_folder(args):
 
 
 @cases.post("/take-next")
-@cases.arguments(TakeNextSchema)
+@cases.arguments(TakeNextSchema, example={"queue": "billing"})
 @cases.response(200, CaseSchema)
 @cases.alt_response(204, description="Nothing waits in your queues.")
 def take_next(data):
@@ -117,7 +118,7 @@ def cancel_case(case_id: uuid.UUID):
 
 
 @cases.post("/<id:case_id>/assign")
-@cases.arguments(AssignSchema)
+@cases.arguments(AssignSchema, example={"assignee_id": "2f1c6c2e-6a39-4c8e-9f55-0b7c8a1d2e31"})
 @cases.response(200, CaseSchema)
 def assign_case(data, case_id: uuid.UUID):
     """The supervisor assigns the case to a member of its queue."""
@@ -132,7 +133,7 @@ def accept_case(case_id: uuid.UUID):
 
 
 @cases.post("/<id:case_id>/reject")
-@cases.arguments(RejectSchema)
+@cases.arguments(RejectSchema, example={"reason": "Belongs to technical support, not billing."})
 @cases.response(200, CaseSchema)
 def reject_case(data, case_id: uuid.UUID):
     """Return the case to its initiator with a reason (Open-Reject)."""
@@ -140,7 +141,7 @@ def reject_case(data, case_id: uuid.UUID):
 
 
 @cases.post("/<id:case_id>/close")
-@cases.arguments(CloseSchema)
+@cases.arguments(CloseSchema, example={"resolution": "Roaming charges credited on the next invoice."})
 @cases.response(200, CaseSchema)
 def close_case(data, case_id: uuid.UUID):
     """Close with a resolution."""
@@ -172,7 +173,7 @@ def list_comments(case_id: uuid.UUID):
 
 
 @cases.post("/<id:case_id>/comments")
-@cases.arguments(CommentCreateSchema)
+@cases.arguments(CommentCreateSchema, example={"body": "Customer confirmed by phone that the credit is fine."})
 @cases.response(201, CommentSchema)
 def add_comment(data, case_id: uuid.UUID):
     """Comment on a case (recorded on its timeline)."""
@@ -192,7 +193,7 @@ def _task_response(task: CaseTask, status: int = 200):
 
 
 @cases.post("/<id:case_id>/tasks")
-@cases.arguments(TaskCreateSchema)
+@cases.arguments(TaskCreateSchema, example={"title": "Issue the credit note", "due_at": "2026-12-05T17:00:00Z"})
 @cases.response(201, TaskSchema)
 def add_task(data, case_id: uuid.UUID):
     """A task inside the case, optionally blocked by another task of the case."""

@@ -71,7 +71,10 @@ def changed(body, customer: Customer, status: int = 200):
 
 # -- customers --------------------------------------------------------------------------------
 @blp.post("")
-@blp.arguments(CustomerCreateSchema)
+@blp.arguments(CustomerCreateSchema, example={
+    "code": "C-100234", "kind": "person", "name": "José Pérez", "country": "CO", "tax_number": "1020304050",
+    "language": "es", "region": "Antioquia", "address": "Calle 10 # 43-12, Medellín", "phone": "6044441234",
+    "phone2": "3001234567", "email": "jose.perez@example.com"})
 @blp.response(201, CustomerCardSchema)
 def create_customer(data):
     """Create a customer in your branch and department (phones normalised to E.164 with its country)."""
@@ -133,7 +136,7 @@ def get_customer_card(customer_id: uuid.UUID):
 
 
 @blp.patch("/<id:customer_id>")
-@blp.arguments(CustomerUpdateSchema)
+@blp.arguments(CustomerUpdateSchema, example={"address": "Carrera 70 # 52-20, Medellín", "phone2": "+57 300 765 4321"})
 @blp.response(200, CustomerCardSchema)
 def update_customer(data, customer_id: uuid.UUID):
     """Change master data (If-Match required). The code and, once set, the tax number never change."""
@@ -168,7 +171,7 @@ def list_flashes(args, customer_id: uuid.UUID):
 
 
 @blp.post("/<id:customer_id>/flashes")
-@blp.arguments(FlashCreateSchema)
+@blp.arguments(FlashCreateSchema, example={"text": "Disputes the October invoice: transfer to billing.", "ends_at": "2026-12-31T23:00:00Z"})
 @blp.response(201, FlashSchema)
 def add_flash(data, customer_id: uuid.UUID):
     """Urgent information on the customer, or on one line (``line_id``), shown until ``ends_at``."""
@@ -212,7 +215,8 @@ def remove_phone(customer_id: uuid.UUID, phone_id: uuid.UUID):
 
 # -- contacts ---------------------------------------------------------------------------------
 @blp.post("/<id:customer_id>/contacts")
-@blp.arguments(ContactCreateSchema)
+@blp.arguments(ContactCreateSchema, example={"name": "María López", "role": "Accounts payable", "email": "maria.lopez@example.com",
+                                                "receives_notices": True, "language": "es"})
 @blp.response(201, ContactSchema)
 def add_contact(data, customer_id: uuid.UUID):
     """Add a person the customer authorises (name, role, phones, e-mail, receives notices)."""

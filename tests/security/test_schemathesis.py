@@ -4,6 +4,9 @@ an administrator of level 1 holding every permission, and each answer is checked
 status code documented, the body conforming to the documented schema. Operations, cases and
 failures are printed per component; CI's budget: well under three minutes for all four.
 
+The merged document (/api/v1/openapi.json) gets the same checks through the gateway, which forwards
+each call to the services' apps in process.
+
 Logout is left out of the gateway's run (it would end the run's own token); login is run (its
 throttle answers 429 once the generated usernames fail too often, which is documented).
 """
@@ -24,11 +27,14 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 from gateway.models import PERMISSIONS
 from tests.conftest import make_principal
 from tests.security.conftest import register_users
+from tests.wsgi_transport import mount_services
 
 pytestmark = pytest.mark.integration
 
 # per operation and kind of data: about 125 operations x (4 valid + 2 invalid) cases within the budget
 EXAMPLES = {GenerationMode.POSITIVE: 4, GenerationMode.NEGATIVE: 2}
+# the merged document repeats every operation through the gateway: fewer cases each, same checks
+MERGED_EXAMPLES = {GenerationMode.POSITIVE: 2, GenerationMode.NEGATIVE: 1}
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 # The composed card calls the services, which are not running here: tests/integration/gateway serves them.
 LEFT_OUT = {("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/customer-cards/{customer_id}"),
@@ -42,11 +48,28 @@ def test_every_operation_answers_as_documented(component, make_app, token_issuer
     if component != "gateway":
         register_users(app, admin)
     token, _ = token_issuer.issue(admin, lifetime=timedelta(hours=1))
-    headers = {"Authorization": f"Bearer {token}"}
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
+    run_and_report(component, schema, headers={"Authorization": f"Bearer {token}"}, examples=EXAMPLES)
+
+
+def test_merged_document_answers_as_documented_through_the_gateway(make_app, token_issuer):
+    """The public document at /api/v1/openapi.json, every operation called through the gateway,
+    which forwards to the services' real apps (in process, each on its own PostgreSQL database)."""
+    gateway = make_app("gateway")
+    admin = make_principal(username="schemathesis", level=1, permissions=frozenset(PERMISSIONS))
+    services = {name: make_app(name) for name in ("customers", "cases", "notifications")}
+    for app in services.values():
+        register_users(app, admin)
+    mount_services(gateway, services)
+    token, _ = token_issuer.issue(admin, lifetime=timedelta(hours=1))
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", gateway)
+    run_and_report("merged", schema, headers={"Authorization": f"Bearer {token}"}, examples=MERGED_EXAMPLES)
+
+
+def run_and_report(name: str, schema, *, headers: dict, examples: dict) -> None:
     started = time.perf_counter()
     operations = 0
-    cases = dict.fromkeys(EXAMPLES, 0)
+    cases = dict.fromkeys(examples, 0)
     failures: list[str] = []
     statuses: dict[int, int] = {}
     for result in schema.get_all_operations():
@@ -54,11 +77,11 @@ def test_every_operation_answers_as_documented(component, make_app, token_issuer
         if (operation.method.upper(), operation.path) in LEFT_OUT:
             continue
         operations += 1
-        for mode, examples in EXAMPLES.items():
+        for mode, count in examples.items():
             tried = []
 
             @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
-            @hypothesis.settings(max_examples=examples, derandomize=True, deadline=None, database=None,
+            @hypothesis.settings(max_examples=count, derandomize=True, deadline=None, database=None,
                                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
             def run(case):
                 tried.append(case)
@@ -74,7 +97,7 @@ def test_every_operation_answers_as_documented(component, make_app, token_issuer
                                 f"{str(error).strip()[:1500]}")
             cases[mode] += len(tried)
     seconds = time.perf_counter() - started
-    print(f"\nschemathesis {component}: {operations} operations, {cases[GenerationMode.POSITIVE]} valid and "
+    print(f"\nschemathesis {name}: {operations} operations, {cases[GenerationMode.POSITIVE]} valid and "
           f"{cases[GenerationMode.NEGATIVE]} invalid cases, {len(failures)} failing, "
           f"{seconds:.1f} s; statuses {dict(sorted(statuses.items()))}")
     assert not failures, "\n\n".join(failures)

@@ -49,7 +49,8 @@ def _detail(customer_id: uuid.UUID, interaction_id: uuid.UUID, *, status: int = 
 
 # -- interactions -----------------------------------------------------------------------------
 @blp.post("/<id:customer_id>/interactions")
-@blp.arguments(InteractionCreateSchema)
+@blp.arguments(InteractionCreateSchema, example={"direction": "inbound", "channel": "phone", "topic": "Roaming charges",
+                                                    "comments": "Asked why roaming was billed in October."})
 @blp.response(201, InteractionDetailSchema)
 def open_interaction(data, customer_id: uuid.UUID):
     """Save an interaction (the prospect "0" for unregistered callers): open and visible at once to a

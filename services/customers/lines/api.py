@@ -23,7 +23,8 @@ install_id_converter(blp)
 
 
 @blp.post("/<id:customer_id>/lines")
-@blp.arguments(LineCreateSchema)
+@blp.arguments(LineCreateSchema, example={"number": "3001234567", "tariff_plan": "POSTPAID-20GB", "service_type": "voice",
+                                             "status": "active", "activated_on": "2026-01-15"})
 @blp.response(201, LineSchema)
 def add_line(data, customer_id: uuid.UUID):
     """Add a subscriber line: number (E.164), status, service, SIM (ICCID), tariff plan, PIN, billing group."""

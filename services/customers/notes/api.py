@@ -44,7 +44,8 @@ def _note(customer_id: uuid.UUID, note_id: uuid.UUID) -> dict:
 
 
 @blp.post("/<id:customer_id>/notes")
-@blp.arguments(NoteCreateSchema)
+@blp.arguments(NoteCreateSchema, example={"text": "Called about roaming charges; explained the plan.", "location": "Call centre",
+                                             "next_treatment": "Call back after the next invoice."})
 @blp.response(201, NoteSchema)
 def write_note(data, customer_id: uuid.UUID):
     """Write a note on a customer you reach; you need a department (seed 001)."""

@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from caredesk.openapi import MERGED_FILE, component_documents, merge, render
@@ -103,6 +104,19 @@ def test_every_operation_has_a_summary(merged):
     missing = [f"{method.upper()} {path}" for method, path, operation in operations(merged)
                if not operation.get("summary", "").strip()]
     assert not missing, "give these views a docstring (its first paragraph is the summary):\n" + "\n".join(missing)
+
+
+def test_request_body_examples_conform_to_their_schemas(merged):
+    tried = 0
+    for method, path, operation in operations(merged):
+        for media in operation.get("requestBody", {}).get("content", {}).values():
+            if "example" in media:
+                schema = {**media["schema"], "components": merged["components"]}
+                errors = [e.message for e in Draft202012Validator(schema).iter_errors(media["example"])]
+                assert not errors, f"{method.upper()} {path}: {errors}"
+                tried += 1
+    assert tried >= 19
+    print(f"\n{tried} request bodies with an example")
 
 
 def test_public_operations_are_only_login_and_what_their_url_carries(merged):
