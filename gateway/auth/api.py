@@ -30,6 +30,8 @@ def _issuer():
 @blp.post("/login")
 @blp.arguments(LoginSchema, example={"username": "ana.gomez", "password": "correct horse battery staple"})
 @blp.response(200, TokenSchema)
+@blp.alt_response(401, description="Wrong username or password (the same answer for a user that does not exist)")
+@blp.alt_response(429, description="Too many failed logins for this account or client address: wait Retry-After")
 def login(credentials):
     """A token for the right password; 401 alike for an unknown user and a wrong password, 429 with
     Retry-After once the account or the client address has failed too often."""
@@ -64,8 +66,11 @@ def login(credentials):
 
 
 @blp.post("/refresh")
-@blp.arguments(RefreshSchema, example={"refresh_token": "eyJhbGciOiJFZERTQSIsImtpZCI6IjEifQ.eyJ0eXAiOiJyZWZyZXNoIn0.c2lnbmF0dXJl"})
+@blp.arguments(RefreshSchema, example={
+    "refresh_token": "eyJhbGciOiJFZERTQSIsImtpZCI6IjEifQ.eyJ0eXAiOiJyZWZyZXNoIn0.c2lnbmF0dXJl"})
 @blp.response(200, TokenSchema)
+@blp.alt_response(401, description="The refresh token expired, was revoked by logout, or its user was disabled "
+                                   "or changed: log in again")
 def refresh(data):
     """A new access token for the refresh token login gave, so a signed-in user stays signed in through
     a working day. 401 once the refresh token expired, its sign-in ended with logout, the user was

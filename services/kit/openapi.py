@@ -3,7 +3,7 @@ bearer scheme (or none on a public route), the problem answers it can give and t
 
 Most of it follows from the route itself, so it is filled in here once rather than by hand in every
 view: a route that needs a token can answer 401 and 403; one with an id in its path 404; one with a
-body 400 (unreadable), 413 (too large), 415 (not JSON) and 422; every write 409; a view that reads
+body 400 (unreadable), 413 (too large), 415 (not JSON) and 422; every write that needs a token 409; a view that reads
 ``expected_version()`` requires If-Match (412, 428), one that reads ``optional_expected_version()``
 takes it (412). Anything a view declares itself (``alt_response``) is kept, with the problem schema
 added where it named none. Every other answer (500, 503) stays under ``default``.
@@ -136,7 +136,7 @@ class OperationCompleter(BasePlugin):
                 statuses |= {400, 413, 415, 422}
             if any(parameter.get("in") == "query" for parameter in operation.get("parameters", [])):
                 statuses.add(422)
-            if method in WRITE_METHODS:
+            if method in WRITE_METHODS and not public:
                 statuses.add(409)
             if "expected_version" in called or "optional_expected_version" in called:
                 statuses.add(412)
@@ -154,4 +154,6 @@ class OperationCompleter(BasePlugin):
                 if status.startswith("4") and isinstance(answer, dict) and "$ref" not in answer \
                         and not answer.get("content"):
                     answer["content"] = problem_content()
+                    if status == "429":
+                        answer.setdefault("headers", dict(RETRY_AFTER))
             operation["responses"] = dict(sorted(responses.items(), key=lambda item: (item[0] == "default", item[0])))

@@ -66,6 +66,7 @@ def set_line_pin(data, customer_id: uuid.UUID, line_id: uuid.UUID):
 @blp.post("/<id:customer_id>/lines/<id:line_id>/pin/verify")
 @blp.arguments(PinSchema)
 @blp.response(200, PinVerificationSchema)
+@blp.alt_response(429, description="Too many wrong PINs for this line: wait Retry-After")
 def verify_line_pin(data, customer_id: uuid.UUID, line_id: uuid.UUID):
     """Whether the PIN a caller gives is the line's (seed 004: consulting on this number only). Too many
     wrong PINs in a row lock the check for a while (429 with Retry-After; the lock shows on the line)."""

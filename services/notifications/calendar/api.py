@@ -133,6 +133,8 @@ def _involving(user_ids: set[str]):
 
 
 @calendar.get("/feed/<string:token>.ics")
+@calendar.doc(responses={"200": {"description": "The feed (iCalendar)",
+                                 "content": {"text/calendar": {"schema": {"type": "string"}}}}})
 def read_feed(token: str):
     """The feed itself (text/calendar), for calendar applications: no login, the token is the key."""
     with service_context().database.session() as session:

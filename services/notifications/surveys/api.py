@@ -96,6 +96,7 @@ def _view(survey: Survey) -> dict:
 
 @surveys.get("/answer/<string:token>")
 @surveys.response(200, SurveyViewSchema)
+@surveys.alt_response(410, description="The link has expired")
 def read_survey(token: str):
     """What the link is about (no login: the signed token is the key). A changed link answers 404,
     an expired one 410. A browser (Accept preferring text/html) gets the survey page instead: a
@@ -126,6 +127,8 @@ def record_answer(token: str, *, score: int, comment: str | None) -> Survey:
 @surveys.post("/answer/<string:token>")
 @surveys.arguments(AnswerSchema)
 @surveys.response(200, SurveyViewSchema)
+@surveys.alt_response(409, description="This survey was already answered")
+@surveys.alt_response(410, description="The link has expired")
 def answer_survey(data, token: str):
     """The customer's answer (score 1-5, a comment): kept once, published as survey.answered.v1.
     An HTML form posted here (application/x-www-form-urlencoded, from the survey page) is answered
