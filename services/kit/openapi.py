@@ -139,7 +139,7 @@ class OperationCompleter(BasePlugin):
             if method in WRITE_METHODS and not public:
                 statuses.add(409)
             if "expected_version" in called or "optional_expected_version" in called:
-                statuses.add(412)
+                statuses |= {412, 422}  # a stale If-Match, an unreadable one
                 required = "expected_version" in called
                 if required:
                     statuses.add(428)

@@ -81,6 +81,7 @@ def _my_department() -> uuid.UUID:
 
 @calendar.get("/feeds/me")
 @calendar.response(200, FeedSchema)
+@calendar.alt_response(404, description="No feed yet: POST to this address makes one")
 def my_feed():
     """My private feed's URL: my follow-ups as organiser, participant or copy (404 until made)."""
     return _feed(USER_FEED, current_principal().user_id, regenerate=False, create=False)
@@ -102,6 +103,7 @@ def regenerate_my_feed():
 
 @calendar.get("/feeds/department")
 @calendar.response(200, FeedSchema)
+@calendar.alt_response(404, description="No feed yet, or you belong to no department")
 def department_feed():
     """My department's team feed: its members' follow-ups and the payment due dates of the
     customers whose collections agent is one of them (seed 003). 404 until made."""
@@ -110,6 +112,7 @@ def department_feed():
 
 @calendar.post("/feeds/department")
 @calendar.response(200, FeedSchema)
+@calendar.alt_response(404, description="You belong to no department")
 def make_department_feed():
     """My department's team feed's URL, made now if it had none."""
     return _feed(DEPARTMENT_FEED, _my_department(), regenerate=False)
@@ -117,6 +120,7 @@ def make_department_feed():
 
 @calendar.post("/feeds/department/regenerate")
 @calendar.response(200, FeedSchema)
+@calendar.alt_response(404, description="You belong to no department")
 def regenerate_department_feed():
     """A new URL for my department's feed (levels 1-3: not a level 4 user alone)."""
     if current_principal().level > DEPARTMENT:

@@ -236,6 +236,7 @@ def _mailbox_view(row: MailAccount) -> dict:
 
 @reminders.get("/account/mailbox")
 @reminders.response(200, MailboxSchema)
+@reminders.alt_response(404, description="You have not configured an outgoing mailbox")
 def my_mailbox():
     """My outgoing mail account (the password is never returned)."""
     with _session() as session:
@@ -279,6 +280,7 @@ def delete_my_mailbox():
 
 @reminders.post("/account/mailbox/test")
 @reminders.response(200, MailboxTestSchema)
+@reminders.alt_response(404, description="You have not configured an outgoing mailbox")
 def test_my_mailbox():
     """Send me a test message through my mailbox: ``ok`` with the server's answer, or why not."""
     principal = current_principal()
