@@ -137,12 +137,15 @@ def merge(documents: dict[str, dict], *, routes: dict[str, str]) -> dict:
                 if operation is None:
                     continue
                 operation["x-caredesk-service"] = service
+                responses = operation.setdefault("responses", {})
+                if operation.get("security") != []:
+                    # the gateway's per-user and per-token rate limits (gateway/limits.py)
+                    responses.setdefault("429", {"$ref": "#/components/responses/TooManyRequests"})
                 if forwarded:
-                    responses = operation.setdefault("responses", {})
                     responses.setdefault("503", {"$ref": f"#/components/responses/{SERVICE_UNAVAILABLE}"})
                     responses.setdefault("504", {"$ref": f"#/components/responses/{GATEWAY_TIMEOUT}"})
-                    operation["responses"] = dict(sorted(operation["responses"].items(),
-                                                         key=lambda entry: (entry[0] == "default", entry[0])))
+                operation["responses"] = dict(sorted(responses.items(),
+                                                     key=lambda entry: (entry[0] == "default", entry[0])))
                 for tag in operation.get("tags", []):
                     tags.setdefault(tag, {"name": tag, "x-caredesk-service": service})
             paths[path] = item

@@ -40,6 +40,8 @@ CHECKS = [not_a_server_error, status_code_conformance, response_schema_conforman
 # The composed card calls the services, which are not running here: tests/integration/gateway serves them.
 LEFT_OUT = {("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/customer-cards/{customer_id}"),
             ("GET", "/api/v1/customer-cards")}
+# through the gateway the services answer (in process), so the card is composed and checked too
+MERGED_LEFT_OUT = {("POST", "/api/v1/auth/logout")}
 
 
 @pytest.mark.parametrize("component", ["customers", "cases", "notifications", "gateway"])
@@ -50,7 +52,8 @@ def test_every_operation_answers_as_documented(component, make_app, token_issuer
         register_users(app, admin)
     token, _ = token_issuer.issue(admin, lifetime=timedelta(hours=1))
     schema = strict_schema(app, "/openapi.json")
-    run_and_report(component, schema, headers={"Authorization": f"Bearer {token}"}, examples=EXAMPLES)
+    run_and_report(component, schema, headers={"Authorization": f"Bearer {token}"}, examples=EXAMPLES,
+                   left_out=LEFT_OUT)
 
 
 def test_merged_document_answers_as_documented_through_the_gateway(make_app, token_issuer):
@@ -64,7 +67,8 @@ def test_merged_document_answers_as_documented_through_the_gateway(make_app, tok
     mount_services(gateway, services)
     token, _ = token_issuer.issue(admin, lifetime=timedelta(hours=1))
     schema = strict_schema(gateway, "/api/v1/openapi.json")
-    run_and_report("merged", schema, headers={"Authorization": f"Bearer {token}"}, examples=MERGED_EXAMPLES)
+    run_and_report("merged", schema, headers={"Authorization": f"Bearer {token}"}, examples=MERGED_EXAMPLES,
+                   left_out=MERGED_LEFT_OUT)
 
 
 def describe(error: BaseException) -> str:
@@ -90,7 +94,7 @@ def strict_schema(app, path: str):
     return schema
 
 
-def run_and_report(name: str, schema, *, headers: dict, examples: dict) -> None:
+def run_and_report(name: str, schema, *, headers: dict, examples: dict, left_out: set) -> None:
     started = time.perf_counter()
     operations = 0
     cases = dict.fromkeys(examples, 0)
@@ -98,7 +102,7 @@ def run_and_report(name: str, schema, *, headers: dict, examples: dict) -> None:
     statuses: dict[int, int] = {}
     for result in schema.get_all_operations():
         operation = result.ok()
-        if (operation.method.upper(), operation.path) in LEFT_OUT:
+        if (operation.method.upper(), operation.path) in left_out:
             continue
         operations += 1
         for mode, count in examples.items():

@@ -96,7 +96,9 @@ def test_every_operation_has_an_id_and_its_problem_answers(merged):
             if status.startswith("4"):
                 assert list(_resolve(merged, answer)["content"]) == ["application/problem+json"], where
         if operation.get("x-caredesk-service") != "gateway":
-            assert "503" in responses
+            assert {"503", "504"} <= set(responses)
+        if not public:
+            assert "429" in responses and "Retry-After" in _resolve(merged, responses["429"])["headers"]
     assert not gaps, "\n".join(gaps)
 
 
