@@ -68,6 +68,8 @@ ROUTES = {
         "/api/v1/customers/{customer_id}/interactions/{interaction_id}": ("customer_id", "interaction_id"),
         **{f"/api/v1/customers/{{customer_id}}/interactions/{{interaction_id}}/{action}": (
             "customer_id", "interaction_id") for action in ("close", "next", "followups")},
+        **{f"/api/v1/customers/{{customer_id}}/interactions/{{interaction_id}}/followups/{{followup_id}}{action}": (
+            "customer_id", "interaction_id", "followup_id") for action in ("", "/cancel")},
         # a reason of the catalogue, read for this customer: only the customer is the record here
         "/api/v1/customers/{customer_id}/interaction-reasons/{reason_id}": ("customer_id", "reason_id"),
     },
@@ -143,6 +145,10 @@ def _records(apps, api) -> dict[str, str]:
     interaction = customers.post(f"/api/v1/customers/{card['id']}/interactions", as_=CREATOR, json={
         "direction": "inbound", "channel": "phone", "comments": MARKER})
     assert interaction.status_code == 201, interaction.get_json()
+    followup = customers.post(f"/api/v1/customers/{card['id']}/interactions/{interaction.get_json()['id']}/followups",
+                              as_=CREATOR, json={"date": "2026-12-03", "time": "10:00", "time_zone": "America/Bogota",
+                                                 "subject": MARKER})
+    assert followup.status_code == 201, followup.get_json()
     offer = customers.post(f"/api/v1/customers/{card['id']}/offers", as_=CREATOR,
                            json={"campaign": MARKER, "channel": "phone"})
     assert offer.status_code == 201, offer.get_json()
@@ -175,7 +181,7 @@ def _records(apps, api) -> dict[str, str]:
     return {"customer_id": card["id"], "phone_id": card["other_phones"][0]["id"],
             "contact_id": card["contacts"][0]["id"], "line_id": line.get_json()["id"], "case_id": case["id"],
             "task_id": task["id"], "notification_id": str(notice), "note_id": note.get_json()["id"],
-            "interaction_id": interaction.get_json()["id"], "reason_id": str(uuid.uuid4()), "index": "0",
+            "interaction_id": interaction.get_json()["id"], "followup_id": followup.get_json()["id"], "reason_id": str(uuid.uuid4()), "index": "0",
             "user_id": user.get_json()["id"], "offer_id": offer.get_json()["id"],
             "attachment_id": attachment.get_json()["id"]}
 
