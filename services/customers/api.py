@@ -27,6 +27,7 @@ from services.customers.schemas import (
     OtherPhoneSchema, OtherPhoneUpdateSchema, SearchPageSchema, SearchQuerySchema,
 )
 from services.customers.settings import CustomersSettings
+from services.customers.surveys import card_satisfaction
 from services.kit.app import current_principal, new_uow, read_back, service_context
 from services.kit.http import expected_version, install_id_converter, no_content, with_etag
 from services.kit.input import Blueprint
@@ -57,12 +58,14 @@ def _card(customer_id: uuid.UUID, *, status: int = 200):
 def _card_with_summary(session: Session, customer: Customer) -> dict:
     """The card, its summary of the latest interactions (seed 004's lower part of the card), the
     consents in force (the customer's and each contact's, per kind; kinds named in the caller's
-    Accept-Language) and the active offers, so the card needs no further calls."""
+    Accept-Language), the active offers and the answers to its cases' satisfaction surveys, so the
+    card needs no further calls."""
     language = request.accept_languages.best_match(CONSENT_LANGUAGES) or "en"
     return queries.card(session, customer) | {
         "latest_interactions": latest_interactions(session, principal=current_principal(), customer=customer),
         "consents": consent_states(session, customer, language=language)["items"],
-        "active_offers": active_offers(session, customer)}
+        "active_offers": active_offers(session, customer),
+        "satisfaction": card_satisfaction(session, customer.id)}
 
 
 def changed(body, customer: Customer, status: int = 200):
@@ -129,7 +132,7 @@ def caller_card(args):
 @blp.response(200, CustomerCardSchema)
 def get_customer_card(customer_id: uuid.UUID):
     """The card: active flashes first, master data, other phones, contacts, lines, the latest
-    interactions, the consents in force and the active offers. ETag = version."""
+    interactions, the consents in force, the active offers and the survey answers. ETag = version."""
     with _session() as session:
         customer = get_customer(session, principal=current_principal(), customer_id=customer_id)
         return with_etag(_card_with_summary(session, customer), customer.version)

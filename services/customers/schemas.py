@@ -237,6 +237,22 @@ class FlashSchema(Schema):
     is_active = fields.Boolean()
 
 
+class CardSurveyAnswerSchema(Schema):
+    case_id = fields.UUID()
+    case_number = fields.String()
+    score = fields.Integer(metadata={"description": "1 (very dissatisfied) to 5 (very satisfied)"})
+    comment = fields.String(allow_none=True)
+    answered_at = fields.AwareDateTime()
+
+
+class CardSatisfactionSchema(Schema):
+    """The customer's answers to the satisfaction surveys of its closed cases (seed 004's polls)."""
+
+    answers = fields.Integer()
+    average = fields.Float(allow_none=True)
+    latest = fields.List(fields.Nested(CardSurveyAnswerSchema), metadata={"description": "The latest five"})
+
+
 class CustomerCardSchema(CustomerSchema):
     """The whole card: active flashes first, master data, other phones, contacts, lines."""
 
@@ -263,6 +279,7 @@ class CustomerCardSchema(CustomerSchema):
     active_offers = fields.List(fields.Nested(OfferSchema), metadata={
         "description": "Offers still awaiting the customer's answer (outcome pending), newest first, at most "
                        "20; the whole history is GET /api/v1/customers/{id}/offers"})
+    satisfaction = fields.Nested(CardSatisfactionSchema)
 
 
 class SearchHitSchema(CustomerSummarySchema):

@@ -1,7 +1,10 @@
 """GET /api/v1/customers/{id} shows the consents in force (per kind, for the customer and each
-contact, by record or by default) and the active offers (awaiting the customer's answer), so the
-card needs no extra calls; the kinds are named in the caller's Accept-Language."""
+contact, by record or by default), the active offers (awaiting the customer's answer) and the
+answers to its cases' satisfaction surveys (survey.answered.v1), so the card needs no extra calls;
+the consent kinds are named in the caller's Accept-Language."""
 from __future__ import annotations
+
+import uuid
 
 from tests.unit.customers.conftest import if_match
 
@@ -48,3 +51,35 @@ def test_a_new_card_shows_the_defaults_and_no_offers(client, admin, make_custome
     assert card["active_offers"] == []
     assert {(c["kind"], c["granted"], c["by_default"]) for c in card["consents"]} == {
         ("marketing", False, True), ("payment_reminders", True, True), ("surveys", True, True)}
+
+
+def answered(customer_id: str, case_number: str, score: int, comment: str | None, minutes_ago: int):
+    from datetime import datetime, timedelta, timezone
+
+    from services.kit.messaging.envelope import Envelope
+    return Envelope(type="survey.answered", version=1, producer="notifications", correlation_id="t", data={
+        "survey_id": str(uuid.uuid4()), "case_id": str(uuid.uuid4()), "case_number": case_number,
+        "customer_id": customer_id, "score": score, "comment": comment,
+        "answered_at": (datetime.now(timezone.utc) - timedelta(minutes=minutes_ago)).isoformat()})
+
+
+def test_the_card_shows_the_answers_to_its_cases_surveys(client, admin, make_customer, app):
+    from services.customers.handlers import HANDLERS
+    from services.kit.uow import UnitOfWork
+
+    [keep] = [handler for handler in HANDLERS if handler.name == "keep_survey_answers"]
+    card, other = make_customer(name="Iván Petrov"), make_customer(name="Otra")
+    envelopes = [answered(card["id"], "2026-000010", 2, "Tardaron mucho", 30),
+                 answered(card["id"], "2026-000011", 5, None, 5),
+                 answered(other["id"], "2026-000012", 1, "Nunca vinieron", 1)]
+    database = app.extensions["caredesk"].database
+    for envelope in envelopes + envelopes[:1]:  # a repeated event changes nothing
+        with UnitOfWork(database, producer="customers") as uow:
+            keep.handle(uow, envelope)
+            uow.commit()
+    shown = client.get(f"/api/v1/customers/{card['id']}", headers=admin[1]).get_json()
+    assert shown["satisfaction"]["answers"] == 2 and shown["satisfaction"]["average"] == 3.5
+    assert [(a["case_number"], a["score"], a["comment"]) for a in shown["satisfaction"]["latest"]] == [
+        ("2026-000011", 5, None), ("2026-000010", 2, "Tardaron mucho")]
+    empty = client.get(f"/api/v1/customers/{make_customer()['id']}", headers=admin[1]).get_json()
+    assert empty["satisfaction"] == {"answers": 0, "average": None, "latest": []}
