@@ -17,7 +17,7 @@ from typing import Callable
 import requests
 
 from gateway.routing.policies import Timeouts
-from gateway.routing.upstream import UpstreamFailure
+from gateway.routing.upstream import UpstreamFailure, send
 
 log = logging.getLogger("caredesk.gateway.cards")
 
@@ -74,8 +74,8 @@ class CardComposer:
     def _call(self, part: Part, headers: dict) -> Answer:
         url = f"{self.service_urls[part.service]}/api/v1/{part.path}"
         try:
-            response = self.http.get(url, params=list(part.params), headers=headers,
-                                     timeout=self.timeouts.as_requests(), allow_redirects=False)
+            response = send(self.http, "GET", url, params=list(part.params), headers=headers,
+                            timeout=self.timeouts.as_requests(), allow_redirects=False)
         except requests.RequestException as error:
             failure = UpstreamFailure.of(part.service, error, self.timeouts)
             log.warning("card part %s: %s service %s: %s", part.name, part.service, failure.reason, error)

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, g, request, stream_with_cont
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from gateway.routing.policies import RoutePolicies
-from gateway.routing.upstream import UpstreamFailure
+from gateway.routing.upstream import UpstreamFailure, send
 from services.kit.problems import DomainError, NotFound
 
 log = logging.getLogger("caredesk.gateway.proxy")
@@ -81,7 +81,7 @@ def forward(resource: str, rest: str = ""):
     timeouts = policies.timeouts.lookup(below)
     try:
         # every value of a repeated query parameter (?status=a&status=b) goes along
-        upstream = session.request(request.method, url, params=list(request.args.items(multi=True)),
+        upstream = send(session, request.method, url, params=list(request.args.items(multi=True)),
                                    data=request.get_data(), headers=headers, stream=True,
                                    timeout=timeouts.as_requests(), allow_redirects=False)
     except requests.RequestException as error:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ProtocolError
 
 from gateway.routing.policies import Timeouts
 from services.kit.problems import problem_response
@@ -50,6 +51,29 @@ class UpstreamFailure:
                                     detail=self.detail, service=self.service, retry_after=retry_after)
         response.headers["Retry-After"] = str(retry_after)
         return response
+
+
+# Safe to send again: nothing is changed by them.
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def dropped_connection(error: requests.RequestException) -> bool:
+    """The connection broke under the request (reset or closed without an answer), as happens when a
+    kept-alive connection is closed by the service just as it is reused: unlike a refused connection
+    or a timeout, sending a read again on a fresh connection is the right answer to it."""
+    return (isinstance(error, requests.ConnectionError) and not isinstance(error, requests.Timeout)
+            and bool(error.args) and isinstance(error.args[0], ProtocolError))
+
+
+def send(session: requests.Session, method: str, url: str, **kwargs) -> requests.Response:
+    """``session.request``, once more on a fresh connection when a read's connection broke under it."""
+    try:
+        return session.request(method, url, **kwargs)
+    except requests.ConnectionError as error:
+        if method.upper() not in IDEMPOTENT or not dropped_connection(error):
+            raise
+        log.info("%s %s: the connection broke (%s); sending it again", method, url, error)
+        return session.request(method, url, **kwargs)
 
 
 def new_http_session(pool_size: int = 32) -> requests.Session:

@@ -188,3 +188,48 @@ def test_request_ids_are_echoed_and_passed_on(make_gateway, recorder, token_issu
     refused = client.get("/api/v1/customers", headers={"X-Request-Id": "no-token-1"})
     assert refused.status_code == 401 and refused.headers["X-Request-Id"] == "no-token-1"
     assert refused.get_json()["correlation_id"] == "no-token-1"
+
+
+@pytest.fixture
+def resets_first_connection():
+    """Reads the first connection's request and resets it without an answer (as a service closing a
+    kept-alive connection just as it is reused), then answers 200 on every later connection."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", free_port()))
+    sock.listen(16)
+    seen = []
+
+    def serve():
+        while True:
+            try:
+                connection, _ = sock.accept()
+            except OSError:
+                return
+            with connection:
+                request = connection.recv(65536)
+                seen.append(request.split(b"\r\n", 1)[0].decode())
+                if len(seen) == 1:
+                    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    continue
+                body = b'{"id": "x", "items": [], "total": 0}'
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                                   b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}", seen
+    sock.close()
+
+
+def test_a_read_whose_connection_breaks_is_sent_again_once(make_gateway, resets_first_connection, token_issuer):
+    url, seen = resets_first_connection
+    gateway = make_gateway({"customers": url})
+    response, _ = _timed(gateway.test_client(), "GET", "/api/v1/customers/search?q=ana", token_issuer)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert len(seen) == 2 and all(line.startswith("GET /api/v1/customers/search") for line in seen)
+
+
+def test_a_write_whose_connection_breaks_is_not_sent_again(make_gateway, resets_first_connection, token_issuer):
+    url, seen = resets_first_connection
+    gateway = make_gateway({"customers": url})
+    response, _ = _timed(gateway.test_client(), "POST", "/api/v1/customers", token_issuer, json={"name": "Ana"})
+    assert response.status_code == 503 and len(seen) == 1, "a change is never sent twice by the gateway"
