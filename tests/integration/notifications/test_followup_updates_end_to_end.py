@@ -43,7 +43,8 @@ def test_a_rescheduled_follow_up_updates_and_a_cancelled_one_cancels_every_invit
         customers, make_service, make_processes, key_pair, token_issuer):
     notifications = make_service("notifications")
     notifications.declare_topology()
-    people = {name: make_principal(level=level, branch_id=BRANCH, department_id=DEPARTMENT, username=name)
+    people = {name: make_principal(level=level, branch_id=BRANCH, department_id=DEPARTMENT, username=name,
+                                   permissions=frozenset({"edit_customers"}))  # ana registers the customer
               for name, level in (("ana", 1), ("boris", 3), ("sofia", 2))}
     register([(customers, customers_directory), (notifications, notifications_directory)], people)
     app = create_app(dataclasses.replace(customers.settings, public_key_file=key_pair[1]))
