@@ -17,7 +17,7 @@ install_id_converter(blp)
 
 
 @blp.post("/branches")
-@blp.arguments(BranchCreateSchema)
+@blp.arguments(BranchCreateSchema, example={"code": "medellin", "name": "Medellín"})
 @blp.response(201, BranchSchema)
 def create_branch(data):
     """Create a branch (sucursal): a unique code and a name."""
@@ -33,7 +33,7 @@ def list_branches():
 
 
 @blp.post("/departments")
-@blp.arguments(DepartmentCreateSchema)
+@blp.arguments(DepartmentCreateSchema, example={"code": "billing", "name": "Billing"})
 @blp.response(201, DepartmentSchema)
 def create_department(data):
     """Create a department of a branch."""

@@ -149,7 +149,7 @@ def close_case(data, case_id: uuid.UUID):
 
 
 @cases.post("/<id:case_id>/reopen")
-@cases.arguments(ReopenSchema)
+@cases.arguments(ReopenSchema, example={"reason": "The credit did not appear on the invoice."})
 @cases.response(200, CaseSchema)
 def reopen_case(data, case_id: uuid.UUID):
     """Reopen a closed case."""

@@ -188,7 +188,7 @@ def add_flash(data, customer_id: uuid.UUID):
 
 # -- other phones -----------------------------------------------------------------------------
 @blp.post("/<id:customer_id>/phones")
-@blp.arguments(OtherPhoneCreateSchema)
+@blp.arguments(OtherPhoneCreateSchema, example={"label": "Office", "number": "6044441234"})
 @blp.response(201, OtherPhoneSchema)
 def add_phone(data, customer_id: uuid.UUID):
     """Add a labelled further number (no limit)."""

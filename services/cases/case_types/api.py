@@ -22,7 +22,8 @@ install_id_converter(case_types)
 
 
 @case_types.post("")
-@case_types.arguments(CaseTypeCreateSchema)
+@case_types.arguments(CaseTypeCreateSchema, example={"code": "billing-claim", "name": "Billing claim", "queue": "billing",
+                                                          "default_priority": "normal"})
 @case_types.response(201, CaseTypeSchema)
 def create_case_type(data):
     """Create a case type (permission manage_queues)."""
@@ -68,7 +69,7 @@ def list_routing_rules(case_type_id: uuid.UUID):
 
 
 @case_types.post("/<id:case_type_id>/routing-rules")
-@case_types.arguments(RoutingRuleCreateSchema)
+@case_types.arguments(RoutingRuleCreateSchema, example={"region": "Antioquia", "priority": "urgent", "queue": "billing"})
 @case_types.response(201, RoutingRuleSchema)
 def add_routing_rule(data, case_type_id: uuid.UUID):
     """Add a routing rule (permission manage_queues); the first matching rule by position wins."""

@@ -29,7 +29,7 @@ def _detail(session, queue: Queue) -> dict:
 
 
 @queues.post("")
-@queues.arguments(QueueCreateSchema)
+@queues.arguments(QueueCreateSchema, example={"code": "billing", "name": "Billing", "claim_minutes": 30})
 @queues.response(201, QueueSchema)
 def create_queue(data):
     """Create a queue (permission manage_queues)."""
@@ -128,7 +128,9 @@ def get_sla(queue_id: uuid.UUID):
 
 
 @queues.put("/<id:queue_id>/sla")
-@queues.arguments(SlaPoliciesSchema)
+@queues.arguments(SlaPoliciesSchema, example={"policies": [
+    {"priority": "urgent", "acceptance_minutes": 15, "resolution_minutes": 240, "warning_percent": 80},
+    {"priority": "normal", "acceptance_minutes": 120, "resolution_minutes": 2880, "warning_percent": 80}]})
 @queues.response(200, SlaPoliciesSchema)
 def set_sla(data, queue_id: uuid.UUID):
     """Replace the targets per priority (permission manage_queues)."""

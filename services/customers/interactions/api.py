@@ -113,7 +113,8 @@ def open_next_interaction(data, customer_id: uuid.UUID, interaction_id: uuid.UUI
 
 
 @blp.post("/<id:customer_id>/interactions/<id:interaction_id>/followups")
-@blp.arguments(FollowupCreateSchema)
+@blp.arguments(FollowupCreateSchema, example={"date": "2026-12-03", "time": "10:30", "time_zone": "America/Bogota",
+                                                  "duration_minutes": 30, "subject": "Call back about the credit note"})
 @blp.response(201, FollowupSchema)
 def schedule_followup(data, customer_id: uuid.UUID, interaction_id: uuid.UUID):
     """Schedule a follow-up (date, time, time zone, participants, copy to colleagues and supervisor);
@@ -212,7 +213,7 @@ def list_reasons():
 
 
 @blp.post("/interaction-reasons")
-@blp.arguments(ReasonCreateSchema)
+@blp.arguments(ReasonCreateSchema, example={"name": "Billing question", "script": "Ask for the invoice number and its date."})
 @blp.response(201, ReasonSchema)
 def add_reason(data):
     """Add a reason under ``parent_id`` (any depth) with its script (level 1)."""
@@ -248,7 +249,7 @@ def list_contact_points():
 
 
 @blp.post("/contact-points")
-@blp.arguments(ContactPointCreateSchema)
+@blp.arguments(ContactPointCreateSchema, example={"name": "Mayakovskaya office", "region": "Moscow"})
 @blp.response(201, ContactPointSchema)
 def add_contact_point(data):
     """A flow or point of contact, such as the office "Mayakovskaya" (level 1)."""
@@ -274,7 +275,8 @@ def search_articles(args):
 
 
 @blp.post("/knowledge-articles")
-@blp.arguments(ArticleCreateSchema)
+@blp.arguments(ArticleCreateSchema, example={"reason_id": "5b7e2c1a-8d3f-4e6a-9b0c-1d2e3f4a5b6c", "title": "Roaming charges",
+                                                  "body": "Roaming is billed by the day from the first use abroad."})
 @blp.response(201, ArticleSchema)
 def write_article(data):
     """A knowledge article of a reason (level 1)."""

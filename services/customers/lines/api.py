@@ -53,7 +53,7 @@ def change_line(data, customer_id: uuid.UUID, line_id: uuid.UUID):
 
 
 @blp.put("/<id:customer_id>/lines/<id:line_id>/pin")
-@blp.arguments(PinSchema)
+@blp.arguments(PinSchema, example={"pin": "4821"})
 @blp.response(204)
 def set_line_pin(data, customer_id: uuid.UUID, line_id: uuid.UUID):
     """Set the line's PIN (stored as an argon2 hash, never shown)."""
@@ -64,7 +64,7 @@ def set_line_pin(data, customer_id: uuid.UUID, line_id: uuid.UUID):
 
 
 @blp.post("/<id:customer_id>/lines/<id:line_id>/pin/verify")
-@blp.arguments(PinSchema)
+@blp.arguments(PinSchema, example={"pin": "4821"})
 @blp.response(200, PinVerificationSchema)
 @blp.alt_response(429, description="Too many wrong PINs for this line: wait Retry-After")
 def verify_line_pin(data, customer_id: uuid.UUID, line_id: uuid.UUID):

@@ -57,7 +57,7 @@ def list_concepts():
 
 
 @reminders.post("/reminders/concepts")
-@reminders.arguments(ConceptSchema)
+@reminders.arguments(ConceptSchema, example={"description": "Reminder a week before the due date", "days": 7, "kind": "before_due"})
 @reminders.response(201, ConceptSchema)
 def create_concept(data):
     """Create a reminder concept: a reminder so many days before the due date, or a notice so many days
@@ -88,7 +88,7 @@ def get_concept(concept_id: uuid.UUID):
 
 
 @reminders.put("/reminders/concepts/<id:concept_id>")
-@reminders.arguments(ConceptSchema)
+@reminders.arguments(ConceptSchema, example={"description": "Reminder a week before the due date", "days": 7, "kind": "before_due"})
 @reminders.response(200, ConceptSchema)
 def save_concept(data, concept_id: uuid.UUID):
     """Change a concept (If-Match). Its kind cannot change while customers use it for the other kind."""

@@ -58,7 +58,8 @@ def get_settings():
 
 
 @surveys.put("/settings")
-@surveys.arguments(SettingsSchema)
+@surveys.arguments(SettingsSchema, example={"channel": "email", "valid_days": 14,
+                                           "link_base": "https://crm.example.com"})
 @surveys.response(200, SettingsSchema)
 def save_settings(data):
     """How surveys go out (administrators, level 1)."""
@@ -125,7 +126,7 @@ def record_answer(token: str, *, score: int, comment: str | None) -> Survey:
 
 
 @surveys.post("/answer/<string:token>")
-@surveys.arguments(AnswerSchema)
+@surveys.arguments(AnswerSchema, example={"score": 5, "comment": "Quick and kind, thank you."})
 @surveys.response(200, SurveyViewSchema)
 @surveys.alt_response(409, description="This survey was already answered")
 @surveys.alt_response(410, description="The link has expired")

@@ -79,7 +79,7 @@ def my_preferences():
 
 
 @templates.put("/preferences/me")
-@templates.arguments(PreferencesSchema)
+@templates.arguments(PreferencesSchema, example={"language": "es", "email": True})
 @templates.response(200, PreferencesSchema)
 def save_my_preferences(data):
     """My language and whether I get e-mail besides the in-app inbox."""
@@ -96,7 +96,7 @@ def company_settings():
 
 
 @templates.put("/settings")
-@templates.arguments(CompanySettingsSchema)
+@templates.arguments(CompanySettingsSchema, example={"default_language": "es"})
 @templates.response(200, CompanySettingsSchema)
 def save_company_settings(data):
     """The language of recipients who chose none (administrators)."""
