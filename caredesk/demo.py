@@ -9,6 +9,9 @@ from datetime import datetime, timedelta, timezone
 import requests
 
 DEMO_PASSWORD = "caredesk-demo"
+# How long the demo waits for events to carry users, customers and invoices to the services that
+# need them: seconds on an idle machine, far more on a busy one.
+REPLICATION_WAIT_SECONDS = 120.0
 DEPARTMENTS = [("front-office", "Front office"), ("delivery", "Delivery"), ("billing", "Billing"),
                ("technical", "Technical")]
 CUSTOMERS = [("C-1001", "person", "José Pérez Gómez"), ("C-1002", "person", "Nguyễn Văn An"),
@@ -125,7 +128,7 @@ def _payment_reminders(admin: Client, customer: dict) -> None:
     _when_replicated(lambda: admin.http.put(admin.base + path, timeout=30, headers={"If-Match": '"0"'}, json={
         "active": True, "concept_id": before, "after_due_active": True, "after_due_concept_id": after}),
         accept=200, waiting=(404, 422))
-    deadline = time.monotonic() + 30  # the receivables reach the notifications service by their events
+    deadline = time.monotonic() + REPLICATION_WAIT_SECONDS  # the receivables reach the notifications service by their events
     while admin.call("POST", "/api/v1/notifications/reminders/run", json={}).json()["due"] < len(invoices):
         if time.monotonic() > deadline:
             raise RuntimeError("the demo invoices did not reach the reminder job")
@@ -239,7 +242,7 @@ def _choose_language(base_url: str, username: str, language: str) -> None:
                                            json={"language": language, "email": True}), accept=200)
 
 
-def _when_replicated(create, timeout: float = 30.0, accept: int = 201, waiting=(401, 422)) -> dict:
+def _when_replicated(create, timeout: float = REPLICATION_WAIT_SECONDS, accept: int = 201, waiting=(401, 422)) -> dict:
     """A service resolves the users and customers a body names in its replica of them, which the
     directory's and customers' events fill: a 422 (or a 401 from a service that has not yet seen the
     user) may only mean they have not arrived yet."""
