@@ -3,7 +3,8 @@ service, in the same run, under 8 concurrent clients.
 
 Run: ``.venv/bin/python bench/gateway.py`` (real PostgreSQL; ``CAREDESK_TEST_POSTGRES_URL`` chooses
 another server). Options: ``--customers N`` (default 200,000), ``--requests N`` per client and
-measure (default 150), ``--clients N`` (default 8). Each run makes three throwaway databases
+measure (default 150), ``--clients N`` (default 8), ``--no-rate-limits`` (the gateway without
+its rate limits, to see what counting them costs). Each run makes three throwaway databases
 (gateway, customers, cases) and drops them at the end, even when it fails.
 
 What one run does:
@@ -176,6 +177,8 @@ def main() -> int:
     parser.add_argument("--customers", type=int, default=200_000)
     parser.add_argument("--requests", type=int, default=150)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--no-rate-limits", action="store_true",
+                        help="the gateway without its rate limits (what counting them costs)")
     args = parser.parse_args()
     admin_url = os.environ.get("CAREDESK_TEST_POSTGRES_URL", customers_bench.DEFAULT_ADMIN_URL)
     ports = dict(zip(COMPONENTS, free_ports(len(COMPONENTS))))
@@ -190,8 +193,8 @@ def main() -> int:
                    CAREDESK_CUSTOMERS_DATABASE_URL=customers_url, CAREDESK_CASES_DATABASE_URL=cases_url,
                    CAREDESK_GATEWAY_DATABASE_URL=gateway_url, CAREDESK_LOG_LEVEL="WARNING",
                    # counted on every request, never refusing one here
-                   CAREDESK_GATEWAY_RATE_LIMIT_PER_USER="1000000/minute",
-                   CAREDESK_GATEWAY_RATE_LIMIT_PER_TOKEN="1000000/minute",
+                   CAREDESK_GATEWAY_RATE_LIMIT_PER_USER="off" if args.no_rate_limits else "1000000/minute",
+                   CAREDESK_GATEWAY_RATE_LIMIT_PER_TOKEN="off" if args.no_rate_limits else "1000000/minute",
                    **{f"CAREDESK_GATEWAY_{name.upper()}_URL": f"http://127.0.0.1:{ports[name]}"
                       for name in COMPONENTS if name != "gateway"})
         subprocess.run([sys.executable, "-m", "caredesk.cli", "init"], cwd=ROOT, env=env, check=True,
