@@ -113,6 +113,10 @@ COMPANY_WIDE = {
     # an integration's API token: company-level administrators (manage_users) only
     "gateway": {"/api/v1/auth/api-tokens/{token_id}"},
 }
+# Composed by the gateway from the services' answers to the caller's own token, so their scope is
+# the services' (above); tests/integration/gateway/test_customer_cards.py checks the card out of
+# reach answers as a missing one, by id and by caller number.
+COMPOSED = {"/api/v1/customer-cards/{customer_id}", "/api/v1/customer-cards"}
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
@@ -200,7 +204,7 @@ def test_every_id_route_answers_out_of_scope_as_missing(make_app, client_of):
     for service, app in apps.items():
         document = app.test_client().get("/openapi.json").get_json()
         id_routes = {path for path in document["paths"] if "{" in path}
-        unlisted = id_routes - set(ROUTES[service]) - COMPANY_WIDE[service]
+        unlisted = id_routes - set(ROUTES[service]) - COMPANY_WIDE[service] - COMPOSED
         assert not unlisted, f"{service}: add these routes to the access matrix: {sorted(unlisted)}"
         for path, names in ROUTES[service].items():
             filled = path.format(**{name: ids[name] for name in names})
@@ -303,7 +307,7 @@ def test_every_list_shows_nothing_out_of_scope(make_app, client_of):
     for service, app in apps.items():
         document = app.test_client().get("/openapi.json").get_json()
         list_routes = {path for path, operations in document["paths"].items() if "{" not in path and "get" in operations}
-        unlisted = list_routes - set(LISTS[service])
+        unlisted = list_routes - set(LISTS[service]) - COMPOSED
         assert not unlisted, f"{service}: add these lists to the access matrix's LISTS: {sorted(unlisted)}"
         for path, (queries, shows) in LISTS[service].items():
             for query in queries:
