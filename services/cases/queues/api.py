@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from services.cases import clock
-from services.cases.queues import queries, use_cases
+from services.cases.queues import history, queries, use_cases
 from services.cases.queues.models import Calendar, Queue
 from services.cases.queues.schemas import (
     CalendarCreateSchema, CalendarFieldsSchema, CalendarSchema, MemberSchema, QueueChangeSchema, QueueCreateSchema,
-    QueueDetailSchema, QueueSchema, QueueStatisticsSchema, SlaPoliciesSchema, StatisticsQuerySchema,
+    HistoryQuerySchema, QueueDetailSchema, QueueHistorySchema, QueueSchema, QueueStatisticsSchema, SlaPoliciesSchema, StatisticsQuerySchema,
 )
+from services.cases.errors import QueueNotFound
+from services.kit.problems import InvalidFields
 from services.cases.repository import get_calendar, get_queue, queue_members
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.http import expected_version, install_id_converter, with_etag
@@ -52,6 +55,28 @@ def list_statistics(args):
     """Statistics of every queue the caller is a member or supervisor of (all, for administrators)."""
     with service_context().database.session() as session:
         return queries.statistics_for(session, current_principal(), now=clock.now(), hours=args["hours"])
+
+
+@queues.get("/history")
+@queues.arguments(HistoryQuerySchema, location="query")
+@queues.response(200, QueueHistorySchema(many=True))
+def list_history(args):
+    """History of every queue the caller is a member or supervisor of (all, for administrators):
+    snapshots, accepted and closed per hour, SLA attainment per priority."""
+    start, end = _period(args)
+    principal = current_principal()
+    with service_context().database.session() as session:
+        return [history.queue_history(session, queue, start=start, end=end)
+                for queue in session.scalars(select(Queue).order_by(Queue.code)).all()
+                if queries.may_see_statistics(principal, queue)]
+
+
+def _period(args) -> tuple:
+    end = args["end"] or clock.now()
+    start = args["start"] or end - timedelta(hours=24)
+    if start >= end:
+        raise InvalidFields({"from": ["'from' must be before 'to' (default: now)."]})
+    return start, end
 
 
 @queues.post("/calendars")
@@ -149,3 +174,18 @@ def get_statistics(args, queue_id: uuid.UUID):
         queue = get_queue(session, queue_id)
         queries.require_statistics(principal, queue)
         return queries.queue_statistics(session, queue, now=clock.now(), hours=args["hours"])
+
+
+@queues.get("/<id:queue_id>/history")
+@queues.arguments(HistoryQuerySchema, location="query")
+@queues.response(200, QueueHistorySchema)
+def get_history(args, queue_id: uuid.UUID):
+    """Snapshots of depth and ages, accepted and closed per hour, SLA attainment per priority over
+    ``from``-``to``. A queue the caller may not watch is answered like a missing one (404)."""
+    start, end = _period(args)
+    principal = current_principal()
+    with service_context().database.session() as session:
+        queue = get_queue(session, queue_id)
+        if not queries.may_see_statistics(principal, queue):
+            raise QueueNotFound(f"No queue {queue_id}.")
+        return history.queue_history(session, queue, start=start, end=end)

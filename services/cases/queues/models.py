@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.cases.base import Base
@@ -135,3 +135,23 @@ class SlaPolicy(Base):
             resolution_seconds=None if self.resolution_minutes is None else self.resolution_minutes * 60,
             warning_percent=self.warning_percent,
         )
+
+
+class QueueSnapshot(Base):
+    """What one queue looked like at the start of one snapshot slot (services/cases/queues/history.py).
+    One row per queue and slot: a second run in the same slot changes nothing."""
+
+    __tablename__ = "queue_snapshots"
+    __table_args__ = (UniqueConstraint("queue_id", "slot", name="uq_queue_snapshots_queue_id_slot"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    queue_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("queues.id"), index=True)
+    slot: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    taken_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    waiting: Mapped[int] = mapped_column(Integer)        # open_dispatch, nobody holds it
+    assigned: Mapped[int] = mapped_column(Integer)       # open_dispatch, held but not accepted
+    in_work: Mapped[int] = mapped_column(Integer)        # open
+    returned: Mapped[int] = mapped_column(Integer)       # open_reject
+    oldest_age_seconds: Mapped[float | None] = mapped_column(Float)
+    median_age_seconds: Mapped[float | None] = mapped_column(Float)
+    breached_open: Mapped[int] = mapped_column(Integer)

@@ -1,6 +1,7 @@
 """Request and response shapes of queues, calendars, SLA targets and queue statistics."""
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates, validates_schema
@@ -178,3 +179,61 @@ class QueueStatisticsSchema(Schema):
     satisfaction = fields.Nested(SatisfactionSchema, metadata={
         "description": "Survey answers of the queue's closed cases in the window, and their average score (1-5)."})
     as_of = fields.AwareDateTime()
+
+
+class HistoryQuerySchema(Schema):
+    """The period of a queue's history: ``to`` defaults to now, ``from`` to 24 hours before ``to``;
+    at most 92 days."""
+
+    start = fields.AwareDateTime(data_key="from", load_default=None, metadata={
+        "description": "Start of the period (inclusive), ISO 8601 with a UTC offset; default 24 hours before 'to'."})
+    end = fields.AwareDateTime(data_key="to", load_default=None, metadata={
+        "description": "End of the period (exclusive), ISO 8601 with a UTC offset; default now."})
+
+    @validates_schema
+    def _period(self, data, **_kwargs):
+        start, end = data.get("start"), data.get("end")
+        if start is not None and end is not None:
+            if start >= end:
+                raise ValidationError({"from": ["'from' must be before 'to'."],
+                                       "to": ["'to' must be after 'from'."]})
+            if end - start > timedelta(days=92):
+                raise ValidationError({"to": ["The period may span at most 92 days."]})
+
+
+class QueueSnapshotSchema(Schema):
+    slot = fields.AwareDateTime(metadata={"description": "Start of the snapshot's time slot."})
+    taken_at = fields.AwareDateTime()
+    waiting = fields.Integer(metadata={"description": "Dispatched cases nobody holds."})
+    assigned = fields.Integer(metadata={"description": "Dispatched cases held but not accepted."})
+    in_work = fields.Integer()
+    returned = fields.Integer()
+    oldest_age_seconds = fields.Float(allow_none=True)
+    median_age_seconds = fields.Float(allow_none=True)
+    breached_open = fields.Integer(metadata={"description": "Open cases that had missed a target."})
+
+
+class HourlyThroughputSchema(Schema):
+    hour = fields.AwareDateTime()
+    accepted = fields.Integer()
+    closed = fields.Integer()
+
+
+class PriorityAttainmentSchema(Schema):
+    target = fields.String(metadata={"description": "acceptance or resolution"})
+    priority = fields.String()
+    decided = fields.Integer()
+    met = fields.Integer()
+    rate = fields.Float(allow_none=True)
+
+
+class QueueHistorySchema(Schema):
+    queue = fields.Nested(QueueRefSchema)
+    start = fields.AwareDateTime(data_key="from")
+    end = fields.AwareDateTime(data_key="to")
+    snapshots = fields.Nested(QueueSnapshotSchema, many=True, metadata={
+        "description": "Periodic snapshots in the period (every CAREDESK_QUEUE_SNAPSHOT_MINUTES), oldest first."})
+    per_hour = fields.Nested(HourlyThroughputSchema, many=True, metadata={
+        "description": "Cases accepted and closed in each UTC hour of the period, from the timeline."})
+    sla_attainment = fields.Nested(PriorityAttainmentSchema, many=True, metadata={
+        "description": "Targets decided in the period (met, or breached) per target and priority."})
