@@ -57,9 +57,10 @@ def take_snapshots(database: Database, *, now: datetime | None = None, minutes: 
                        waiting=figures["depth"], assigned=figures["assigned"], in_work=figures["in_work"],
                        returned=figures["returned"], oldest_age_seconds=figures["oldest_age_seconds"],
                        median_age_seconds=figures["median_age_seconds"], breached_open=figures["breached_open"])
-            result = session.execute(insert(QueueSnapshot.__table__).values(**row)
-                                     .on_conflict_do_nothing(index_elements=["queue_id", "slot"]))
-            created += result.rowcount or 0
+            inserted = session.execute(insert(QueueSnapshot.__table__).values(**row)
+                                       .on_conflict_do_nothing(index_elements=["queue_id", "slot"])
+                                       .returning(QueueSnapshot.__table__.c.id)).all()
+            created += len(inserted)
         session.commit()
     if created:
         log.info("queue snapshots taken", extra={"slot": slot.isoformat(), "snapshots": created})
