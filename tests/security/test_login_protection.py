@@ -8,11 +8,14 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 
+from gateway.auth import throttle
 from gateway.directory.bootstrap import ensure_first_admin
 from gateway.settings import LoginLimits
+from services.kit.db import utcnow
 from tests.security.conftest import without_correlation
 
 pytestmark = pytest.mark.integration
@@ -80,7 +83,10 @@ def test_parallel_wrong_passwords_never_exceed_the_address_limit(make_app):
           f"{statuses[401]} checked (limit {limits.address_failures}), {statuses[429]} refused with 429")
 
 
-def test_the_lock_backs_off_and_a_success_starts_afresh(make_app):
+def test_the_lock_backs_off_and_a_success_starts_afresh(make_app, monkeypatch):
+    # the throttle's clock is moved on by each Retry-After instead of sleeping through it
+    ahead = [timedelta()]
+    monkeypatch.setattr(throttle, "utcnow", lambda: utcnow() + ahead[0])
     limits = LoginLimits(account_failures=3, address_failures=1000, lockout_seconds=4)
     app = _gateway(make_app, limits)
     client = app.test_client()
@@ -94,10 +100,10 @@ def test_the_lock_backs_off_and_a_success_starts_afresh(make_app):
         refused = login(PASSWORD)
         assert refused.status_code == 429
         waits.append(int(refused.headers["Retry-After"]))
-        time.sleep(waits[-1])
+        ahead[0] += timedelta(seconds=waits[-1])
         assert login("wrong-password").status_code == 401  # one try after the lock, then a longer lock
     assert waits[1] > waits[0], waits
-    time.sleep(int(login(PASSWORD).headers["Retry-After"]))
+    ahead[0] += timedelta(seconds=int(login(PASSWORD).headers["Retry-After"]))
     assert login(PASSWORD).status_code == 200
     assert login("wrong-password").status_code == 401, "a success started the count afresh"
     print(f"\nlock backoff: Retry-After {waits} s, then a success resets the count")

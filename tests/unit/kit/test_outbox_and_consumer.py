@@ -27,6 +27,12 @@ def _outbox_counts(database):
     return total, unsent
 
 
+def _deliveries_seen(database) -> int:
+    inbox = database.inbox
+    with database.session() as session:
+        return session.scalar(select(func.coalesce(func.sum(inbox.c.deliveries), 0)))
+
+
 def _consume_until(worker, predicate, timeout=10.0):
     stop = threading.Event()
     thread = threading.Thread(target=worker.consume, args=(stop,), kwargs={"idle_timeout": 0.05})
@@ -64,8 +70,8 @@ def test_relay_marks_rows_sent_and_consumer_applies_each_event_once(database, se
     with database.engine.begin() as conn:
         conn.execute(outbox.update().values(sent_at=None))
     assert relay.relay_once() == 5
-    _consume_until(worker, lambda: len(effect_rows(database)) == 5)
-    time.sleep(0.2)
+    # every one of the ten deliveries seen (the inbox counts them), not merely the first five
+    _consume_until(worker, lambda: _deliveries_seen(database) == 10)
     rows = effect_rows(database)
     assert sorted(label for _, label in rows) == [f"event {n}" for n in range(5)]
     assert len({event_id for event_id, _ in rows}) == 5
