@@ -15,7 +15,9 @@ from caredesk.supervisor import start_system, stop_system
 ADMIN_PASSWORD = "e2e-admin-password"
 
 
-def _free_port_block(size: int = 4) -> int:
+def _free_port_block(size: int = 12) -> int:
+    """A free block for the gateway and what the supervisor puts after it (services, the mail
+    catcher at +10 and +11); random, so that parallel workers and other runs do not meet."""
     for _ in range(100):
         base = random.randint(20000, 45000)
         sockets = []

@@ -72,7 +72,7 @@ def test_servers_installed_but_stopped_are_started_before_the_tests(machine):
     done = machine.run_tests("tests/unit", "-q")
     assert done.returncode == 0, done.stderr
     assert machine.calls() == ["pg_ctlcluster --skip-systemctl-redirect 15 main start",
-                               "rabbitmq-server -detached", "pytest tests/unit -q"]
+                               "rabbitmq-server -detached", "pytest -n 4 --dist loadfile tests/unit -q"]
     assert "PostgreSQL is up" in done.stdout and "RabbitMQ is up" in done.stdout
     assert "Skipped" not in done.stdout
 
@@ -82,13 +82,13 @@ def test_running_servers_are_left_alone_and_the_tests_status_is_the_runs(machine
     machine.install_rabbitmq(running=True)
     done = machine.run_tests(FAKE_PYTEST_STATUS="3")
     assert done.returncode == 3
-    assert machine.calls() == ["pytest "]
+    assert machine.calls() == ["pytest -n 4 --dist loadfile"]
 
 
 def test_missing_servers_run_what_can_run_and_end_with_one_line_saying_how_to_get_them(machine):
     done = machine.run_tests("-x", FAKE_PYTEST_STATUS="0")
     assert done.returncode == 0, done.stderr
-    assert machine.calls() == ["pytest -x"]
+    assert machine.calls() == ["pytest -n 4 --dist loadfile -x"]
     last = done.stdout.strip().splitlines()[-1]
     assert last.startswith("Skipped the tests that need PostgreSQL and RabbitMQ (tests/integration")
     assert "apt-get install -y postgresql rabbitmq-server" in last and "CAREDESK_TEST_POSTGRES_URL" in last
@@ -108,6 +108,17 @@ def test_in_ci_a_missing_server_fails_the_run_before_any_test(machine):
     assert done.returncode == 1
     assert "CI=true and not installed: PostgreSQL" in done.stderr
     assert machine.calls() == []
+
+
+def test_tests_run_in_parallel_unless_told_otherwise(machine):
+    machine.install_postgres(running=True)
+    machine.install_rabbitmq(running=True)
+    machine.run_tests("tests/unit", CAREDESK_TEST_WORKERS="2")
+    machine.run_tests("tests/unit", "-n", "1")
+    machine.run_tests("-p", "no:xdist", "tests/unit")
+    machine.run_tests("tests/unit", CAREDESK_TEST_WORKERS="0")
+    assert machine.calls() == ["pytest -n 2 --dist loadfile tests/unit", "pytest tests/unit -n 1",
+                               "pytest -p no:xdist tests/unit", "pytest tests/unit"]
 
 
 def test_ci_calls_the_readme_command():
