@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
@@ -137,10 +138,21 @@ def migrated_sqlite_database(migrations_dir: Path, path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+def _quietly(function: Callable[[str], None], argument: str) -> None:
+    try:
+        function(argument)
+    except Exception:  # noqa: BLE001 - the server may be gone (a fault test stopped it)
+        pass
+
+
 # -- end of session ---------------------------------------------------------------------------
 def finish() -> None:
     """Wait for the background drops, then drop this process's templates and template files."""
     global _sqlite_folder
+    unused = servers.unused_rabbitmq_vhosts()
+    if unused:  # side by side: each rabbitmqctl call mostly waits for its Erlang VM to boot
+        with ThreadPoolExecutor(len(unused)) as pool:
+            list(pool.map(lambda url: _quietly(servers.delete_rabbitmq_vhost, url), unused))
     if _dropper is not None and _dropper.is_alive():
         _drops.join()
         _drops.put(None)

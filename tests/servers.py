@@ -5,7 +5,7 @@ Plain functions, so any conftest can wrap them in fixtures of the scope it needs
     require_postgres() / require_rabbitmq()      skip (fail with CI=true) when the server is down
     create_postgres_database() -> url           CREATE DATABASE caredesk_test_<hex>
     drop_postgres_database(url)                 DROP DATABASE ... WITH (FORCE)
-    create_rabbitmq_vhost() -> amqp url         rabbitmqctl add_vhost + set_permissions
+    create_rabbitmq_vhost() -> amqp url         a fresh vhost (made VHOST_BATCH at a time)
     delete_rabbitmq_vhost(url)                  rabbitmqctl delete_vhost
 
 The servers come from ``CAREDESK_TEST_POSTGRES_URL`` (default
@@ -15,10 +15,13 @@ be on this machine (or reachable by ``rabbitmqctl``'s node name).
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import subprocess
+import tempfile
+import threading
 import uuid
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -137,14 +140,44 @@ def vhost_of(url: str) -> str:
     return unquote(path[1:]) if len(path) > 1 else "/"
 
 
+VHOST_BATCH = 6
+_vhosts: list[str] = []
+_vhosts_lock = threading.Lock()
+
+
+def _add_vhosts(count: int) -> list[str]:
+    """``count`` new vhosts open to the URL's user, in one ``rabbitmqctl import_definitions`` (each
+    ``rabbitmqctl`` call boots an Erlang VM: a second or two, where add_vhost + set_permissions
+    per test took two calls)."""
+    user = urlsplit(rabbitmq_url()).username or "guest"
+    names = [NAME_PREFIX + uuid.uuid4().hex[:12] for _ in range(count)]
+    definitions = {"vhosts": [{"name": name} for name in names],
+                   "permissions": [{"user": user, "vhost": name, "configure": ".*", "write": ".*", "read": ".*"}
+                                   for name in names]}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="caredesk-vhosts-") as file:
+        json.dump(definitions, file)
+        file.flush()
+        os.chmod(file.name, 0o644)  # the broker's node reads it, as its own user
+        _rabbitmqctl("import_definitions", file.name)
+    return names
+
+
 def create_rabbitmq_vhost() -> str:
-    """A new vhost on the test broker, open to the URL's user; returns the broker URL with that vhost."""
-    server = rabbitmq_url()
-    user = urlsplit(server).username or "guest"
-    vhost = NAME_PREFIX + uuid.uuid4().hex[:12]
-    _rabbitmqctl("add_vhost", vhost)
-    _rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
-    return _with_path(server, "/" + quote(vhost, safe=""))
+    """A new vhost on the test broker (never used before), open to the URL's user; returns the broker
+    URL with that vhost. They are made a batch at a time; :func:`unused_rabbitmq_vhosts` gives back
+    the rest at the end of the session."""
+    with _vhosts_lock:
+        if not _vhosts:
+            _vhosts.extend(_add_vhosts(VHOST_BATCH))
+        vhost = _vhosts.pop()
+    return _with_path(rabbitmq_url(), "/" + quote(vhost, safe=""))
+
+
+def unused_rabbitmq_vhosts() -> list[str]:
+    """The URLs of the vhosts made in advance and never handed out (for deletion)."""
+    with _vhosts_lock:
+        left, _vhosts[:] = list(_vhosts), []
+    return [_with_path(rabbitmq_url(), "/" + quote(vhost, safe="")) for vhost in left]
 
 
 def delete_rabbitmq_vhost(url: str) -> None:
