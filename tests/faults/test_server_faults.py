@@ -74,7 +74,7 @@ def test_broker_stopped_for_30_seconds_under_load(private_broker, broker_pipelin
     producer = _under_load(pipeline, processes, 2500)
     private_broker.stop_app()
     committed_before = pipeline.check("outage").committed
-    time.sleep(OUTAGE_SECONDS)
+    time.sleep(OUTAGE_SECONDS)  # the outage itself, not a wait for an outcome
     private_broker.start_app()
     back = time.monotonic()
     assert pipeline.check("outage").committed > committed_before, "events kept being committed during the outage"
@@ -93,7 +93,7 @@ def test_broker_frozen_past_the_heartbeat(private_broker, broker_pipeline, make_
     processes = make_processes(pipeline.customers, pipeline.cases)
     producer = _under_load(pipeline, processes, 1500)
     private_broker.freeze()
-    time.sleep(HEARTBEAT_SECONDS * 4)
+    time.sleep(HEARTBEAT_SECONDS * 4)  # the freeze itself, past the heartbeat
     private_broker.thaw()
     back = time.monotonic()
     processes.stop(producer)
@@ -112,13 +112,17 @@ def test_broker_closes_every_connection_during_publish_bursts(private_broker, br
     producer = _under_load(pipeline, processes, 1000)
     for _ in range(5):
         private_broker.ctl("close_all_connections", "caredesk faults: connection closed under load")
-        time.sleep(1.5)
+        time.sleep(1.5)  # pacing the closures between publish bursts
     back = time.monotonic()
     processes.stop(producer)
     recovery = pipeline.wait_drained(timeout=120, since=back)
     figures = pipeline.check("broker closes all connections 5x", recovery_seconds=recovery).report()
     figures.assert_clean()
     assert "relay paused" in processes.log("relay") and "consumer paused" in processes.log("consumer")
+
+
+def _written_since(answers: list, since: float) -> int:
+    return sum(1 for at, status, *_ in answers if at > since and status == 201)
 
 
 def test_postgres_restarted_and_pooled_connections_terminated(broker_url, key_pair, token_issuer, make_processes,
@@ -158,12 +162,12 @@ def test_postgres_restarted_and_pooled_connections_terminated(broker_url, key_pa
             restarted = time.monotonic()
             wait_until(lambda: any(at > restarted and status == 201 for at, status, *_ in answers), timeout=60,
                        what="a write to succeed after the restart")
-            time.sleep(1)
+            wait_until(lambda: _written_since(answers, restarted) >= 20, timeout=60,  # the pool fills again
+                       what="writes to go on after the restart")
             terminated = postgres.terminate_backends("faults_customers") + postgres.terminate_backends("faults_cases")
             killed_pool = time.monotonic()
-            wait_until(lambda: any(at > killed_pool and status == 201 for at, status, *_ in answers), timeout=60,
-                       what="a write to succeed after the pool's connections were terminated")
-            time.sleep(2)
+            wait_until(lambda: _written_since(answers, killed_pool) >= 40, timeout=60,
+                       what="writes to go on after the pool's connections were terminated")
         finally:
             stop.set()
             writer.join(timeout=60)
