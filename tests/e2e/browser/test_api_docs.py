@@ -13,9 +13,9 @@ from gateway import create_app
 from gateway.directory.bootstrap import ensure_first_admin
 from gateway.models import Base
 from gateway.settings import load_gateway_settings
-from services.kit import migrations
 from services.kit.db import Database
 from services.kit.settings import load_settings
+from tests.databases import migrated_sqlite_database
 
 pytestmark = pytest.mark.e2e
 
@@ -23,8 +23,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def gateway_url(tmp_path, key_pair):
     service = load_settings("gateway", data_dir=tmp_path, public_key_file=key_pair[1], broker_url="memory://",
-                            database_url=f"sqlite:///{tmp_path / 'gateway.sqlite3'}")
-    migrations.upgrade(COMPONENTS["gateway"].migrations, service.database_url)
+                            database_url=migrated_sqlite_database(COMPONENTS["gateway"].migrations,
+                                                                  tmp_path / "gateway.sqlite3"))
     ensure_first_admin(Database(service.database_url, Base.metadata), username="admin", password="docs-password")
     app = create_app(load_gateway_settings(service=service, private_key_file=key_pair[0]))
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -21,9 +21,9 @@ import requests
 from caredesk.components import COMPONENTS
 from gateway import create_app as create_gateway
 from gateway.settings import load_gateway_settings
-from services.kit import migrations
 from services.kit.settings import load_settings
-from tests.servers import create_postgres_database, drop_postgres_database, require_postgres
+from tests.databases import drop_postgres_database_later, migrated_postgres_database
+from tests.servers import require_postgres
 
 REPO = Path(__file__).resolve().parents[3]
 PORTS = range(22000, 23000)
@@ -120,8 +120,7 @@ def served_system(tmp_path_factory, key_pair):
     services = {}
     try:
         for name in ("gateway", "customers", "cases"):
-            databases[name] = create_postgres_database()
-            migrations.upgrade(COMPONENTS[name].migrations, databases[name])
+            databases[name] = migrated_postgres_database(COMPONENTS[name].migrations)
         env = dict(os.environ, CAREDESK_DATA_DIR=str(folder), CAREDESK_BROKER_URL="memory://",
                    CAREDESK_JWT_PUBLIC_KEY_FILE=str(key_pair[1]), CAREDESK_LOG_LEVEL="WARNING",
                    PYTHONUNBUFFERED="1",
@@ -133,7 +132,7 @@ def served_system(tmp_path_factory, key_pair):
         for served in services.values():
             served.stop()
         for url in databases.values():
-            drop_postgres_database(url)
+            drop_postgres_database_later(url)
 
 
 def bearer(token_issuer, principal) -> dict:

@@ -15,12 +15,12 @@ from gateway import create_app as create_gateway
 from gateway.directory.bootstrap import ensure_first_admin
 from gateway.limits import RateLimits
 from gateway.settings import load_gateway_settings
-from services.kit import migrations
 from services.kit.db import Database
 from services.kit.settings import load_settings
 from tests.conftest import make_principal
 from tests.integration.gateway.conftest import Served, bearer
-from tests.servers import create_postgres_database, drop_postgres_database, require_postgres
+from tests.databases import drop_postgres_database_later, migrated_postgres_database, migrated_sqlite_database
+from tests.servers import require_postgres
 
 pytestmark = pytest.mark.integration
 
@@ -33,16 +33,15 @@ def gateway_database(request, tmp_path):
     backend = getattr(request, "param", "sqlite")
     if backend == "postgresql":
         require_postgres()
-        url = create_postgres_database()
+        url = migrated_postgres_database(COMPONENTS["gateway"].migrations)
     else:
-        url = f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
-    migrations.upgrade(COMPONENTS["gateway"].migrations, url)
+        url = migrated_sqlite_database(COMPONENTS["gateway"].migrations, tmp_path / "gateway.sqlite3")
     database = Database(url, COMPONENTS["gateway"].metadata)
     ensure_first_admin(database, username="admin", password=PASSWORD)
     yield url
     database.dispose()
     if backend == "postgresql":
-        drop_postgres_database(url)
+        drop_postgres_database_later(url)
 
 
 def _gateway(url: str, tmp_path, key_pair, limits: RateLimits):

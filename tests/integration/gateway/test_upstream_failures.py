@@ -19,9 +19,9 @@ from caredesk.components import COMPONENTS
 from gateway import create_app as create_gateway
 from gateway.routing.policies import RoutePolicies
 from gateway.settings import load_gateway_settings
-from services.kit import migrations
 from services.kit.settings import load_settings
 from tests.conftest import make_principal
+from tests.databases import migrated_sqlite_database
 from tests.integration.gateway.conftest import bearer, free_port
 
 pytestmark = pytest.mark.integration
@@ -81,8 +81,8 @@ def nothing_listens() -> str:
 @pytest.fixture
 def make_gateway(tmp_path, key_pair):
     def make(urls: dict, **env) -> object:
-        url = f"sqlite:///{tmp_path / f'gateway-{uuid.uuid4().hex[:6]}.sqlite3'}"
-        migrations.upgrade(COMPONENTS["gateway"].migrations, url)
+        url = migrated_sqlite_database(COMPONENTS["gateway"].migrations,
+                                       tmp_path / f"gateway-{uuid.uuid4().hex[:6]}.sqlite3")
         service = load_settings("gateway", data_dir=tmp_path, database_url=url, broker_url="memory://",
                                 public_key_file=key_pair[1])
         policies = RoutePolicies.from_env(lambda name: env.get(name))
