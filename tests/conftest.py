@@ -34,3 +34,19 @@ def make_principal(**overrides) -> Principal:
 def pytest_sessionfinish(session):
     """Drop this process's migrated templates (each xdist worker has its own)."""
     databases.finish()
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: absent under -p no:xdist
+def pytest_xdist_make_scheduler(config, log):
+    """Under ``--dist loadfile`` (scripts/test): each file on one worker, except that every e2e
+    file goes to the same worker, one after another: each starts the whole system (and Chromium),
+    and two or three of them at once on two cores time out."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LoadFileOneSystemAtATime(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "tests/e2e" if nodeid.startswith("tests/e2e/") else nodeid.split("::", 1)[0]
+
+    return LoadFileOneSystemAtATime(config, log)

@@ -84,9 +84,10 @@ def test_parallel_wrong_passwords_never_exceed_the_address_limit(make_app):
 
 
 def test_the_lock_backs_off_and_a_success_starts_afresh(make_app, monkeypatch):
-    # the throttle's clock is moved on by each Retry-After instead of sleeping through it
-    ahead = [timedelta()]
-    monkeypatch.setattr(throttle, "utcnow", lambda: utcnow() + ahead[0])
+    # the throttle's clock stands still (a slow argon2 check on a busy machine cannot outlast a
+    # lock) and is moved on by each Retry-After instead of sleeping through it
+    now = [utcnow()]
+    monkeypatch.setattr(throttle, "utcnow", lambda: now[0])
     limits = LoginLimits(account_failures=3, address_failures=1000, lockout_seconds=4)
     app = _gateway(make_app, limits)
     client = app.test_client()
@@ -100,10 +101,10 @@ def test_the_lock_backs_off_and_a_success_starts_afresh(make_app, monkeypatch):
         refused = login(PASSWORD)
         assert refused.status_code == 429
         waits.append(int(refused.headers["Retry-After"]))
-        ahead[0] += timedelta(seconds=waits[-1])
+        now[0] += timedelta(seconds=waits[-1])
         assert login("wrong-password").status_code == 401  # one try after the lock, then a longer lock
     assert waits[1] > waits[0], waits
-    ahead[0] += timedelta(seconds=int(login(PASSWORD).headers["Retry-After"]))
+    now[0] += timedelta(seconds=int(login(PASSWORD).headers["Retry-After"]))
     assert login(PASSWORD).status_code == 200
     assert login("wrong-password").status_code == 401, "a success started the count afresh"
     print(f"\nlock backoff: Retry-After {waits} s, then a success resets the count")

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from services.cases import use_cases
+from services.cases import clock, use_cases
 from services.cases.models import PRIORITIES, PRIORITY_RANK, Case, TimelineEntry
 from services.cases.sla.check import check_sla
 from services.kit.uow import UnitOfWork
@@ -127,14 +127,17 @@ def test_case_numbers_stay_unique_and_gap_free_under_concurrent_creation(backend
     assert sorted(numbers) == [f"{year}-{n:06d}" for n in range(1, threads * per_creator + 1)]
 
 
-def test_sla_checkers_side_by_side_warn_each_case_once(pg_api):
+def test_sla_checkers_side_by_side_warn_each_case_once(pg_api, monkeypatch):
+    # every case dispatched at the same instant, however long seeding takes on a busy machine
+    dispatched_at = datetime.now(timezone.utc)
+    monkeypatch.setattr(clock, "now", lambda: dispatched_at)
     app = pg_api.app
     people = make_people("delivery")
     queue = setup_queue(pg_api, people)
     pg_api.ok(pg_api.put(f"/queues/{queue['id']}/sla", as_=people.admin, json={"policies": [
         {"priority": priority, "acceptance_minutes": 10, "resolution_minutes": 60} for priority in PRIORITIES]}))
     cases = seed_dispatched_cases(app, people.initiator, ["delivery"], 120)
-    later = datetime.now(timezone.utc) + timedelta(minutes=9)  # past the warning (80 %), before the breach
+    later = dispatched_at + timedelta(minutes=9)  # past the warning (80 %), before the breach
     database = app.extensions["caredesk"].database
     with ThreadPoolExecutor(4) as pool:
         counts = list(pool.map(lambda _: check_sla(database, now=later, batch_size=7), range(4)))
