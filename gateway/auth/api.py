@@ -99,8 +99,7 @@ def logout():
     principal = current_principal()
     # The sign-in's refresh token shares this token's id: the revocation outlives them both.
     until = max(principal.expires_at or utcnow() + timedelta(days=366), utcnow() + _issuer().refresh_lifetime)
-    with new_uow() as uow:
-        use_cases.revoke_token(uow, principal=principal, expires_at=until)
+    use_cases.revoke_token(new_uow(), principal=principal, expires_at=until)
 
 
 @blp.get("/me")
@@ -123,8 +122,7 @@ def create_api_token(data):
     """A long-lived token for an integration (billing, telephony, reporting), acting as the given
     user within its scopes (read-only, resources). The token is in this answer only: it is never
     stored nor shown again. Company-level administrators (manage_users) only."""
-    with new_uow() as uow:
-        record, token = api_tokens.create(uow, _issuer(), principal=current_principal(), data=data)
+    record, token = api_tokens.create(new_uow(), _issuer(), principal=current_principal(), data=data)
     return record | {"access_token": token, "token_type": "Bearer"}, 201, {
         "Location": f"/api/v1/auth/api-tokens/{record['id']}"}
 
@@ -151,5 +149,4 @@ def get_api_token(token_id: uuid.UUID):
 def revoke_api_token(token_id: uuid.UUID):
     """Revoke: refused at the gateway at once and at every service as soon as token.revoked.v1
     arrives (each service's replica of revoked tokens). Revoking again changes nothing."""
-    with new_uow() as uow:
-        return api_tokens.revoke(uow, principal=current_principal(), token_id=token_id)
+    return api_tokens.revoke(new_uow(), principal=current_principal(), token_id=token_id)

@@ -49,20 +49,22 @@ def described(token: ApiToken) -> dict:
 def create(uow: UnitOfWork, issuer: TokenIssuer, *, principal: Principal, data: dict) -> tuple[dict, str]:
     """The token's record and the token itself (shown once)."""
     _require_token_administrator(principal)
-    user = use_cases.get_manageable_user(uow.session, principal=principal, user_id=data["user_id"])
-    resources = sorted(set(data["resources"]))
-    token_id = uuid.uuid4()
-    acting = use_cases.principal_of(user)
-    scoped = dataclasses.replace(acting, read_only=data["read_only"], resources=frozenset(resources))
-    token, expires_at = issuer.issue(scoped, kind="api", lifetime=timedelta(days=data["days"]), token_id=token_id.hex)
-    record = ApiToken(id=token_id, name=data["name"], user_id=user.id, read_only=data["read_only"],
-                      resources=resources, created_by=principal.user_id, created_at=utcnow(), expires_at=expires_at)
-    uow.session.add(record)
-    audit.add(uow.session, "api_token.created", actor=principal, subject_id=token_id, detail={
-        "user_id": str(user.id), "name": record.name, "read_only": record.read_only, "resources": resources,
-        "expires_at": expires_at.isoformat()})
-    uow.commit()
-    return described(record) | {"user": user}, token
+    with uow:
+        user = use_cases.get_manageable_user(uow.session, principal=principal, user_id=data["user_id"])
+        resources = sorted(set(data["resources"]))
+        token_id = uuid.uuid4()
+        acting = use_cases.principal_of(user)
+        scoped = dataclasses.replace(acting, read_only=data["read_only"], resources=frozenset(resources))
+        token, expires_at = issuer.issue(scoped, kind="api", lifetime=timedelta(days=data["days"]),
+                                         token_id=token_id.hex)
+        record = ApiToken(id=token_id, name=data["name"], user_id=user.id, read_only=data["read_only"],
+                          resources=resources, created_by=principal.user_id, created_at=utcnow(), expires_at=expires_at)
+        uow.session.add(record)
+        audit.add(uow.session, "api_token.created", actor=principal, subject_id=token_id, detail={
+            "user_id": str(user.id), "name": record.name, "read_only": record.read_only, "resources": resources,
+            "expires_at": expires_at.isoformat()})
+        uow.commit()
+        return described(record) | {"user": user}, token
 
 
 def _get(session: Session, token_id: uuid.UUID, *, for_update: bool = False) -> ApiToken:
@@ -91,14 +93,15 @@ def revoke(uow: UnitOfWork, *, principal: Principal, token_id: uuid.UUID) -> dic
     """Refused at the gateway at once, at every service when token.revoked.v1 arrives. Revoking a
     revoked token changes nothing."""
     _require_token_administrator(principal)
-    token = _get(uow.session, token_id, for_update=True)
-    if token.revoked_at is None:
-        token.revoked_at, token.revoked_by = utcnow(), principal.user_id
-        prune_revoked_tokens(uow.session, RevokedToken.__table__)
-        revoked = uow.session.merge(RevokedToken(token_id=token.token_id, expires_at=token.expires_at))
-        revoked.record_event("token.revoked.v1", {"token_id": token.token_id, "user_id": token.user_id,
-                                                  "expires_at": token.expires_at})
-        audit.add(uow.session, "api_token.revoked", actor=principal, subject_id=token.id,
-                  detail={"user_id": str(token.user_id), "name": token.name})
-        uow.commit()
-    return described(token)
+    with uow:
+        token = _get(uow.session, token_id, for_update=True)
+        if token.revoked_at is None:
+            token.revoked_at, token.revoked_by = utcnow(), principal.user_id
+            prune_revoked_tokens(uow.session, RevokedToken.__table__)
+            revoked = uow.session.merge(RevokedToken(token_id=token.token_id, expires_at=token.expires_at))
+            revoked.record_event("token.revoked.v1", {"token_id": token.token_id, "user_id": token.user_id,
+                                                      "expires_at": token.expires_at})
+            audit.add(uow.session, "api_token.revoked", actor=principal, subject_id=token.id,
+                      detail={"user_id": str(token.user_id), "name": token.name})
+            uow.commit()
+        return described(token)

@@ -193,9 +193,10 @@ def revoke_token(uow: UnitOfWork, *, principal: Principal, expires_at) -> None:
     """End this token (logout) here and, by token.revoked.v1, at every service."""
     if principal.token_id is None:
         return
-    prune_revoked_tokens(uow.session, RevokedToken.__table__)
-    revoked = uow.session.merge(RevokedToken(token_id=principal.token_id, expires_at=expires_at))
-    revoked.record_event("token.revoked.v1", {"token_id": principal.token_id, "user_id": principal.user_id,
-                                              "expires_at": expires_at})
-    audit.add(uow.session, "logout", actor=principal, subject_id=principal.token_id)
-    uow.commit()
+    with uow:
+        prune_revoked_tokens(uow.session, RevokedToken.__table__)
+        revoked = uow.session.merge(RevokedToken(token_id=principal.token_id, expires_at=expires_at))
+        revoked.record_event("token.revoked.v1", {"token_id": principal.token_id, "user_id": principal.user_id,
+                                                  "expires_at": expires_at})
+        audit.add(uow.session, "logout", actor=principal, subject_id=principal.token_id)
+        uow.commit()

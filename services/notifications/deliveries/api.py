@@ -1,23 +1,17 @@
 """The delivery log under /api/v1/notifications/deliveries: search, and an administrator's retry."""
 from __future__ import annotations
 
-import logging
 import uuid
 
 from marshmallow import RAISE
-from sqlalchemy import select
 
 from services.kit.app import current_principal, new_uow, service_context
-from services.kit.auth import COMPANY
 from services.kit.http import install_id_converter
 from services.kit.input import Blueprint
-from services.kit.problems import Conflict, Forbidden, NotFound
+from services.kit.problems import NotFound
 from services.notifications.deliveries import queries
-from services.notifications.deliveries.models import FAILED
 from services.notifications.deliveries.schemas import DeliveryPageSchema, DeliveryQuerySchema, DeliverySchema
 from services.notifications.deliveries.use_cases import retry_failed_delivery
-
-log = logging.getLogger("caredesk.notifications.deliveries")
 
 deliveries = Blueprint("deliveries", __name__, url_prefix="/api/v1/notifications/deliveries",
                        description="Messages sent by e-mail, SMS and WhatsApp")
@@ -55,17 +49,4 @@ def retry_delivery(delivery_id: uuid.UUID):
     """Send a failed delivery again with a fresh set of attempts (administrators, level 1): it is
     pending at once and the next dispatch (every 2 s) hands it to a send task, with the same
     Message-ID / Idempotency-Key as before. Anything but a failed delivery: 409."""
-    principal = current_principal()
-    if principal.level != COMPANY:
-        raise Forbidden("Only an administrator (level 1) retries deliveries.")
-    with new_uow() as uow:
-        delivery = uow.session.scalar(select(queries.Delivery).where(queries.Delivery.id == delivery_id)
-                                      .with_for_update())
-        if delivery is None:
-            raise NotFound("No such delivery.")
-        if delivery.status != FAILED:
-            raise Conflict(f"Only a failed delivery is retried; this one is {delivery.status}.")
-        retry_failed_delivery(uow.session, delivery)
-        uow.commit()
-        log.info("delivery %s retried by %s", delivery_id, principal.user_id)
-        return delivery
+    return retry_failed_delivery(new_uow(), principal=current_principal(), delivery_id=delivery_id)

@@ -26,7 +26,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from services.kit.auth import COMPANY, Principal
 from services.kit.db import Database, utcnow
+from services.kit.problems import Conflict, Forbidden, NotFound
+from services.kit.uow import UnitOfWork
 from services.notifications.deliveries.channels import (
     HttpMessagingProvider, OutgoingMessage, PermanentFailure, SmtpAccount, SmtpMailer, TemporaryFailure,
 )
@@ -198,8 +201,20 @@ def dispatch_due_deliveries(database: Database, enqueue: Callable[[str, uuid.UUI
     return len(rows)
 
 
-def retry_failed_delivery(session: Session, delivery: Delivery) -> None:
-    """An administrator's retry: the failed delivery gets a fresh set of attempts."""
-    now = utcnow()
-    delivery.status, delivery.attempts, delivery.next_attempt_at = PENDING, 0, now
-    delivery.enqueued_at, delivery.last_error, delivery.updated_at = None, None, now
+def retry_failed_delivery(uow: UnitOfWork, *, principal: Principal, delivery_id: uuid.UUID) -> Delivery:
+    """An administrator's retry (level 1): the failed delivery gets a fresh set of attempts and is
+    pending at once. Anything but a failed delivery is a conflict."""
+    if principal.level != COMPANY:
+        raise Forbidden("Only an administrator (level 1) retries deliveries.")
+    with uow:
+        delivery = uow.session.scalar(select(Delivery).where(Delivery.id == delivery_id).with_for_update())
+        if delivery is None:
+            raise NotFound("No such delivery.")
+        if delivery.status != FAILED:
+            raise Conflict(f"Only a failed delivery is retried; this one is {delivery.status}.")
+        now = utcnow()
+        delivery.status, delivery.attempts, delivery.next_attempt_at = PENDING, 0, now
+        delivery.enqueued_at, delivery.last_error, delivery.updated_at = None, None, now
+        uow.commit()
+        log.info("delivery %s retried by %s", delivery_id, principal.user_id)
+        return delivery
