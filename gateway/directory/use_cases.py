@@ -26,34 +26,30 @@ def _require_admin(principal: Principal) -> None:
 
 def create_branch(uow: UnitOfWork, *, principal: Principal, code: str, name: str) -> Branch:
     """Emits branch.created.v1; a duplicate code is a 409."""
-    with uow:
-        _require_admin(principal)
-        if principal.level != COMPANY:
-            raise NotFound("Only company-level administrators manage branches.")
-        if uow.session.scalar(select(Branch.id).where(Branch.code == code)):
-            raise Conflict(f"A branch with code '{code}' exists.")
-        branch = Branch(id=uuid.uuid4(), code=code, name=name)
-        uow.session.add(branch)
-        branch.record_event("branch.created.v1", branch.snapshot())
-        audit.add(uow.session, "branch.created", actor=principal, subject_id=branch.id, detail={"code": code})
-        uow.commit()
-        return branch
+    return _create_unit(uow, Branch, "branch", principal=principal, code=code, name=name)
 
 
 def create_department(uow: UnitOfWork, *, principal: Principal, code: str, name: str) -> Department:
     """Emits department.created.v1; a duplicate code is a 409."""
+    return _create_unit(uow, Department, "department", principal=principal, code=code, name=name)
+
+
+def _create_unit(uow: UnitOfWork, model: type[Branch] | type[Department], kind: str, *, principal: Principal,
+                 code: str, name: str) -> Branch | Department:
+    """A branch or a department: company-level administrators only, codes unique, announced by
+    ``<kind>.created.v1`` and audited."""
     with uow:
         _require_admin(principal)
         if principal.level != COMPANY:
-            raise NotFound("Only company-level administrators manage departments.")
-        if uow.session.scalar(select(Department.id).where(Department.code == code)):
-            raise Conflict(f"A department with code '{code}' exists.")
-        department = Department(id=uuid.uuid4(), code=code, name=name)
-        uow.session.add(department)
-        department.record_event("department.created.v1", department.snapshot())
-        audit.add(uow.session, "department.created", actor=principal, subject_id=department.id, detail={"code": code})
+            raise NotFound(f"Only company-level administrators manage {kind}s.")
+        if uow.session.scalar(select(model.id).where(model.code == code)):
+            raise Conflict(f"A {kind} with code '{code}' exists.")
+        unit = model(id=uuid.uuid4(), code=code, name=name)
+        uow.session.add(unit)
+        unit.record_event(f"{kind}.created.v1", unit.snapshot())
+        audit.add(uow.session, f"{kind}.created", actor=principal, subject_id=unit.id, detail={"code": code})
         uow.commit()
-        return department
+        return unit
 
 
 SELF_MANAGED = frozenset({"full_name", "email", "password"})
