@@ -101,27 +101,31 @@ def save_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, expe
         return case
 
 
+def _act_on_case(uow: UnitOfWork, action: str, *, principal: Principal, case_id: uuid.UUID,
+                 expected_version: int | None, **details) -> Case:
+    """One of the state table's actions on a case the caller reaches: locked, its version checked,
+    decided by the model with the caller's roles on the case, committed."""
+    with uow:
+        case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
+        ensure_version(case.version, expected_version, what=f"Case {case.number}")
+        getattr(case, action)(roles=roles_of(case, principal), by=principal.user_id, at=clock.now(), **details)
+        uow.commit()
+        return case
+
+
 def dispatch_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID,
                   expected_version: int | None = None) -> Case:
     """Send the case to its queue (Open Dispatch); refused with the missing required fields
     while the form is incomplete. Starts or resumes the SLA clock. Emits case.dispatched.v1."""
-    with uow:
-        case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
-        ensure_version(case.version, expected_version, what=f"Case {case.number}")
-        case.dispatch(roles=roles_of(case, principal), by=principal.user_id, at=clock.now())
-        uow.commit()
-        return case
+    return _act_on_case(uow, "dispatch", principal=principal, case_id=case_id,
+                        expected_version=expected_version)
 
 
 def cancel_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID,
                 expected_version: int | None = None) -> Case:
     """Cancel a draft (never dispatched) created by mistake. Emits case.cancelled.v1."""
-    with uow:
-        case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
-        ensure_version(case.version, expected_version, what=f"Case {case.number}")
-        case.cancel(roles=roles_of(case, principal), by=principal.user_id, at=clock.now())
-        uow.commit()
-        return case
+    return _act_on_case(uow, "cancel", principal=principal, case_id=case_id,
+                        expected_version=expected_version)
 
 
 def take_next_case(uow: UnitOfWork, *, principal: Principal, queue_code: str | None = None) -> Case | None:
@@ -160,47 +164,31 @@ def assign_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, as
 def accept_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID,
                 expected_version: int | None = None) -> Case:
     """The assigned agent accepts the case (Open, owner = agent). Emits case.accepted.v1."""
-    with uow:
-        case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
-        ensure_version(case.version, expected_version, what=f"Case {case.number}")
-        case.accept(roles=roles_of(case, principal), by=principal.user_id, at=clock.now())
-        uow.commit()
-        return case
+    return _act_on_case(uow, "accept", principal=principal, case_id=case_id,
+                        expected_version=expected_version)
 
 
 def reject_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, reason: str,
                 expected_version: int | None = None) -> Case:
     """Return the case to its initiator with a reason (Open-Reject; the SLA clock pauses).
     Emits case.rejected.v1."""
-    with uow:
-        case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
-        ensure_version(case.version, expected_version, what=f"Case {case.number}")
-        case.reject(roles=roles_of(case, principal), by=principal.user_id, at=clock.now(), reason=reason)
-        uow.commit()
-        return case
+    return _act_on_case(uow, "reject", principal=principal, case_id=case_id,
+                        expected_version=expected_version, reason=reason)
 
 
 def close_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, resolution: str,
                expected_version: int | None = None) -> Case:
     """Close the case with a resolution. Emits case.closed.v1."""
-    with uow:
-        case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
-        ensure_version(case.version, expected_version, what=f"Case {case.number}")
-        case.close(roles=roles_of(case, principal), by=principal.user_id, at=clock.now(), resolution=resolution)
-        uow.commit()
-        return case
+    return _act_on_case(uow, "close", principal=principal, case_id=case_id,
+                        expected_version=expected_version, resolution=resolution)
 
 
 def reopen_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, reason: str,
                 expected_version: int | None = None) -> Case:
     """Reopen a closed case (not a cancelled draft); its last owner holds it again.
     Emits case.reopened.v1."""
-    with uow:
-        case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
-        ensure_version(case.version, expected_version, what=f"Case {case.number}")
-        case.reopen(roles=roles_of(case, principal), by=principal.user_id, at=clock.now(), reason=reason)
-        uow.commit()
-        return case
+    return _act_on_case(uow, "reopen", principal=principal, case_id=case_id,
+                        expected_version=expected_version, reason=reason)
 
 
 def comment_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, body: str) -> CaseComment:
