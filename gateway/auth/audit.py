@@ -21,7 +21,7 @@ from services.kit.db import Database, utcnow
 from services.kit.problems import Forbidden, NotFound
 
 KINDS = ("login.succeeded", "login.failed", "login.locked", "logout", "authorisation.refused",
-         "branch.created", "department.created", "user.created", "user.updated",
+         "branch.created", "department.created", "user.created", "user.updated", "user.unlocked",
          "api_token.created", "api_token.revoked")
 SECRET_FIELDS = frozenset({"password"})
 

@@ -98,3 +98,30 @@ def attempt_succeeded(session: Session, *, keys: AttemptKeys, limits: LoginLimit
         address.failures = max(address.failures - 1, 0)
         if address.failures < per_key[keys.address]:
             address.locked_until = None
+
+
+@dataclass(frozen=True)
+class AccountLock:
+    failures: int
+    locked_until: datetime | None
+
+    def locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now
+
+
+def account_lock(session: Session, *, username: str, now: datetime | None = None) -> AccountLock:
+    """The sign-in counter of an account as it stands: failures in a row and a lock in force."""
+    key = AttemptKeys.of(username=username, address=None).account
+    row = session.get(LoginThrottle, key)
+    now = now or utcnow()
+    if row is None:
+        return AccountLock(failures=0, locked_until=None)
+    return AccountLock(failures=row.failures, locked_until=row.locked_until if row.locked_until and row.locked_until > now
+                       else None)
+
+
+def unlock_account(session: Session, *, username: str) -> bool:
+    """An administrator lifts the account's lock and its count of failures; whether there was one.
+    The lock of a client address stays (it guards against guessing across accounts)."""
+    key = AttemptKeys.of(username=username, address=None).account
+    return bool(session.execute(delete(LoginThrottle).where(LoginThrottle.key == key)).rowcount)

@@ -6,7 +6,7 @@ import uuid
 from gateway.auth import audit
 from gateway.directory import use_cases
 from gateway.directory.schemas import (AuditPageSchema, AuditQuerySchema, BranchCreateSchema, BranchSchema, DepartmentCreateSchema, DepartmentSchema,
-                                       UserCreateSchema, UserSchema, UserUpdateSchema)
+                                       SignInLockSchema, UserCreateSchema, UserSchema, UserUpdateSchema)
 from gateway.models import Branch, Department
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.http import expected_version, install_id_converter, with_etag
@@ -98,3 +98,21 @@ def update_user(changes, user_id: uuid.UUID):
     user = use_cases.update_user(new_uow(), principal=current_principal(), user_id=user_id, changes=changes,
                                  expected_version=version)
     return with_etag(user, user.version)
+
+
+@blp.get("/users/<id:user_id>/sign-in-lock")
+@blp.response(200, SignInLockSchema)
+def get_sign_in_lock(user_id: uuid.UUID):
+    """Whether the user is locked out of signing in after too many wrong passwords, until when, and the
+    wrong passwords in a row so far (permission manage_users)."""
+    with service_context().database.session() as session:
+        return use_cases.sign_in_lock(session, principal=current_principal(), user_id=user_id)
+
+
+@blp.delete("/users/<id:user_id>/sign-in-lock")
+@blp.response(204)
+def unlock_user(user_id: uuid.UUID):
+    """Unlock the user's sign-in at once and forget their wrong passwords (permission manage_users; audited
+    as user.unlocked). A lock of a client address stays."""
+    use_cases.unlock_user(new_uow(), principal=current_principal(), user_id=user_id)
+    return None

@@ -69,7 +69,7 @@ class AuditEntrySchema(Schema):
     at = fields.AwareDateTime(metadata={"description": "When, in UTC"})
     kind = fields.String(metadata={"description": "What: login.succeeded, login.failed, login.locked, logout, "
                                                   "authorisation.refused, branch.created, department.created, "
-                                                  "user.created, user.updated, api_token.created, api_token.revoked"})
+                                                  "user.created, user.updated, user.unlocked, api_token.created, api_token.revoked"})
     actor_id = fields.UUID(allow_none=True, metadata={"description": "Who (none for a failed login)"})
     actor_username = fields.String(allow_none=True, metadata={"description": "Who, by username (as typed at a login)"})
     subject_id = fields.String(allow_none=True, metadata={"description": "The record acted on (user, token...)"})
@@ -154,3 +154,10 @@ class TokenSchema(Schema):
 
 class RefreshSchema(Schema):
     refresh_token = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=4000))
+
+
+class SignInLockSchema(Schema):
+    user_id = fields.UUID()
+    locked = fields.Boolean(metadata={"description": "Sign-in refused (429) until locked_until"})
+    locked_until = fields.AwareDateTime(allow_none=True)
+    failures = fields.Integer(metadata={"description": "Wrong passwords in a row counted so far"})

@@ -8,7 +8,7 @@ from argon2.exceptions import VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.auth import audit
+from gateway.auth import audit, throttle
 from gateway.models import Branch, Department, RevokedToken, User
 from services.kit.auth import BRANCH, COMPANY, Principal, scope_filter
 from services.kit.directory_replica import prune_revoked_tokens
@@ -195,4 +195,24 @@ def revoke_token(uow: UnitOfWork, *, principal: Principal, expires_at) -> None:
         revoked.record_event("token.revoked.v1", {"token_id": principal.token_id, "user_id": principal.user_id,
                                                   "expires_at": expires_at})
         audit.add(uow.session, "logout", actor=principal, subject_id=principal.token_id)
+        uow.commit()
+
+
+def sign_in_lock(session: Session, *, principal: Principal, user_id: uuid.UUID) -> dict:
+    """Whether a user within reach is locked out of signing in after wrong passwords, and until when."""
+    _require_admin(principal)
+    user = get_user(session, principal=principal, user_id=user_id)
+    lock = throttle.account_lock(session, username=user.username)
+    return {"user_id": user.id, "locked": lock.locked_until is not None, "locked_until": lock.locked_until,
+            "failures": lock.failures}
+
+
+def unlock_user(uow: UnitOfWork, *, principal: Principal, user_id: uuid.UUID) -> None:
+    """Lift a user's sign-in lock and count of wrong passwords (audited as user.unlocked); nothing
+    beyond the administrator's reach."""
+    with uow:
+        _require_admin(principal)
+        user = get_manageable_user(uow.session, principal=principal, user_id=user_id)
+        was_locked = throttle.unlock_account(uow.session, username=user.username)
+        audit.add(uow.session, "user.unlocked", actor=principal, subject_id=user.id, detail={"was_locked": was_locked})
         uow.commit()

@@ -88,6 +88,7 @@ ROUTES = {
     # the gateway's own routes (the console takes no id; login and tokens are not records of a branch)
     "gateway": {
         "/api/v1/directory/users/{user_id}": ("user_id",),
+        "/api/v1/directory/users/{user_id}/sign-in-lock": ("user_id",),
     },
 }
 # Reached by whoever holds the permission, at any level and branch: no record scope to test.

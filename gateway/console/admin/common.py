@@ -2,13 +2,15 @@
 API refusal turned into messages at the form's fields."""
 from __future__ import annotations
 
+from babel.dates import get_day_names
 from flask import g, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import Forbidden
 
 from gateway.console.blueprint import blp
-from gateway.console.words import problem_text
+from gateway.console.words import LINE_STATUS_NAMES, PRIORITY_NAMES, problem_text
 
 PERMISSION_NAMES = {
     "edit_customers": _l("Edit customer master data"),
@@ -19,7 +21,7 @@ PERMISSION_NAMES = {
     "manage_templates": _l("Manage message templates"),
     "manage_users": _l("Manage users, branches and departments"),
 }
-ADMIN_PERMISSIONS = ("manage_users",)
+ADMIN_PERMISSIONS = ("manage_users", "manage_queues")
 
 
 def may_administer(user: dict | None) -> bool:
@@ -69,3 +71,23 @@ def refusal(answer, *, conflict_field: str | None = None) -> dict:
 
 def listed(answer) -> list:
     return answer.body if answer.ok and isinstance(answer.body, list) else []
+
+@blp.app_template_filter("weekday_name")
+def weekday_name(day: int) -> str:
+    """0 (Monday) to 6 (Sunday) in the user's language."""
+    return get_day_names("wide", locale=get_locale())[int(day)]
+
+
+@blp.app_template_filter("zone_option")
+def zone_option(zone: str) -> tuple:
+    return zone, zone.replace("_", " ")
+
+
+@blp.app_template_filter("priority_option")
+def priority_option(priority: str) -> tuple:
+    return priority, PRIORITY_NAMES.get(priority, priority)
+
+
+@blp.app_template_filter("line_status_option")
+def line_status_option(status: str) -> tuple:
+    return status, LINE_STATUS_NAMES.get(status, status)

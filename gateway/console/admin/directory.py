@@ -9,6 +9,7 @@ from gateway.console.admin.common import PERMISSION_NAMES, listed, may_administe
 from gateway.console.api_client import ServiceDown
 from gateway.console.blueprint import blp
 from gateway.console.forms import blank_to_none
+from gateway.console.words import problem_text
 
 USER_TEXT_FIELDS = ("full_name", "email")
 
@@ -88,7 +89,8 @@ def render_user(user: dict | None, *, etag: str | None = None, status: int = 200
                 values: dict | None = None, password_errors: dict | None = None):
     branches, departments = _units()
     queues = _queues()
-    return render_template("admin/user.html", user=user, etag=etag, values=values or user or {"level": 4},
+    lock = g.api.get(f"directory/users/{user['id']}/sign-in-lock") if user else None
+    return render_template("admin/user.html", sign_in_lock=lock.body if lock is not None and lock.ok else None, user=user, etag=etag, values=values or user or {"level": 4},
                            branches=[(item["id"], item["name"]) for item in branches],
                            departments=[(item["id"], item["name"]) for item in departments],
                            queues=None if queues is None else _queue_options(queues, (values or user or {}).get("queues", [])),
@@ -185,3 +187,16 @@ def admin_reset_password(user_id):
     flash(_("%(name)s has a new password. Give it to them in person; they are signed out everywhere.",
             name=answer.body["full_name"]), "success")
     return redirect(url_for("console.admin_user", user_id=user_id))
+
+
+@blp.post("/admin/users/<uuid:user_id>/unlock")
+def admin_unlock_user(user_id):
+    """Lifts the lock that wrong passwords put on the user's sign-in."""
+    require("manage_users")
+    person = _get_user(user_id).body
+    answer = g.api.call("DELETE", f"directory/users/{user_id}/sign-in-lock")
+    if answer.ok:
+        flash(_("The sign-in of %(name)s is unlocked.", name=person["full_name"]), "success")
+    else:
+        flash(problem_text(answer), "error")
+    return redirect(url_for("console.admin_user", user_id=user_id, _anchor="lock"))

@@ -26,7 +26,7 @@ install_id_converter(queues)
 
 
 def _detail(session, queue: Queue) -> dict:
-    fields = ("id", "code", "name", "department_id", "supervisor_id", "calendar_id", "version")
+    fields = ("id", "code", "name", "department_id", "supervisor_id", "calendar_id", "claim_minutes", "version")
     return {name: getattr(queue, name) for name in fields} | {
         "sla_policies": list(queue.sla_policies), "members": queue_members(session, queue)}
 

@@ -116,3 +116,38 @@ def test_the_console_start_page_opens_without_a_token(gateway):
     assert page.status_code == 200
     assert page.content_type.startswith("text/html")
     assert "Sign in" in page.get_data(as_text=True)
+
+
+def _user(gateway, headers, username="ana.gomez", **overrides) -> dict:
+    hq = gateway.get("/api/v1/directory/branches", headers=headers).get_json()[0]
+    return gateway.post("/api/v1/directory/users", headers=headers, json={
+        "username": username, "full_name": "Ana Gómez", "password": "ana-password", "level": 3,
+        "branch_id": hq["id"], **overrides}).get_json()
+
+
+def test_an_administrator_sees_a_locked_sign_in_and_unlocks_it(gateway):
+    admin = auth(login(gateway))
+    ana = _user(gateway, admin)
+    lock_url = f"/api/v1/directory/users/{ana['id']}/sign-in-lock"
+    assert gateway.get(lock_url, headers=admin).get_json() == {"user_id": ana["id"], "locked": False,
+                                                               "locked_until": None, "failures": 0}
+    for _attempt in range(5):
+        login(gateway, "ana.gomez", "wrong-password")
+    assert login(gateway, "ana.gomez", "ana-password").status_code == 429
+    state = gateway.get(lock_url, headers=admin).get_json()
+    assert state["locked"] and state["locked_until"] and state["failures"] == 5
+    assert gateway.delete(lock_url, headers=admin).status_code == 204
+    assert gateway.get(lock_url, headers=admin).get_json()["locked"] is False
+    assert login(gateway, "ana.gomez", "ana-password").status_code == 200
+    audit = gateway.get("/api/v1/directory/audit?kind=user.unlocked", headers=admin).get_json()["items"]
+    assert [(entry["subject_id"], entry["detail"]) for entry in audit] == [(ana["id"], {"was_locked": True})]
+
+
+def test_only_user_managers_read_or_lift_a_sign_in_lock(gateway):
+    admin = auth(login(gateway))
+    ana = _user(gateway, admin)
+    _user(gateway, admin, username="boris.plain")
+    plain = auth(login(gateway, "boris.plain", "ana-password"))
+    lock_url = f"/api/v1/directory/users/{ana['id']}/sign-in-lock"
+    assert gateway.get(lock_url, headers=plain).status_code == 403
+    assert gateway.delete(lock_url, headers=plain).status_code == 403
