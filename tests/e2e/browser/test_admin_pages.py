@@ -144,6 +144,20 @@ def test_an_administrator_builds_a_queue_and_a_case_type_and_the_front_office_di
     figures.check(admin, "audit")
     admin.go("/admin/deliveries")
     figures.check(admin, "deliveries")
+    admin.go("/admin/catalogues")
+    page.fill("#nt-name", f"Acta {suffix}")
+    _submit(admin, "#attachment-types form.inline:has(#nt-name)")
+    assert page.locator("#attachment-types input[value='Acta %s']" % suffix).count() == 1
+    figures.check(admin, "catalogues")
+    admin.go("/admin/templates")
+    figures.check(admin, "templates")
+    page.locator("table a").first.click()
+    page.wait_for_url(re.compile(r"/admin/templates/[^/]+/[^/]+/[^/]+$"))
+    page.fill("#f-subject", page.locator("#f-subject").input_value() + " · {{ case.number }}")
+    with page.expect_navigation():
+        page.locator("button[name=preview]").click()
+    assert "{{" not in page.locator("#preview dd").first.inner_text()  # rendered on sample data, not saved
+    figures.check(admin, "template-preview")
 
     print(f"axe serious/critical violations on the administration pages ({language}): {figures.pages}")
     assert not any(figures.pages.values()), figures.pages

@@ -62,7 +62,7 @@ class FakeApi:
 def api(console, monkeypatch):
     sign_in(console, lang="en")
     with console.session_transaction() as session:
-        session["user"] = dict(session["user"], permissions=["manage_queues", "manage_users"])
+        session["user"] = dict(session["user"], permissions=["manage_queues", "manage_users", "manage_templates"])
     fake = FakeApi()
     monkeypatch.setattr(Api, "call", lambda api, method, path, **kwargs: fake.call(api, method, path, **kwargs))
     return fake
