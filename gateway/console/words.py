@@ -22,6 +22,7 @@ ACTION_NAMES = {
     "commented": _l("Comment added"), "task_added": _l("Task added"), "task_changed": _l("Task changed"),
     "task_done": _l("Task done"), "task_assigned": _l("Task assigned"), "sla_warning": _l("Deadline close"),
     "sla_breached": _l("Deadline missed"), "escalated": _l("Escalated to the supervisor"),
+    "priority_changed": _l("Priority changed"),
 }
 LINE_STATUS_NAMES = {"active": _l("Working"), "blocked": _l("Blocked"), "deactivated": _l("Disconnected")}
 SERVICE_TYPE_NAMES = {"voice": _l("Voice"), "data": _l("Data")}

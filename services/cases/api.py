@@ -15,7 +15,7 @@ from services.cases.models import Case, CaseTask
 from services.cases.repository import get_case as load_case
 from services.cases.schemas import (
     AssignSchema, CaseCreateSchema, CasePageSchema, CaseSaveSchema, CaseSchema, CaseSearchQuerySchema, CloseSchema,
-    CommentCreateSchema, CommentSchema, FolderPageSchema, FolderQuerySchema, RejectSchema, ReopenSchema,
+    CommentCreateSchema, CommentSchema, FolderPageSchema, FolderQuerySchema, PriorityChangeSchema, RejectSchema, ReopenSchema,
     TakeNextSchema, TaskChangeSchema, TaskCreateSchema, TaskSchema, TimelineEntrySchema,
 )
 from services.cases.surveys import survey_of
@@ -123,6 +123,15 @@ def cancel_case(case_id: uuid.UUID):
 def assign_case(data, case_id: uuid.UUID):
     """The supervisor assigns the case to a member of its queue."""
     return _action(use_cases.assign_case, case_id, assignee_id=data["assignee_id"])
+
+
+@cases.post("/<id:case_id>/priority")
+@cases.arguments(PriorityChangeSchema, example={"priority": "urgent"})
+@cases.response(200, CaseSchema)
+def change_priority(data, case_id: uuid.UUID):
+    """The queue's supervisor changes the priority of a case waiting in the queue or in work (409
+    otherwise); take-next orders by it and the new priority's SLA targets apply."""
+    return _action(use_cases.change_priority, case_id, priority=data["priority"])
 
 
 @cases.post("/<id:case_id>/accept")

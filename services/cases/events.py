@@ -131,7 +131,7 @@ SLA_KIND = fields.String(required=True, validate=validate.OneOf(SLA_KINDS))
 
 CaseCreated = _case_event("CaseCreated", "The case snapshot.")
 CaseSaved = _case_event("CaseSaved", "The case snapshot, what changed and who saved it.",
-                        changed=fields.List(fields.String(), required=True), saved_by=_actor("the owner"))
+                        changed=fields.List(fields.String(), required=True), saved_by=_actor("the owner, or the supervisor who changed the priority"))
 CaseDispatched = _case_event("CaseDispatched", "The case snapshot and who dispatched it.",
                              dispatched_by=_actor("the owner who sent it to the queue"))
 CaseCancelled = _case_event("CaseCancelled", "The case snapshot and who cancelled it.",
@@ -176,7 +176,8 @@ EMITTED = declare(
     Event("case_type.created.v1", "A case type was created.", CaseTypeSnapshot),
     Event("case_type.updated.v1", "A case type or its routing rules changed.", CaseTypeUpdated),
     Event("case.created.v1", "A case was saved (Open, owner = initiator).", CaseCreated),
-    Event("case.saved.v1", "An Open or Open-Reject case was changed by its owner.", CaseSaved),
+    Event("case.saved.v1", "An Open or Open-Reject case was changed by its owner, or the priority of a case in the "
+                            "queue or in work by the queue's supervisor.", CaseSaved),
     Event("case.dispatched.v1", "A case was sent to its queue (Open Dispatch).", CaseDispatched),
     Event("case.cancelled.v1", "A draft was cancelled (Closed, cancelled).", CaseCancelled),
     Event("case.assigned.v1", "A case was given to an agent, by take-next or by the supervisor.", CaseAssigned),

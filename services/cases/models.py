@@ -405,6 +405,26 @@ class Case(RecordsEvents, Base):
         self.log("assigned", actor=by, at=at, status_from=self.status,
                  detail={"assignee_id": str(assignee_id), "previous_owner_id": str(previous) if previous else None})
 
+    def change_priority(self, *, roles: frozenset[str], by: uuid.UUID, at: datetime, priority: str) -> bool:
+        """The queue's supervisor changes the priority of a case in the queue (Open Dispatch) or in
+        work: take-next orders by it and the SLA targets of the new priority apply from the first
+        dispatch (a target already met or breached stays decided). Returns whether it changed.
+        Emits case.saved.v1 with changed=["priority"]. Raises TransitionNotAllowed."""
+        if SUPERVISOR not in roles or not (self.status == OPEN_DISPATCH or self.is_in_work):
+            raise TransitionNotAllowed(
+                f"Only the queue's supervisor changes the priority of case {self.number}, while it is in the "
+                f"queue or in work.", case_status=self.status, action="change_priority",
+                allowed_actions=self.allowed_actions(roles))
+        if priority == self.priority:
+            return False
+        previous, self.priority = self.priority, priority
+        self.sla = self.sla.reprioritized(calendar=self.queue.business_calendar(),
+                                          targets=self.queue.sla_targets(priority))
+        self.record_event("case.saved.v1", self.snapshot() | {"changed": ["priority"], "saved_by": by})
+        self.log("priority_changed", actor=by, at=at, status_from=self.status,
+                 detail={"from": previous, "to": priority})
+        return True
+
     def release_claim(self, *, at: datetime) -> None:
         """Taken or assigned and not accepted within the queue's claim time: back to the queue
         (Open Dispatch, no owner), so the work is not stranded on an agent who left.

@@ -29,8 +29,8 @@ def _page(session: Session, query, *, sort: str, page: int, per_page: int) -> di
 
 def search_cases(session: Session, *, principal: Principal, sort: str, page: int, per_page: int,
                  **filters) -> dict:
-    """Cases in any status by number, customer, line, type, queue, status, owner, initiator, text
-    and date ranges; every filter given must hold."""
+    """Cases in any status by number, customer, line, type, queue, status, owner, initiator, priority,
+    missed SLA target, text and date ranges; every filter given must hold."""
     query = select(Case).where(visible_cases(principal))
     if "number" in filters:
         query = query.where(Case.number == filters["number"])
@@ -50,6 +50,11 @@ def search_cases(session: Session, *, principal: Principal, sort: str, page: int
         query = query.where(Case.owner_id == filters["owner_id"])
     if "initiator_id" in filters:
         query = query.where(Case.initiator_id == filters["initiator_id"])
+    if filters.get("priority"):
+        query = query.where(Case.priority.in_(filters["priority"]))
+    if "breached" in filters:
+        missed = or_(Case.acceptance_met.is_(False), Case.resolution_met.is_(False))
+        query = query.where(missed if filters["breached"] else ~missed)
     if "q" in filters:
         pattern = f"%{filters['q'].lower()}%"
         query = query.where(or_(func.lower(Case.subject).like(pattern), func.lower(Case.customer_name).like(pattern)))

@@ -74,6 +74,10 @@ class AssignSchema(Schema):
     assignee_id = fields.UUID(required=True)
 
 
+class PriorityChangeSchema(Schema):
+    priority = fields.String(required=True, validate=validate.OneOf(PRIORITIES))
+
+
 class TakeNextSchema(Schema):
     queue = fields.String(load_default=None, allow_none=True, validate=CODE,
                           metadata={"description": "Only this queue (default: every queue you are a member of)."})
@@ -133,6 +137,8 @@ class CaseSummarySchema(Schema):
     closed_at = fields.AwareDateTime(allow_none=True)
     acceptance_due_at = fields.AwareDateTime(allow_none=True)
     resolution_due_at = fields.AwareDateTime(allow_none=True)
+    breached = fields.Function(lambda case: case.acceptance_met is False or case.resolution_met is False,
+                               metadata={"type": "boolean", "description": "It missed an SLA target (acceptance or resolution)."})
     age_seconds = fields.Function(lambda case: case.age_seconds(clock.now()))
     queue_age_seconds = fields.Function(lambda case: case.queue_age_seconds(clock.now()),
                                         metadata={"description": "Time spent waiting in queues (seed 004's age)."})
@@ -186,6 +192,9 @@ class CaseSearchQuerySchema(PageQuerySchema):
     status = fields.List(fields.String(validate=validate.OneOf(STATUSES)))
     owner_id = fields.UUID()
     initiator_id = fields.UUID()
+    priority = fields.List(fields.String(validate=validate.OneOf(PRIORITIES)))
+    breached = fields.Boolean(metadata={"description": "true: only cases that missed an SLA target (acceptance or "
+                                                       "resolution); false: only cases that missed none."})
     q = fields.String(validate=validate.Length(min=1, max=200),
                       metadata={"description": "Text in the subject or the customer's name."})
     created_from = fields.AwareDateTime()

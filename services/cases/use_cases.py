@@ -161,6 +161,14 @@ def assign_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, as
         return case
 
 
+def change_priority(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, priority: str,
+                    expected_version: int | None = None) -> Case:
+    """The queue's supervisor changes the priority of a case waiting in the queue or in work; the new
+    priority's SLA targets apply. Emits case.saved.v1 (changed: priority) when it changes."""
+    return _act_on_case(uow, "change_priority", principal=principal, case_id=case_id,
+                        expected_version=expected_version, priority=priority)
+
+
 def accept_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID,
                 expected_version: int | None = None) -> Case:
     """The assigned agent accepts the case (Open, owner = agent). Emits case.accepted.v1."""

@@ -88,6 +88,10 @@ class SlaClock:
         clock = clock._resumed(at, calendar)
         return clock._retargeted(clock.targets(), calendar)
 
+    def reprioritized(self, *, calendar: BusinessCalendar, targets: SlaTargets) -> "SlaClock":
+        """Another priority's targets, counted from the first dispatch; decided targets stay decided."""
+        return self._retargeted(targets, calendar)
+
     def marked(self, kind: str, stage: str, *, at: datetime) -> "SlaClock":
         """The periodic check saw the warning or due instant of ``kind`` pass; a breach decides it."""
         if stage == WARNING:
