@@ -72,7 +72,7 @@ class RouteTable:
 
 
 # Routes that legitimately take long before their first byte, and the uploads larger than a JSON body.
-DEFAULT_TIMEOUT_OVERRIDES = "customers/notes-report.xlsx=3:300,customers/billing/imports=3:300"
+DEFAULT_TIMEOUT_OVERRIDES = "customers/notes-report.xlsx=3:300,cases/search.xlsx=3:300,customers/billing/imports=3:300"
 DEFAULT_BODY_OVERRIDES = "customers/*/attachments=10600000,customers/*/interactions/*/attachments=10600000"
 
 

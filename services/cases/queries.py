@@ -7,7 +7,9 @@ import uuid
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from services.cases.models import CLOSED, OPEN_DISPATCH, OPEN_REJECT, Case, CaseComment, CaseTask, CaseType, Queue, TimelineEntry
+from services.cases.models import (
+    CLOSED, OPEN_DISPATCH, OPEN_REJECT, Case, CaseComment, CaseTask, CaseType, Queue, TimelineEntry, directory_users,
+)
 from services.cases.repository import get_case, visible_cases
 from services.kit.auth import Principal
 
@@ -31,7 +33,13 @@ def search_cases(session: Session, *, principal: Principal, sort: str, page: int
                  **filters) -> dict:
     """Cases in any status by number, customer, line, type, queue, status, owner, initiator, priority,
     missed SLA target, text and date ranges; every filter given must hold."""
-    query = select(Case).where(visible_cases(principal))
+    return _page(session, searched(select(Case), principal=principal, **filters), sort=sort, page=page,
+                 per_page=per_page)
+
+
+def searched(query, *, principal: Principal, **filters):
+    """``query`` cut to the caller's reach and to every search filter given."""
+    query = query.where(visible_cases(principal))
     if "number" in filters:
         query = query.where(Case.number == filters["number"])
     if "customer_id" in filters:
@@ -63,7 +71,22 @@ def search_cases(session: Session, *, principal: Principal, sort: str, page: int
             query = query.where(column >= filters[f"{name}_from"])
         if f"{name}_to" in filters:
             query = query.where(column < filters[f"{name}_to"])
-    return _page(session, query, sort=sort, page=page, per_page=per_page)
+    return query
+
+
+def stream_search(connection, *, principal: Principal, sort: str, **filters):
+    """The whole search (no paging) as rows for the export, read through a server-side cursor: the
+    case with its type's and queue's names and its owner's name from the directory replica."""
+    owner = directory_users.alias("owner")
+    query = searched(select(
+        Case.number, Case.created_at, Case.subject, Case.customer_code, Case.customer_name, Case.line_number,
+        CaseType.name.label("type_name"), Queue.name.label("queue_name"), Case.priority, Case.status,
+        Case.is_cancelled, owner.c.full_name.label("owner_name"), Case.dispatched_at, Case.closed_at,
+        or_(Case.acceptance_met.is_(False), Case.resolution_met.is_(False)).label("breached"),
+    ).select_from(Case).outerjoin(Queue, Queue.id == Case.queue_id).outerjoin(CaseType, CaseType.id == Case.case_type_id)
+        .outerjoin(owner, owner.c.id == Case.owner_id), principal=principal, **filters)
+    return connection.execution_options(stream_results=True, yield_per=500).execute(
+        query.order_by(*ORDERINGS[sort]))
 
 
 def folder_condition(box: str, user_id: uuid.UUID):

@@ -1,7 +1,9 @@
 """Request and response shapes of the cases API."""
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from services.cases import clock
 from services.cases.models import PRIORITIES, STATUSES
@@ -182,7 +184,12 @@ class PageQuerySchema(Schema):
                                                   "'-' reverses."})
 
 
-class CaseSearchQuerySchema(PageQuerySchema):
+class CaseFilterSchema(Schema):
+    """The case search's filters; every one given must hold."""
+
+    sort = fields.String(load_default="-age", validate=validate.OneOf(SORTS),
+                         metadata={"description": "priority (highest first), age (oldest first), number; "
+                                                  "'-' reverses."})
     number = fields.String(validate=validate.Length(min=1, max=20))
     customer_id = fields.UUID()
     customer_code = fields.String(validate=validate.Length(min=1, max=40))
@@ -203,6 +210,22 @@ class CaseSearchQuerySchema(PageQuerySchema):
     dispatched_to = fields.AwareDateTime()
     closed_from = fields.AwareDateTime()
     closed_to = fields.AwareDateTime()
+
+
+class CaseSearchQuerySchema(CaseFilterSchema, PageQuerySchema):
+    pass
+
+
+class CaseExportQuerySchema(CaseFilterSchema):
+    tz = fields.String(load_default="UTC", validate=validate.Length(max=64),
+                       metadata={"description": "IANA zone of the date cells"})
+
+    @validates("tz")
+    def _zone(self, value: str, **_kwargs) -> None:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError("Use an IANA time zone such as America/Bogota or Asia/Ho_Chi_Minh.") from None
 
 
 class FolderQuerySchema(PageQuerySchema):

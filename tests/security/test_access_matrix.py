@@ -256,6 +256,8 @@ LISTS = {
     "cases": {
         "/api/v1/cases": (["", "q=Zoltan", "customer_id={customer_id}", "customer_code=M-1", "queue=delivery",
                            "initiator_id={creator}", "number=1"], True),
+        "/api/v1/cases/search.xlsx": (["", "q=Zoltan", "customer_id={customer_id}", "queue=delivery",
+                                       "breached=false", "priority=normal"], True),
         "/api/v1/cases/folder": ([f"box={box}" for box in ("owned", "created", "returned", "waiting")], False),
         "/api/v1/queues": ([""], False),
         "/api/v1/queues/statistics": ([""], False),

@@ -1,7 +1,13 @@
 """What the supervisor's dashboard needs from the cases API: the search narrowed to the cases behind a
 chart (priority, missed SLA target), and the supervisor changing the priority of a case in the queue
-or in work (the new priority's SLA targets apply; refused to others and in other states)."""
+or in work (the new priority's SLA targets apply; refused to others and in other states); the search
+exported as .xlsx."""
 from __future__ import annotations
+
+import io
+from datetime import datetime
+
+from openpyxl import load_workbook
 
 from tests.unit.cases.test_sla_check import check, make_sla_queue, msk, outbox_events
 from tests.unit.cases.conftest import new_case
@@ -96,3 +102,45 @@ def test_priority_changes_are_refused_to_others_and_outside_the_queue(api, peopl
     api.ok(api.post(f"/cases/{closed['id']}/close", as_=people.agent, json={"resolution": "Delivered."}))
     assert api.post(f"/cases/{case['id']}/priority", as_=people.supervisor,
                     json={"priority": "urgent"}).status_code == 409
+
+
+def export(api, who, *, language: str, **query):
+    response = api.client.get("/api/v1/cases/search.xlsx", query_string=query,
+                              headers=api.headers(who) | {"Accept-Language": language})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response.headers["Content-Language"] == language.split("-")[0]
+    return load_workbook(io.BytesIO(response.data)).active
+
+
+def test_the_case_search_is_exported_as_xlsx_in_the_readers_language(api, people, frozen_clock):
+    frozen_clock.set(msk(2, 10))
+    made = [new_case(api, people.initiator, subject=f"Entrega {index}", priority=priority)
+            for index, priority in enumerate(("urgent", "normal", "low"))]
+    made.append(new_case(api, people.initiator, subject="=HYPERLINK(\"http://evil\")"))
+    for case in made[:2]:
+        api.ok(api.post(f"/cases/{case['id']}/dispatch", as_=people.initiator))
+    api.ok(api.post(f"/cases/{made[0]['id']}/assign", as_=people.supervisor,
+                    json={"assignee_id": str(people.agent.user_id)}))
+
+    sheet = export(api, people.initiator, language="es-CO,es;q=0.9", tz="America/Bogota", sort="number")
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:4] == ("Número", "Creado", "Asunto", "Código de cliente")
+    assert len(rows) == 1 + 4, "every case the search finds, no paging"
+    first = rows[1]
+    assert first[0] == made[0]["number"] and first[2] == "Entrega 0"
+    assert (first[8], first[9], first[10]) == ("Urgente", "En cola", "Boris.Delivery")
+    assert sheet.cell(row=2, column=2).is_date
+    # Bogotá is UTC-5: 10:00 in Moscow (07:00 UTC) is 02:00 there
+    assert sheet.cell(row=2, column=2).value == datetime(2026, 3, 2, 2, 0)
+    assert sheet.cell(row=2, column=12).is_date, "dispatched"
+    assert rows[4][2] == "=HYPERLINK(\"http://evil\")" and sheet.cell(row=5, column=3).data_type == "s"
+
+    # the same filters as the search: only what it would list
+    sheet = export(api, people.initiator, language="ru", priority=["urgent", "low"], status=["open_dispatch"])
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "Номер" and [row[2] for row in rows[1:]] == ["Entrega 0"]
+    assert [row[0] for row in export(api, people.outsider, language="vi").iter_rows(values_only=True)] == ["Số"], \
+        "someone who reaches none of them gets the header alone"
+    refused = api.get("/cases/search.xlsx", as_=people.initiator, query={"tz": "Mars/Olympus"})
+    assert refused.status_code == 422 and "tz" in refused.get_json()["errors"]
