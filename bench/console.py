@@ -18,9 +18,11 @@ What one run does:
   3. measure  one client signed into the console (a session cookie, as a browser) and the same
               user's token: for each request, the page through the gateway, then the API calls that
               page makes, sent straight to the services one after the other (what the page costs
-              without the console). Card: the card, the customer's cases and notes, the interaction
-              panel's catalogues (reasons, points of contact; a dial link per line and contact phone,
-              which the loaded customers do not have), the unread count. Queue page: the queue statistics, the unread count. Folder: the folder's first
+              without the console or the gateway). Card: the parts of the gateway's composed card
+              (the customer, its open cases, financial summary, consents and latest offers, which
+              the page gets in one call), its notes, attachments and attachment types, the
+              interaction panel's catalogues (reasons, points of contact; a dial link per line and
+              contact phone, which the loaded customers do not have), the unread count. Queue page: the queue statistics, the unread count. Folder: the folder's first
               page, the unread count.
 Printed: p50/p95 in ms of each page and of its API calls, and their ratio. The goal: a page costs at
 most 1.5x the API calls under it, and its p95 stays under 100 ms.
@@ -127,14 +129,18 @@ def main() -> int:
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--port", type=int, default=0, help="the gateway's port, the services' the next three "
+                                                              "(default: a random one from 21000-40000)")
+    parser.add_argument("--database-prefix", default="caredesk_bench", help="of the two throwaway databases' names")
     args = parser.parse_args()
     admin_url = os.environ.get("CAREDESK_TEST_POSTGRES_URL", customers_bench.DEFAULT_ADMIN_URL)
-    base_port = random.randint(21000, 40000)
+    base_port = args.port or random.randint(21000, 40000)
     with ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="caredesk-bench-console-")))
-        customers_url = stack.enter_context(customers_bench.throwaway_database(admin_url, keep=False))
+        customers_url = stack.enter_context(customers_bench.throwaway_database(admin_url, keep=False,
+                                                                               prefix=args.database_prefix))
         cases_url = stack.enter_context(cases_bench.throwaway_database(
-            admin_url, f"caredesk_bench_{uuid.uuid4().hex[:10]}"))
+            admin_url, f"{args.database_prefix}_{uuid.uuid4().hex[:10]}"))
         env = dict(os.environ, CAREDESK_DATA_DIR=str(folder), CAREDESK_ADMIN_PASSWORD=ADMIN_PASSWORD,
                    CAREDESK_CUSTOMERS_DATABASE_URL=customers_url, CAREDESK_CASES_DATABASE_URL=cases_url,
                    CAREDESK_LOG_LEVEL="WARNING", **{f"CAREDESK_GATEWAY_{name.upper()}_URL": f"http://127.0.0.1:{base_port + offset}"
@@ -163,14 +169,21 @@ def main() -> int:
             return f"http://127.0.0.1:{base_port + COMPONENT_PORTS[name]}/api/v1/{path}"
 
         inbox = service("notifications", "notifications/unread")  # the header's count, on every page
+
+        def card_calls(customer_id: str) -> list[str]:
+            open_cases = "&".join(f"status={state}" for state in ("open", "open_dispatch", "open_reject"))
+            return [service("customers", f"customers/{customer_id}"),
+                    service("cases", f"cases?customer_id={customer_id}&{open_cases}&sort=priority&per_page=20"),
+                    service("customers", f"customers/{customer_id}/financial-summary"),
+                    service("customers", f"customers/{customer_id}/consents"),
+                    service("customers", f"customers/{customer_id}/offers?per_page=5"),
+                    service("customers", f"customers/{customer_id}/notes?per_page=10"),
+                    service("customers", f"customers/{customer_id}/attachments?per_page=20"),
+                    service("customers", "customers/attachment-types"),
+                    service("customers", "customers/interaction-reasons"),
+                    service("customers", "customers/contact-points"), inbox]
         pages = {
-            "card": (lambda i: f"{base}/customers/{card_ids[i % len(card_ids)]}",
-                     lambda i: [service("customers", f"customers/{card_ids[i % len(card_ids)]}"),
-                                service("cases", f"cases?customer_id={card_ids[i % len(card_ids)]}"
-                                                 "&per_page=10&sort=-age"),
-                                service("customers", f"customers/{card_ids[i % len(card_ids)]}/notes?per_page=10"),
-                                service("customers", "customers/interaction-reasons"),
-                                service("customers", "customers/contact-points"), inbox]),
+            "card": (lambda i: f"{base}/customers/{card_ids[i % len(card_ids)]}", lambda i: card_calls(card_ids[i % len(card_ids)])),
             "queues": (lambda i: f"{base}/queues", lambda i: [service("cases", "queues/statistics"), inbox]),
             "folder": (lambda i: f"{base}/folder?box=created",
                        lambda i: [service("cases", "cases/folder?box=created&sort=priority&page=1&per_page=25"),

@@ -274,8 +274,8 @@ def _with_database(url: str, name: str) -> str:
 
 
 @contextmanager
-def throwaway_database(admin_url: str, *, keep: bool):
-    name = f"caredesk_bench_{uuid.uuid4().hex[:10]}"
+def throwaway_database(admin_url: str, *, keep: bool, prefix: str = "caredesk_bench"):
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with closing(psycopg.connect(admin_url, autocommit=True)) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:

@@ -63,6 +63,9 @@ class User(RecordsEvents, Base):
     permissions: Mapped[list] = mapped_column(JSON, default=list)
     queues: Mapped[list] = mapped_column(JSON, default=list)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # the user's own choices ("my account"), following them to any browser; None: not chosen yet
+    language: Mapped[str | None] = mapped_column(String(5))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     # carried by every token ("tv"); bumped when access or password changes, refusing older tokens
     token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     version: Mapped[int] = mapped_column(Integer, default=1)

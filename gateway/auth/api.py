@@ -8,13 +8,14 @@ from flask import current_app, request
 
 from gateway.auth import api_tokens, audit, throttle
 from gateway.auth.tokens import REFRESH, refresh_principal
-from gateway.directory import use_cases
+from gateway.directory import my_account, use_cases
 from gateway.directory.schemas import (ApiTokenCreatedSchema, ApiTokenCreateSchema, ApiTokenQuerySchema, ApiTokenSchema,
-                                       LoginSchema, RefreshSchema, TokenSchema, UserSchema)
+                                       LoginSchema, MySettingsSchema, RefreshSchema, TokenSchema,
+                                       UserSchema)
 from gateway.models import RevokedToken, User
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.db import utcnow
-from services.kit.http import install_id_converter, with_etag
+from services.kit.http import expected_version, install_id_converter, with_etag
 from services.kit.input import Blueprint
 from services.kit.directory_replica import token_refusal
 from services.kit.problems import TooManyRequests, Unauthorized
@@ -110,6 +111,18 @@ def me():
     principal = current_principal()
     with service_context().database.session() as session:
         user = use_cases.get_user(session, principal=principal, user_id=principal.user_id)
+    return with_etag(user, user.version)
+
+
+@blp.patch("/me")
+@blp.arguments(MySettingsSchema, example={"language": "es", "time_zone": "America/Bogota"})
+@blp.response(200, UserSchema)
+@blp.alt_response(404, description="The token's user is not in the directory")
+def change_me(changes):
+    """My account: the language and time zone the console shows me, kept on my user so they follow me
+    to any browser (If-Match: the ETag of GET /auth/me). Anyone signed in, for themselves only."""
+    user = my_account.change_my_settings(new_uow(), principal=current_principal(), changes=changes,
+                                         expected_version=expected_version())
     return with_etag(user, user.version)
 
 

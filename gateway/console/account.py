@@ -2,8 +2,9 @@
 with "send me a test" (seed 001: reminders leave from the collections agent's own mailbox); the
 personal calendar feed's address, to copy or regenerate (seed 003). Over the notifications API.
 
-The time zone is the console's own setting (no service keeps it): it lives in the session and a
-cookie of this browser, and sign-in prefers it to the zone the browser reports."""
+The language and time zone are kept on the user in the gateway's directory (PATCH /auth/me), so they
+follow the user to any browser: sign-in takes them from there, before this browser's cookie or the
+zone the browser reports."""
 from __future__ import annotations
 
 from zoneinfo import available_timezones
@@ -64,6 +65,11 @@ def save_preferences():
     answer = g.api.call("PUT", "notifications/preferences/me", json={"language": language, "email": "email" in form})
     if not answer.ok:
         return render_account(status=422, preference_errors=answer.field_errors or {"_": [problem_text(answer)]})
+    me = g.api.get("auth/me")
+    kept = g.api.call("PATCH", "auth/me", json={"language": language, "time_zone": zone}, if_match=me.etag) if me.ok else me
+    if not kept.ok:
+        return render_account(status=422 if kept.status < 500 else kept.status,
+                              preference_errors=kept.field_errors or {"_": [problem_text(kept)]})
     session.update(lang=language, tz=zone)
     g.api.language = language
     response = redirect(url_for("console.account", _anchor="preferences"))

@@ -8,34 +8,37 @@ from flask_babel import gettext as _
 
 from gateway.console.blueprint import blp
 from gateway.console.forms import blank_to_none
-from gateway.console.i18n import chosen_language, chosen_time_zone, when
+from gateway.console.i18n import chosen_time_zone, when
 from gateway.console.words import problem_text
 
 ATTACHMENTS_SHOWN = 20
-OFFERS_SHOWN = 10
+CONSENT_HISTORY_SHOWN = 20
 DOWNLOAD_CHUNK = 64 * 1024
 # Headers of a file download passed from the customers service to the browser.
 DOWNLOAD_HEADERS = ("Content-Type", "Content-Length", "Content-Disposition", "ETag", "X-Content-Type-Options")
 
 
-def card_sections(card: dict) -> dict:
-    """What the card shows beyond the card resource itself, each from its own API; a section whose
-    call fails is left out rather than failing the card."""
+def card_sections(card: dict, *, finance: dict | None, consents: dict | None, offers: dict | None) -> dict:
+    """What the card shows beyond the composed card's parts (given here; None when unavailable): the
+    attachments and their types, and on demand the consents' history; a call that fails leaves its
+    section saying so rather than failing the card."""
     customer_id = card["id"]
-    finance = g.api.get(f"customers/{customer_id}/financial-summary")
     attachments = g.api.get(f"customers/{customer_id}/attachments", per_page=ATTACHMENTS_SHOWN)
     types = g.api.get("customers/attachment-types")
-    consents = g.api.get(f"customers/{customer_id}/consents", language=chosen_language())
-    offers = g.api.get(f"customers/{customer_id}/offers", per_page=OFFERS_SHOWN)
+    consent_history = None
+    if request.args.get("consents") == "history":
+        consent_history = g.api.get(f"customers/{customer_id}/consents/history", per_page=CONSENT_HISTORY_SHOWN,
+                                    page=request.args.get("consents_page", 1, type=int))
+    states = (consents or {}).get("items", [])
     return {
-        "finance": finance.body if finance.ok else None,
+        "finance": finance,
         "attachments": attachments.body if attachments.ok else None,
         "attachment_types": [t for t in (types.body or {}).get("items", []) if t["is_selectable"] and not t["is_retired"]]
         if types.ok else [],
-        "consents": consents.body["items"] if consents.ok else None,
-        "consent_kinds": list({state["kind"]: state for state in (consents.body or {}).get("items", [])}.values())
-        if consents.ok else [],
-        "offers": offers.body if offers.ok else None,
+        "consents": states if consents is not None else None,
+        "consent_kinds": list({state["kind"]: state for state in states}.values()),
+        "consent_history": consent_history,
+        "offers": offers,
     }
 
 
@@ -150,6 +153,31 @@ def directory_people() -> list[dict]:
                   key=lambda u: u["full_name"].casefold())
 
 
+PICKER_SIZE = 20
+
+
+def followup_people(interaction: dict | None, *, searching: bool = False) -> dict:
+    """The follow-up form's people (seed 002: colleagues taking part, the supervisor in copy) from the
+    directory's people search, within this user's reach: those matching the name typed under "find"
+    (accents and case ignored; everyone in reach by name until something is typed), plus those
+    already chosen in the form and those of the scheduled follow-ups, so their names show."""
+    if not interaction:
+        return {"people": [], "picker": {"q": "", "options": []}}
+    form = request.form if searching else {}
+    q = (form.get("people_q") or "").strip()
+    chosen = [*form.getlist("participant_ids"), *form.getlist("copy_ids")] if form else []
+    listed = [person for item in interaction.get("followups", [])
+              for person in (*item.get("participant_ids", []), *item.get("copy_ids", []))]
+    found = g.api.get("directory/users/search", q=q, per_page=PICKER_SIZE)
+    options = found.body["items"] if found.ok else []
+    wanted = sorted({*chosen, *listed} - {person["id"] for person in options})
+    named = g.api.get("directory/users/search", id=wanted, per_page=100, include_inactive="true") if wanted else None
+    known = named.body["items"] if named is not None and named.ok else []
+    return {"people": options + known,
+            "picker": {"q": q, "options": options + [person for person in known if person["id"] in chosen],
+                       "found": found.body["total"] if found.ok else None, "searched": bool(q)}}
+
+
 def followup_body(form) -> dict:
     zone = form.get("time_zone") or chosen_time_zone()
     try:
@@ -165,7 +193,12 @@ def followup_body(form) -> dict:
 @blp.post("/customers/<uuid:customer_id>/interactions/<uuid:interaction_id>/followups")
 def schedule_followup(customer_id, interaction_id):
     """Seed 002: a call or session agreed with the customer goes into the calendars of the colleagues
-    taking part, with the supervisor in copy (the notifications service sends the invitations)."""
+    taking part, with the supervisor in copy (the notifications service sends the invitations).
+    ``find_people`` only looks people up by name for the form, keeping what was typed."""
+    if "find_people" in request.form:
+        from gateway.console.front_office import render_card
+
+        return render_card(str(customer_id), panel={"interaction_id": str(interaction_id)}, followup_search=True)
     answer = g.api.call("POST", f"customers/{customer_id}/interactions/{interaction_id}/followups",
                         json=followup_body(request.form))
     if not answer.ok:
@@ -173,7 +206,7 @@ def schedule_followup(customer_id, interaction_id):
         from gateway.console.front_office import render_card
 
         return render_card(str(customer_id), status=422, panel={"interaction_id": str(interaction_id)},
-                           section_errors={"followup": errors or {"_": [problem_text(answer)]}})
+                           section_errors={"followup": errors or {"_": [problem_text(answer)]}}, followup_search=True)
     flash(_("Follow-up scheduled for %(when)s; the invitations are on their way.",
             when=when(answer.body["starts_at"], "short")), "success")
     return redirect(url_for("console.customer_card", customer_id=customer_id, interaction=interaction_id,

@@ -6,7 +6,7 @@ from flask import abort, flash, g, redirect, render_template, request, session, 
 from flask_babel import gettext as _
 
 from gateway.console.blueprint import blp
-from gateway.console.card_sections import card_sections, directory_people
+from gateway.console.card_sections import card_sections, followup_people
 from gateway.console.forms import INPUT_TYPES, blank_to_none, case_errors, custom_values, local_instant
 from gateway.console.i18n import chosen_time_zone
 from gateway.console.interactions import panel_context
@@ -17,6 +17,8 @@ MASTER_FIELDS = ("name", "status", "country", "tax_number", "region", "language"
                  "email", "description")
 TEXT_FIELDS = ("name", "region", "address", "description")  # never null: an emptied one is ""
 ACKNOWLEDGED_KEEP = 200
+# Taken out of the customer into parts of their own by the composed card (gateway.cards).
+COMPOSED_LISTS = ("flashes", "lines", "contacts", "latest_interactions")
 
 
 def _or_404(answer):
@@ -50,11 +52,14 @@ def search():
 
 @blp.get("/call")
 def caller():
-    """The telephony link: ``/call?number=<caller>`` opens the card of the one customer it belongs to."""
+    """The telephony link: ``/call?number=<caller>`` shows the card of the one customer it belongs to
+    at once, composed by the gateway in one call."""
     number = request.args.get("number", "").strip()
-    answer = g.api.get("customers/caller", number=number) if number else None
+    answer = g.api.get("customer-cards", caller=number) if number else None
     if answer is not None and answer.ok:
-        return redirect(url_for("console.customer_card", customer_id=answer.body["id"], caller=number))
+        return render_card(answer.body["id"], composed=answer.body, caller=number)
+    if answer is not None and answer.status >= 500:
+        abort(answer.status)
     matches = (answer.body or {}).get("matches", []) if answer is not None and answer.status == 409 else []
     return render_template("caller.html", number=number, matches=matches), 404 if not matches else 409
 
@@ -73,26 +78,46 @@ def _may_edit(card: dict) -> bool:
     return not card.get("is_prospect") and (user["level"] in (1, 2) or card.get("salesperson_id") == user["id"])
 
 
+def composed_card(customer_id: str) -> dict:
+    """The card in one call (GET /customer-cards/{id}): the gateway asks every service at once with
+    this user's token; a part whose service is down comes back marked unavailable."""
+    answer = _or_404(g.api.get(f"customer-cards/{customer_id}"))
+    if not answer.ok:
+        abort(answer.status)
+    return answer.body
+
+
+def _available(composed: dict, name: str):
+    """A part of the composed card, or None when the gateway marked it unavailable."""
+    part = composed.get(name)
+    return None if isinstance(part, dict) and part.get("unavailable") else part
+
+
 def render_card(customer_id: str, *, status: int = 200, form_values: dict | None = None, errors: dict | None = None,
-                stale: bool = False, section_errors: dict | None = None, panel: dict | None = None):
-    card, etag = _card(customer_id)
+                stale: bool = False, section_errors: dict | None = None, panel: dict | None = None,
+                composed: dict | None = None, caller: str | None = None, followup_search: bool = False):
+    composed = composed or composed_card(customer_id)
+    card = composed["customer"] | {name: composed.get(name, []) for name in COMPOSED_LISTS}
+    etag = f'"{card["version"]}"' if "version" in card else None
     acknowledged = set(session.get("acknowledged_flashes", []))
     period = request.args.get("history")
     history = None
     if period:
         history = g.api.get(f"customers/{customer_id}/history", period=period, tz=chosen_time_zone(),
                             **{"from": request.args.get("from"), "to": request.args.get("to")})
-    cases = g.api.get("cases", customer_id=customer_id, per_page=10, sort="-age")
     notes = g.api.get(f"customers/{customer_id}/notes", per_page=10)
     panel_data = panel_context(card, panel=panel)
+    unavailable = [composed[name] | {"part": name} for name in composed.get("unavailable_parts", [])]
     return render_template(
         "card.html", card=card, etag=etag, may_edit=_may_edit(card), saved={name: card.get(name) for name in MASTER_FIELDS},
         unacknowledged=[f for f in card["flashes"] if f["is_active"] and f["id"] not in acknowledged],
         values=form_values or {name: card.get(name) for name in MASTER_FIELDS}, errors=errors or {},
         section_errors=section_errors or {}, stale=stale, history=history, period=period,
-        cases=cases.body if cases.ok else None, caller=request.args.get("caller"),
-        notes=notes.body if notes.ok else None, panel=panel_data, **card_sections(card),
-        people=directory_people() if panel_data["interaction"] else [],
+        cases=_available(composed, "open_cases"), caller=caller or request.args.get("caller"),
+        unavailable_parts=unavailable, notes=notes.body if notes.ok else None, panel=panel_data,
+        **card_sections(card, finance=_available(composed, "financial_summary"),
+                        consents=_available(composed, "consents"), offers=_available(composed, "offers")),
+        followup_search=followup_search, **followup_people(panel_data["interaction"], searching=followup_search),
         consent_channels=CONSENT_CHANNELS, offer_channels=OFFER_CHANNELS, offer_outcomes=OFFER_OUTCOMES,
     ), status
 

@@ -38,12 +38,28 @@ def sign_in():
         return render_template("signin.html", next_page=next_page, error=message,
                                username=form.get("username", "")), 401 if answer.status in (401, 422) else 503
     body = answer.body
+    chosen = form.get("lang") != form.get("lang_shown") or session.get("lang_chosen")
+    stored = body["user"].get("language")
+    if stored in LANGUAGES and not chosen:
+        language = stored
     session.clear()
     session.permanent = True
     session.update(token=body["access_token"], expires_at=body["expires_at"], refresh=body.get("refresh_token"),
                    lang=language, user=_profile(body),
-                   tz=valid_time_zone(request.cookies.get(TIME_ZONE_COOKIE)) or valid_time_zone(form.get("tz")) or "UTC")
+                   tz=valid_time_zone(body["user"].get("time_zone")) or valid_time_zone(request.cookies.get(TIME_ZONE_COOKIE))
+                   or valid_time_zone(form.get("tz")) or "UTC")
+    if chosen and stored != language:  # a language picked here follows the user to other browsers
+        store_my_settings(language=language)
     return _remember_language(redirect(next_page), language)
+
+
+def store_my_settings(**settings) -> bool:
+    """Keep the user's language or time zone on their user in the directory (My account), read
+    again for its version: every browser they sign in from then shows them."""
+    me = g.api.get("auth/me")
+    if not me.ok:
+        return False
+    return g.api.call("PATCH", "auth/me", json=settings, if_match=me.etag).ok
 
 
 def _profile(login: dict) -> dict:
@@ -74,5 +90,10 @@ def choose_language():
     language = request.form.get("lang")
     if language in LANGUAGES:
         session["lang"] = language
+        g.api.language = language
+        if signed_in_user() is None:
+            session["lang_chosen"] = True  # chosen before signing in: it wins over the one stored
+        else:
+            store_my_settings(language=language)
     back = safe_next(request.form.get("next"), url_for("console.home"))
     return _remember_language(redirect(back), session.get("lang") or chosen_language())

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import uuid
 
+from marshmallow import RAISE
+
 from gateway.auth import audit
-from gateway.directory import use_cases
+from gateway.directory import people, use_cases
 from gateway.directory.schemas import (AuditPageSchema, AuditQuerySchema, BranchCreateSchema, BranchSchema, DepartmentCreateSchema, DepartmentSchema,
-                                       SignInLockSchema, UserCreateSchema, UserSchema, UserUpdateSchema)
+                                       PeoplePageSchema, PeopleQuerySchema, SignInLockSchema, UserCreateSchema,
+                                       UserSchema, UserUpdateSchema)
 from gateway.models import Branch, Department
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.http import expected_version, install_id_converter, with_etag
@@ -67,6 +70,18 @@ def list_users():
     """The users within your reach."""
     with service_context().database.session() as session:
         return use_cases.list_users(session, principal=current_principal())
+
+
+@blp.get("/users/search")
+@blp.arguments(PeopleQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, PeoplePageSchema)
+def search_users(args):
+    """People within your reach by a fragment of their name or username, accents and case ignored, best
+    matches first (such as the colleagues and supervisor invited to a follow-up); ``id`` names given users."""
+    with service_context().database.session() as session:
+        return people.search_people(session, principal=current_principal(), q=args["q"], ids=args["id"],
+                                    include_inactive=args["include_inactive"], page=args["page"],
+                                    per_page=args["per_page"])
 
 
 @blp.get("/users/<id:user_id>")

@@ -1,7 +1,7 @@
 """Request and response shapes of the directory API."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from gateway.models import PERMISSIONS
 from services.kit.auth import RESOURCES
@@ -61,6 +61,10 @@ class UserSchema(Schema):
     permissions = fields.List(fields.String())
     queues = fields.List(fields.String())
     is_active = fields.Boolean()
+    language = fields.String(allow_none=True, metadata={
+        "description": "The user's language (es, en, ru, vi), chosen under My account; null until chosen"})
+    time_zone = fields.String(allow_none=True, metadata={
+        "description": "The user's IANA time zone (such as America/Bogota), chosen under My account; null until chosen"})
     version = fields.Integer()
 
 
@@ -161,3 +165,51 @@ class SignInLockSchema(Schema):
     locked = fields.Boolean(metadata={"description": "Sign-in refused (429) until locked_until"})
     locked_until = fields.AwareDateTime(allow_none=True)
     failures = fields.Integer(metadata={"description": "Wrong passwords in a row counted so far"})
+
+
+class PeopleQuerySchema(Schema):
+    q = fields.String(load_default="", validate=validate.Length(max=100), metadata={
+        "description": "A fragment of the name or username, any case, with or without accents (\"sofia\" "
+                       "finds Sofía); several words must all match. Empty: everyone in reach, by name."})
+    id = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=100), metadata={
+        "description": "Only these users (repeat the parameter), such as those already chosen in a form."})
+    include_inactive = fields.Boolean(load_default=False)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class PersonSchema(Schema):
+    """A user as a picker shows them: who, and where they work."""
+
+    id = fields.UUID()
+    username = fields.String()
+    full_name = fields.String()
+    level = fields.Integer()
+    department_id = fields.UUID(allow_none=True)
+    department_name = fields.String(allow_none=True)
+    is_active = fields.Boolean()
+
+
+PeoplePageSchema = page_of(PersonSchema, "PeoplePage")
+
+
+USER_LANGUAGES = ("es", "en", "ru", "vi")
+
+
+def _known_time_zone(name: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError("Not a known time zone, such as America/Bogota.") from None
+
+
+class MySettingsSchema(Schema):
+    """What every user chooses for themselves: the language and time zone the console shows them."""
+
+    language = fields.String(allow_none=True, validate=validate.OneOf(USER_LANGUAGES), metadata={
+        "description": "es, en, ru or vi; null forgets the choice"})
+    time_zone = fields.String(allow_none=True, validate=[validate.Length(min=1, max=64), _known_time_zone],
+                              metadata={"description": "An IANA time zone such as America/Bogota; null forgets "
+                                                       "the choice"})

@@ -285,6 +285,8 @@ LISTS = {
         "/api/v1/directory/branches": ([""], False),
         "/api/v1/directory/departments": ([""], False),
         "/api/v1/directory/users": ([""], True),
+        # the follow-up's people picker: a name fragment without accents, or the ids already chosen
+        "/api/v1/directory/users/search": (["", "q=zoltan", "q=MARKEROV%20zol", "id={user_id}"], True),
         "/api/v1/directory/audit": (["", "kind=user.created"], False),
     },
 }

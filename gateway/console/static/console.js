@@ -85,3 +85,18 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// The follow-up form's people finder: Enter in the name field looks people up; Enter anywhere else in
+// the form schedules (without script, Enter looks people up, which keeps everything typed).
+document.addEventListener("DOMContentLoaded", () => {
+  const finder = document.getElementById("f-people_q");
+  if (!finder) { return; }
+  const form = finder.form;
+  const find = form.querySelector("button[name=find_people]");
+  const schedule = form.querySelector(".actions button[type=submit]");
+  form.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.target.tagName !== "INPUT") { return; }
+    event.preventDefault();
+    form.requestSubmit(event.target === finder ? find : schedule);
+  });
+});

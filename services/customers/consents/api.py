@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+from flask import request
 from marshmallow import RAISE
 
 from services.customers.api import install_id_converter
 from services.customers.consents import queries, use_cases
+from services.customers.consents.models import LANGUAGES
 from services.customers.consents.schemas import (
     ConsentCreateSchema, ConsentHistoryQuerySchema, ConsentKindCreateSchema, ConsentKindListSchema,
     ConsentKindSchema, ConsentKindUpdateSchema, ConsentPageSchema, ConsentSchema, ConsentStatesSchema,
@@ -42,7 +44,8 @@ def consents_in_force(args, customer_id: uuid.UUID):
     the kind's default (payment reminders and surveys given, marketing not)."""
     with service_context().database.session() as session:
         customer = get_customer(session, principal=current_principal(), customer_id=customer_id)
-        return queries.consent_states(session, customer, language=args["language"])
+        language = args.get("language") or request.accept_languages.best_match(LANGUAGES) or "en"
+        return queries.consent_states(session, customer, language=language)
 
 
 @blp.get("/<id:customer_id>/consents/history")

@@ -90,5 +90,6 @@ class ConsentHistoryQuerySchema(Schema):
 
 
 class LanguageQuerySchema(Schema):
-    language = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES),
-                             metadata={"description": "The language of the kinds' names (es, en, ru, vi)."})
+    language = fields.String(validate=validate.OneOf(LANGUAGES), metadata={
+        "description": "The language of the kinds' names (es, en, ru, vi); without it, the request's "
+                       "Accept-Language, else en."})

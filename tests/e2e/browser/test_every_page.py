@@ -42,6 +42,9 @@ def visit_every_page(person) -> list[str]:
     yield "card-with-flashes"
     person.go(card.removeprefix(person.base) + "?history=week")
     yield "card-history"
+    person.go(card.removeprefix(person.base) + "?consents=history#consent-history")
+    assert person.page.locator("#consent-history").count() == 1
+    yield "card-consents-history"
     person.go(card.removeprefix(person.base) + "#interaction")  # the interaction panel with a reason chosen
     person.page.select_option("#f-i_reason_id", label="Facturación › Doble cobro")
     person.page.locator("button[name=apply_reason]").click()

@@ -38,7 +38,20 @@ CARD = {"id": CUSTOMER, "code": "C-1001", "kind": "person", "name": "José Pére
                    "tariff_effective_on": "2026-01-01", "tariff_history": [], "service_type": "voice",
                    "network_standard": "4G", "iccid": None, "activated_on": None, "has_pin": False,
                    "status_changed_at": "2026-01-01T00:00:00+00:00"}],
-        "latest_interactions": []}
+        "latest_interactions": [], "version": 7}
+
+
+def composed(card: dict, **parts) -> dict:
+    """The card as the gateway composes it (GET /customer-cards/{id}): the lists taken out of the
+    customer, then its further parts, each whole unless given here (an unavailable marker, say)."""
+    lists = ("flashes", "lines", "contacts", "latest_interactions")
+    body = {"id": card["id"], **{name: card.get(name, []) for name in lists},
+            "customer": {key: value for key, value in card.items() if key not in lists},
+            "open_cases": {"items": [], "total": 0, "page": 1, "per_page": 20},
+            "financial_summary": {"currency": None}, "consents": {"items": []},
+            "offers": {"items": [], "total": 0, "page": 1, "per_page": 5}} | parts
+    body["unavailable_parts"] = [name for name, part in parts.items() if isinstance(part, dict) and part.get("unavailable")]
+    return body
 
 
 def saved(**overrides) -> dict:
@@ -71,6 +84,8 @@ class FakeCustomers:
     def _read(self, path: str) -> Answer:
         if path == f"customers/{CUSTOMER}":
             return Answer(200, CARD, '"7"')
+        if path == f"customer-cards/{CUSTOMER}":
+            return Answer(200, composed(CARD))
         if path == "customers/interaction-reasons":
             return Answer(200, REASONS)
         if path == "customers/contact-points":

@@ -36,6 +36,16 @@ def test_the_catalogue_is_seeded_with_names_in_four_languages(client, admin):
             kinds["marketing"]["granted_by_default"]) == (True, True, False)
 
 
+def test_the_kinds_are_named_in_the_accept_language_unless_a_language_is_asked_for(client, admin, card):
+    """What the gateway's composed card relies on: it forwards the caller's Accept-Language only."""
+    assert states(client, admin[1] | {"Accept-Language": "vi-VN,vi;q=0.9"}, card["id"])[(None, "marketing")][
+        "kind_name"] == "Tiếp thị"
+    assert states(client, admin[1] | {"Accept-Language": "ru"}, card["id"])[(None, "marketing")]["kind_name"] == "Маркетинг"
+    assert states(client, admin[1] | {"Accept-Language": "ru"}, card["id"], language="en")[(None, "marketing")][
+        "kind_name"] == "Marketing"
+    assert states(client, admin[1] | {"Accept-Language": "de"}, card["id"])[(None, "marketing")]["kind_name"] == "Marketing"
+
+
 def test_defaults_then_given_and_withdrawn_with_history_and_events(client, admin, card, outbox):
     contact_id = card["contacts"][0]["id"]
     before = states(client, admin[1], card["id"], language="ru")
