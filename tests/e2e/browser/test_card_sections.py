@@ -115,7 +115,7 @@ def test_seed_002_follow_up_with_a_colleague_and_the_supervisor_in_copy(agent, l
     assert followups.locator("#f-time_zone").input_value() == "America/Bogota", "the user's own zone"
     admin.shot("002-followup-form")
     assert not serious_violations(admin)
-    followups.locator(":scope > details button[type=submit]").click()
+    followups.locator(":scope > details .actions button[type=submit]").click()
 
     notice = admin.page.locator("p.notice").first
     assert "success" in notice.get_attribute("class")
@@ -139,7 +139,7 @@ def test_seed_002_follow_up_with_a_colleague_and_the_supervisor_in_copy(agent, l
 
     # A follow-up without a day or a subject is refused at those fields, and nothing is scheduled.
     admin.page.locator("#followups > details > summary").click()
-    admin.page.locator("#followups > details button[type=submit]").click()
+    admin.page.locator("#followups > details .actions button[type=submit]").click()
     assert admin.page.locator("#followups .field.invalid #f-date").count() == 1
     assert admin.page.locator("#followups .field.invalid #f-subject").count() == 1
     assert admin.page.locator("#followups li").count() == 1
