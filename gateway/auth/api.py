@@ -130,7 +130,7 @@ def change_me(changes):
 @blp.arguments(ApiTokenCreateSchema, example={"user_id": "2f1c6c2e-6a39-4c8e-9f55-0b7c8a1d2e31", "name": "Billing sync",
                                                 "days": 90, "read_only": True, "resources": ["customers"]})
 @blp.response(201, ApiTokenCreatedSchema)
-@blp.alt_response(404, description="No such user within your reach, or you are not a company-level administrator")
+@blp.alt_response(404, description="You are not a company-level administrator")
 def create_api_token(data):
     """A long-lived token for an integration (billing, telephony, reporting), acting as the given
     user within its scopes (read-only, resources). The token is in this answer only: it is never

@@ -22,7 +22,7 @@ from gateway.models import ApiToken, RevokedToken
 from services.kit.auth import COMPANY, Principal
 from services.kit.db import utcnow
 from services.kit.directory_replica import prune_revoked_tokens
-from services.kit.problems import Forbidden, NotFound
+from services.kit.problems import Forbidden, InvalidFields, NotFound
 from services.kit.uow import UnitOfWork
 
 
@@ -47,10 +47,14 @@ def described(token: ApiToken) -> dict:
 
 
 def create(uow: UnitOfWork, issuer: TokenIssuer, *, principal: Principal, data: dict) -> tuple[dict, str]:
-    """The token's record and the token itself (shown once)."""
+    """The token's record and the token itself (shown once). The user it acts as is a reference in
+    the body: missing or out of reach, it is a 422 naming ``user_id`` (docs/security.md)."""
     _require_token_administrator(principal)
     with uow:
-        user = use_cases.get_manageable_user(uow.session, principal=principal, user_id=data["user_id"])
+        try:
+            user = use_cases.get_manageable_user(uow.session, principal=principal, user_id=data["user_id"])
+        except NotFound:
+            raise InvalidFields({"user_id": ["No such user."]}) from None
         resources = sorted(set(data["resources"]))
         token_id = uuid.uuid4()
         acting = use_cases.principal_of(user)

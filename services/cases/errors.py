@@ -65,6 +65,3 @@ class CaseClosed(Conflict):
 class NotQueueMember(Forbidden):
     type, title = "not-queue-member", "You are not a member of this queue"
 
-
-class StatisticsNotAllowed(Forbidden):
-    type, title = "statistics-not-allowed", "Queue statistics are for its members, supervisor and administrators"

@@ -96,6 +96,14 @@ def test_api_tokens_are_shown_once_listed_without_the_secret_and_managed_by_admi
     missing = gateway.delete(f"/api/v1/auth/api-tokens/{uuid.uuid4()}", headers=_bearer(admin))
     assert missing.status_code == 404
 
+    # the user a token acts as is a reference in the body: missing is a 422 naming the field, as
+    # every reference in a body is (docs/security.md), and nothing is written
+    before = fingerprint(apps["gateway"])
+    unknown = gateway.post("/api/v1/auth/api-tokens", headers=_bearer(admin), json={"user_id": str(uuid.uuid4())})
+    assert unknown.status_code == 422, unknown.get_json()
+    assert unknown.get_json()["errors"] == {"user_id": ["No such user."]}
+    assert fingerprint(apps["gateway"]) == before
+
 
 def test_scopes_are_enforced_by_the_gateway_and_every_service(apps):
     gateway = apps["gateway"].test_client()

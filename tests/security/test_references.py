@@ -233,3 +233,51 @@ def test_interaction_bodies_name_only_lines_customers_and_catalogue_entries_in_r
                     if_match=interaction["version"], json=base | {"customer_id": mine["id"], "line_id": mine["line_id"]})
     assert done.status_code == 201, done.get_json()
     print(f"\ninteraction body references (line, reason, point of contact, next customer): {cells} cells tried")
+
+
+def test_follow_up_participants_and_copies_name_only_users_in_reach(customers_app, client_of):
+    """A follow-up's participants and copies are users in the caller's reach (a level 4 agent's
+    reach widened to their department: their colleagues and supervisor, seed 002). Out of reach and
+    missing give the same 422 naming the field, on scheduling and on a change, and write nothing."""
+    api = client_of(customers_app)
+    colleague = make_principal(username="colleague.a", level=4, branch_id=BRANCH_A, department_id=FRONT_A)
+    supervisor = make_principal(username="supervisor.a", level=2, branch_id=BRANCH_A, department_id=FRONT_A)
+    elsewhere_in_branch = make_principal(username="delivery.a", level=3, branch_id=BRANCH_A, department_id=DELIVERY)
+    other_branch = make_principal(username="front.b", level=3, branch_id=BRANCH_B, department_id=FRONT_B)
+    branch_manager = make_principal(username="manager.a", level=2, branch_id=BRANCH_A, department_id=FRONT_A)
+    register_users(customers_app, CREATOR_A, colleague, supervisor, elsewhere_in_branch, other_branch,
+                   branch_manager)
+    card = api.post("/api/v1/customers", as_=CREATOR_A, json={
+        "code": "A-1", "kind": "person", "name": "Ana's customer", "country": "CO"}).get_json()
+    interaction = api.post(f"/api/v1/customers/{card['id']}/interactions", as_=CREATOR_A,
+                           json={"direction": "inbound", "channel": "phone"}).get_json()
+    path = f"/api/v1/customers/{card['id']}/interactions/{interaction['id']}/followups"
+    body = {"date": "2026-12-03", "time": "10:30", "time_zone": "America/Bogota", "duration_minutes": 30,
+            "subject": "Call back", "location": "Phone"}
+    scheduled = api.post(path, as_=CREATOR_A, json=body | {"participant_ids": [str(colleague.user_id)],
+                                                          "copy_ids": [str(supervisor.user_id)]})
+    assert scheduled.status_code == 201, scheduled.get_json()
+    followup = scheduled.get_json()
+    cells = 0
+    # (caller, a user beyond their reach)
+    for caller, unreachable in ((CREATOR_A, elsewhere_in_branch), (CREATOR_A, other_branch),
+                                (branch_manager, other_branch)):
+        for field in ("participant_ids", "copy_ids"):
+            writes = [("POST", path, lambda ref: body | {field: [ref]}, None),
+                      ("PATCH", f"{path}/{followup['id']}", lambda ref: {field: [ref]}, followup["version"])]
+            for method, url, make, version in writes:
+                before = fingerprint(customers_app)
+                out_of_reach = api.call(method, url, as_=caller, json=make(str(unreachable.user_id)), if_match=version)
+                missing = api.call(method, url, as_=caller, json=make(str(uuid.uuid4())), if_match=version)
+                _assert_alike(out_of_reach, missing, field=field)
+                assert unreachable.username.title() not in out_of_reach.get_data(as_text=True)
+                assert fingerprint(customers_app) == before, (caller.username, field, method)
+                cells += 2
+    # the branch manager reaches the other department of the branch; a change keeps who was invited
+    widened = api.patch(f"{path}/{followup['id']}", as_=branch_manager, if_match=followup["version"],
+                        json={"participant_ids": [str(colleague.user_id), str(elsewhere_in_branch.user_id)]})
+    assert widened.status_code == 200, widened.get_json()
+    kept = api.patch(f"{path}/{followup['id']}", as_=CREATOR_A, if_match=widened.get_json()["version"],
+                     json={"participant_ids": [str(elsewhere_in_branch.user_id)], "subject": "Call back, moved"})
+    assert kept.status_code == 200, kept.get_json()
+    print(f"\nfollow-up body references (participants, copies; schedule and change): {cells} cells tried")

@@ -168,7 +168,9 @@ def set_sla(data, queue_id: uuid.UUID):
 @queues.arguments(StatisticsQuerySchema, location="query")
 @queues.response(200, QueueStatisticsSchema)
 def get_statistics(args, queue_id: uuid.UUID):
-    """Depth, oldest and median age, accepted and closed per hour, SLA attainment."""
+    """Depth, oldest and median age, accepted and closed per hour, SLA attainment.
+
+    A queue the caller may not watch is answered like a missing one (404), as its history is."""
     principal = current_principal()
     with service_context().database.session() as session:
         queue = get_queue(session, queue_id)
@@ -186,6 +188,5 @@ def get_history(args, queue_id: uuid.UUID):
     principal = current_principal()
     with service_context().database.session() as session:
         queue = get_queue(session, queue_id)
-        if not queries.may_see_statistics(principal, queue):
-            raise QueueNotFound(f"No queue {queue_id}.")
+        queries.require_statistics(principal, queue)
         return history.queue_history(session, queue, start=start, end=end)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from services.cases.errors import StatisticsNotAllowed
+from services.cases.errors import QueueNotFound
 from services.cases.models import CLOSED, OPEN, OPEN_DISPATCH, OPEN_REJECT, Case, Queue, TimelineEntry, waiting_condition
 from services.cases.surveys import satisfaction
 from services.kit.auth import COMPANY, Principal
@@ -19,8 +19,10 @@ def may_see_statistics(principal: Principal, queue: Queue) -> bool:
 
 
 def require_statistics(principal: Principal, queue: Queue) -> None:
+    """A queue whose figures the caller may not watch is answered like a missing one (404), as its
+    history is: the same rule for every read of a queue's figures."""
     if not may_see_statistics(principal, queue):
-        raise StatisticsNotAllowed(f"You are not a member or the supervisor of the queue '{queue.code}'.")
+        raise QueueNotFound(f"No queue {queue.id}.")
 
 
 def _attainment(session: Session, queue: Queue, *, met_column, decided_at, since: datetime) -> dict:

@@ -2,6 +2,7 @@
 schedule a follow-up; and the administration of reasons, macros, points of contact and articles."""
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -19,8 +20,9 @@ from services.customers.errors import CustomerNotFound
 from services.customers.models import Customer, FieldErrors, directory_users
 from services.customers.normalisation import fold
 from services.customers.repository import get_customer
-from services.kit.auth import COMPANY, OWN, Principal
+from services.kit.auth import COMPANY, DEPARTMENT, OWN, Principal
 from services.kit.db import utcnow
+from services.kit.directory_replica import reachable_users
 from services.kit.problems import InvalidFields, StaleVersion, ensure_version
 from services.kit.uow import UnitOfWork
 
@@ -132,15 +134,28 @@ def _customer_ref(session, principal: Principal, customer_id: uuid.UUID) -> Cust
         raise
 
 
-def _check_people(session, data: dict, errors: FieldErrors) -> None:
-    """Participants and copies must be active users of the directory."""
-    wanted = {*data.get("participant_ids", []), *data.get("copy_ids", [])}
+def _invitable(principal: Principal) -> Principal:
+    """Whom a follow-up may name: the users the caller's level reaches, as for every reference in a
+    body; a level 4 agent's reach is widened to their department, so that they can invite their
+    colleagues and copy their supervisor (seed 002), and no further."""
+    if principal.level == OWN:
+        return dataclasses.replace(principal, level=DEPARTMENT)
+    return principal
+
+
+def _check_people(session, principal: Principal, data: dict, errors: FieldErrors, *,
+                  current: Followup | None = None) -> None:
+    """Participants and copies are active users of the directory within the caller's reach
+    (:func:`_invitable`); missing and out of reach give the same field error. Those already on the
+    follow-up being changed stay (they were checked when named)."""
+    kept = {uuid.UUID(u) for u in (current.participant_ids + current.copy_ids)} if current is not None else set()
+    wanted = {*data.get("participant_ids", []), *data.get("copy_ids", [])} - kept
     users = directory_users
-    known = set(session.scalars(select(users.c.id).where(users.c.id.in_(wanted), users.c.is_active))) if wanted \
-        else set()
+    known = set(session.scalars(select(users.c.id).where(
+        users.c.id.in_(wanted), reachable_users(users, _invitable(principal))))) if wanted else set()
     for key in ("participant_ids", "copy_ids"):
         for index, user_id in enumerate(data.get(key, [])):
-            if user_id not in known:
+            if user_id not in known | kept:
                 errors.add((key, index), "No active user of the directory has this id.")
 
 
@@ -156,14 +171,14 @@ def _followup_event(followup: Followup, customer: Customer, interaction: Interac
 def schedule_followup(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID, interaction_id: uuid.UUID,
                       data: dict) -> Followup:
     """A follow-up of the interaction (seed 002: day and time, copy to colleagues and the supervisor):
-    participants and copies must be users of the directory. Emits followup.scheduled.v1 for the
+    participants and copies must be users of the directory within the caller's reach. Emits followup.scheduled.v1 for the
     notifications service's invitations. Raises InteractionNotFound, InvalidFields."""
     with uow:
         customer = get_customer(uow.session, principal=principal, customer_id=customer_id)
         interaction = get_interaction(uow.session, principal=principal, customer=customer,
                                       interaction_id=interaction_id)
         errors = FieldErrors()
-        _check_people(uow.session, data, errors)
+        _check_people(uow.session, principal, data, errors)
         errors.raise_if_any()
         starts_at = datetime.combine(data["date"], data["time"], ZoneInfo(data["time_zone"]))
         followup = Followup(id=uuid.uuid4(), interaction_id=interaction.id, organiser_id=principal.user_id,
@@ -210,7 +225,7 @@ def reschedule_followup(uow: UnitOfWork, *, principal: Principal, customer_id: u
         customer, interaction, followup = _followup_to_change(uow, principal, customer_id, interaction_id,
                                                               followup_id, expected_version)
         errors = FieldErrors()
-        _check_people(uow.session, data, errors)
+        _check_people(uow.session, principal, data, errors, current=followup)
         errors.raise_if_any()
         changes = {key: data[key] for key in ("subject", "location") if key in data}
         for key in ("participant_ids", "copy_ids"):
