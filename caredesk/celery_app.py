@@ -12,7 +12,7 @@ from caredesk import health as liveness
 from caredesk.components import COMPONENTS, Component
 from services.kit.db import Database
 from services.kit.settings import load_settings
-from services.kit.tasks import RUNTIMES, PeriodicJob, celery_config, run_periodic_job, task_queue
+from services.kit.tasks import RUNTIMES, PeriodicJob, celery_config, run_periodic_job, task_queue, task_queues
 
 
 @cache
@@ -65,6 +65,7 @@ def create_celery() -> Celery:
     options = NotificationsSettings.load(settings)
     app = Celery("caredesk", set_as_current=True)
     app.conf.update(celery_config(settings))
+    app.conf.task_queues = task_queues(settings, COMPONENTS)
     app.conf.task_routes = {f"{name}.*": {"queue": task_queue(settings, name)} for name in COMPONENTS}
     app.conf.task_annotations = {SEND_TASK[channel]: {"rate_limit": getattr(options, f"rate_{channel}")}
                                  for channel in CHANNELS}

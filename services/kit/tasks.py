@@ -9,6 +9,14 @@ lease however many beats send it.
 
 Broker: ``CAREDESK_TASK_BROKER_URL``; otherwise RabbitMQ when ``CAREDESK_BROKER_URL`` is one
 (production), else kombu's SQLite transport in the data directory (embedded mode, no server).
+
+On RabbitMQ the task queues are quorum queues (replicated on a cluster, as the event queues are),
+bound to the topic exchange ``<prefix>tasks``. What Celery's "Using quorum queues" asks for:
+publisher confirms (``confirm_publish``), no global QoS (Celery turns it off when it detects a
+quorum queue, ``worker_detect_quorum_queues``), and a retry's countdown through RabbitMQ's native
+delayed delivery (Celery's ``celery_delayed_*`` quorum queues, declared by the worker; it needs a
+topic exchange, hence ours) instead of a message held in the worker until its ETA. The embedded
+transport takes the same queues without the arguments.
 """
 from __future__ import annotations
 
@@ -19,6 +27,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable
 
+from kombu import Exchange, Queue
 from sqlalchemy import Column, MetaData, String, Table, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -41,19 +50,42 @@ def task_queue(settings: ServiceSettings, service: str) -> str:
     return f"{settings.queue_prefix}tasks.{service}"
 
 
+def is_rabbitmq(url: str) -> bool:
+    return url.startswith(("amqp://", "amqps://", "pyamqp://"))
+
+
 def task_broker_url(settings: ServiceSettings) -> str:
     explicit = os.environ.get("CAREDESK_TASK_BROKER_URL")
     if explicit:
         return explicit
-    if settings.broker_url.startswith(("amqp://", "amqps://", "pyamqp://")):
+    if is_rabbitmq(settings.broker_url):
         return settings.broker_url
     return f"sqla+sqlite:///{settings.data_dir / 'tasks.sqlite3'}"
 
 
+# Only a backstop against a message that crashes its worker forever (a quorum queue counts every
+# return); late acks and lost workers return a task far fewer times than this.
+TASK_DELIVERY_LIMIT = 500
+
+
+def task_queues(settings: ServiceSettings, services) -> list[Queue]:
+    """The task queue of each service, bound to the topic exchange ``<prefix>tasks`` by its own
+    name; quorum queues on RabbitMQ."""
+    exchange = Exchange(f"{settings.queue_prefix}tasks", type="topic", durable=True)
+    arguments = {"x-queue-type": "quorum", "x-delivery-limit": TASK_DELIVERY_LIMIT} \
+        if is_rabbitmq(task_broker_url(settings)) else {}
+    return [Queue(task_queue(settings, service), exchange, routing_key=task_queue(settings, service), durable=True,
+                  queue_arguments=arguments) for service in services]
+
+
 def celery_config(settings: ServiceSettings) -> dict:
     """What every Caredesk Celery process shares: late acks (a task whose worker dies is delivered
-    again), one message prefetched per process, no results kept (the database holds the outcome)."""
-    return dict(
+    again), one message prefetched per process, no results kept (the database holds the outcome);
+    on RabbitMQ, quorum queues and publisher confirms (see the module's docstring)."""
+    quorum = dict(task_default_queue_type="quorum", task_create_missing_queue_type="quorum",
+                  worker_detect_quorum_queues=True, broker_transport_options={"confirm_publish": True}) \
+        if is_rabbitmq(task_broker_url(settings)) else {}
+    return quorum | dict(
         broker_url=task_broker_url(settings),
         task_acks_late=True,
         task_reject_on_worker_lost=True,
