@@ -14,7 +14,8 @@ from tests.deploy.conftest import DEPLOY, ROOT, report, require_tool
 RULES = DEPLOY / "prometheus" / "alerts.yaml"
 RULE_TESTS = DEPLOY / "prometheus" / "alerts-test.yaml"
 QUERIES = DEPLOY / "k8s" / "overlays" / "production" / "postgres-metrics.yaml"
-EXTERNAL = {"rabbitmq_queue_messages_ready", "kube_deployment_status_replicas_available", "kube_deployment_spec_replicas"}
+EXTERNAL = {"rabbitmq_queue_messages_ready", "rabbitmq_global_messages_unroutable_returned_total",
+            "kube_deployment_status_replicas_available", "kube_deployment_spec_replicas"}
 PROMQL_WORDS = {"sum", "max", "min", "by", "rate", "increase", "histogram_quantile", "and", "or", "unless", "le",
                 "service", "datname", "queue", "namespace", "deployment", "status"}
 
@@ -79,3 +80,15 @@ def test_the_dead_letter_and_backlog_alerts_match_our_queue_names():
     assert not re.fullmatch(dead, "cases.replicate_customer")
     assert re.fullmatch(backlog_excluded, delay_queue_name("cases.replicate_customer", 3))
     assert not re.fullmatch(backlog_excluded, "tasks.notifications")
+
+
+def test_the_unroutable_alerts_watch_the_queue_the_relay_keeps_them_in(tmp_path):
+    from services.kit.messaging.topology import unroutable_queue
+    from services.kit.settings import load_settings
+
+    rules = {rule["alert"]: rule["expr"] for rule in alerts()}
+    kept = unroutable_queue(load_settings("cases", data_dir=tmp_path)).name
+    watched = re.search(r'queue=~"([^"]+)"', rules["CaredeskUnroutableKept"]).group(1).replace("\\\\", "\\")
+    backlog_excluded = re.search(r'queue!~"([^"]+)"', rules["CaredeskQueueBacklog"]).group(1).replace("\\\\", "\\")
+    assert re.fullmatch(watched, kept) and re.fullmatch(backlog_excluded, kept)
+    assert not re.fullmatch(watched, "cases.replicate_customer")
