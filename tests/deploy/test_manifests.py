@@ -612,3 +612,34 @@ def test_compose_gives_each_process_the_grace_period_kubernetes_gives_it(compose
         component, process = compose_process(name)
         deployment = "caredesk-beat" if name in COMPOSE_SYSTEM_PROCESSES else f"{component}-{process}"
         assert service["stop_grace_period"] == f"{kubernetes[deployment]}s", name
+
+
+def test_attachments_are_on_a_volume_every_customers_api_replica_shares_in_production(production):
+    """The customers API keeps uploads in CAREDESK_CUSTOMERS_ATTACHMENTS_DIR; in production that is
+    a ReadWriteMany claim mounted by every replica (dev: the one pod's emptyDir)."""
+    def attachments_volume(docs):
+        api = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "customers-api")
+        pod = api["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+        directory = next(e["value"] for e in container["env"] if e["name"] == "CAREDESK_CUSTOMERS_ATTACHMENTS_DIR")
+        mount = next(m for m in container["volumeMounts"] if m["mountPath"] == directory)
+        assert not mount.get("readOnly")
+        return next(v for v in pod["volumes"] if v["name"] == mount["name"])
+
+    volume = attachments_volume(production)
+    claim = next(d for d in production if d["kind"] == "PersistentVolumeClaim"
+                 and d["metadata"]["name"] == volume["persistentVolumeClaim"]["claimName"])
+    assert "emptyDir" not in volume
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert claim["spec"]["storageClassName"] and claim["spec"]["resources"]["requests"]["storage"] == "100Gi"
+    assert "emptyDir" in attachments_volume(kustomize(OVERLAYS / "dev"))
+    # nothing else mounts the claim: only the API reads and writes the files
+    mounting = [d["metadata"]["name"] for d in production if d["kind"] in ("Deployment", "Job")
+                for v in d["spec"]["template"]["spec"].get("volumes", []) if "persistentVolumeClaim" in v]
+    assert mounting == ["customers-api"]
+
+
+def test_compose_keeps_attachments_on_a_named_volume(compose):
+    customers = compose["services"]["customers"]
+    directory = customers["environment"]["CAREDESK_CUSTOMERS_ATTACHMENTS_DIR"]
+    assert f"attachments:{directory}" in customers["volumes"] and "attachments" in compose["volumes"]

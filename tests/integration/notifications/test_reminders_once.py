@@ -15,7 +15,7 @@ from celery import Celery
 from sqlalchemy import func, insert, select
 
 from services.kit.db import utcnow
-from services.kit.tasks import celery_config, task_queue
+from services.kit.tasks import celery_config, task_queue, task_queues
 from services.notifications.deliveries.models import SENT, Delivery
 from services.notifications.reminders.job import send_due_reminders
 from services.notifications.reminders.models import (
@@ -104,6 +104,8 @@ def test_the_job_in_a_worker_killed_mid_batch_then_run_again_sends_each_reminder
         worker = processes.caredesk("tasks", "tasks", "notifications", "--concurrency", "4")
         app = Celery("test", set_as_current=False)
         app.conf.update(celery_config(notifications.settings))
+        # the queue as the system declares it (a quorum queue with its delivery limit)
+        app.conf.task_queues = task_queues(notifications.settings, ["notifications"])
         app.send_task("notifications.send_payment_reminders", queue=task_queue(notifications.settings, "notifications"))
         sent = lambda: notifications.count(Delivery.__table__, Delivery.__table__.c.status == SENT)  # noqa: E731
         wait_until(lambda: notifications.count(ReminderSent.__table__) > 0, timeout=120, what="the job under way")
