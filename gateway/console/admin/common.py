@@ -21,7 +21,7 @@ PERMISSION_NAMES = {
     "manage_templates": _l("Manage message templates"),
     "manage_users": _l("Manage users, branches and departments"),
 }
-ADMIN_PERMISSIONS = ("manage_users", "manage_queues", "manage_templates")
+ADMIN_PERMISSIONS = ("manage_users", "manage_queues", "manage_templates", "manage_reminders")
 
 
 def may_administer(user: dict | None) -> bool:
