@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from flask import Flask, g, request
 from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
 from limits.storage import Storage
-from sqlalchemy import case, delete, literal, select
+from sqlalchemy import Float, Integer, String, bindparam, case, delete, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -72,6 +72,16 @@ class DatabaseStorage(Storage):
         self.table = RateLimitCounter.__table__
         self._insert = pg_insert if database.is_postgresql else sqlite_insert
         self._increments = itertools.count(1)
+        # Built once: each increment only binds its values (building and keying the statement cost
+        # more than running it).
+        table = self.table
+        amount, new_expiry = bindparam("amount", type_=Integer), bindparam("new_expiry", type_=Float)
+        insert = self._insert(table).values(key=bindparam("key", type_=String), hits=amount, expires_at=new_expiry)
+        ended = table.c.expires_at <= bindparam("now", type_=Float)
+        self._increment = insert.on_conflict_do_update(index_elements=[table.c.key], set_={
+            "hits": case((ended, amount), else_=table.c.hits + amount),
+            "expires_at": case((ended, new_expiry), else_=table.c.expires_at),
+        }).returning(table.c.hits)
 
     @property
     def base_exceptions(self):
@@ -85,15 +95,9 @@ class DatabaseStorage(Storage):
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = time.time()
-        table = self.table
-        insert = self._insert(table).values(key=key, hits=amount, expires_at=now + expiry)
-        ended = table.c.expires_at <= now
-        statement = insert.on_conflict_do_update(index_elements=[table.c.key], set_={
-            "hits": case((ended, literal(amount)), else_=table.c.hits + amount),
-            "expires_at": case((ended, literal(now + expiry)), else_=table.c.expires_at),
-        }).returning(table.c.hits)
         with self._connection() as connection:
-            hits = connection.execute(statement).scalar_one()
+            hits = connection.execute(self._increment, {"key": key, "amount": amount, "now": now,
+                                                        "new_expiry": now + expiry}).scalar_one()
             if next(self._increments) % PRUNE_EVERY == 0:
                 self._prune(connection, now)
             if not self.database.is_postgresql:

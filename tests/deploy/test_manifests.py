@@ -48,7 +48,7 @@ def kustomize(target: Path) -> list[dict]:
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
-@pytest.fixture(scope="module", params=["dev", "production"])
+@pytest.fixture(scope="module", params=["dev", "production", "production-direct-api"])
 def rendered(request) -> list[dict]:
     """Each overlay, built."""
     return kustomize(OVERLAYS / request.param)
@@ -120,7 +120,7 @@ def test_the_processes_are_those_the_supervisor_runs_with_a_real_broker():
 
 # --- Kubernetes ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("overlay", ["dev", "production"])
+@pytest.mark.parametrize("overlay", ["dev", "production", "production-direct-api"])
 def test_overlay_validates_strictly_against_the_kubernetes_schemas(overlay):
     errors, validated, operator_resources = [], 0, 0
     for doc in kustomize(OVERLAYS / overlay):
@@ -362,6 +362,39 @@ def test_gateway_reaches_each_service_api_through_its_service(rendered):
         assert services[host]["spec"]["ports"][0]["port"] == int(port) == COMPONENTS[service].default_port
 
 
+def test_direct_api_routing_sends_each_resource_to_its_service_and_the_rest_to_the_gateway():
+    """overlays/production-direct-api: the ingress routes /api/v1/<resource> straight to the service
+    that owns it (the gateway's own table), on the gateway's host and TLS; everything else (login,
+    directory, the card, the console) still reaches the gateway; the ingress controller may reach
+    the services' APIs, nothing else new may."""
+    from gateway.routing.policies import DEFAULT_TIMEOUT_OVERRIDES
+    from gateway.routing.proxy import RESOURCE_OWNERS
+
+    docs = kustomize(OVERLAYS / "production-direct-api")
+    ingresses = of_kind(docs, "Ingress")
+    direct, gateway = ingresses["caredesk-api-direct"], ingresses["caredesk"]
+    assert direct["spec"]["rules"][0]["host"] == gateway["spec"]["rules"][0]["host"] != "set-in-caredesk-deploy-values"
+    assert direct["spec"]["tls"] == gateway["spec"]["tls"]
+    assert direct["spec"]["ingressClassName"] == gateway["spec"]["ingressClassName"]
+    routes = {path["path"]: path["backend"]["service"]["name"] for path in direct["spec"]["rules"][0]["http"]["paths"]}
+    # the routes the gateway gives a longer read timeout stay with it (the longest path wins)
+    kept = {f"/api/v1/{pattern.partition('=')[0]}": "gateway-api" for pattern in DEFAULT_TIMEOUT_OVERRIDES.split(",")}
+    assert all("*" not in path for path in kept)
+    assert routes == {f"/api/v1/{resource}": f"{owner}-api" for resource, owner in RESOURCE_OWNERS.items()} | kept
+    assert [path["path"] for path in gateway["spec"]["rules"][0]["http"]["paths"]] == ["/"]
+    services = of_kind(docs, "Service")
+    assert all(name in services for name in routes.values())
+    annotations = direct["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == "11m"  # the gateway's largest (attachments)
+    assert annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"] == "30"
+    policies = of_kind(docs, "NetworkPolicy")
+    assert set(policies) - set(of_kind(kustomize(OVERLAY), "NetworkPolicy")) == {
+        "services-api-ingress-from-ingress-controller"}
+    opened = policies["services-api-ingress-from-ingress-controller"]
+    assert opened["spec"]["podSelector"] == policies["services-api-ingress"]["spec"]["podSelector"]
+    assert [rule["ports"] for rule in opened["spec"]["ingress"]] == [[{"port": "http", "protocol": "TCP"}]]
+
+
 def test_the_init_job_runs_caredesk_init(rendered):
     job = of_kind(rendered, "Job")["caredesk-init"]
     assert only_container(job)["args"] == ["init"]
@@ -561,7 +594,7 @@ def test_every_check_checkov_skips_says_why():
                     assert re.fullmatch(r"CKV2?_K8S_\d+", check) and len(reason.split()) >= 5, (overlay, value)
 
 
-@pytest.mark.parametrize("overlay", ["dev", "production"])
+@pytest.mark.parametrize("overlay", ["dev", "production", "production-direct-api"])
 def test_checkov_passes_on_the_built_manifests(overlay, tmp_path):
     checkov = require_tool("checkov")
     built = tmp_path / f"{overlay}.yaml"
