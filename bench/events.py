@@ -203,6 +203,7 @@ USE_CASE_OPENS_UOW = "with uow" in inspect.getsource(create_customer)
 def customer_inputs(prefix: str, count: int) -> list[dict]:
     """What the API would hand the use case: the request body after CustomerCreateSchema.load."""
     schema = CustomerCreateSchema()
+    prefix = prefix.replace("_", "-")  # a code is letters, digits and '-'
     return [schema.load({"code": f"{prefix}-{i:06d}", "kind": "person" if i % 3 else "company",
                          "name": f"Bench Customer {prefix} {i}"}) for i in range(count)]
 
@@ -301,10 +302,10 @@ def run_ours(*, pg_admin: str, amqp_url: str, events: int, warmup: int, tag: str
              producer_alone: int, producers: int, profile: Path | None) -> dict:
     result: dict = {}
     with ExitStack() as stack:
-        customers_db, cases_db = f"bench_{tag}_customers", f"bench_{tag}_cases"
+        customers_db, cases_db = f"{tag}_customers", f"{tag}_cases"
         customers_url = stack.enter_context(throwaway_database(pg_admin, customers_db))
         cases_url = stack.enter_context(throwaway_database(pg_admin, cases_db))
-        vhost_url = stack.enter_context(throwaway_vhost(amqp_url, f"bench_{tag}"))
+        vhost_url = stack.enter_context(throwaway_vhost(amqp_url, tag))
         migrations.upgrade(COMPONENTS["customers"].migrations, customers_url)
         migrations.upgrade(COMPONENTS["cases"].migrations, cases_url)
         cases_conn = stack.enter_context(closing(psycopg.connect(cases_url, autocommit=True)))
@@ -477,7 +478,7 @@ def _consume_all(url: str, queue: Queue, count: int, prefetch: int) -> float:
 
 def run_floor(*, amqp_url: str, events: int, envelope: dict, tag: str, prefetch: int, batch: int) -> dict:
     result: dict = {}
-    with throwaway_vhost(amqp_url, f"bench_{tag}_floor") as url:
+    with throwaway_vhost(amqp_url, f"{tag}_floor") as url:
         exchange = Exchange("bench.floor", type="topic", durable=True)
         each, batched = _floor_queue(exchange, "bench.floor.confirm_each"), _floor_queue(exchange, "bench.floor.confirm_batch")
         bodies = [dict(envelope, id=str(uuid.uuid4())) for _ in range(events)]
@@ -538,7 +539,7 @@ def run_floor(*, amqp_url: str, events: int, envelope: dict, tag: str, prefetch:
 
 
 def run_db_floor(*, pg_admin: str, events: int, envelope: dict, tag: str) -> dict:
-    with throwaway_database(pg_admin, f"bench_{tag}_floor") as url, closing(psycopg.connect(url)) as conn:
+    with throwaway_database(pg_admin, f"{tag}_floor") as url, closing(psycopg.connect(url)) as conn:
         conn.execute("CREATE TABLE outbox (position bigserial PRIMARY KEY, event_id uuid NOT NULL UNIQUE, "
                      "routing_key varchar(200) NOT NULL, envelope json NOT NULL, "
                      "created_at timestamptz NOT NULL, sent_at timestamptz)")
@@ -624,7 +625,7 @@ def report(rounds: list[dict]) -> bool:
 
 
 def run_round(args, index: int) -> dict:
-    tag = uuid.uuid4().hex[:10]
+    tag = f"{args.prefix}_{uuid.uuid4().hex[:10]}"
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-events-{tag}-"))
     profile = None
     if args.profile:
@@ -676,6 +677,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="write cProfile files of the producer, relay and consumer here (slows them down)")
     parser.add_argument("--retries", type=int, default=2,
                         help="rounds run again after a failure or a broker/database outage (default 2)")
+    parser.add_argument("--prefix", default="bench",
+                        help="name prefix of the throwaway databases and vhosts (a shared server: your own, e.g. h4)")
     parser.add_argument("--json", type=Path, help="also write every round's figures here")
     parser.add_argument("--postgres-url", default=os.environ.get(
         "CAREDESK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))

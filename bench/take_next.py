@@ -395,11 +395,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (http mode)")
     parser.add_argument("--postgres-url", default=os.environ.get(
         "CAREDESK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--prefix", default="bench",
+                        help="name prefix of the throwaway database (a shared server: your own, e.g. h4)")
     args = parser.parse_args(argv)
     began = time.monotonic()
     print(f"{args.cases} cases in {args.queues} queues, {args.agents} agents in {args.processes} processes, "
           f"mode {args.mode}, {os.cpu_count()} cores", flush=True)
-    name = f"bench_take_next_{uuid.uuid4().hex[:10]}"
+    name = f"{args.prefix}_take_next_{uuid.uuid4().hex[:10]}"
     with throwaway_database(args.postgres_url, name) as url, tempfile.TemporaryDirectory() as workdir:
         migrations.upgrade(MIGRATIONS, url)
         t = time.monotonic()

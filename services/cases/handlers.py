@@ -10,6 +10,7 @@ from services.kit.contracts import Reads, fields
 from services.kit.directory_replica import token_revoker, user_replicator
 from services.kit.messaging.consumer import EventHandler
 from services.kit.messaging.envelope import Envelope
+from services.kit.upsert import upsert_newer
 from services.kit.uow import UnitOfWork
 
 
@@ -35,34 +36,41 @@ class CustomerReads(Reads):
     lines = fields.List(fields.Nested(CustomerLineReads))
 
 
-def replicate_customer(uow: UnitOfWork, envelope: Envelope) -> None:
-    """Keep the customer read model current; an event older than what we hold changes nothing.
-    Region and lines (number, status) feed the routing rules (CaseType.route)."""
+def _uuid(value) -> uuid.UUID | None:
+    return uuid.UUID(value) if value else None
+
+
+def customer_row(envelope: Envelope) -> dict:
+    """The read model's row for one customer event."""
     data = envelope.data
-    customer = uow.session.get(CustomerReadModel, uuid.UUID(data["id"]))
-    if customer is None:
-        customer = CustomerReadModel(id=uuid.UUID(data["id"]), source_version=0)
-        uow.session.add(customer)
-    if data["version"] <= customer.source_version:
-        return
-    customer.code = data["code"]
-    customer.name = data["name"]
+    row = {"id": uuid.UUID(data["id"]), "code": data["code"], "name": data["name"],
+           "branch_id": _uuid(data.get("branch_id")), "department_id": _uuid(data.get("department_id")),
+           "salesperson_id": _uuid(data.get("salesperson_id")), "created_by": _uuid(data.get("created_by")),
+           "source_version": data["version"], "updated_at": envelope.occurred_at}
     # an event from before the customers service sent the routing facts keeps what we hold
     if "region" in data:
-        customer.region = data["region"] or None
+        row["region"] = data["region"] or None
     if "lines" in data:
-        customer.lines = [{"number": line["number"], "status": line["status"]} for line in data["lines"]]
-    customer.branch_id = uuid.UUID(data["branch_id"]) if data.get("branch_id") else None
-    customer.department_id = uuid.UUID(data["department_id"]) if data.get("department_id") else None
-    customer.salesperson_id = uuid.UUID(data["salesperson_id"]) if data.get("salesperson_id") else None
-    customer.created_by = uuid.UUID(data["created_by"]) if data.get("created_by") else None
-    customer.source_version = data["version"]
-    customer.updated_at = envelope.occurred_at
+        row["lines"] = [{"number": line["number"], "status": line["status"]} for line in data["lines"]]
+    return row
+
+
+def replicate_customers(uow: UnitOfWork, envelopes: list[Envelope]) -> None:
+    """Keep the customer read model current, a batch of events in one statement; an event older
+    than what we hold changes nothing. Region and lines (number, status) feed the routing rules
+    (CaseType.route)."""
+    upsert_newer(uow.session, CustomerReadModel.__table__, [customer_row(envelope) for envelope in envelopes],
+                 key="id", version="source_version")
+
+
+def replicate_customer(uow: UnitOfWork, envelope: Envelope) -> None:
+    """One event: the same statement as a batch."""
+    replicate_customers(uow, [envelope])
 
 
 HANDLERS = [
     EventHandler(name="replicate_customer", events=["customer.created.v1", "customer.updated.v1"],
-                 handle=replicate_customer, reads=CustomerReads),
+                 handle=replicate_customer, handle_many=replicate_customers, reads=CustomerReads),
     *survey_answers,
     user_replicator(directory_users),
     token_revoker(revoked_tokens),

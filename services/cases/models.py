@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, Uuid, and_, literal_column
-from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, object_session, relationship, validates
 
 from services.cases.base import Base, directory_users
 from services.cases.case_records import CaseComment, CaseTask, TimelineEntry
@@ -280,7 +280,11 @@ class Case(RecordsEvents, Base):
             id=uuid.uuid4(), case_id=self.id, at=at, actor_id=actor, action=action,
             status_from=status_from, status_to=self.status, detail=detail or {},
             queue_id=self.queue_id if self.dispatched_at is not None else None)
-        self.timeline.add(entry)
+        session = object_session(self)
+        if session is not None:  # (a write-only collection builds a query each time it is touched)
+            session.add(entry)
+        else:  # a new case: the line follows it into the session
+            self.timeline.add(entry)
         return entry
 
     # -- actions ----------------------------------------------------------------------------------

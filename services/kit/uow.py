@@ -99,7 +99,7 @@ class UnitOfWork:
         """Write pending events to the outbox (inside the open transaction)."""
         assert self.session is not None
         self.session.flush()
-        envelopes = []
+        envelopes, bodies = [], []
         for name, data in self._collect():
             event_type, version = split_event_name(name)
             data = to_jsonable(data)
@@ -109,13 +109,15 @@ class UnitOfWork:
                 correlation_id=self.correlation_id, causation_id=self.causation_id, actor=self.actor,
             ))
         for envelope in envelopes:
-            size = len(json.dumps(envelope.to_dict(), default=str).encode())
+            body = envelope.to_dict()  # once: the size check and the outbox row share it
+            size = len(json.dumps(body, default=str).encode())
             if size > self.max_event_bytes:
                 raise EventTooLarge(f"This change would announce an event of {size} bytes ({envelope.routing_key}); "
                                     f"the limit is {self.max_event_bytes}. Make it smaller (fewer items at once).",
                                     event=envelope.routing_key, size=size, limit=self.max_event_bytes)
+            bodies.append(body)
         if envelopes:
-            write_outbox(self.session, self.database.outbox, envelopes)
+            write_outbox(self.session, self.database.outbox, envelopes, bodies=bodies)
         return envelopes
 
     def commit(self) -> None:
@@ -127,9 +129,19 @@ class UnitOfWork:
             self.on_commit()
 
 
-def write_outbox(session: Session, outbox: Table, envelopes: list[Envelope]) -> None:
+# One INSERT statement per outbox table, built once: its compiled form and cache key are reused.
+_OUTBOX_INSERTS: dict[Table, object] = {}
+
+
+def write_outbox(session: Session, outbox: Table, envelopes: list[Envelope], *,
+                 bodies: list[dict] | None = None) -> None:
+    """The envelopes' outbox rows (``bodies``: their ``to_dict()``, when the caller has them)."""
+    statement = _OUTBOX_INSERTS.get(outbox)
+    if statement is None:
+        statement = _OUTBOX_INSERTS[outbox] = insert(outbox)
     now = utcnow()
-    session.execute(insert(outbox), [
-        {"event_id": e.id, "routing_key": e.routing_key, "envelope": e.to_dict(), "created_at": now}
-        for e in envelopes
+    bodies = bodies if bodies is not None else [e.to_dict() for e in envelopes]
+    session.execute(statement, [
+        {"event_id": e.id, "routing_key": e.routing_key, "envelope": body, "created_at": now}
+        for e, body in zip(envelopes, bodies)
     ])

@@ -13,8 +13,16 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 EVENT_NAME = re.compile(r"^(?P<type>[a-z_]+(?:\.[a-z_]+)+)\.v(?P<version>[1-9][0-9]*)$")
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def to_jsonable(value: Any) -> Any:
     """Plain JSON values for event data: ids and times as strings."""
+    kind = type(value)
+    if kind in _PLAIN:  # most of an event: checked first, by exact type (cheap)
+        return value
+    if kind is dict:
+        return {key if type(key) is str else str(key): to_jsonable(item) for key, item in value.items()}
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):

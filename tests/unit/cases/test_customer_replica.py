@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from services.cases.handlers import replicate_customer
+from services.cases.handlers import replicate_customer, replicate_customers
 from services.cases.models import CustomerReadModel
 from services.kit.messaging.envelope import Envelope
 from services.kit.uow import UnitOfWork
+from tests.unit.cases.conftest import build_app
 
 LINE = "+79161234567"
 
@@ -60,3 +61,41 @@ def test_only_a_deactivated_line_still_answers_with_its_status(app):
     _apply(app, _customer_event(customer_id, 1, lines=[{"id": str(uuid.uuid4()), "number": LINE,
                                                         "status": "deactivated"}]))
     assert _replica(app, customer_id).line_status(LINE) == "deactivated"
+
+
+def _apply_batch(app, envelopes: list[Envelope]) -> None:
+    database = app.extensions["caredesk"].database
+    with database.session() as session:
+        replicate_customers(UnitOfWork.joined(database, session, producer="cases"), envelopes)
+        session.commit()
+
+
+def _state(replica: CustomerReadModel) -> tuple:
+    return (replica.code, replica.name, replica.region, replica.lines, replica.source_version)
+
+
+def test_a_batch_in_one_go_leaves_the_replica_as_the_same_events_one_by_one(app, tmp_path, key_pair):
+    """Out of order, repeated, for several customers, one event from before the routing facts: the
+    set-based path (the consumer's batch) and the event-by-event path end alike."""
+    first, second, third = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    line = [{"id": str(uuid.uuid4()), "number": LINE, "status": "active"}]
+    legacy = _customer_event(second, 3, name="Legacy")
+    del legacy.data["region"], legacy.data["lines"]
+    events = [
+        _customer_event(first, 1, region="Kazan"),
+        _customer_event(second, 2, region="Omsk", lines=line),
+        _customer_event(first, 3, region="Perm", name="Olga P."),
+        _customer_event(first, 2, region="Sochi"),        # older than what the batch already holds
+        legacy,                                           # keeps Omsk and the line
+        _customer_event(third, 1, region=None),
+        _customer_event(second, 3, region="Tver"),        # as old as the stored one: changes nothing
+    ]
+    (tmp_path / "one-by-one").mkdir()
+    other = build_app(tmp_path / "one-by-one", key_pair)
+    _apply_batch(app, events)
+    for envelope in events:
+        _apply(other, envelope)
+    for customer_id in (first, second, third):
+        assert _state(_replica(app, customer_id)) == _state(_replica(other, customer_id))
+    assert _state(_replica(app, first)) == ("C-9", "Olga P.", "Perm", [], 3)
+    assert _state(_replica(app, second)) == ("C-9", "Legacy", "Omsk", [{"number": LINE, "status": "active"}], 3)

@@ -7,10 +7,11 @@ import time
 from sqlalchemy import func, select
 
 from services.kit.messaging import dead_letters
+from services.kit.messaging.consumer import ConsumerWorker, EventHandler
 from services.kit.messaging.relay import OutboxRelay
 from services.kit.messaging.topology import connect, declare, queue_name
 from services.kit.uow import UnitOfWork
-from tests.unit.kit.conftest import RECORD, effect_rows
+from tests.unit.kit.conftest import RECORD, effect_rows, record_effect
 
 
 def _emit(database, **data):
@@ -110,6 +111,46 @@ def test_malformed_envelope_goes_straight_to_dead_letters(database, settings, wo
     assert letter.summary()["attempts"] == 1
     assert "malformed envelope" in letter.summary()["reason"][0]
 
+
+
+def _set_based(calls: list, *, emits: bool = False) -> EventHandler:
+    """RECORD with a set-based path that notes the size of every batch it is given."""
+    def record_many(uow, envelopes):
+        calls.append(len(envelopes))
+        for envelope in envelopes:
+            record_effect(uow, envelope)
+        if emits:
+            uow.emit("probe.happened.v1", {"label": "echo"})
+    return EventHandler(name=RECORD.name, events=RECORD.events, handle=record_effect, handle_many=record_many)
+
+
+def _relay_and_consume(database, settings, handler, labels):
+    with connect(settings) as connection:
+        declare(connection, settings, [handler])
+    for label in labels:
+        _emit(database, label=label)
+    assert OutboxRelay(database, settings).relay_once() == len(labels)
+    _consume_until(ConsumerWorker(database, settings, [handler]), lambda: len(effect_rows(database)) >= len(labels))
+    time.sleep(0.2)  # a duplicate, if any, would land meanwhile
+
+
+def test_a_set_based_handler_gets_a_fresh_batch_at_once_and_applies_each_event_once(database, settings):
+    calls: list[int] = []
+    labels = [f"event {n}" for n in range(8)]
+    _relay_and_consume(database, settings, _set_based(calls), labels)
+    assert sorted(label for _, label in effect_rows(database)) == labels
+    assert sum(calls) == 8 and max(calls) > 1  # the embedded broker hands over the eight together
+    assert _deliveries_seen(database) == 8
+
+
+def test_a_set_based_handler_that_emits_events_is_redone_event_by_event(database, settings):
+    """Each event it would emit needs its own causation: the batch is rolled back and redone
+    through ``handle``, one savepoint each, with nothing applied twice."""
+    calls: list[int] = []
+    labels = [f"event {n}" for n in range(4)]
+    _relay_and_consume(database, settings, _set_based(calls, emits=True), labels)
+    assert sorted(label for _, label in effect_rows(database)) == labels
+    assert calls and _outbox_counts(database) == (4, 0)
 
 
 def test_what_a_committed_unit_of_work_returns_stays_readable_after_it_closes(tmp_path):
