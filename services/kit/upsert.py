@@ -7,8 +7,24 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-# bound parameters per statement: PostgreSQL's protocol takes 65,535, old SQLite builds 999
-MAX_PARAMETERS = {"postgresql": 30_000, "sqlite": 900}
+_STATEMENTS: dict[tuple, object] = {}
+
+
+def _statement(dialect: str, table: Table, columns: tuple[str, ...], key: str, version: str):
+    """The upsert for rows naming ``columns``, built once: executed with a list of rows, SQLAlchemy
+    sends them as multi-row INSERTs ("insertmanyvalues", brought on by the RETURNING) from one
+    cached compiled form, where a statement built with ``.values(rows)`` would be compiled anew."""
+    cache_key = (dialect, table, columns, key, version)
+    statement = _STATEMENTS.get(cache_key)
+    if statement is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c[key]],
+            set_={column: statement.excluded[column] for column in columns if column != key},
+            where=table.c[version] < statement.excluded[version]).returning(table.c[key])
+        _STATEMENTS[cache_key] = statement
+    return statement
 
 
 def upsert_newer(session: Session, table: Table, rows: list[dict], *, key: str, version: str) -> None:
@@ -27,17 +43,9 @@ def upsert_newer(session: Session, table: Table, rows: list[dict], *, key: str, 
         else:
             rounds.append({row[key]: row})
     dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     for round_ in rounds:
         shapes: dict[tuple, list[dict]] = {}
         for row in round_.values():
             shapes.setdefault(tuple(sorted(row)), []).append(row)
         for columns, same in shapes.items():
-            chunk = max(1, MAX_PARAMETERS.get(dialect, 900) // len(columns))
-            for start in range(0, len(same), chunk):
-                statement = insert(table).values(same[start:start + chunk])
-                statement = statement.on_conflict_do_update(
-                    index_elements=[table.c[key]],
-                    set_={column: statement.excluded[column] for column in columns if column != key},
-                    where=table.c[version] < statement.excluded[version])
-                session.execute(statement)
+            session.execute(_statement(dialect, table, columns, key, version), same).all()

@@ -18,6 +18,7 @@ After commit the batch is acked.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -175,19 +176,24 @@ class ConsumerWorker:
     def _record_deliveries(self, session: Session, deliveries: list[Delivery]) -> set[tuple]:
         """Count each delivery in the inbox with one INSERT … ON CONFLICT DO UPDATE … RETURNING;
         returns the (event id, handler) keys seen for the first time, which are the ones to apply."""
-        inbox = self.database.inbox
         counts = Counter((d.envelope.id, d.handler.name) for d in deliveries)
-        dialect_insert = pg_insert if self.database.is_postgresql else sqlite_insert
         now = utcnow()
-        statement = dialect_insert(inbox).values([
+        rows = session.execute(self._count_delivery, [
             {"event_id": event_id, "handler": handler, "handled_at": now, "deliveries": count}
             for (event_id, handler), count in counts.items()])
-        statement = statement.on_conflict_do_update(
+        return {(row.event_id, row.handler) for row in rows if row.deliveries == counts[(row.event_id, row.handler)]}
+
+    @functools.cached_property
+    def _count_delivery(self):
+        """The inbox's counting upsert, built once: executed with a list of rows it goes out as
+        multi-row INSERTs from one cached compiled form (SQLAlchemy's insertmanyvalues)."""
+        inbox = self.database.inbox
+        dialect_insert = pg_insert if self.database.is_postgresql else sqlite_insert
+        statement = dialect_insert(inbox)
+        return statement.on_conflict_do_update(
             index_elements=[inbox.c.event_id, inbox.c.handler],
             set_={"deliveries": inbox.c.deliveries + statement.excluded.deliveries},
         ).returning(inbox.c.event_id, inbox.c.handler, inbox.c.deliveries)
-        return {(row.event_id, row.handler) for row in session.execute(statement)
-                if row.deliveries == counts[(row.event_id, row.handler)]}
 
     def _apply_batch(self, deliveries: list[Delivery]) -> bool:
         """The fast path: every inbox row in one statement, every handler in one transaction, no
