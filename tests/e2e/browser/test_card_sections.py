@@ -9,6 +9,7 @@ import re
 import uuid
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.browser.test_interactions import open_card, serious_violations
 from tests.e2e.conftest import ADMIN_PASSWORD
@@ -130,11 +131,12 @@ def test_seed_002_follow_up_with_a_colleague_and_the_supervisor_in_copy(agent, l
     assert scheduled.locator("input[type=time]").input_value() == "10:30", "shown in the follow-up's own zone"
     scheduled.locator("input[type=time]").fill("11:00")
     scheduled.locator("button[name=move]").click()
+    # The form posts and the card comes back: wait for the new page's content, not the old one's.
+    expect(admin.page.locator("#followups li").first).to_contain_text("11:00")
     assert "success" in admin.page.locator("p.notice").first.get_attribute("class")
-    assert "11:00" in admin.page.locator("#followups li").first.inner_text()
     admin.page.locator("#followups li").first.locator("summary").click()
     admin.page.locator("#followups li").first.locator("button[name=cancel]").click()
-    assert admin.page.locator("#followups li").first.locator(".tag.danger").count() == 1
+    expect(admin.page.locator("#followups li").first.locator(".tag.danger")).to_have_count(1)
     admin.shot("002-followup-cancelled")
 
     # A follow-up without a day or a subject is refused at those fields, and nothing is scheduled.
