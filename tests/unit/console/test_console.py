@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from babel.messages.extract import extract_from_dir
@@ -139,3 +140,15 @@ def test_an_api_message_without_a_translation_is_shown_marked_as_english(app):
         assert api_text("Missing data for required field.") == "Complete este campo."
         unknown = api_text("Some new rule.")
         assert str(unknown) == 'Revise este dato. <span lang="en">(Some new rule.)</span>'
+
+
+def test_the_pager_keeps_every_value_of_a_repeated_filter(app):
+    from flask import render_template_string
+
+    template = '{% from "macros.html" import pager %}{{ pager(2, 120, 50, "console.case_search") }}'
+    with app.test_request_context("/cases?status=open&status=closed&q=sim&page=2", headers={"Accept-Language": "en"}):
+        html = render_template_string(template)
+    previous, following = re.findall(r'href="([^"]+)" rel="(?:prev|next)"', html)
+    for link, page in ((previous, "1"), (following, "3")):
+        query = parse_qs(urlsplit(link.replace("&amp;", "&")).query)
+        assert query == {"status": ["open", "closed"], "q": ["sim"], "page": [page]}
