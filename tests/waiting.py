@@ -7,14 +7,16 @@ from typing import Callable
 import pytest
 
 
-def wait_until(predicate: Callable[[], object], *, timeout: float, what: str, interval: float = 0.05):
+def wait_until(predicate: Callable[[], object], *, timeout: float, what: str, interval: float = 0.05,
+               explain: Callable[[], str] | None = None):
     """Poll ``predicate`` until it returns something truthy (and return that); fail saying ``what``
-    did not happen within ``timeout`` seconds."""
+    did not happen within ``timeout`` seconds, and what ``explain`` says of the state left."""
     deadline = time.monotonic() + timeout
     while True:
         result = predicate()
         if result:
             return result
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}", pytrace=False)
+            detail = f": {explain()}" if explain else ""
+            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}{detail}", pytrace=False)
         time.sleep(interval)

@@ -37,6 +37,18 @@ def sent(service) -> int:
     return service.count(Delivery.__table__, Delivery.__table__.c.status == SENT)
 
 
+def unsent(service) -> str:
+    """The deliveries still not sent, as a failure explains them."""
+    with service.database.session() as session:
+        rows = session.execute(select(Delivery.id, Delivery.status, Delivery.attempts, Delivery.claimed_until,
+                                      Delivery.enqueued_at, Delivery.next_attempt_at, Delivery.last_error)
+                               .where(Delivery.status != SENT).limit(20)).all()
+    return f"now {utcnow():%H:%M:%S.%f}; not sent: " + "; ".join(
+        f"{row.id} {row.status} attempts={row.attempts} claimed_until={row.claimed_until} "
+        f"enqueued_at={row.enqueued_at} next_attempt_at={row.next_attempt_at} error={row.last_error!r}"
+        for row in rows)
+
+
 def test_a_worker_killed_twice_mid_batch_sends_each_message_once(make_service, make_processes):
     notifications = make_service("notifications")
     record_batch(notifications, BATCH)
@@ -54,7 +66,8 @@ def test_a_worker_killed_twice_mid_batch_sends_each_message_once(make_service, m
             worker.wait(timeout=10)
             kills += 1
         processes.caredesk("tasks", "tasks", "notifications", "--concurrency", "8")
-        wait_until(lambda: sent(notifications) == BATCH, timeout=180, what="every e-mail sent")
+        wait_until(lambda: sent(notifications) == BATCH, timeout=180,
+                   what="every e-mail sent", explain=lambda: unsent(notifications))
         elapsed = time.monotonic() - started
         ids = smtp.message_ids()
 
