@@ -52,7 +52,7 @@ class DeadLetter:
         return self.summary() | {"headers": self.headers, "body": body}
 
 
-def _drain(settings: ServiceSettings, queue: str, visit) -> None:
+def _drain(settings: ServiceSettings, queue: str, visit, *, limit: int | None = None) -> None:
     """Take every dead letter in turn; ``visit`` says whether it was dealt with (ack) or stays (requeue).
 
     Only the letters there when the drain starts are taken: a replayed message that fails again
@@ -64,6 +64,8 @@ def _drain(settings: ServiceSettings, queue: str, visit) -> None:
         dead = dead_letter_queue(settings, queue)(channel)
         dead.declare()
         waiting = dead.queue_declare(passive=True).message_count
+        if limit is not None:
+            waiting = min(waiting, limit)
         taken = []
         try:
             for _ in range(waiting):
@@ -84,9 +86,22 @@ def _drain(settings: ServiceSettings, queue: str, visit) -> None:
                 message.requeue()
 
 
-def list_dead_letters(settings: ServiceSettings, queue: str) -> list[DeadLetter]:
+def count_dead_letters(settings: ServiceSettings, queues: list[str]) -> dict[str, int]:
+    """How many letters wait in each queue's ``<queue>.dead``, over one connection."""
+    with connect(settings) as connection:
+        channel = connection.channel()
+        counts = {}
+        for queue in queues:
+            dead = dead_letter_queue(settings, queue)(channel)
+            dead.declare()
+            counts[queue] = dead.queue_declare(passive=True).message_count
+        return counts
+
+
+def list_dead_letters(settings: ServiceSettings, queue: str, *, limit: int | None = None) -> list[DeadLetter]:
+    """The letters waiting, oldest first (the first ``limit`` of them); each stays in the queue."""
     letters: list[DeadLetter] = []
-    _drain(settings, queue, lambda letter, _conn: letters.append(letter) and False)
+    _drain(settings, queue, lambda letter, _conn: letters.append(letter) and False, limit=limit)
     return letters
 
 

@@ -1,0 +1,147 @@
+"""Each service's dead letters over HTTP, under ``/api/v1/<service>/dead-letters``: the service owns its
+handler queues, so it lists, shows and replays their ``<queue>.dead`` with its own broker settings
+(RabbitMQ, or the embedded broker's file), and the gateway forwards the path like any other of the
+service's. Only a company-level user with ``manage_users`` may read or replay them: a dead letter
+carries any customer's or case's data.
+
+Queues are named by their handler (``replicate_customer``), so a path names nothing but this
+service's own queues; an unknown handler and a letter not (or no longer) in the queue are 404."""
+from __future__ import annotations
+
+import uuid
+
+from marshmallow import Schema, fields
+
+from services.kit.app import current_principal, service_context
+from services.kit.auth import COMPANY, Principal
+from services.kit.input import Blueprint
+from services.kit.http import install_id_converter
+from services.kit.messaging import dead_letters
+from services.kit.messaging.topology import queue_name
+from services.kit.problems import Forbidden, NotFound
+
+LISTED_AT_MOST = 200
+
+
+class DeadLettersForAdministrators(Forbidden):
+    type, title = "dead-letters-for-administrators", "Only a company-level administrator handles dead letters"
+
+
+class NoSuchHandlerQueue(NotFound):
+    type, title = "no-such-queue", "This service has no such queue"
+
+
+class DeadLetterQueueSchema(Schema):
+    handler = fields.String(metadata={"description": "The handler whose queue it is, as named in the path"})
+    queue = fields.String(metadata={"description": "The handler's queue; its dead letters wait in <queue>.dead"})
+    events = fields.List(fields.String(), metadata={"description": "The events the handler takes"})
+    count = fields.Integer(metadata={"description": "Dead letters waiting"})
+
+
+class DeadLetterSummarySchema(Schema):
+    message_id = fields.String(metadata={"description": "The event's id"})
+    event_type = fields.String(allow_none=True)
+    event_version = fields.Raw(allow_none=True)
+    attempts = fields.Raw(allow_none=True, metadata={"description": "How many times the handler tried it"})
+    dead_at = fields.Raw(allow_none=True, metadata={"description": "When it was dead-lettered (ISO 8601)"})
+    reason = fields.List(fields.String(), metadata={"description": "The first line of why it died"})
+
+
+class DeadLetterListSchema(DeadLetterQueueSchema):
+    items = fields.List(fields.Nested(DeadLetterSummarySchema),
+                        metadata={"description": f"The oldest {LISTED_AT_MOST} at most; count says how many wait"})
+
+
+class DeadLetterSchema(DeadLetterSummarySchema):
+    headers = fields.Dict(metadata={"description": "The message's headers: failed queue, reason, attempts, "
+                                                   "original routing key, and the broker's x-death"})
+    body = fields.Raw(metadata={"description": "The event's envelope as JSON, or the body as text when it is not JSON"})
+    full_reason = fields.String(metadata={"description": "Why it died, whole (the exception and its message)"})
+
+
+class ReplaySchema(Schema):
+    queue = fields.String()
+    replayed = fields.Integer(metadata={"description": "How many letters went back to the queue"})
+
+
+def _administrator(principal: Principal) -> None:
+    if principal.level != COMPANY or "manage_users" not in principal.permissions:
+        raise DeadLettersForAdministrators("Dead letters are for company-level users with manage_users.")
+
+
+def _json_safe(value):
+    """Broker headers hold datetimes and nested tables (x-death): make them JSON."""
+    if isinstance(value, dict):
+        return {str(key): _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def dead_letters_blueprint(resource: str, handlers: list) -> Blueprint:
+    """The dead-letter routes of one service whose consumers run ``handlers``."""
+    blp = Blueprint("dead_letters", __name__, url_prefix=f"/api/v1/{resource}/dead-letters",
+                    description=f"Dead letters of the {resource} service's queues: list, show, replay "
+                                "(company-level administrators)")
+    install_id_converter(blp)
+    by_name = {handler.name: handler for handler in handlers}
+
+    def _queue(handler_name: str) -> tuple[str, object]:
+        _administrator(current_principal())
+        handler = by_name.get(handler_name)
+        if handler is None:
+            raise NoSuchHandlerQueue(f"The {resource} service has no queue for a handler '{handler_name}'.")
+        return queue_name(service_context().settings, handler.name), handler
+
+    def _described(handler_names: list[str]) -> list[dict]:
+        queues = [_queue(name) for name in handler_names]
+        counts = dead_letters.count_dead_letters(service_context().settings, [queue for queue, _handler in queues])
+        return [{"handler": handler.name, "queue": queue, "events": list(handler.events), "count": counts[queue]}
+                for queue, handler in queues]
+
+    @blp.get("")
+    @blp.response(200, DeadLetterQueueSchema(many=True))
+    def list_dead_letter_queues():
+        """Every queue of this service with the number of dead letters waiting in it."""
+        _administrator(current_principal())
+        return _described(sorted(by_name))
+
+    @blp.get("/<handler>")
+    @blp.response(200, DeadLetterListSchema)
+    def list_queue_dead_letters(handler: str):
+        """The dead letters of one handler's queue, oldest first: event, attempts, when and why."""
+        [described] = _described([handler])
+        letters = dead_letters.list_dead_letters(service_context().settings, described["queue"], limit=LISTED_AT_MOST)
+        return described | {"items": [letter.summary() for letter in letters]}
+
+    @blp.get("/<handler>/<id:message_id>")
+    @blp.response(200, DeadLetterSchema)
+    def show_dead_letter(handler: str, message_id: uuid.UUID):
+        """One dead letter whole: headers, the full reason and the event."""
+        queue, _handler = _queue(handler)
+        letter = dead_letters.find_dead_letter(service_context().settings, queue, str(message_id))
+        details = letter.details()
+        return details | {"headers": _json_safe(details["headers"]), "full_reason": letter.reason()}
+
+    @blp.post("/<handler>/<id:message_id>/replay")
+    @blp.response(200, ReplaySchema)
+    def replay_dead_letter(handler: str, message_id: uuid.UUID):
+        """Send one dead letter back to its queue (404 when it is no longer there)."""
+        queue, _handler = _queue(handler)
+        replayed = dead_letters.replay_dead_letters(service_context().settings, queue, message_id=str(message_id))
+        if not replayed:
+            raise NotFound(f"No dead letter {message_id} in {queue}.dead.")
+        return {"queue": queue, "replayed": replayed}
+
+    @blp.post("/<handler>/replay")
+    @blp.response(200, ReplaySchema)
+    def replay_queue_dead_letters(handler: str):
+        """Send every dead letter waiting now back to its queue; one failing again waits for the next replay."""
+        queue, _handler = _queue(handler)
+        return {"queue": queue, "replayed": dead_letters.replay_dead_letters(service_context().settings, queue)}
+
+    return blp
