@@ -168,7 +168,8 @@ def _interaction_catalogues(admin: Client) -> None:
             admin.call("POST", "/api/v1/customers/interaction-macros",
                        json={"reason_id": reason["id"], "name": macro_name, "body": body})
         if name in RETIRED_REASONS:
-            admin.call("PATCH", f"/api/v1/customers/interaction-reasons/{reason['id']}", json={"is_retired": True})
+            admin.call("PATCH", f"/api/v1/customers/interaction-reasons/{reason['id']}", json={"is_retired": True},
+                       headers={"If-Match": f'"{reason["version"]}"'})
     for name, region in CONTACT_POINTS:
         admin.call("POST", "/api/v1/customers/contact-points", json={"name": name, "region": region})
     for reason, title, body in ARTICLES:

@@ -94,16 +94,25 @@ ROUTES = {
 # Reached by whoever holds the permission, at any level and branch: no record scope to test.
 COMPANY_WIDE = {
     "customers": {"/api/v1/customers/sales-agent-changes/{change_id}/confirm",  # the proposer's own (404 to others)
+                  # dead letters: company-level administrators (manage_users) only, whatever the record
+                  "/api/v1/customers/dead-letters/{handler}", "/api/v1/customers/dead-letters/{handler}/replay",
+                  "/api/v1/customers/dead-letters/{handler}/{message_id}", "/api/v1/customers/dead-letters/{handler}/{message_id}/replay",
                   "/api/v1/customers/interaction-reasons/{reason_id}", "/api/v1/customers/contact-points/{contact_point_id}",
                   "/api/v1/customers/knowledge-articles/{article_id}",
                   "/api/v1/customers/consent-kinds/{code}", "/api/v1/customers/attachment-types/{type_id}"},
     "cases": {"/api/v1/queues/calendars/{calendar_id}", "/api/v1/queues/{queue_id}",
+              # dead letters: company-level administrators (manage_users) only, whatever the record
+              "/api/v1/cases/dead-letters/{handler}", "/api/v1/cases/dead-letters/{handler}/replay",
+              "/api/v1/cases/dead-letters/{handler}/{message_id}", "/api/v1/cases/dead-letters/{handler}/{message_id}/replay",
               "/api/v1/queues/{queue_id}/members", "/api/v1/queues/{queue_id}/sla",
               "/api/v1/queues/{queue_id}/statistics", "/api/v1/queues/{queue_id}/history",
               "/api/v1/case-types/{case_type_id}",
               "/api/v1/case-types/{case_type_id}/routing-rules",
               "/api/v1/case-types/{case_type_id}/routing-rules/{rule_id}"},
     "notifications": {"/api/v1/notifications/deliveries/{delivery_id}",
+                      # dead letters: company-level administrators (manage_users) only, whatever the record
+                      "/api/v1/notifications/dead-letters/{handler}", "/api/v1/notifications/dead-letters/{handler}/replay",
+                      "/api/v1/notifications/dead-letters/{handler}/{message_id}", "/api/v1/notifications/dead-letters/{handler}/{message_id}/replay",
                       "/api/v1/notifications/deliveries/{delivery_id}/retry",
                       "/api/v1/notifications/templates/{template}/{channel}/{language}",
                       "/api/v1/notifications/templates/{template}/{channel}/{language}/preview",
@@ -252,6 +261,7 @@ LISTS = {
         "/api/v1/customers/knowledge-articles": (["", "q=Zoltan"], False),
         "/api/v1/customers/consent-kinds": ([""], False),
         "/api/v1/customers/attachment-types": ([""], False),
+        "/api/v1/customers/dead-letters": ([""], False),
     },
     "cases": {
         "/api/v1/cases": (["", "q=Zoltan", "customer_id={customer_id}", "customer_code=M-1", "queue=delivery",
@@ -264,6 +274,7 @@ LISTS = {
         "/api/v1/queues/history": ([""], False),
         "/api/v1/queues/calendars": ([""], False),
         "/api/v1/case-types": ([""], False),
+        "/api/v1/cases/dead-letters": ([""], False),
     },
     "notifications": {
         "/api/v1/notifications": (["", "queue=delivery", "unread=true"], False),
@@ -278,6 +289,7 @@ LISTS = {
         "/api/v1/notifications/calendar/feeds/me": ([""], False),
         "/api/v1/notifications/calendar/feeds/department": ([""], False),
         "/api/v1/notifications/surveys/settings": ([""], False),
+        "/api/v1/notifications/dead-letters": ([""], False),
     },
     "gateway": {
         "/api/v1/auth/me": ([""], False),

@@ -1,7 +1,8 @@
 """Interaction endpoints under /api/v1/customers: a card's interactions with their follow-ups and
 click-to-call, and the administered catalogues (reasons, macros, points of contact, articles).
 
-Every write of a saved interaction or article needs ``If-Match`` with its ETag (its version)."""
+Every change of a saved interaction, reason, macro, point of contact or article needs ``If-Match``
+with its ETag (its version)."""
 from __future__ import annotations
 
 import uuid
@@ -19,7 +20,7 @@ from services.customers.interactions.schemas import (
     ArticleVersionQuerySchema, ContactPointCreateSchema, ContactPointSchema, ContactPointUpdateSchema, DialSchema,
     FollowupCreateSchema, FollowupSchema, FollowupUpdateSchema, InteractionCreateSchema, InteractionDetailSchema,
     InteractionFieldsSchema, InteractionNextSchema, InteractionPageSchema, InteractionPairSchema,
-    InteractionQuerySchema, MacroCreateSchema, MacroSchema, ReasonCreateSchema, ReasonMaterialSchema, ReasonSchema,
+    InteractionQuerySchema, MacroCreateSchema, MacroEntrySchema, MacroQuerySchema, MacroUpdateSchema, ReasonCreateSchema, ReasonMaterialSchema, ReasonSchema,
     ReasonUpdateSchema,
 )
 from services.customers.repository import get_contact, get_customer, get_line
@@ -219,25 +220,47 @@ def add_reason(data):
     """Add a reason under ``parent_id`` (any depth) with its script (level 1)."""
     reason = use_cases.add_reason(new_uow(), principal=current_principal(), data=data)
     with _session() as session:
-        return queries.reason_dict(reason_tree(session), reason)
+        return with_etag(queries.reason_dict(reason_tree(session), reason), reason.version, 201)
 
 
 @blp.patch("/interaction-reasons/<id:reason_id>")
 @blp.arguments(ReasonUpdateSchema)
 @blp.response(200, ReasonSchema)
 def change_reason(data, reason_id: uuid.UUID):
-    """Rename, change the script, retire or bring back (level 1); past interactions keep it."""
-    reason = use_cases.change_reason(new_uow(), principal=current_principal(), reason_id=reason_id, data=data)
+    """Rename, change the script, retire or bring back (If-Match; level 1); past interactions keep it."""
+    reason = use_cases.change_reason(new_uow(), principal=current_principal(), reason_id=reason_id,
+                                     expected_version=expected_version(), data=data)
     with _session() as session:
-        return queries.reason_dict(reason_tree(session), reason)
+        return with_etag(queries.reason_dict(reason_tree(session), reason), reason.version)
+
+
+@blp.get("/interaction-macros")
+@blp.arguments(MacroQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, MacroEntrySchema(many=True))
+def list_macros(args):
+    """The comment templates, retired ones too (level 1: what the administration edits)."""
+    use_cases.ensure_catalogue_administrator(current_principal())
+    with _session() as session:
+        return queries.list_macros(session, reason_id=args["reason_id"])
 
 
 @blp.post("/interaction-macros")
 @blp.arguments(MacroCreateSchema)
-@blp.response(201, MacroSchema)
+@blp.response(201, MacroEntrySchema)
 def add_macro(data):
     """A comment template of a reason (level 1)."""
-    return use_cases.add_macro(new_uow(), principal=current_principal(), data=data)
+    macro = use_cases.add_macro(new_uow(), principal=current_principal(), data=data)
+    return with_etag(macro, macro.version, 201)
+
+
+@blp.patch("/interaction-macros/<id:macro_id>")
+@blp.arguments(MacroUpdateSchema)
+@blp.response(200, MacroEntrySchema)
+def change_macro(data, macro_id: uuid.UUID):
+    """Rename, rewrite or retire a comment template (If-Match; level 1)."""
+    macro = use_cases.change_macro(new_uow(), principal=current_principal(), macro_id=macro_id,
+                                   expected_version=expected_version(), data=data)
+    return with_etag(macro, macro.version)
 
 
 @blp.get("/contact-points")
@@ -253,16 +276,18 @@ def list_contact_points():
 @blp.response(201, ContactPointSchema)
 def add_contact_point(data):
     """A flow or point of contact, such as the office "Mayakovskaya" (level 1)."""
-    return use_cases.add_contact_point(new_uow(), principal=current_principal(), data=data)
+    point = use_cases.add_contact_point(new_uow(), principal=current_principal(), data=data)
+    return with_etag(queries.contact_point_dict(point), point.version, 201)
 
 
 @blp.patch("/contact-points/<id:contact_point_id>")
 @blp.arguments(ContactPointUpdateSchema)
 @blp.response(200, ContactPointSchema)
 def change_contact_point(data, contact_point_id: uuid.UUID):
-    """Rename a point of contact, change its region or retire it (level 1)."""
-    return use_cases.change_contact_point(new_uow(), principal=current_principal(),
-                                          contact_point_id=contact_point_id, data=data)
+    """Rename a point of contact, change its region or retire it (If-Match; level 1)."""
+    point = use_cases.change_contact_point(new_uow(), principal=current_principal(), contact_point_id=contact_point_id,
+                                           expected_version=expected_version(), data=data)
+    return with_etag(queries.contact_point_dict(point), point.version)
 
 
 @blp.get("/knowledge-articles")

@@ -16,7 +16,7 @@ import re
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column, object_session
 
 from services.customers.base import Base
@@ -53,10 +53,14 @@ class Reason(Base):
     script: Mapped[str] = mapped_column(Text, default="")
     is_retired: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Macro(Base):
-    """A comment template of a reason, with placeholders such as {customer_name}."""
+    """A comment template of a reason, with placeholders such as {customer_name}; a retired one is
+    no longer offered (comments written from it keep their text)."""
 
     __tablename__ = "interaction_macros"
 
@@ -65,6 +69,10 @@ class Macro(Base):
     name: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    is_retired: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     @staticmethod
     def unknown_placeholders(body: str) -> list[str]:
@@ -117,6 +125,9 @@ class ContactPoint(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     region: Mapped[str] = mapped_column(String(100), default="")
     is_retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class InteractionCounter(Base):

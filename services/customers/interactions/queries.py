@@ -60,7 +60,8 @@ def reason_material(session: Session, *, customer: Customer, reason_id: uuid.UUI
     values = {"customer_name": customer.name, "customer_code": customer.code, "agent_name": agent or principal.username,
               "line_number": next((line.number for line in customer.lines if line.id == line_id), ""),
               "today": utcnow().date().isoformat()}
-    macros = session.scalars(select(Macro).where(Macro.reason_id == reason_id).order_by(Macro.name)).all()
+    macros = session.scalars(select(Macro).where(Macro.reason_id == reason_id, Macro.is_retired.is_(False))
+                             .order_by(Macro.name)).all()
     articles = session.execute(select(KnowledgeArticle.id, KnowledgeArticle.title, KnowledgeArticle.version)
                                .where(KnowledgeArticle.reason_id == reason_id)
                                .order_by(KnowledgeArticle.title)).all()
@@ -111,7 +112,7 @@ def latest_interactions(session: Session, *, principal: Principal, customer: Cus
 # -- catalogues -------------------------------------------------------------------------------
 def reason_dict(tree: dict, reason: Reason) -> dict:
     return {"id": reason.id, "parent_id": reason.parent_id, "name": reason.name, "path": reason_path(tree, reason.id),
-            "script": reason.script, "is_retired": reason.is_retired}
+            "script": reason.script, "is_retired": reason.is_retired, "version": reason.version}
 
 
 def list_reasons(session: Session, *, include_retired: bool) -> list[dict]:
@@ -123,7 +124,20 @@ def list_reasons(session: Session, *, include_retired: bool) -> list[dict]:
 
 def list_contact_points(session: Session) -> list[dict]:
     points = session.scalars(select(ContactPoint).order_by(ContactPoint.name)).all()
-    return [{"id": p.id, "name": p.name, "region": p.region, "is_retired": p.is_retired} for p in points]
+    return [contact_point_dict(point) for point in points]
+
+
+def contact_point_dict(point: ContactPoint) -> dict:
+    return {"id": point.id, "name": point.name, "region": point.region, "is_retired": point.is_retired,
+            "version": point.version}
+
+
+def list_macros(session: Session, *, reason_id: uuid.UUID | None) -> list[Macro]:
+    """Every macro (retired ones too), by reason and name."""
+    query = select(Macro).order_by(Macro.reason_id, Macro.name, Macro.id)
+    if reason_id is not None:
+        query = query.where(Macro.reason_id == reason_id)
+    return list(session.scalars(query))
 
 
 def article_dict(article) -> dict:

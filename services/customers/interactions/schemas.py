@@ -145,6 +145,13 @@ class MacroSchema(Schema):
     body = fields.String()
 
 
+class MacroEntrySchema(MacroSchema):
+    """A macro as administered: retired ones included, with the version its changes send back."""
+
+    is_retired = fields.Boolean()
+    version = fields.Integer(metadata={"description": "What If-Match sends back (also the ETag)"})
+
+
 class RenderedMacroSchema(MacroSchema):
     text = fields.String(metadata={"description": "The body with this customer's values filled in"})
 
@@ -224,6 +231,7 @@ class ReasonUpdateSchema(Schema):
 
 class ReasonSchema(ReasonRefSchema):
     parent_id = fields.UUID(allow_none=True)
+    version = fields.Integer(metadata={"description": "What If-Match sends back (also the ETag)"})
 
 
 class MacroCreateSchema(Schema):
@@ -232,6 +240,16 @@ class MacroCreateSchema(Schema):
     body = fields.String(required=True, validate=validate.Length(min=1, max=5_000),
                          metadata={"description": "Placeholders: {customer_name} {customer_code} {line_number} "
                                                   "{agent_name} {today}", **MULTILINE})
+
+
+class MacroUpdateSchema(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    body = fields.String(validate=validate.Length(min=1, max=5_000), metadata=MacroCreateSchema().fields["body"].metadata)
+    is_retired = fields.Boolean(metadata={"description": "No longer offered when the reason is chosen"})
+
+
+class MacroQuerySchema(Schema):
+    reason_id = fields.UUID(load_default=None, metadata={"description": "The macros of this reason only"})
 
 
 class ContactPointCreateSchema(Schema):
@@ -250,6 +268,7 @@ class ContactPointSchema(Schema):
     name = fields.String()
     region = fields.String()
     is_retired = fields.Boolean()
+    version = fields.Integer(metadata={"description": "What If-Match sends back (also the ETag)"})
 
 
 class ArticleCreateSchema(Schema):

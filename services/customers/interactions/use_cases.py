@@ -264,7 +264,7 @@ def cancel_followup(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.
 
 
 # -- catalogues (level 1) ---------------------------------------------------------------------
-def _administrator(principal: Principal) -> None:
+def ensure_catalogue_administrator(principal: Principal) -> None:
     if principal.level != COMPANY:
         raise CatalogueAdministratorsOnly("Only a level 1 user administers reasons, macros, articles and "
                                           "points of contact.")
@@ -272,22 +272,25 @@ def _administrator(principal: Principal) -> None:
 
 def add_reason(uow: UnitOfWork, *, principal: Principal, data: dict) -> Reason:
     """A reason under ``parent_id`` (or a root); its script is the guidance shown once it is chosen."""
-    _administrator(principal)
+    ensure_catalogue_administrator(principal)
     with uow:
         if data["parent_id"] is not None and uow.session.get(Reason, data["parent_id"]) is None:
             raise InvalidFields({"parent_id": ["No such reason."]})
         reason = Reason(id=uuid.uuid4(), parent_id=data["parent_id"], name=data["name"], script=data["script"],
-                        is_retired=False, created_at=utcnow())
+                        is_retired=False, created_at=utcnow(), version=1)
         uow.session.add(reason)
         uow.commit()
     return reason
 
 
-def change_reason(uow: UnitOfWork, *, principal: Principal, reason_id: uuid.UUID, data: dict) -> Reason:
-    """Rename, change its script, retire or bring back; interactions keep the reason they chose."""
-    _administrator(principal)
+def change_reason(uow: UnitOfWork, *, principal: Principal, reason_id: uuid.UUID, expected_version: int,
+                  data: dict) -> Reason:
+    """Rename, change its script, retire or bring back; interactions keep the reason they chose.
+    Raises StaleVersion."""
+    ensure_catalogue_administrator(principal)
     with uow:
         reason = get_entry(uow.session, Reason, reason_id)
+        ensure_version(reason.version, expected_version, what="The reason")
         for key, value in data.items():
             setattr(reason, key, value)
         uow.commit()
@@ -296,7 +299,7 @@ def change_reason(uow: UnitOfWork, *, principal: Principal, reason_id: uuid.UUID
 
 def add_macro(uow: UnitOfWork, *, principal: Principal, data: dict) -> Macro:
     """A comment template of a reason; only the known placeholders may appear in it."""
-    _administrator(principal)
+    ensure_catalogue_administrator(principal)
     with uow:
         errors = FieldErrors()
         if uow.session.get(Reason, data["reason_id"]) is None:
@@ -305,28 +308,49 @@ def add_macro(uow: UnitOfWork, *, principal: Principal, data: dict) -> Macro:
         if unknown:
             errors.add(("body",), "Unknown placeholders: " + ", ".join("{" + name + "}" for name in unknown))
         errors.raise_if_any()
-        macro = Macro(id=uuid.uuid4(), created_at=utcnow(), **data)
+        macro = Macro(id=uuid.uuid4(), created_at=utcnow(), is_retired=False, version=1, **data)
         uow.session.add(macro)
         uow.commit()
     return macro
 
 
+def change_macro(uow: UnitOfWork, *, principal: Principal, macro_id: uuid.UUID, expected_version: int,
+                 data: dict) -> Macro:
+    """Rename, rewrite (known placeholders only) or retire a macro. Raises StaleVersion."""
+    ensure_catalogue_administrator(principal)
+    with uow:
+        macro = get_entry(uow.session, Macro, macro_id)
+        ensure_version(macro.version, expected_version, what="The macro")
+        unknown = Macro.unknown_placeholders(data.get("body", ""))
+        if unknown:
+            raise InvalidFields({"body": ["Unknown placeholders: " + ", ".join("{" + name + "}" for name in unknown)]})
+        for key, value in data.items():
+            setattr(macro, key, value)
+        uow.commit()
+    return macro
+
+
 def add_contact_point(uow: UnitOfWork, *, principal: Principal, data: dict) -> ContactPoint:
-    _administrator(principal)
+    ensure_catalogue_administrator(principal)
     with uow:
         if uow.session.scalar(select(ContactPoint.id).where(ContactPoint.name == data["name"])):
             raise InvalidFields({"name": ["A point of contact has this name."]})
-        point = ContactPoint(id=uuid.uuid4(), is_retired=False, **data)
+        point = ContactPoint(id=uuid.uuid4(), is_retired=False, version=1, **data)
         uow.session.add(point)
         uow.commit()
     return point
 
 
 def change_contact_point(uow: UnitOfWork, *, principal: Principal, contact_point_id: uuid.UUID,
-                         data: dict) -> ContactPoint:
-    _administrator(principal)
+                         expected_version: int, data: dict) -> ContactPoint:
+    """Rename, move to another region or retire a point of contact. Raises StaleVersion."""
+    ensure_catalogue_administrator(principal)
     with uow:
         point = get_entry(uow.session, ContactPoint, contact_point_id)
+        ensure_version(point.version, expected_version, what="The point of contact")
+        taken = select(ContactPoint.id).where(ContactPoint.name == data.get("name"), ContactPoint.id != point.id)
+        if "name" in data and uow.session.scalar(taken):
+            raise InvalidFields({"name": ["A point of contact has this name."]})
         for key, value in data.items():
             setattr(point, key, value)
         uow.commit()
@@ -342,7 +366,7 @@ def _article_version(article: KnowledgeArticle) -> ArticleVersion:
 
 def write_article(uow: UnitOfWork, *, principal: Principal, data: dict) -> KnowledgeArticle:
     """A knowledge article of a reason (seed 004's Infocentre), version 1."""
-    _administrator(principal)
+    ensure_catalogue_administrator(principal)
     with uow:
         if uow.session.get(Reason, data["reason_id"]) is None:
             raise InvalidFields({"reason_id": ["No such reason."]})
@@ -359,7 +383,7 @@ def write_article(uow: UnitOfWork, *, principal: Principal, data: dict) -> Knowl
 def change_article(uow: UnitOfWork, *, principal: Principal, article_id: uuid.UUID, expected_version: int,
                    data: dict) -> KnowledgeArticle:
     """A new version of the article; the earlier ones stay readable. Raises StaleVersion."""
-    _administrator(principal)
+    ensure_catalogue_administrator(principal)
     with uow:
         article = get_entry(uow.session, KnowledgeArticle, article_id)
         ensure_version(article.version, expected_version, what="The article")

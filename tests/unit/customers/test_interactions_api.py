@@ -166,8 +166,8 @@ def test_references_are_resolved_and_retired_entries_cannot_be_chosen(client, ad
     other = make_customer()
     other_line = client.post(f"/api/v1/customers/{other['id']}/lines", headers=if_match(admin[1], other["version"]),
                              json={"number": "+79167654321", "tariff_plan": "Smart"}).get_json()
-    retire = client.patch(f"/api/v1/customers/interaction-reasons/{catalogue['invoice']['id']}", headers=admin[1],
-                          json={"is_retired": True})
+    retire = client.patch(f"/api/v1/customers/interaction-reasons/{catalogue['invoice']['id']}",
+                          headers=if_match(admin[1], catalogue["invoice"]["version"]), json={"is_retired": True})
     assert retire.status_code == 200
     response = client.post(f"/api/v1/customers/{card['id']}/interactions", headers=admin[1], json={
         "direction": "sideways", "channel": "phone", "line_id": other_line["id"],
@@ -187,8 +187,8 @@ def test_references_are_resolved_and_retired_entries_cannot_be_chosen(client, ad
 
 def test_a_retired_reason_stays_on_the_interactions_that_chose_it(client, admin, card, catalogue):
     done, _ = interaction(client, admin[1], card["id"], reason_id=catalogue["duplicate"]["id"], close=True)
-    client.patch(f"/api/v1/customers/interaction-reasons/{catalogue['duplicate']['id']}", headers=admin[1],
-                 json={"is_retired": True})
+    client.patch(f"/api/v1/customers/interaction-reasons/{catalogue['duplicate']['id']}",
+                 headers=if_match(admin[1], catalogue["duplicate"]["version"]), json={"is_retired": True})
     again = client.get(f"/api/v1/customers/{card['id']}/interactions/{done['id']}", headers=admin[1]).get_json()
     assert again["reason"]["name"] == "Duplicate invoice" and again["reason"]["is_retired"] is True
 
@@ -238,6 +238,47 @@ def test_macro_placeholders_are_checked(client, admin, catalogue):
     response = client.post("/api/v1/customers/interaction-macros", headers=admin[1],
                            json={"reason_id": str(uuid.uuid4()), "name": "x", "body": "Hello {customer_nmae}"})
     assert response.status_code == 422 and set(response.get_json()["errors"]) == {"reason_id", "body"}
+
+
+def test_catalogue_changes_take_if_match_and_retired_macros_are_no_longer_offered(client, admin, card, catalogue):
+    reason_url = f"/api/v1/customers/interaction-reasons/{catalogue['duplicate']['id']}"
+    assert client.patch(reason_url, headers=admin[1], json={"script": "x"}).status_code == 428
+    renamed = client.patch(reason_url, headers=if_match(admin[1], 1), json={"script": "Ask for both invoices."})
+    assert renamed.status_code == 200 and renamed.headers["ETag"] == '"2"' and renamed.get_json()["version"] == 2
+    stale = client.patch(reason_url, headers=if_match(admin[1], 1), json={"name": "Lost"})
+    assert stale.status_code == 412
+
+    macros = client.get("/api/v1/customers/interaction-macros", headers=admin[1],
+                        query_string={"reason_id": catalogue["duplicate"]["id"]}).get_json()
+    assert [(m["name"], m["version"], m["is_retired"]) for m in macros] == [("Resent", 1, False)]
+    macro_url = f"/api/v1/customers/interaction-macros/{macros[0]['id']}"
+    refused = client.patch(macro_url, headers=if_match(admin[1], 1), json={"body": "Dear {customer}", "name": ""})
+    assert refused.status_code == 422 and set(refused.get_json()["errors"]) == {"name"}
+    refused = client.patch(macro_url, headers=if_match(admin[1], 1), json={"body": "Dear {customer}"})
+    assert refused.status_code == 422 and set(refused.get_json()["errors"]) == {"body"}
+    retired = client.patch(macro_url, headers=if_match(admin[1], 1), json={"is_retired": True})
+    assert retired.status_code == 200 and retired.headers["ETag"] == '"2"'
+    assert client.patch(macro_url, headers=if_match(admin[1], 1), json={"is_retired": False}).status_code == 412
+    material = client.get(f"/api/v1/customers/{card['id']}/interaction-reasons/{catalogue['duplicate']['id']}",
+                          headers=admin[1]).get_json()
+    assert material["macros"] == [] and material["reason"]["script"] == "Ask for both invoices."
+
+    point_url = f"/api/v1/customers/contact-points/{catalogue['office']['id']}"
+    assert client.patch(point_url, headers=admin[1], json={"region": "Moscow"}).status_code == 428
+    other = client.post("/api/v1/customers/contact-points", headers=admin[1], json={"name": "Hotline"})
+    assert other.status_code == 201 and other.headers["ETag"] == '"1"'
+    taken = client.patch(point_url, headers=if_match(admin[1], 1), json={"name": "Hotline"})
+    assert taken.status_code == 422 and set(taken.get_json()["errors"]) == {"name"}
+    moved = client.patch(point_url, headers=if_match(admin[1], 1), json={"region": "Moscow region"})
+    assert moved.status_code == 200 and moved.get_json()["version"] == 2
+
+
+def test_only_level_one_lists_and_changes_macros(client, headers_for, catalogue):
+    agent = headers_for(make_principal(level=2, branch_id=BRANCH_A, department_id=DEPT_A))
+    assert client.get("/api/v1/customers/interaction-macros", headers=agent).status_code == 403
+    macro = catalogue["macro"]
+    assert client.patch(f"/api/v1/customers/interaction-macros/{macro['id']}", headers=agent | {"If-Match": '"1"'},
+                        json={"name": "mine"}).status_code == 403
 
 
 def test_follow_up_is_published_for_the_notifications_service(client, admin, card, outbox, directory):
