@@ -25,6 +25,10 @@ DepartmentCreateSchema = BranchCreateSchema
 DepartmentSchema = BranchSchema
 
 
+USER_LANGUAGES = ("es", "en", "ru", "vi")
+LANGUAGE = {"description": "The language the console shows the user (es, en, ru, vi); null: their browser's"}
+
+
 class UserCreateSchema(Schema):
     username = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9._-]{3,80}$",
                              error="Use 3-80 lower-case letters, digits, '.', '-' or '_'."))
@@ -36,6 +40,8 @@ class UserCreateSchema(Schema):
     department_id = fields.UUID(load_default=None, allow_none=True)
     permissions = fields.List(fields.String(validate=validate.OneOf(PERMISSIONS)), load_default=list)
     queues = fields.List(fields.String(validate=CODE), load_default=list)
+    language = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(USER_LANGUAGES),
+                             metadata=LANGUAGE)
 
 
 class UserUpdateSchema(Schema):
@@ -48,6 +54,7 @@ class UserUpdateSchema(Schema):
     permissions = fields.List(fields.String(validate=validate.OneOf(PERMISSIONS)))
     queues = fields.List(fields.String(validate=CODE))
     is_active = fields.Boolean()
+    language = fields.String(allow_none=True, validate=validate.OneOf(USER_LANGUAGES), metadata=LANGUAGE)
 
 
 class UserSchema(Schema):
@@ -193,7 +200,6 @@ class PersonSchema(Schema):
 PeoplePageSchema = page_of(PersonSchema, "PeoplePage")
 
 
-USER_LANGUAGES = ("es", "en", "ru", "vi")
 
 
 def _known_time_zone(name: str) -> None:

@@ -52,7 +52,7 @@ def _create_unit(uow: UnitOfWork, model: type[Branch] | type[Department], kind: 
         return unit
 
 
-SELF_MANAGED = frozenset({"full_name", "email", "password"})
+SELF_MANAGED = frozenset({"full_name", "email", "password", "language"})
 # A change of any of these ends the user's tokens: they carry the old access, or the old password let them be made.
 TOKEN_CLAIMS = frozenset({"password", "level", "branch_id", "department_id", "permissions", "queues", "is_active"})
 

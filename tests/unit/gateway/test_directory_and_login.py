@@ -151,3 +151,20 @@ def test_only_user_managers_read_or_lift_a_sign_in_lock(gateway):
     lock_url = f"/api/v1/directory/users/{ana['id']}/sign-in-lock"
     assert gateway.get(lock_url, headers=plain).status_code == 403
     assert gateway.delete(lock_url, headers=plain).status_code == 403
+
+
+def test_an_administrator_sets_a_users_language_with_the_version_read(gateway):
+    admin = auth(login(gateway))
+    ana = _user(gateway, admin, language="ru")
+    assert ana["language"] == "ru"
+    url = f"/api/v1/directory/users/{ana['id']}"
+    assert gateway.patch(url, headers=admin, json={"language": "vi"}).status_code == 428
+    refused = gateway.patch(url, headers=admin | {"If-Match": f'"{ana["version"]}"'}, json={"language": "fr"})
+    assert refused.status_code == 422 and set(refused.get_json()["errors"]) == {"language"}
+    changed = gateway.patch(url, headers=admin | {"If-Match": f'"{ana["version"]}"'}, json={"language": "vi"})
+    assert changed.status_code == 200 and changed.get_json()["language"] == "vi"
+    stale = gateway.patch(url, headers=admin | {"If-Match": f'"{ana["version"]}"'}, json={"language": "es"})
+    assert stale.status_code == 412
+    assert gateway.get(url, headers=admin).get_json()["language"] == "vi"
+    cleared = gateway.patch(url, headers=admin | {"If-Match": changed.headers["ETag"]}, json={"language": None})
+    assert cleared.status_code == 200 and cleared.get_json()["language"] is None
