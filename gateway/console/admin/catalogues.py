@@ -6,14 +6,9 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from gateway.console.admin.common import NotAdministrator, refusal
+from gateway.console.admin.common import refusal, require_company_level
 from gateway.console.blueprint import blp
 from gateway.console.i18n import LANGUAGES
-
-
-def _require_company_level() -> None:
-    if g.user.get("level") != 1:
-        raise NotAdministrator()
 
 
 def _items(path: str) -> list:
@@ -29,7 +24,7 @@ def render_catalogues(*, status: int = 200, errors: dict | None = None, values: 
 
 @blp.get("/admin/catalogues")
 def admin_catalogues():
-    _require_company_level()
+    require_company_level()
     return render_catalogues()
 
 
@@ -39,7 +34,7 @@ def _names(form, prefix: str) -> dict:
 
 @blp.post("/admin/catalogues/consent-kinds")
 def admin_add_consent_kind():
-    _require_company_level()
+    require_company_level()
     form = request.form
     body = {"code": form.get("code", "").strip(), "names": _names(form, "name_"),
             "description": form.get("description", "").strip(), "granted_by_default": "granted_by_default" in form}
@@ -53,7 +48,7 @@ def admin_add_consent_kind():
 
 @blp.post("/admin/catalogues/consent-kinds/<code>")
 def admin_change_consent_kind(code: str):
-    _require_company_level()
+    require_company_level()
     form = request.form
     body = {"names": _names(form, "name_"), "description": form.get("description", "").strip(),
             "is_retired": "is_retired" in form}
@@ -68,7 +63,7 @@ def admin_change_consent_kind(code: str):
 
 @blp.post("/admin/catalogues/attachment-types")
 def admin_add_attachment_type():
-    _require_company_level()
+    require_company_level()
     body = {"name": request.form.get("name", "").strip()}
     answer = g.api.call("POST", "customers/attachment-types", json=body)
     if not answer.ok:
@@ -80,7 +75,7 @@ def admin_add_attachment_type():
 
 @blp.post("/admin/catalogues/attachment-types/<uuid:type_id>")
 def admin_change_attachment_type(type_id):
-    _require_company_level()
+    require_company_level()
     body = {"name": request.form.get("name", "").strip(), "is_retired": "is_retired" in request.form}
     answer = g.api.call("PATCH", f"customers/attachment-types/{type_id}", json=body)
     if answer.status == 404:

@@ -50,6 +50,12 @@ def _admin_globals():
     return {"may_administer": may_administer(g.get("user")), "PERMISSION_NAMES": PERMISSION_NAMES}
 
 
+def require_company_level() -> None:
+    """Pages over what the API lets only level 1 change (catalogues, dead letters)."""
+    if g.user.get("level") != 1:
+        raise NotAdministrator()
+
+
 def read_version() -> str | None:
     """The ETag of the record as the form showed it, sent back as If-Match: a change someone else
     saved in between is refused (412) instead of overwritten."""

@@ -1,5 +1,5 @@
 """Administration of the directory: branches, departments and users (level, permissions, queues,
-disabling, a new password, unlocking a locked sign-in), over /api/v1/directory with If-Match."""
+language, disabling, a new password, unlocking a locked sign-in), over /api/v1/directory with If-Match."""
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
@@ -9,6 +9,7 @@ from gateway.console.admin.common import PERMISSION_NAMES, listed, may_administe
 from gateway.console.api_client import ServiceDown
 from gateway.console.blueprint import blp
 from gateway.console.forms import blank_to_none
+from gateway.console.i18n import LANGUAGES
 from gateway.console.words import problem_text
 
 USER_TEXT_FIELDS = ("full_name", "email")
@@ -94,7 +95,7 @@ def render_user(user: dict | None, *, etag: str | None = None, status: int = 200
                            branches=[(item["id"], item["name"]) for item in branches],
                            departments=[(item["id"], item["name"]) for item in departments],
                            queues=None if queues is None else _queue_options(queues, (values or user or {}).get("queues", [])),
-                           permissions=PERMISSION_NAMES, errors=errors or {}, password_errors=password_errors or {},
+                           permissions=PERMISSION_NAMES, languages=LANGUAGES, errors=errors or {}, password_errors=password_errors or {},
                            myself=bool(user) and str(user["id"]) == g.user["id"]), status
 
 
@@ -105,6 +106,7 @@ def _posted_user(form) -> dict:
         "level": int(level) if level.isdigit() else level,
         "branch_id": blank_to_none(form.get("branch_id")), "department_id": blank_to_none(form.get("department_id")),
         "permissions": form.getlist("permissions"), "queues": form.getlist("queues"),
+        "language": blank_to_none(form.get("language")),
     }
 
 
