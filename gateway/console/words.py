@@ -99,6 +99,8 @@ API_MESSAGES = {
     "Not a valid UUID.": _l("Choose one of the options."),
     "No active user of the directory has this id.": _l("This person is not an active user."),
     "Not a valid boolean.": _l("Choose one of the options."),
+    "No such reason.": _l("Choose one of the reasons."),
+    "A point of contact has this name.": _l("A point of contact has this name."),
 }
 API_PATTERNS = [
     (re.compile(r"^This number cannot exist( in [A-Z]{2})?: check the digits\.$"),
@@ -106,6 +108,8 @@ API_PATTERNS = [
     (re.compile(r"^Length must be between \d+ and (\d+)\.$|^Longer than maximum length (\d+)\.$"),
      _l("This text is too long.")),
     (re.compile(r"^Must be one of: "), _l("Choose one of the options.")),
+    (re.compile(r"^Unknown placeholders: "),
+     _l("This text has a placeholder that does not exist: use only the ones listed above.")),
 ]
 
 

@@ -94,7 +94,7 @@ def admin_replay_dead_letters(service: str, handler: str):
     path = f"{service}/dead-letters/{handler}/" + (f"{message_id}/replay" if message_id else "replay")
     answer = g.api.call("POST", path)
     if answer.ok:
-        flash(_("%(count)s message(s) sent back to the queue %(queue)s: its handler takes them again now.",
+        flash(_("Sent back to the queue %(queue)s: %(count)s. Its handler takes them again now.",
                 count=answer.body["replayed"], queue=answer.body["queue"]), "success")
     else:
         flash(problem_text(answer) if answer.status != 404
