@@ -19,21 +19,29 @@ TIME_ZONE = "America/Bogota"
 
 
 @pytest.fixture(scope="module")
-def console_url(tmp_path_factory):
-    """A fresh system with the demo data; CAREDESK_TEST_CONSOLE_URL points at one already running
-    (such as `caredesk up`) to iterate on pages quickly."""
+def console_system(tmp_path_factory):
+    """A fresh system with the demo data: its URL and its data folder (where the embedded broker
+    keeps its file). CAREDESK_TEST_CONSOLE_URL points at one already running (such as `caredesk up`)
+    to iterate on pages quickly, with CAREDESK_DATA_DIR as its folder."""
     from caredesk.supervisor import stop_system
 
     if os.environ.get("CAREDESK_TEST_CONSOLE_URL"):
-        yield os.environ["CAREDESK_TEST_CONSOLE_URL"]
+        data_dir = os.environ.get("CAREDESK_DATA_DIR")
+        yield os.environ["CAREDESK_TEST_CONSOLE_URL"], Path(data_dir) if data_dir else None
         return
-    processes, url = _run_system(tmp_path_factory.mktemp("console"), {})
+    folder = tmp_path_factory.mktemp("console")
+    processes, url = _run_system(folder, {})
     try:
         with mock.patch.dict(os.environ, {"CAREDESK_ADMIN_PASSWORD": ADMIN_PASSWORD}):
             load_demo_data(url)
-        yield url
+        yield url, folder / "var"
     finally:
         stop_system(processes)
+
+
+@pytest.fixture(scope="module")
+def console_url(console_system) -> str:
+    return console_system[0]
 
 
 @pytest.fixture(scope="module")
