@@ -9,7 +9,9 @@ service's own queues; an unknown handler and a letter not (or no longer) in the 
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 
+from kombu.exceptions import OperationalError as BrokerError
 from marshmallow import Schema, fields
 
 from services.kit.app import current_principal, service_context
@@ -18,7 +20,7 @@ from services.kit.input import Blueprint
 from services.kit.http import install_id_converter
 from services.kit.messaging import dead_letters
 from services.kit.messaging.topology import queue_name
-from services.kit.problems import Forbidden, NotFound
+from services.kit.problems import DependencyDown, Forbidden, NotFound
 
 LISTED_AT_MOST = 200
 
@@ -69,6 +71,17 @@ def _administrator(principal: Principal) -> None:
         raise DeadLettersForAdministrators("Dead letters are for company-level users with manage_users.")
 
 
+@contextmanager
+def _broker(*, changing: bool = False):
+    """A broker that does not answer is a 503, never a 500; a replay cut short may have sent some back."""
+    try:
+        yield
+    except (BrokerError, OSError) as error:
+        raise DependencyDown("The message broker is not reachable" + (
+            ": some letters may have been sent back already; read the queue again before replaying." if changing
+            else "; nothing was changed. Try again.") + f" ({type(error).__name__})") from None
+
+
 def _json_safe(value):
     """Broker headers hold datetimes and nested tables (x-death): make them JSON."""
     if isinstance(value, dict):
@@ -99,7 +112,8 @@ def dead_letters_blueprint(resource: str, handlers: list) -> Blueprint:
 
     def _described(handler_names: list[str]) -> list[dict]:
         queues = [_queue(name) for name in handler_names]
-        counts = dead_letters.count_dead_letters(service_context().settings, [queue for queue, _handler in queues])
+        with _broker():
+            counts = dead_letters.count_dead_letters(service_context().settings, [queue for queue, _handler in queues])
         return [{"handler": handler.name, "queue": queue, "events": list(handler.events), "count": counts[queue]}
                 for queue, handler in queues]
 
@@ -115,7 +129,9 @@ def dead_letters_blueprint(resource: str, handlers: list) -> Blueprint:
     def list_queue_dead_letters(handler: str):
         """The dead letters of one handler's queue, oldest first: event, attempts, when and why."""
         [described] = _described([handler])
-        letters = dead_letters.list_dead_letters(service_context().settings, described["queue"], limit=LISTED_AT_MOST)
+        with _broker():
+            letters = dead_letters.list_dead_letters(service_context().settings, described["queue"],
+                                                     limit=LISTED_AT_MOST)
         return described | {"items": [letter.summary() for letter in letters]}
 
     @blp.get("/<handler>/<id:message_id>")
@@ -123,7 +139,8 @@ def dead_letters_blueprint(resource: str, handlers: list) -> Blueprint:
     def show_dead_letter(handler: str, message_id: uuid.UUID):
         """One dead letter whole: headers, the full reason and the event."""
         queue, _handler = _queue(handler)
-        letter = dead_letters.find_dead_letter(service_context().settings, queue, str(message_id))
+        with _broker():
+            letter = dead_letters.find_dead_letter(service_context().settings, queue, str(message_id))
         details = letter.details()
         return details | {"headers": _json_safe(details["headers"]), "full_reason": letter.reason()}
 
@@ -132,7 +149,8 @@ def dead_letters_blueprint(resource: str, handlers: list) -> Blueprint:
     def replay_dead_letter(handler: str, message_id: uuid.UUID):
         """Send one dead letter back to its queue (404 when it is no longer there)."""
         queue, _handler = _queue(handler)
-        replayed = dead_letters.replay_dead_letters(service_context().settings, queue, message_id=str(message_id))
+        with _broker(changing=True):
+            replayed = dead_letters.replay_dead_letters(service_context().settings, queue, message_id=str(message_id))
         if not replayed:
             raise NotFound(f"No dead letter {message_id} in {queue}.dead.")
         return {"queue": queue, "replayed": replayed}
@@ -142,6 +160,7 @@ def dead_letters_blueprint(resource: str, handlers: list) -> Blueprint:
     def replay_queue_dead_letters(handler: str):
         """Send every dead letter waiting now back to its queue; one failing again waits for the next replay."""
         queue, _handler = _queue(handler)
-        return {"queue": queue, "replayed": dead_letters.replay_dead_letters(service_context().settings, queue)}
+        with _broker(changing=True):
+            return {"queue": queue, "replayed": dead_letters.replay_dead_letters(service_context().settings, queue)}
 
     return blp

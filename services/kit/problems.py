@@ -72,6 +72,13 @@ class TooManyRequests(DomainError):
         self.retry_after = max(1, int(retry_after))
 
 
+class DependencyDown(DomainError):
+    """A server the request needs (the broker) does not answer; ``retry_after`` goes out as Retry-After."""
+
+    type, status, title = "dependency-down", 503, "Service Unavailable"
+    retry_after = 5
+
+
 class EventTooLarge(DomainError):
     """The change would announce an event larger than the broker takes: refused before anything is
     written, so the relay is never handed a message it cannot publish."""
@@ -156,7 +163,7 @@ def register_problem_handlers(app: Flask) -> None:
     def _domain(error: DomainError):
         response = problem_response(status=error.status, title=error.title, type_=error.type,
                                     detail=error.detail, **error.extra)
-        if isinstance(error, TooManyRequests):
+        if isinstance(error, (TooManyRequests, DependencyDown)):
             response.headers["Retry-After"] = str(error.retry_after)
         return response
 

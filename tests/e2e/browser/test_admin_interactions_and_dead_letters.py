@@ -81,7 +81,8 @@ def test_an_administrator_builds_a_reason_with_macro_script_and_article_a_flow_a
     _url, data_dir = console_system
     if data_dir is None:
         pytest.skip("set CAREDESK_DATA_DIR to the running system's folder to put dead letters in its broker")
-    words, suffix = WORDS[language], f"{language}-{uuid.uuid4().hex[:6]}"
+    words, suffix = WORDS[language], f"{language}-{uuid.uuid4().hex[:6]}"  # names unique on a system kept running
+    title = f"{words['title']} {suffix}"  # the demo data has an article of the same title
     figures = AxeFigures()
     admin = agent(language).sign_in("admin", ADMIN_PASSWORD)
     admin.context.set_default_timeout(BUSY_MACHINE_MS)
@@ -118,7 +119,7 @@ def test_an_administrator_builds_a_reason_with_macro_script_and_article_a_flow_a
     expect(page.locator("#r-script")).to_have_value(words["script"] + " ✓")
 
     # A knowledge article of the reason, then its second version; the first stays readable.
-    page.fill("#na-title", words["title"])
+    page.fill("#na-title", title)
     page.fill("#na-body", words["body"])
     _submit(admin, "#new-article")
     page.wait_for_url(re.compile(r"/admin/articles/[0-9a-f-]{36}$"))
@@ -131,12 +132,12 @@ def test_an_administrator_builds_a_reason_with_macro_script_and_article_a_flow_a
     page.locator("#versions ol a").first.click()
     expect(page.locator("#versions .article-body")).to_have_text(words["body"])
     admin.go(reason_url.removeprefix(admin.base))
-    expect(page.locator("#articles li a")).to_have_text([words["title"]])
+    expect(page.locator("#articles li a")).to_have_text([title])
     figures.check(admin, "reason")
-    admin.go("/admin/reasons?q=" + words["search"].replace(" ", "+") + "#articles")
-    expect(page.locator("#articles tbody th a", has_text=words["title"])).to_have_count(1)
+    admin.go(f"/admin/reasons?q={words['search']}+{suffix}#articles".replace(" ", "+"))
+    expect(page.locator("#articles tbody th a")).to_have_text([title])  # capitals and accents ignored
     figures.check(admin, "reasons-search")
-    assert article_url.endswith(page.locator("#articles tbody th a", has_text=words["title"]).get_attribute("href"))
+    assert article_url.endswith(page.locator("#articles tbody th a").get_attribute("href"))
 
     # A flow / point of contact, then its region changed.
     admin.go("/admin/contact-points")

@@ -125,3 +125,15 @@ def test_a_path_names_only_this_services_queues(settings, client, bearer):
     assert client.get("/api/v1/cases/dead-letters/replicate_customer/not-an-id", headers=auth).status_code == 404
     missing = client.get(f"/api/v1/cases/dead-letters/replicate_customer/{uuid.uuid4()}", headers=auth)
     assert missing.status_code == 404
+
+
+def test_a_broker_that_does_not_answer_is_a_503_not_a_500(tmp_path, key_pair, bearer):
+    database = migrated_sqlite_database(MIGRATIONS, tmp_path / "cases.sqlite3")
+    nowhere = load_settings("cases", data_dir=tmp_path, public_key_file=key_pair[1], database_url=database,
+                            broker_url="amqp://guest:guest@127.0.0.1:9/")  # nothing listens on port 9
+    client, auth = create_app(nowhere).test_client(), bearer(ADMINISTRATOR)
+    for method, path in [("GET", ""), ("GET", "/replicate_customer"), ("GET", f"/replicate_customer/{uuid.uuid4()}"),
+                         ("POST", "/replicate_customer/replay")]:
+        answer = client.open("/api/v1/cases/dead-letters" + path, method=method, headers=auth)
+        assert answer.status_code == 503, (method, path, answer.json)
+        assert answer.json["type"].endswith("dependency-down") and answer.headers["Retry-After"] == "5"
