@@ -13,6 +13,8 @@ import requests
 from caredesk.supervisor import start_system, stop_system
 
 ADMIN_PASSWORD = "e2e-admin-password"
+# each running system's environment by its URL: a test that must reach its broker builds settings from it
+SYSTEM_ENVIRONMENTS: dict[str, dict] = {}
 
 
 def _free_port_block(size: int = 12) -> int:
@@ -41,6 +43,7 @@ def _run_system(tmp_path, extra_env: dict):
     subprocess.run([sys.executable, "-m", "caredesk.cli", "init"], env=env, check=True, capture_output=True)
     port = _free_port_block()
     processes = start_system(port, tmp_path / "logs", env=env)
+    SYSTEM_ENVIRONMENTS[f"http://127.0.0.1:{port}"] = env
     return processes, f"http://127.0.0.1:{port}"
 
 
