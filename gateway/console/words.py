@@ -100,6 +100,7 @@ API_MESSAGES = {
     "No active user of the directory has this id.": _l("This person is not an active user."),
     "Not a valid boolean.": _l("Choose one of the options."),
     "No such reason.": _l("Choose one of the reasons."),
+    "A reason cannot go under itself or a reason beneath it.": _l("A reason cannot go under itself or a reason beneath it."),
     "A point of contact has this name.": _l("A point of contact has this name."),
 }
 API_PATTERNS = [

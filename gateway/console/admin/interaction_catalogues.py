@@ -71,6 +71,7 @@ def render_reason(reason_id, *, status: int = 200, errors: dict | None = None, v
     articles = g.api.get("customers/knowledge-articles", reason_id=reason_id, per_page=100)
     children = [item for item in reasons if item.get("parent_id") == reason["id"]]
     return render_template("admin/reason.html", reason=reason, children=children, macros=macros,
+                           options=_reason_options(reasons, leaving_out=reason["id"]),
                            articles=articles.body["items"] if articles.ok else [], placeholders=PLACEHOLDERS,
                            errors=errors or {}, values=values or {}), status
 
@@ -84,9 +85,11 @@ def admin_reason(reason_id):
 
 @blp.post("/admin/reasons/<uuid:reason_id>")
 def admin_save_reason(reason_id):
-    """Rename, change the script, retire or bring back: interactions keep the reason they chose."""
+    """Rename, move in the tree, change the script, retire or bring back: interactions keep the
+    reason they chose."""
     require_company_level()
-    body = {"name": _text("name"), "script": _text("script"), "is_retired": "is_retired" in request.form}
+    body = {"name": _text("name"), "parent_id": blank_to_none(request.form.get("parent_id")),
+            "script": _text("script"), "is_retired": "is_retired" in request.form}
     answer = g.api.call("PATCH", f"customers/interaction-reasons/{reason_id}", json=body, if_match=read_version())
     if answer.status == 404:
         abort(404)

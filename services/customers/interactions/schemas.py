@@ -225,6 +225,7 @@ class ReasonCreateSchema(Schema):
 
 class ReasonUpdateSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=200))
+    parent_id = fields.UUID(allow_none=True, metadata={"description": "Move it under this reason; null: to the top"})
     script = _text(5_000, metadata=MULTILINE)
     is_retired = fields.Boolean()
 

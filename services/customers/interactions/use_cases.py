@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.customers.interactions.errors import CatalogueAdministratorsOnly, NotTheOrganiser
@@ -15,7 +16,9 @@ from services.customers.interactions.models import (
     CONTENT_FIELDS, OPEN, ArticleVersion, ContactPoint, Followup, Interaction, InteractionCounter,
     KnowledgeArticle, Macro, Reason,
 )
-from services.customers.interactions.repository import check_references, get_entry, get_followup, get_interaction
+from services.customers.interactions.repository import (
+    check_references, get_entry, get_followup, get_interaction, reason_and_descendants, reason_tree,
+)
 from services.customers.errors import CustomerNotFound
 from services.customers.models import Customer, FieldErrors, directory_users
 from services.customers.normalisation import fold
@@ -283,17 +286,36 @@ def add_reason(uow: UnitOfWork, *, principal: Principal, data: dict) -> Reason:
     return reason
 
 
+def _commit_entry(uow: UnitOfWork, *, what: str, name_taken: str | None = None) -> None:
+    """A concurrent change that got there first is a stale version; a unique name taken meanwhile
+    (``name_taken``: what to say) is a field error."""
+    try:
+        uow.commit()
+    except StaleDataError:
+        raise StaleVersion(f"{what} changed since you read it; read it again.") from None
+    except IntegrityError:
+        if name_taken is None:
+            raise
+        raise InvalidFields({"name": [name_taken]}) from None
+
+
 def change_reason(uow: UnitOfWork, *, principal: Principal, reason_id: uuid.UUID, expected_version: int,
                   data: dict) -> Reason:
-    """Rename, change its script, retire or bring back; interactions keep the reason they chose.
-    Raises StaleVersion."""
+    """Rename, change its script, move it under another reason (``parent_id``; None: to the top),
+    retire or bring back; interactions keep the reason they chose. Raises StaleVersion."""
     ensure_catalogue_administrator(principal)
     with uow:
         reason = get_entry(uow.session, Reason, reason_id)
         ensure_version(reason.version, expected_version, what="The reason")
+        if data.get("parent_id") is not None:
+            tree = reason_tree(uow.session)
+            if data["parent_id"] not in tree:
+                raise InvalidFields({"parent_id": ["No such reason."]})
+            if data["parent_id"] in reason_and_descendants(tree, reason.id):
+                raise InvalidFields({"parent_id": ["A reason cannot go under itself or a reason beneath it."]})
         for key, value in data.items():
             setattr(reason, key, value)
-        uow.commit()
+        _commit_entry(uow, what="The reason")
     return reason
 
 
@@ -326,7 +348,7 @@ def change_macro(uow: UnitOfWork, *, principal: Principal, macro_id: uuid.UUID, 
             raise InvalidFields({"body": ["Unknown placeholders: " + ", ".join("{" + name + "}" for name in unknown)]})
         for key, value in data.items():
             setattr(macro, key, value)
-        uow.commit()
+        _commit_entry(uow, what="The macro")
     return macro
 
 
@@ -353,7 +375,7 @@ def change_contact_point(uow: UnitOfWork, *, principal: Principal, contact_point
             raise InvalidFields({"name": ["A point of contact has this name."]})
         for key, value in data.items():
             setattr(point, key, value)
-        uow.commit()
+        _commit_entry(uow, what="The point of contact", name_taken="A point of contact has this name.")
     return point
 
 

@@ -273,6 +273,19 @@ def test_catalogue_changes_take_if_match_and_retired_macros_are_no_longer_offere
     assert moved.status_code == 200 and moved.get_json()["version"] == 2
 
 
+def test_a_reason_moves_anywhere_in_the_tree_but_never_under_itself(client, admin, catalogue):
+    url = f"/api/v1/customers/interaction-reasons/{catalogue['invoice']['id']}"
+    for parent in (catalogue["invoice"]["id"], catalogue["duplicate"]["id"], str(uuid.uuid4())):
+        refused = client.patch(url, headers=if_match(admin[1], 1), json={"parent_id": parent})
+        assert refused.status_code == 422 and set(refused.get_json()["errors"]) == {"parent_id"}, parent
+    moved = client.patch(url, headers=if_match(admin[1], 1), json={"parent_id": None})
+    assert moved.status_code == 200 and moved.get_json()["path"] == ["Invoice"]
+    reasons = {r["name"]: r for r in client.get("/api/v1/customers/interaction-reasons", headers=admin[1]).get_json()}
+    assert reasons["Duplicate invoice"]["path"] == ["Invoice", "Duplicate invoice"]  # its subtree goes with it
+    back = client.patch(url, headers=if_match(admin[1], 2), json={"parent_id": catalogue["billing"]["id"]})
+    assert back.status_code == 200 and back.get_json()["path"] == ["Billing", "Invoice"]
+
+
 def test_only_level_one_lists_and_changes_macros(client, headers_for, catalogue):
     agent = headers_for(make_principal(level=2, branch_id=BRANCH_A, department_id=DEPT_A))
     assert client.get("/api/v1/customers/interaction-macros", headers=agent).status_code == 403
