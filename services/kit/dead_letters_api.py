@@ -23,6 +23,9 @@ from services.kit.messaging.topology import queue_name
 from services.kit.problems import DependencyDown, Forbidden, NotFound
 
 LISTED_AT_MOST = 200
+# One replay request sends back at most this many (about 3 s on RabbitMQ, each waiting for its
+# confirm), well within the gateway's and gunicorn's timeouts; the answer says how many still wait.
+REPLAYED_AT_MOST = 500
 
 
 class DeadLettersForAdministrators(Forbidden):
@@ -64,6 +67,7 @@ class DeadLetterSchema(DeadLetterSummarySchema):
 class ReplaySchema(Schema):
     queue = fields.String()
     replayed = fields.Integer(metadata={"description": "How many letters went back to the queue"})
+    remaining = fields.Integer(metadata={"description": "Dead letters still waiting (replay again for more)"})
 
 
 def _administrator(principal: Principal) -> None:
@@ -149,18 +153,24 @@ def dead_letters_blueprint(resource: str, handlers: list) -> Blueprint:
     def replay_dead_letter(handler: str, message_id: uuid.UUID):
         """Send one dead letter back to its queue (404 when it is no longer there)."""
         queue, _handler = _queue(handler)
+        settings = service_context().settings
         with _broker(changing=True):
-            replayed = dead_letters.replay_dead_letters(service_context().settings, queue, message_id=str(message_id))
+            replayed = dead_letters.replay_dead_letters(settings, queue, message_id=str(message_id))
+            remaining = dead_letters.count_dead_letters(settings, [queue])[queue]
         if not replayed:
             raise NotFound(f"No dead letter {message_id} in {queue}.dead.")
-        return {"queue": queue, "replayed": replayed}
+        return {"queue": queue, "replayed": replayed, "remaining": remaining}
 
     @blp.post("/<handler>/replay")
     @blp.response(200, ReplaySchema)
     def replay_queue_dead_letters(handler: str):
-        """Send every dead letter waiting now back to its queue; one failing again waits for the next replay."""
+        """Send the dead letters waiting now back to their queue, the oldest 500 at most
+        (``remaining`` says how many still wait); one failing again waits for the next replay."""
         queue, _handler = _queue(handler)
+        settings = service_context().settings
         with _broker(changing=True):
-            return {"queue": queue, "replayed": dead_letters.replay_dead_letters(service_context().settings, queue)}
+            replayed = dead_letters.replay_dead_letters(settings, queue, limit=REPLAYED_AT_MOST)
+            remaining = dead_letters.count_dead_letters(settings, [queue])[queue]
+        return {"queue": queue, "replayed": replayed, "remaining": remaining}
 
     return blp

@@ -96,6 +96,9 @@ def admin_replay_dead_letters(service: str, handler: str):
     if answer.ok:
         flash(_("Sent back to the queue %(queue)s: %(count)s. Its handler takes them again now.",
                 count=answer.body["replayed"], queue=answer.body["queue"]), "success")
+        if answer.body["remaining"] and not message_id:
+            flash(_("Still waiting: %(count)s (one replay sends back the oldest 500 at most). Replay again for "
+                    "the rest.", count=answer.body["remaining"]), "info")
     else:
         flash(problem_text(answer) if answer.status != 404
               else _("That message is no longer among the dead letters: it was replayed already."), "error")

@@ -112,8 +112,10 @@ def find_dead_letter(settings: ServiceSettings, queue: str, message_id: str | No
     raise NotFound(f"No dead letter {message_id} in {queue}.dead.")
 
 
-def replay_dead_letters(settings: ServiceSettings, queue: str, *, message_id: str | None = None) -> int:
-    """Publish the chosen dead letters (all, or one) to ``queue`` again; each leaves the DLQ once confirmed."""
+def replay_dead_letters(settings: ServiceSettings, queue: str, *, message_id: str | None = None,
+                        limit: int | None = None) -> int:
+    """Publish the chosen dead letters (all, or one) to ``queue`` again; each leaves the DLQ once confirmed.
+    ``limit``: look at no more than the oldest so many (a request's replay stays short)."""
     replayed = 0
     # One publisher (one channel) for the whole replay: a channel per letter would run out of
     # channel ids (2047 on RabbitMQ) on a large dead-letter queue.
@@ -134,5 +136,5 @@ def replay_dead_letters(settings: ServiceSettings, queue: str, *, message_id: st
         replayed += 1
         return True
 
-    _drain(settings, queue, replay)
+    _drain(settings, queue, replay, limit=limit)
     return replayed

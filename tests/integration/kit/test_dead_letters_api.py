@@ -88,16 +88,31 @@ def test_an_administrator_lists_shows_and_replays_dead_letters(settings, client,
     assert ready_messages(settings, queue + ".dead") == 3  # reading takes nothing away
 
     replayed = client.post(f"/api/v1/cases/dead-letters/replicate_customer/{second}/replay", headers=auth)
-    assert replayed.status_code == 200 and replayed.json == {"queue": queue, "replayed": 1}
+    assert replayed.status_code == 200 and replayed.json == {"queue": queue, "replayed": 1, "remaining": 2}
     assert ready_messages(settings, queue) == 1 and ready_messages(settings, queue + ".dead") == 2
     again = client.post(f"/api/v1/cases/dead-letters/replicate_customer/{second}/replay", headers=auth)
     assert again.status_code == 404 and again.json["type"].endswith("not-found")
     assert client.get(f"/api/v1/cases/dead-letters/replicate_customer/{second}", headers=auth).status_code == 404
 
     everything = client.post("/api/v1/cases/dead-letters/replicate_customer/replay", headers=auth)
-    assert everything.status_code == 200 and everything.json == {"queue": queue, "replayed": 2}
+    assert everything.status_code == 200 and everything.json == {"queue": queue, "replayed": 2, "remaining": 0}
     assert ready_messages(settings, queue) == 3 and ready_messages(settings, queue + ".dead") == 0
     assert client.get("/api/v1/cases/dead-letters/replicate_customer", headers=auth).json["items"] == []
+
+
+def test_one_request_replays_the_oldest_500_and_says_how_many_still_wait(settings, client, bearer, monkeypatch):
+    """A replay stays short whatever waits: the oldest REPLAYED_AT_MOST go back, the rest next time."""
+    from services.kit import dead_letters_api
+
+    monkeypatch.setattr(dead_letters_api, "REPLAYED_AT_MOST", 2)
+    queue = queue_name(settings, "replicate_customer")
+    oldest = [dead_letter(settings, queue, f"P-{n}") for n in range(3)]
+    first = client.post("/api/v1/cases/dead-letters/replicate_customer/replay", headers=bearer(ADMINISTRATOR))
+    assert first.json == {"queue": queue, "replayed": 2, "remaining": 1}
+    listed = client.get("/api/v1/cases/dead-letters/replicate_customer", headers=bearer(ADMINISTRATOR)).json
+    assert [item["message_id"] for item in listed["items"]] == oldest[2:]
+    second = client.post("/api/v1/cases/dead-letters/replicate_customer/replay", headers=bearer(ADMINISTRATOR))
+    assert second.json == {"queue": queue, "replayed": 1, "remaining": 0}
 
 
 @pytest.mark.parametrize("principal", [

@@ -37,7 +37,7 @@ class FakeServices:
             return self.answers[(method, path)]
         if method != "GET":
             return Answer(200, {"id": str(uuid.uuid4()), "name": "Saved", "version": 2, "queue": "cases.replicate_customer",
-                                "replayed": 1}, '"2"')
+                                "replayed": 1, "remaining": 0}, '"2"')
         return Answer(200, self.read(path), '"2"')
 
     @staticmethod
@@ -166,3 +166,11 @@ def test_the_users_language_is_sent_with_the_users_version(console, services):
     assert services.writes() == [("PATCH", f"directory/users/{user_id}", {"language": "vi"}, '"6"')]
     page = console.get(f"/admin/users/{user_id}").get_data(as_text=True)
     assert 'id="f-language"' in page
+
+
+def test_a_replay_of_a_large_queue_says_how_many_still_wait(console, services):
+    services.answers[("POST", "cases/dead-letters/replicate_customer/replay")] = Answer(
+        200, {"queue": "cases.replicate_customer", "replayed": 500, "remaining": 1200})
+    done = post(console, "/admin/dead-letters/cases/replicate_customer/replay", {"confirmed": "yes"})
+    page = console.get(done.location).get_data(as_text=True)
+    assert "Devueltos a la cola cases.replicate_customer: 500." in page and "Siguen en espera: 1200" in page
