@@ -99,6 +99,9 @@ class CaseSnapshot(Payload):
     customer = fields.Nested(CaseCustomer, required=True)
     queue = fields.Nested(CaseQueue, required=True)
     interaction_id = fields.UUID(required=True, allow_none=True)
+    attachment_ids = fields.List(fields.UUID(), required=True, metadata={
+        "description": "the customer's files the case carries by reference (the customers service's attachment "
+                       "ids: those of its interaction, or papers on the account)"})
     initiator_id = fields.UUID(required=True)
     owner_id = fields.UUID(required=True, allow_none=True)
     created_at = fields.AwareDateTime(required=True)

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from services.cases.models import CustomerReadModel, directory_users
+from services.cases.models import CustomerAttachmentReadModel, CustomerReadModel, directory_users
 from services.cases.base import revoked_tokens
 from services.cases.surveys import HANDLERS as survey_answers
 from services.kit.contracts import Reads, fields
@@ -68,9 +69,45 @@ def replicate_customer(uow: UnitOfWork, envelope: Envelope) -> None:
     replicate_customers(uow, [envelope])
 
 
+class AttachmentReads(Reads):
+    """What replicate_attachment reads of attachment.added: the file's description and who reaches it."""
+
+    id = fields.UUID(required=True)
+    customer_id = fields.UUID(required=True)
+    interaction_id = fields.UUID(required=True, allow_none=True)
+    interaction_branch_id = fields.UUID(required=True, allow_none=True)
+    interaction_department_id = fields.UUID(required=True, allow_none=True)
+    interaction_agent_id = fields.UUID(required=True, allow_none=True)
+    filename = fields.String(required=True)
+    type = fields.String(required=True)
+    content_type = fields.String(required=True)
+    size_bytes = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+    uploaded_at = fields.AwareDateTime(required=True)
+
+
+def replicate_attachment(uow: UnitOfWork, envelope: Envelope) -> None:
+    """Keep a file uploaded to a customer account or interaction, so a case created from that
+    interaction can name it (an attachment does not change once uploaded: a second copy of the
+    event changes nothing)."""
+    data = envelope.data
+    attachment_id = uuid.UUID(data["id"])
+    if uow.session.get(CustomerAttachmentReadModel, attachment_id) is not None:
+        return
+    uow.session.add(CustomerAttachmentReadModel(
+        id=attachment_id, customer_id=uuid.UUID(data["customer_id"]), interaction_id=_uuid(data["interaction_id"]),
+        interaction_branch_id=_uuid(data["interaction_branch_id"]),
+        interaction_department_id=_uuid(data["interaction_department_id"]),
+        interaction_agent_id=_uuid(data["interaction_agent_id"]), filename=data["filename"], type_name=data["type"],
+        content_type=data["content_type"], size_bytes=data["size_bytes"], sha256=data["sha256"],
+        uploaded_at=datetime.fromisoformat(data["uploaded_at"])))
+
+
 HANDLERS = [
     EventHandler(name="replicate_customer", events=["customer.created.v1", "customer.updated.v1"],
                  handle=replicate_customer, handle_many=replicate_customers, reads=CustomerReads),
+    EventHandler(name="replicate_attachment", events=["attachment.added.v1"], handle=replicate_attachment,
+                 reads=AttachmentReads),
     *survey_answers,
     user_replicator(directory_users),
     token_revoker(revoked_tokens),

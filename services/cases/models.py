@@ -15,7 +15,7 @@ from dataclasses import astuple, fields
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, Uuid, and_, literal_column
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, Uuid, and_, literal_column
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, object_session, relationship, validates
 
 from services.cases.base import Base, directory_users
@@ -34,7 +34,8 @@ from services.kit.problems import Forbidden, InvalidFields
 from services.kit.uow import RecordsEvents
 
 __all__ = ["Base", "directory_users", "Calendar", "Queue", "SlaPolicy", "CaseType", "RoutingRule", "Case",
-           "CaseComment", "CaseTask", "TimelineEntry", "CaseNumberCounter", "CustomerReadModel", "PRIORITIES"]
+           "CaseComment", "CaseTask", "TimelineEntry", "CaseNumberCounter", "CustomerReadModel",
+           "CustomerAttachmentReadModel", "PRIORITIES"]
 
 OPEN, OPEN_DISPATCH, OPEN_REJECT, CLOSED = "open", "open_dispatch", "open_reject", "closed"
 STATUSES = (OPEN, OPEN_DISPATCH, OPEN_REJECT, CLOSED)
@@ -103,6 +104,35 @@ def clean_custom_fields(case_type: CaseType | None, values: dict) -> dict:
     except ValidationError as error:
         messages = error.normalized_messages()
         raise InvalidFields({f"custom_fields.{name}": problems for name, problems in messages.items()}) from None
+
+
+class CustomerAttachmentReadModel(Base):
+    """The files on customer accounts and interactions, as attachment.added.v1 describes them
+    (handlers.replicate_attachment): a case carries the ones it names by reference; their bytes
+    stay in the customers service."""
+
+    __tablename__ = "customer_attachments"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    interaction_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    # on the prospect "0" the interaction's branch, department and agent decide who reaches the file
+    interaction_branch_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    interaction_department_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    interaction_agent_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    filename: Mapped[str] = mapped_column(String(255))
+    type_name: Mapped[str] = mapped_column(String(100))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    def reference(self) -> dict:
+        """What a case keeps of the file, with where the customers API serves its bytes."""
+        return {"id": str(self.id), "name": self.filename, "type": self.type_name,
+                "content_type": self.content_type, "size_bytes": self.size_bytes, "sha256": self.sha256,
+                "interaction_id": str(self.interaction_id) if self.interaction_id else None,
+                "download_path": f"/api/v1/customers/{self.customer_id}/attachments/{self.id}/content"}
 
 
 class Case(RecordsEvents, Base):
@@ -261,7 +291,9 @@ class Case(RecordsEvents, Base):
                          "line": self.line_number},
             "queue": {"id": self.queue.id, "code": self.queue.code, "name": self.queue.name,
                       "department_id": self.queue.department_id, "supervisor_id": self.queue.supervisor_id},
-            "interaction_id": self.interaction_id, "initiator_id": self.initiator_id, "owner_id": self.owner_id,
+            "interaction_id": self.interaction_id,
+            "attachment_ids": [uuid.UUID(item["id"]) for item in self.attachments or []],
+            "initiator_id": self.initiator_id, "owner_id": self.owner_id,
             "created_at": self.created_at, "dispatched_at": self.dispatched_at,
             "acceptance_due_at": self.acceptance_due_at, "resolution_due_at": self.resolution_due_at,
         }
@@ -298,7 +330,9 @@ class Case(RecordsEvents, Base):
         may still be incomplete (a draft). Its queue is the one chosen, or its type's queue refined by
         the type's routing rules; its priority the one given or the type's default. The number comes
         from the yearly sequence (``numbering(year)``) once the case is known to be valid, so the
-        counter's lock is held briefly. Emits case.created.v1. Raises InvalidFields."""
+        counter's lock is held briefly. ``attachments`` are the references of the customer's files
+        the use case resolved (CustomerAttachmentReadModel.reference). Emits case.created.v1.
+        Raises InvalidFields."""
         priority = priority or (case_type.default_priority if case_type else "normal")
         if queue is not None:
             chosen = True

@@ -19,7 +19,8 @@ from services.cases.errors import (
     CalendarNotFound, CaseNotFound, CaseTypeNotFound, QueueNotFound, RoutingRuleNotFound, TaskNotFound,
 )
 from services.cases.models import (
-    Calendar, Case, CaseTask, CaseType, CustomerReadModel, Queue, RoutingRule, directory_users, waiting_condition,
+    Calendar, Case, CaseTask, CaseType, CustomerAttachmentReadModel, CustomerReadModel, Queue, RoutingRule,
+    directory_users, waiting_condition,
 )
 from services.kit.directory_replica import (
     is_queue_member as is_directory_queue_member, queue_members as directory_queue_members, reachable_users,
@@ -170,6 +171,32 @@ def find_customer(session: Session, *, principal: Principal, customer_id: uuid.U
     else:
         return None
     return session.scalar(select(CustomerReadModel).where(where, visible_customers(principal)))
+
+
+def attachments_named_in(session: Session, principal: Principal, *, customer_id: uuid.UUID,
+                         interaction_id: uuid.UUID | None, attachment_ids: list[uuid.UUID]) -> list[dict]:
+    """The files a case body names (``attachment_ids``), as references the case keeps, in the order
+    given: each must be on the case's customer's account or on the case's interaction, and reached
+    by the caller as the customers service would (the card's reach; on the prospect "0", the
+    interaction's branch, department and agent by level). Otherwise a field error per position
+    that says the same whether the file is missing, out of reach or someone else's."""
+    if not attachment_ids:
+        return []
+    files = CustomerAttachmentReadModel
+    on_case = files.interaction_id.is_(None) if interaction_id is None else or_(
+        files.interaction_id.is_(None), files.interaction_id == interaction_id)
+    prospect_reach = scope_filter(principal, branch_column=files.interaction_branch_id,
+                                  department_column=files.interaction_department_id,
+                                  owner_columns=[files.interaction_agent_id])
+    found = {row.id: row for row in session.scalars(
+        select(files).join(CustomerReadModel, CustomerReadModel.id == files.customer_id).where(
+            files.id.in_(attachment_ids), files.customer_id == customer_id, on_case, visible_customers(principal),
+            or_(CustomerReadModel.code != PROSPECT_CODE, prospect_reach)))}
+    errors = {f"attachment_ids.{position}": ["No such file on the customer's account or on the case's interaction."]
+              for position, attachment_id in enumerate(attachment_ids) if attachment_id not in found}
+    if errors:
+        raise InvalidFields(errors)
+    return [found[attachment_id].reference() for attachment_id in attachment_ids]
 
 
 def administered_queues(principal: Principal):

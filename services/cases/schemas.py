@@ -16,13 +16,28 @@ SORTS = ("priority", "-priority", "age", "-age", "number", "-number")
 FOLDER_BOXES = ("owned", "created", "returned", "waiting")
 
 
-class AttachmentSchema(Schema):
-    """A reference to a file kept elsewhere (the originating interaction's attachments come along)."""
+class CaseAttachmentSchema(Schema):
+    """A file of the customer the case carries by reference; its bytes come from the customers API
+    (``download_path``), within the reader's reach there."""
 
-    id = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    type = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    url = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    id = fields.UUID()
+    name = fields.String()
+    type = fields.String(metadata={"description": "the attachment type's name"})
+    content_type = fields.String()
+    size_bytes = fields.Integer()
+    sha256 = fields.String()
+    interaction_id = fields.UUID(allow_none=True, metadata={"description": "null: a paper on the customer account"})
+    download_path = fields.String(metadata={"description": "GET it through the gateway for the file's bytes"})
+
+
+def _distinct(values: list) -> None:
+    if len(set(values)) != len(values):
+        raise ValidationError("Name each file once.")
+
+
+ATTACHMENT_IDS = {"validate": [validate.Length(max=100), _distinct], "metadata": {
+    "description": "Files (customers API attachment ids) of the customer's account or of the case's interaction: "
+                   "the interaction's attachments travel with the case."}}
 
 
 class CaseCreateSchema(Schema):
@@ -38,7 +53,7 @@ class CaseCreateSchema(Schema):
     priority = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(PRIORITIES))
     line = fields.String(load_default=None, allow_none=True, validate=LINE)
     interaction_id = fields.UUID(load_default=None, allow_none=True)
-    attachments = fields.List(fields.Nested(AttachmentSchema), load_default=list, validate=validate.Length(max=100))
+    attachment_ids = fields.List(fields.UUID(), load_default=list, **ATTACHMENT_IDS)
     custom_fields = fields.Dict(keys=fields.String(), load_default=dict)
 
     @validates_schema
@@ -56,7 +71,7 @@ class CaseSaveSchema(Schema):
                           metadata={"description": "A queue by hand; null routes by the type again."})
     line = fields.String(allow_none=True, validate=LINE)
     interaction_id = fields.UUID(allow_none=True)
-    attachments = fields.List(fields.Nested(AttachmentSchema), validate=validate.Length(max=100))
+    attachment_ids = fields.List(fields.UUID(), **ATTACHMENT_IDS)
     custom_fields = fields.Dict(keys=fields.String(), metadata={"description": "Merged into the saved values."})
 
 
@@ -162,7 +177,7 @@ class CaseSchema(CaseSummarySchema):
     survey = fields.Nested(CaseSurveySchema, allow_none=True, metadata={
         "description": "the customer's answer to the satisfaction survey (on reading one case; null: none yet)"})
     interaction_id = fields.UUID(allow_none=True)
-    attachments = fields.List(fields.Nested(AttachmentSchema))
+    attachments = fields.List(fields.Nested(CaseAttachmentSchema))
     custom_fields = fields.Dict()
     missing_fields = fields.Function(lambda case: case.missing_fields(),
                                      metadata={"description": "Required form fields still empty (red in a UI)."})

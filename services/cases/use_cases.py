@@ -15,7 +15,7 @@ from services.cases.models import (
     Case, CaseComment, CaseNumberCounter, CaseTask, CaseType, CustomerReadModel, directory_users,
 )
 from services.cases.repository import (
-    case_type_named_in, find_customer, get_case, get_task, is_queue_member, lock_next_waiting_case, queue_members,
+    attachments_named_in, case_type_named_in, find_customer, get_case, get_task, is_queue_member, lock_next_waiting_case, queue_members,
     queue_named_in, user_named_in,
 )
 from services.kit.auth import Principal
@@ -52,7 +52,8 @@ def _active_case_type(session: Session, code: str) -> CaseType:
 def create_case(uow: UnitOfWork, *, principal: Principal, data: dict) -> Case:
     """Save a new case (Open, owner = initiator) for a known customer or the prospect "0", opened by
     :meth:`Case.open` (queue chosen or routed by its type, priority, form values; a draft may be
-    incomplete). Emits case.created.v1. Raises InvalidFields."""
+    incomplete), carrying the files it names of the customer's account or its interaction.
+    Emits case.created.v1. Raises InvalidFields."""
     with uow:
         session = uow.session
         customer = find_customer(session, principal=principal, customer_id=data.get("customer_id"),
@@ -67,7 +68,10 @@ def create_case(uow: UnitOfWork, *, principal: Principal, data: dict) -> Case:
             case_type=_active_case_type(session, data["type"]) if data.get("type") else None,
             queue=queue_named_in(session, data["queue"]) if data.get("queue") else None,
             priority=data.get("priority"), line=data.get("line"), description=data.get("description", ""),
-            interaction_id=data.get("interaction_id"), attachments=data.get("attachments"),
+            interaction_id=data.get("interaction_id"),
+            attachments=attachments_named_in(session, principal, customer_id=customer.id,
+                                             interaction_id=data.get("interaction_id"),
+                                             attachment_ids=data.get("attachment_ids", [])),
             custom_fields=data.get("custom_fields"))
         session.add(case)
         uow.commit()
@@ -78,7 +82,8 @@ def save_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, expe
               data: dict) -> Case:
     """Change subject, description, priority, type, queue, line, interaction, attachments or form
     values (Open or Open-Reject, by the owner); the case merges form values and routes itself again
-    unless its queue was chosen by hand (:meth:`Case.save`). Emits case.saved.v1."""
+    unless its queue was chosen by hand (:meth:`Case.save`). The files it carries are checked again
+    when they or the interaction change. Emits case.saved.v1. Raises InvalidFields."""
     with uow:
         session = uow.session
         case = get_case(session, principal=principal, case_id=case_id, for_update=True)
@@ -87,10 +92,15 @@ def save_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, expe
         case.require("save", roles)
         changes: dict = {}
         for key, attribute in (("subject", "subject"), ("description", "description"), ("line", "line_number"),
-                               ("interaction_id", "interaction_id"), ("attachments", "attachments"),
-                               ("priority", "priority"), ("custom_fields", "custom_fields")):
+                               ("interaction_id", "interaction_id"), ("priority", "priority"),
+                               ("custom_fields", "custom_fields")):
             if key in data:
                 changes[attribute] = data[key]
+        if "attachment_ids" in data or "interaction_id" in data:
+            attachment_ids = data.get("attachment_ids", [uuid.UUID(item["id"]) for item in case.attachments or []])
+            changes["attachments"] = attachments_named_in(
+                session, principal, customer_id=case.customer_id,
+                interaction_id=data.get("interaction_id", case.interaction_id), attachment_ids=attachment_ids)
         if "type" in data:
             changes["case_type"] = _active_case_type(session, data["type"]) if data["type"] else None
         if "queue" in data:

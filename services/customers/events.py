@@ -167,6 +167,27 @@ class CustomerAddresses(Payload):
         "description": "the customer's card version"})
 
 
+class AttachmentAdded(Payload):
+    """A file put on a customer account or one of its interactions: what a case needs to carry it by
+    reference (its bytes stay in the customers service, downloaded through its API)."""
+
+    id = fields.UUID(required=True)
+    customer_id = fields.UUID(required=True)
+    interaction_id = fields.UUID(required=True, allow_none=True, metadata={"description": "null: on the account"})
+    interaction_branch_id = fields.UUID(required=True, allow_none=True, metadata={
+        "description": "the interaction's branch, department and agent: on the prospect \"0\" they decide who "
+                       "reaches the file"})
+    interaction_department_id = fields.UUID(required=True, allow_none=True)
+    interaction_agent_id = fields.UUID(required=True, allow_none=True)
+    filename = fields.String(required=True)
+    type = fields.String(required=True, metadata={"description": "the attachment type's name"})
+    content_type = fields.String(required=True)
+    size_bytes = fields.Integer(required=True, validate=validate.Range(min=1))
+    sha256 = fields.String(required=True)
+    uploaded_by = fields.UUID(required=True)
+    uploaded_at = fields.AwareDateTime(required=True)
+
+
 EMITTED = declare(
     "customers",
     Event("customer.created.v1", "A customer was created; data: the customer snapshot.", CustomerSnapshot),
@@ -193,4 +214,7 @@ EMITTED = declare(
           "Where a customer and its contacts can be reached; written in the same transaction as the customer's "
           "creation and as any change of its name, e-mail, phones, language or contacts. Consumed only by "
           "notifications.", CustomerAddresses),
+    Event("attachment.added.v1",
+          "A file was uploaded to a customer account or an interaction; the cases service keeps it so a case can "
+          "carry the files of the interaction it was created from.", AttachmentAdded),
 )

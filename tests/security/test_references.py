@@ -1,6 +1,6 @@
 """Object-level authorisation of the references inside write bodies, on PostgreSQL.
 
-Every record a body names (the customer of a new case by id or by code, a task's assignee, a
+Every record a body names (the customer of a new case by id or by code, the files a case carries, a task's assignee, a
 queue's supervisor, a case type's or routing rule's queue, a customer's salesperson and agents, the
 new agent of a bulk change) is resolved within the caller's reach. A record out of reach answers
 exactly like a missing one (same status, same body), carries none of its data, and changes nothing
@@ -12,7 +12,8 @@ import uuid
 
 import pytest
 
-from services.cases.models import CustomerReadModel
+from services.cases.models import CustomerAttachmentReadModel, CustomerReadModel
+from services.kit.db import utcnow
 from tests.conftest import make_principal
 from tests.security.conftest import fingerprint, register_users, without_correlation
 
@@ -80,6 +81,44 @@ def test_a_case_names_only_a_customer_in_reach(cases_app, client_of):
             cells += 3
     print(f"\ncase customer references: {cells} cells tried ({len(CALLERS)} callers x id/code x "
           "in reach/out of reach/missing), out of reach answered as missing in every one")
+
+
+def _customer_file(app, code: str, *, interaction_id: uuid.UUID, agent) -> str:
+    """A file the customers service announced on an interaction of the customer (attachment.added.v1)."""
+    attachment_id = uuid.uuid4()
+    with app.extensions["caredesk"].database.session() as session:
+        session.add(CustomerAttachmentReadModel(
+            id=attachment_id, customer_id=uuid.UUID(_customer_id(app, code)), interaction_id=interaction_id,
+            interaction_branch_id=agent.branch_id, interaction_department_id=agent.department_id,
+            interaction_agent_id=agent.user_id, filename=f"{SECRET_NAME}.pdf", type_name="Passport",
+            content_type="application/pdf", size_bytes=10, sha256="0" * 64, uploaded_at=utcnow()))
+        session.commit()
+    return str(attachment_id)
+
+
+def test_a_case_carries_only_files_of_its_customer_and_interaction_in_reach(cases_app, client_of):
+    api = client_of(cases_app)
+    admin = make_principal(level=1, branch_id=BRANCH_A, permissions=frozenset({"manage_queues"}))
+    assert api.post("/api/v1/queues", as_=admin, json={"code": "delivery", "name": "Delivery"}).status_code == 201
+    visit, other_visit, foreign_visit = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    scan = _customer_file(cases_app, "A-1", interaction_id=visit, agent=CREATOR_A)
+    cells = 0
+    for name, caller in CALLERS.items():
+        body = {"customer_code": "A-1", "queue": "delivery", "subject": "SIM", "interaction_id": str(visit)}
+        missing = api.post("/api/v1/cases", as_=caller, json=body | {"attachment_ids": [str(uuid.uuid4())]})
+        for unreachable in (_customer_file(cases_app, "B-1", interaction_id=foreign_visit, agent=CREATOR_B),
+                            _customer_file(cases_app, "A-1", interaction_id=other_visit, agent=CREATOR_A)):
+            before = fingerprint(cases_app)
+            refused = api.post("/api/v1/cases", as_=caller, json=body | {"attachment_ids": [unreachable]})
+            _assert_alike(refused, missing, field="attachment_ids.0")
+            assert fingerprint(cases_app) == before, f"{name}: a refused case changed the database"
+            cells += 1
+        created = api.post("/api/v1/cases", as_=caller, json=body | {"attachment_ids": [scan]})
+        assert created.status_code == 201, (name, created.get_json())
+        assert [item["id"] for item in created.get_json()["attachments"]] == [scan]
+        cells += 2
+    print(f"\ncase attachment references: {cells} cells tried ({len(CALLERS)} callers x another customer's file/"
+          "another interaction's file/missing/in reach), refused alike in every one")
 
 
 def test_task_assignee_supervisor_and_queue_references_stay_in_reach(cases_app, client_of):

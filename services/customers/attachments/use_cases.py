@@ -26,7 +26,7 @@ from services.customers.attachments.storage import AttachmentStore
 from services.customers.errors import ProspectReserved
 from services.customers.interactions.errors import InteractionNotFound
 from services.customers.interactions.repository import get_interaction
-from services.customers.models import Change, Customer, FieldErrors
+from services.customers.models import Change, Customer, FieldErrors, ensure_may_edit_customers
 from services.customers.repository import get_customer
 from services.kit.auth import COMPANY, Principal
 from services.kit.db import utcnow
@@ -86,8 +86,9 @@ def safe_filename(raw: str | None, content_type: str) -> str:
 def upload_attachment(uow: UnitOfWork, store: AttachmentStore, *, principal: Principal, customer_id: uuid.UUID,
                       data: dict, stream: BinaryIO, filename: str | None, max_bytes: int) -> Attachment:
     """A file on the customer account, or on one of its interactions (``interaction_id``), of a type
-    that may be chosen. Raises CustomerNotFound, InvalidFields (type_id, interaction_id),
-    FileTooLarge, FileRefused."""
+    that may be chosen; papers on the account are master data (the permission edit_customers).
+    Emits attachment.added.v1. Raises CustomerNotFound, InvalidFields (type_id, interaction_id),
+    EditCustomersPermissionRequired, FileTooLarge, FileRefused."""
     # the bytes first, outside the transaction: nothing is locked while a large file is read
     checked = check_file(stream, max_bytes=max_bytes)
     with checked.spool, uow:
@@ -110,6 +111,8 @@ def upload_attachment(uow: UnitOfWork, store: AttachmentStore, *, principal: Pri
         errors.raise_if_any()
         if customer.is_prospect and interaction is None:
             raise ProspectReserved("Papers of an unregistered caller go on the interaction with the prospect \"0\".")
+        if interaction is None:
+            ensure_may_edit_customers(principal)
         attachment_id = uuid.uuid4()
         key = f"{attachment_id.hex[:2]}/{attachment_id}"
         store.put(key, checked.spool)
@@ -123,11 +126,23 @@ def upload_attachment(uow: UnitOfWork, store: AttachmentStore, *, principal: Pri
             uow.session.add(Change(id=uuid.uuid4(), customer_id=customer.id, entity="attachment",
                                    entity_id=attachment.id, field="filename", old_value=None,
                                    new_value=attachment.filename, actor_id=principal.user_id, changed_at=utcnow()))
+            uow.emit("attachment.added.v1", attachment_added(attachment, interaction=interaction, type_name=kind.name))
             uow.commit()
         except BaseException:
             store.delete(key)
             raise
     return attachment
+
+
+def attachment_added(attachment: Attachment, *, interaction, type_name: str) -> dict:
+    """The attachment.added.v1 payload: the file's description and who reaches it, never its bytes."""
+    return {"id": attachment.id, "customer_id": attachment.customer_id, "interaction_id": attachment.interaction_id,
+            "interaction_branch_id": interaction.branch_id if interaction else None,
+            "interaction_department_id": interaction.department_id if interaction else None,
+            "interaction_agent_id": interaction.agent_id if interaction else None,
+            "filename": attachment.filename, "type": type_name, "content_type": attachment.content_type,
+            "size_bytes": attachment.size_bytes, "sha256": attachment.sha256,
+            "uploaded_by": attachment.uploaded_by, "uploaded_at": attachment.uploaded_at}
 
 
 def get_attachment(session, *, principal: Principal, customer_id: uuid.UUID,

@@ -10,8 +10,11 @@ import pytest
 from sqlalchemy import insert
 
 from services.cases import MIGRATIONS, clock, create_app
+from services.cases.handlers import replicate_attachment
 from services.cases.models import CustomerReadModel, directory_users
 from services.kit.auth import Principal
+from services.kit.messaging.envelope import Envelope
+from services.kit.uow import UnitOfWork
 from services.kit.settings import load_settings
 from tests.conftest import make_principal
 from tests.databases import migrated_sqlite_database
@@ -167,6 +170,30 @@ def people(api) -> People:
     people = make_people()
     setup_queue(api, people)
     return people
+
+
+def add_customer_file(app, *, interaction_id: uuid.UUID | None = None, customer_id: uuid.UUID = CUSTOMER_ID,
+                      filename: str = "passport.pdf", interaction_of: Principal | None = None,
+                      attachment_id: uuid.UUID | None = None) -> uuid.UUID:
+    """A file the customers service announced (attachment.added.v1), kept by replicate_attachment;
+    ``interaction_of`` is the agent whose branch and department the interaction has."""
+    attachment_id = attachment_id or uuid.uuid4()
+    agent = interaction_of
+    envelope = Envelope(type="attachment.added", version=1, producer="customers", correlation_id=str(uuid.uuid4()),
+                        data={"id": str(attachment_id), "customer_id": str(customer_id),
+                              "interaction_id": str(interaction_id) if interaction_id else None,
+                              "interaction_branch_id": str(agent.branch_id) if agent and agent.branch_id else None,
+                              "interaction_department_id": str(agent.department_id) if agent and agent.department_id
+                              else None,
+                              "interaction_agent_id": str(agent.user_id) if agent else None,
+                              "filename": filename, "type": "Passport", "content_type": "application/pdf",
+                              "size_bytes": 1234, "sha256": "ab" * 32, "uploaded_by": str(uuid.uuid4()),
+                              "uploaded_at": "2026-03-02T07:00:00+00:00"})
+    database = app.extensions["caredesk"].database
+    with database.session() as session:
+        replicate_attachment(UnitOfWork.joined(database, session, producer="cases"), envelope)
+        session.commit()
+    return attachment_id
 
 
 def new_case(api: Api, principal: Principal, **overrides) -> dict:

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime, timezone
 
 from services.cases.sla.check import check_sla
-from tests.unit.cases.conftest import CUSTOMER_ID, DELIVERY, make_people, register_users
+from tests.unit.cases.conftest import CUSTOMER_ID, DELIVERY, add_customer_file, make_people, register_users
 
 
 def utc(*args) -> datetime:
@@ -43,10 +43,10 @@ def test_sim_delivery_flow(api, frozen_clock):
     # Monday 10:00 in Moscow: Ana creates the case from the customer's visit, with its scan.
     frozen_clock.set(utc(2026, 3, 2, 7, 0))
     interaction = str(uuid.uuid4())
+    scan = add_customer_file(api.app, interaction_id=uuid.UUID(interaction), interaction_of=ana)
     case = api.ok(api.post("/cases", as_=ana, json={
         "customer_id": str(CUSTOMER_ID), "type": "sim-delivery", "subject": "Deliver a new SIM card",
-        "line": "+79161234567", "interaction_id": interaction,
-        "attachments": [{"id": "scan-1", "name": "passport.pdf", "type": "identity document"}],
+        "line": "+79161234567", "interaction_id": interaction, "attachment_ids": [str(scan)],
         "custom_fields": {"delivery_date": "2026-03-03"}}), 201)
     assert case["number"].endswith("-000001")
     assert (case["status"], case["priority"], case["queue"]["code"]) == ("open", "high", "delivery")

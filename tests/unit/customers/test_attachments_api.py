@@ -172,3 +172,32 @@ def test_level_1_administers_the_types_but_not_in_crm_stays(client, admin, types
                         json={"name": "Anything"}).status_code == 409
     agent = headers_for(make_principal(level=3))
     assert client.post("/api/v1/customers/attachment-types", headers=agent, json={"name": "X"}).status_code == 403
+
+
+def test_papers_on_the_account_need_edit_customers_but_an_interaction_s_file_does_not(
+        client, upload, make_customer, headers_for, app):
+    customer = make_customer()
+    front = headers_for(make_principal(level=1, branch_id=BRANCH_A, department_id=DEPT_A))  # no edit_customers
+    refused = upload(customer["id"], PDF_BYTES, headers=front)
+    assert refused.status_code == 403
+    assert refused.get_json()["type"].endswith("edit-customers-permission-required")
+    assert stored_files(app) == []
+    assert client.get(f"/api/v1/customers/{customer['id']}/attachments", headers=front).get_json()["total"] == 0
+    interaction = client.post(f"/api/v1/customers/{customer['id']}/interactions", headers=front,
+                              json={"direction": "inbound", "channel": "office_visit"}).get_json()
+    assert upload(customer["id"], PDF_BYTES, headers=front, interaction_id=interaction["id"]).status_code == 201
+
+
+def test_an_upload_announces_the_file_for_the_cases_service(client, admin, upload, make_customer, outbox):
+    customer = make_customer()
+    interaction = client.post(f"/api/v1/customers/{customer['id']}/interactions", headers=admin[1],
+                              json={"direction": "inbound", "channel": "office_visit"}).get_json()
+    body = upload(customer["id"], PDF_BYTES, interaction_id=interaction["id"], name="poder.pdf",
+                  type_name="Power of attorney").get_json()
+    [added] = [data for key, data in outbox() if key == "attachment.added.v1"]
+    assert added == {
+        "id": body["id"], "customer_id": customer["id"], "interaction_id": interaction["id"],
+        "interaction_branch_id": str(BRANCH_A), "interaction_department_id": str(DEPT_A),
+        "interaction_agent_id": str(admin[0].user_id), "filename": "poder.pdf", "type": "Power of attorney",
+        "content_type": "application/pdf", "size_bytes": len(PDF_BYTES), "sha256": hashlib.sha256(PDF_BYTES).hexdigest(),
+        "uploaded_by": str(admin[0].user_id), "uploaded_at": added["uploaded_at"]}
