@@ -11,7 +11,7 @@ from typing import Callable
 from flask import Flask, current_app, g, jsonify, request
 from flask_smorest import Api
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
 
 from services.kit.auth import Principal, TokenVerifier, bearer_token
 from services.kit.db import Database
@@ -72,13 +72,14 @@ def _committed() -> None:
 
 def read_back(read: Callable[[], object], *, written: Callable[[], object], attempts: int = 3):
     """The answer to a committed write, read again: a dead pooled connection is retried on a fresh
-    one; if the database still does not answer, the answer is built from what was written (never a
-    503, which would invite the client to repeat a change that is saved)."""
+    one; if the database still does not answer (or every pooled connection stays busy), the answer
+    is built from what was written (never a 503, which would invite the client to repeat a change
+    that is saved)."""
     for attempt in range(attempts):
         try:
             return read()
-        except OperationalError as error:
-            log.warning("read-back after commit failed (attempt %d): %s", attempt + 1, error.orig)
+        except (OperationalError, PoolTimeout) as error:
+            log.warning("read-back after commit failed (attempt %d): %s", attempt + 1, error)
             if attempt + 1 < attempts:
                 time.sleep(0.05 * 2 ** attempt)
     return written()

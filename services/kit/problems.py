@@ -5,7 +5,7 @@ import logging
 
 from flask import Flask, Response, g, json, request
 from marshmallow import INCLUDE, Schema, ValidationError, fields
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from services.kit.logging import current_correlation_id
@@ -188,15 +188,21 @@ def register_problem_handlers(app: Flask) -> None:
                                 detail=error.description)
 
     @app.errorhandler(OperationalError)
-    def _database_down(error: OperationalError):
-        log.warning("database unavailable: %s", error.orig)
+    @app.errorhandler(PoolTimeout)
+    def _database_down(error: OperationalError | PoolTimeout):
+        # a pool timeout (every pooled connection busy past pool_timeout) is the database being out
+        # of reach for this request just as an outage is: nothing was done, try again shortly
+        busy = isinstance(error, PoolTimeout)
+        log.warning("database %s: %s", "connections all busy" if busy else "unavailable",
+                    error if busy else error.orig)
         if g.get("committed_write"):
             # the change is saved: a 503 would invite a repeat of it
             return problem_response(status=202, title="Saved", type_="saved-not-read",
                                     detail="The change was saved, but reading it back failed: read it again "
                                            "instead of sending it again.")
-        response = problem_response(status=503, title="Service Unavailable", type_="dependency-down",
-                                    detail="The database is not reachable; nothing was changed. Try again.")
+        detail = ("Every database connection is busy; nothing was changed. Try again." if busy
+                  else "The database is not reachable; nothing was changed. Try again.")
+        response = problem_response(status=503, title="Service Unavailable", type_="dependency-down", detail=detail)
         response.headers["Retry-After"] = "5"
         return response
 
