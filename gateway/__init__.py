@@ -13,7 +13,7 @@ from gateway.cards import api as cards_api
 from gateway.cards import install_cards
 from gateway.console import install_console
 from gateway.directory import api as directory_api
-from gateway.limits import install_rate_limits
+from gateway.limits import install_rate_limits, is_rate_limited
 from gateway.models import Base, RevokedToken, User
 from gateway.routing import proxy
 from gateway.routing.upstream import new_http_session
@@ -38,7 +38,8 @@ def create_app(settings: GatewaySettings | None = None):
     app = create_service_app(context, title="Caredesk gateway", public_endpoints=PUBLIC,
                              public_blueprints={"console", "api_docs"},
                              blueprints=[auth_api.blp, directory_api.blp, cards_api.blp],
-                             resource_of=proxy.resource_of_request)
+                             resource_of=proxy.resource_of_request,
+                             rate_limited=is_rate_limited(settings.rate_limits))
     app.register_blueprint(proxy.blp)
     install_api_docs(app)
     install_rate_limits(app, settings.rate_limits, database=database)

@@ -148,6 +148,11 @@ def _token_key() -> str:
     return f"token:{g.principal.token_id or g.principal.user_id}"
 
 
+def is_rate_limited(limits: RateLimits) -> bool:
+    """Whether any per-user or per-token limit is on (then every authenticated route may answer 429)."""
+    return any(value.strip().lower() != OFF for value in (limits.per_token, limits.per_user))
+
+
 def install_rate_limits(app: Flask, limits: RateLimits, *, database: Database) -> Limiter | None:
     """Per-user and per-token limits on every authenticated API request of ``app``. Call after the
     app's authentication is installed: the limits read the principal it leaves in ``g``."""

@@ -19,7 +19,9 @@ from services.kit.directory_replica import replica_token_guard
 from services.kit.logging import configure_logging, set_correlation_id
 from services.kit.messaging.topology import connect
 from services.kit.metrics import install_metrics, request_seconds
-from services.kit.openapi import BEARER_SCHEME, OperationCompleter, document_problem_answers
+from services.kit.openapi import (
+    BEARER_SCHEME, OperationCompleter, document_problem_answers, link_created_resources, text_rule_property,
+)
 from services.kit.problems import document_problems, register_problem_handlers
 from services.kit.settings import ServiceSettings, load_settings
 from services.kit.uow import UnitOfWork
@@ -108,9 +110,9 @@ def request_id() -> str:
 
 def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
                        public_endpoints: set[str] = frozenset(), public_blueprints: set[str] = frozenset(),
-                       resource_of: Callable[[], str | None] | None = None) -> Flask:
+                       resource_of: Callable[[], str | None] | None = None, rate_limited: bool = False) -> Flask:
     """``resource_of``: the resource an API token's scope must name for this request (default: the
-    service itself)."""
+    service itself); ``rate_limited``: its authenticated routes may answer 429, documented so."""
     settings = context.settings
     resource_of = resource_of or (lambda: settings.service)
     configure_logging(settings.service, settings.log_level)
@@ -129,9 +131,11 @@ def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
     def is_public(endpoint: str) -> bool:
         return endpoint in allowed_anonymous or endpoint.partition(".")[0] in public_blueprints
 
-    api = Api(app, spec_kwargs={"extra_plugins": [OperationCompleter(app, is_public)]})
+    api = Api(app, spec_kwargs={"extra_plugins": [OperationCompleter(app, is_public, rate_limited=rate_limited)]})
+    api.ma_plugin.converter.add_attribute_function(text_rule_property)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
+    link_created_resources(api.spec)
     document_problems(api.spec)
     document_problem_answers(api.spec)
     register_problem_handlers(app)  # after flask-smorest, whose own HTTP error handler it replaces

@@ -15,6 +15,9 @@ import inspect
 import re
 
 from apispec import BasePlugin
+from marshmallow import fields
+
+from services.kit.problems import ProblemSchema
 
 BEARER_SCHEME = "bearerAuth"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -42,6 +45,23 @@ RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying aga
 IF_MATCH = {"name": "If-Match", "in": "header",
             "description": "The ETag of the record as you read it; a stale one is refused with 412",
             "schema": {"type": "string"}, "example": "\"3\""}
+
+
+# services/kit/input.py refuses every control character but tab and line breaks in any text it reads
+# (literal characters, so every regex dialect reads the class alike). Single-line fields refuse line
+# breaks and invisible characters too; the pattern leaves that out, as the same schemas describe
+# answers, whose multi-line text may be shown in a field not marked so.
+TEXT_PATTERN = "^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+
+
+def text_rule_property(self, field, ret, **_kwargs) -> dict:
+    """apispec attribute function: a text field documents the control characters it refuses, so
+    generated valid input is valid (a field with a pattern or a format of its own keeps it; a
+    problem's members quote the request as sent, path included)."""
+    if not isinstance(field, fields.String) or "pattern" in ret or ret.get("format") or "enum" in ret \
+            or isinstance(field.parent, ProblemSchema):
+        return {}
+    return {"pattern": TEXT_PATTERN}
 
 
 def problem_content() -> dict:
@@ -82,11 +102,13 @@ def operation_id(method: str, path: str) -> str:
 
 class OperationCompleter(BasePlugin):
     """An apispec plugin run on each route as flask-smorest documents it. ``is_public(endpoint)``
-    says which routes are reached without a token."""
+    says which routes are reached without a token; ``rate_limited``: every route that needs one may
+    answer 429 (the gateway's per-user and per-token limits)."""
 
-    def __init__(self, app, is_public) -> None:
+    def __init__(self, app, is_public, *, rate_limited: bool = False) -> None:
         self.app = app
         self.is_public = is_public
+        self.rate_limited = rate_limited
         self.spec = None
 
     def init_spec(self, spec) -> None:
@@ -129,7 +151,7 @@ class OperationCompleter(BasePlugin):
             called = _names_called(_view_function(self.app, rule.endpoint, method))
             statuses = set()
             if not public:
-                statuses |= {401, 403}
+                statuses |= {401, 403} | ({429} if self.rate_limited else set())
             if rule.arguments:
                 statuses.add(404)
             if "requestBody" in operation:
@@ -157,3 +179,45 @@ class OperationCompleter(BasePlugin):
                     if status == "429":
                         answer.setdefault("headers", dict(RETRY_AFTER))
             operation["responses"] = dict(sorted(responses.items(), key=lambda item: (item[0] == "default", item[0])))
+
+
+def _path_parameters(path: str) -> list[str]:
+    return re.findall(r"\{(\w+)\}", path)
+
+
+def _creates_with_id(answer, schemas: dict) -> bool:
+    schema = answer.get("content", {}).get("application/json", {}).get("schema", {}) if isinstance(answer, dict) else {}
+    if "$ref" in schema:
+        schema = schemas.get(schema["$ref"].rpartition("/")[2], {})
+    return "id" in schema.get("properties", {})
+
+
+def link_created_resources(spec) -> None:
+    """OpenAPI links from every creation (a POST answering 201 with the new record's ``id``) to each
+    operation on what it created: ``POST /customers`` leads to ``GET``/``PATCH /customers/{customer_id}``
+    and to ``POST /customers/{customer_id}/lines``, which leads on to that line. The created id fills
+    the new path parameter, the creation's own path parameters the rest, and its ``ETag`` the
+    ``If-Match`` of a change. Run once every route is documented; Schemathesis' stateful phase
+    follows these links."""
+    document = spec.to_dict()  # its paths are the spec's own: links added here are served
+    paths, schemas = document["paths"], document.get("components", {}).get("schemas", {})
+    for path, item in paths.items():
+        created = item.get("post", {}).get("responses", {}).get("201")
+        if not _creates_with_id(created, schemas):
+            continue
+        known = _path_parameters(path)
+        links = {}
+        for target_path, target_item in paths.items():
+            child = re.fullmatch(r"/\{(\w+)\}(/.*)?", target_path[len(path):]) if target_path.startswith(path) else None
+            if child is None or not set(_path_parameters(target_path)) <= {*known, child.group(1)}:
+                continue
+            for method, target in target_item.items():
+                if method not in HTTP_METHODS or not isinstance(target, dict) or "operationId" not in target:
+                    continue
+                parameters = {f"path.{name}": f"$request.path.{name}" for name in known}
+                parameters[f"path.{child.group(1)}"] = "$response.body#/id"
+                if any(p.get("in") == "header" and p.get("name") == "If-Match" for p in target.get("parameters", [])):
+                    parameters["header.If-Match"] = "$response.header.ETag"
+                links[target["operationId"]] = {"operationId": target["operationId"], "parameters": parameters}
+        if links:
+            created["links"] = links

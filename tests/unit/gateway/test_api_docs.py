@@ -158,3 +158,30 @@ def test_docs_page_loads_swagger_ui_from_the_gateway_only(gateway):
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     assert gateway.get("/api/docs/assets/../../openapi.json").status_code == 404
     assert gateway.get("/api/docs/assets/package.json").status_code == 404
+
+
+def test_every_creation_links_to_the_operations_on_what_it_created(merged):
+    """The links Schemathesis' stateful phase follows: each resolves to an operation whose every
+    path parameter it fills, the created id among them, and a change gets the creation's ETag."""
+    by_id = {operation["operationId"]: (method, path, operation) for method, path, operation in operations(merged)}
+    created = merged["paths"]["/api/v1/customers"]["post"]["responses"]["201"]["links"]
+    assert created["get_customers_customer_id"]["parameters"] == {"path.customer_id": "$response.body#/id"}
+    assert created["patch_customers_customer_id"]["parameters"]["header.If-Match"] == "$response.header.ETag"
+    assert "post_customers_customer_id_lines" in created
+    line = merged["paths"]["/api/v1/customers/{customer_id}/lines"]["post"]["responses"]["201"]["links"]
+    assert line["get_customers_customer_id_lines_line_id"]["parameters"] == {
+        "path.customer_id": "$request.path.customer_id", "path.line_id": "$response.body#/id"}
+    count = 0
+    for _method, path, operation in operations(merged):
+        for link in operation["responses"].get("201", {}).get("links", {}).values():
+            _target_method, target_path, _target = by_id[link["operationId"]]
+            assert {f"path.{name}" for name in re.findall(r"\{(\w+)\}", target_path)} == {
+                key for key in link["parameters"] if key.startswith("path.")}, (path, link)
+            count += 1
+    assert count >= 80
+
+
+def test_the_gateway_documents_the_429_of_its_rate_limits_on_every_authenticated_route(documents):
+    for method, path, operation in operations(documents["gateway"]):
+        if operation.get("security") != []:
+            assert "429" in operation["responses"], (method, path)
