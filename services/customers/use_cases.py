@@ -20,7 +20,7 @@ from services.customers.models import (
     Contact, Customer, Flash, OtherPhone, directory_users, ensure_may_edit_customers, reaches_changed,
 )
 from services.customers.normalisation import tax_key
-from services.customers.repository import customer_ids_with_code, get_contact, get_customer, get_line, get_phone
+from services.customers.repository import customer_ids_with_code, get_contact, get_customer, get_phone
 from services.kit.auth import Principal
 from services.kit.directory_replica import is_reachable_user
 from services.kit.problems import InvalidFields, StaleVersion, ensure_version
@@ -188,10 +188,16 @@ def remove_contact(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.U
 # -- flashes ----------------------------------------------------------------------------------
 def add_flash(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID, expected_version: int,
               data: dict) -> tuple[Customer, Flash]:
-    """Urgent information on the customer or one of its lines until ``ends_at``. Emits customer.updated.v1."""
+    """Urgent information on the customer or one of its lines until ``ends_at``; a ``line_id`` the card
+    does not have is a field error (as in every body), not a missing card. Emits customer.updated.v1.
+    Raises InvalidFields."""
     with uow, database_rules():
         customer = card_to_change(uow, principal, customer_id, expected_version)
-        line = get_line(customer, data["line_id"]) if data.get("line_id") else None
+        line = None
+        if data.get("line_id"):
+            line = next((line for line in customer.lines if line.id == data["line_id"]), None)
+            if line is None:
+                raise InvalidFields({"line_id": ["The customer has no such line."]})
         flash, changed = customer.add_flash(data, line=line, principal=principal)
         finish(uow, customer, changed)
     return customer, flash
