@@ -168,14 +168,15 @@ def set_sla(data, queue_id: uuid.UUID):
 @queues.arguments(StatisticsQuerySchema, location="query")
 @queues.response(200, QueueStatisticsSchema)
 def get_statistics(args, queue_id: uuid.UUID):
-    """Depth, oldest and median age, accepted and closed per hour, SLA attainment.
+    """Depth, oldest and median age, accepted and closed per hour, SLA attainment, survey scores and
+    who holds the queue's cases.
 
     A queue the caller may not watch is answered like a missing one (404), as its history is."""
     principal = current_principal()
     with service_context().database.session() as session:
         queue = get_queue(session, queue_id)
         queries.require_statistics(principal, queue)
-        return queries.queue_statistics(session, queue, now=clock.now(), hours=args["hours"])
+        return queries.watched_statistics(session, queue, now=clock.now(), hours=args["hours"])
 
 
 @queues.get("/<id:queue_id>/history")

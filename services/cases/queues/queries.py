@@ -1,14 +1,18 @@
-"""Read side of queues: statistics for supervisors (depth, ages, throughput, SLA attainment)."""
+"""Read side of queues: statistics for supervisors (depth, ages, throughput, SLA attainment, who
+holds what)."""
 from __future__ import annotations
 
 import statistics
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.cases.errors import QueueNotFound
-from services.cases.models import CLOSED, OPEN, OPEN_DISPATCH, OPEN_REJECT, Case, Queue, TimelineEntry, waiting_condition
+from services.cases.models import (
+    CLOSED, OPEN, OPEN_DISPATCH, OPEN_REJECT, Case, Queue, TimelineEntry, directory_users, waiting_condition,
+)
+from services.cases.repository import queue_members
 from services.cases.surveys import satisfaction
 from services.kit.auth import COMPANY, Principal
 
@@ -74,9 +78,41 @@ def queue_statistics(session: Session, queue: Queue, *, now: datetime, hours: in
     }
 
 
+def queue_holders(session: Session, queue: Queue) -> list[dict]:
+    """Who holds the queue's dispatched cases now: every active member (holding nothing, too) and
+    anyone else still holding one, with the cases assigned but not accepted, in work, and of those
+    the ones that missed a target; by name."""
+    missed = or_(Case.acceptance_met.is_(False), Case.resolution_met.is_(False))
+    rows = session.execute(
+        select(Case.owner_id, Case.status, func.count(), func.count().filter(missed))
+        .where(Case.queue_id == queue.id, Case.owner_id.is_not(None), Case.dispatched_at.is_not(None),
+               or_(Case.status == OPEN_DISPATCH, and_(Case.status == OPEN, Case.owner_id != Case.initiator_id)))
+        .group_by(Case.owner_id, Case.status)).all()
+    held: dict = {}
+    for owner_id, status, count, breached in rows:
+        counts = held.setdefault(owner_id, {"assigned": 0, "in_work": 0, "breached": 0})
+        counts["assigned" if status == OPEN_DISPATCH else "in_work"] += count
+        counts["breached"] += breached
+    members = {member.id: member.full_name for member in queue_members(session, queue)}
+    names = dict(members)
+    others = set(held) - set(members)
+    if others:
+        names |= dict(session.execute(select(directory_users.c.id, directory_users.c.full_name)
+                                      .where(directory_users.c.id.in_(others))).all())
+    holders = [{"user": {"id": user_id, "full_name": names.get(user_id), "is_member": user_id in members}}
+               | held.get(user_id, {"assigned": 0, "in_work": 0, "breached": 0})
+               for user_id in members.keys() | held.keys()]
+    return sorted(holders, key=lambda row: (row["user"]["full_name"] or "", str(row["user"]["id"])))
+
+
+def watched_statistics(session: Session, queue: Queue, *, now: datetime, hours: int) -> dict:
+    """A queue's statistics as a supervisor reads them: the figures and who holds what."""
+    return queue_statistics(session, queue, now=now, hours=hours) | {"holders": queue_holders(session, queue)}
+
+
 def statistics_for(session: Session, principal: Principal, *, now: datetime, hours: int) -> list[dict]:
     """Statistics of every queue the caller may watch, by code."""
     queues = session.scalars(select(Queue).order_by(Queue.code)).all()
-    return [queue_statistics(session, queue, now=now, hours=hours)
+    return [watched_statistics(session, queue, now=now, hours=hours)
             for queue in queues if may_see_statistics(principal, queue)]
 

@@ -162,6 +162,19 @@ class SatisfactionSchema(Schema):
     average = fields.Float(allow_none=True)
 
 
+class HolderRefSchema(Schema):
+    id = fields.UUID()
+    full_name = fields.String(allow_none=True, metadata={"description": "None while the directory's user has not arrived."})
+    is_member = fields.Boolean(metadata={"description": "false: no longer a member, still holding cases of the queue."})
+
+
+class HolderSchema(Schema):
+    user = fields.Nested(HolderRefSchema)
+    assigned = fields.Integer(metadata={"description": "Cases of the queue assigned to the user, not accepted yet."})
+    in_work = fields.Integer(metadata={"description": "Cases of the queue the user accepted and works on."})
+    breached = fields.Integer(metadata={"description": "Of those, the cases that missed an SLA target."})
+
+
 class QueueStatisticsSchema(Schema):
     queue = fields.Nested(QueueRefSchema)
     depth = fields.Integer(metadata={"description": "Cases waiting for someone to take them."})
@@ -178,6 +191,8 @@ class QueueStatisticsSchema(Schema):
     breached_open = fields.Integer(metadata={"description": "Open cases that missed a target."})
     satisfaction = fields.Nested(SatisfactionSchema, metadata={
         "description": "Survey answers of the queue's closed cases in the window, and their average score (1-5)."})
+    holders = fields.Nested(HolderSchema, many=True, metadata={
+        "description": "Who holds the queue's dispatched cases now: every active member and anyone else holding one."})
     as_of = fields.AwareDateTime()
 
 

@@ -1,16 +1,18 @@
 """What the supervisor's dashboard needs from the cases API: the search narrowed to the cases behind a
 chart (priority, missed SLA target), and the supervisor changing the priority of a case in the queue
-or in work (the new priority's SLA targets apply; refused to others and in other states); the search
-exported as .xlsx."""
+or in work (the new priority's SLA targets apply; refused to others and in other states); who holds
+the queue's cases; the search exported as .xlsx."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import datetime
 
 from openpyxl import load_workbook
 
+from services.cases.models import directory_users
 from tests.unit.cases.test_sla_check import check, make_sla_queue, msk, outbox_events
-from tests.unit.cases.conftest import new_case
+from tests.unit.cases.conftest import new_case, register_users
 
 
 def subjects(page: dict) -> list[str]:
@@ -39,6 +41,36 @@ def test_search_narrows_to_missed_sla_targets_and_priorities(api, people, frozen
     assert search(priority=["urgent", "normal"], breached="true") == ["late"]
     assert api.get("/cases", as_=people.supervisor, query={"priority": ["soon"]}).status_code == 422
     assert api.get("/cases", as_=people.supervisor, query={"breached": "maybe"}).status_code == 422
+
+
+def test_the_statistics_say_who_holds_what_every_member_included(api, people, frozen_clock):
+    make_sla_queue(api, people)
+    frozen_clock.set(msk(2, 10))
+    made = [api.ok(api.post(f"/cases/{new_case(api, people.initiator, subject=f'case {n}')['id']}/dispatch",
+                            as_=people.initiator)) for n in range(4)]
+    agent, colleague = people.agent, people.colleague
+    api.ok(api.post(f"/cases/{made[0]['id']}/assign", as_=people.supervisor, json={"assignee_id": str(agent.user_id)}))
+    api.ok(api.post(f"/cases/{made[1]['id']}/assign", as_=people.supervisor, json={"assignee_id": str(agent.user_id)}))
+    api.ok(api.post(f"/cases/{made[1]['id']}/accept", as_=agent))
+    assert check(api, msk(2, 11, 1)) == {"acceptance_breach": 3}  # made[1] was accepted in time
+    # the supervisor moves a late one from Boris to Vera; someone who left the queue still holds one
+    api.ok(api.post(f"/cases/{made[0]['id']}/assign", as_=people.supervisor, json={"assignee_id": str(colleague.user_id)}))
+    leaver = people.outsider
+    register_users(api.app, replace(leaver, queues=frozenset({"delivery"})))
+    api.ok(api.post(f"/cases/{made[2]['id']}/assign", as_=people.supervisor, json={"assignee_id": str(leaver.user_id)}))
+    with api.app.extensions["caredesk"].database.session() as session:
+        session.execute(directory_users.update().where(directory_users.c.id == leaver.user_id).values(queues=[]))
+        session.commit()
+
+    stats = api.ok(api.get(f"/queues/{made[0]['queue']['id']}/statistics", as_=people.supervisor))
+    holders = {(row["user"]["full_name"], row["user"]["is_member"]): (row["assigned"], row["in_work"], row["breached"])
+               for row in stats["holders"]}
+    assert holders == {("Boris.Delivery", True): (0, 1, 0), ("Vera.Delivery", True): (1, 0, 1),
+                       ("Linh.Billing", False): (1, 0, 1)}
+    assert [row["user"]["full_name"] for row in stats["holders"]] == ["Boris.Delivery", "Linh.Billing", "Vera.Delivery"]
+    assert stats["depth"] == 1 and stats["breached_open"] == 3
+    listed = api.ok(api.get("/queues/statistics", as_=people.supervisor))
+    assert listed[0]["holders"] == stats["holders"]
 
 
 def test_the_supervisor_changes_the_priority_and_the_new_targets_apply(api, people, frozen_clock):
