@@ -56,10 +56,14 @@ def survey_of(session: Session, case_id: uuid.UUID) -> dict | None:
     return None if row is None else {"score": row.score, "comment": row.comment, "answered_at": row.answered_at}
 
 
-def satisfaction(session: Session, queue_id: uuid.UUID, *, since: datetime) -> dict:
-    """How many customers answered the survey of a case of this queue since ``since``, and the average."""
-    answers, average = session.execute(select(func.count(), func.avg(CaseSurvey.score)).where(
-        CaseSurvey.queue_id == queue_id, CaseSurvey.answered_at >= since)).one()
+def satisfaction(session: Session, queue_id: uuid.UUID, *, since: datetime, until: datetime | None = None) -> dict:
+    """How many customers answered the survey of a case of this queue since ``since`` (and before
+    ``until``), and the average."""
+    query = select(func.count(), func.avg(CaseSurvey.score)).where(
+        CaseSurvey.queue_id == queue_id, CaseSurvey.answered_at >= since)
+    if until is not None:
+        query = query.where(CaseSurvey.answered_at < until)
+    answers, average = session.execute(query).one()
     return {"answers": answers, "average": round(float(average), 2) if average is not None else None}
 
 

@@ -7,7 +7,7 @@ depth per state, the oldest and median age of waiting cases and the SLA breaches
 A second run in the same slot (a retried task, a late beat) leaves the slot's row as it is.
 
 :func:`queue_history` reads the snapshots of a period and adds what the timeline tells: cases
-accepted and closed per hour, SLA attainment per priority.
+accepted and closed per hour, SLA attainment per priority, and the survey answers of the period.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from services.cases import clock
 from services.cases.models import Case, Queue, TimelineEntry
 from services.cases.queues.models import PRIORITIES, QueueSnapshot
 from services.cases.queues.queries import queue_statistics
+from services.cases.surveys import satisfaction
 from services.kit.db import Database, new_id
 
 log = logging.getLogger("caredesk.cases.history")
@@ -105,10 +106,12 @@ def _attainment(session: Session, queue: Queue, start: datetime, end: datetime) 
 
 
 def queue_history(session: Session, queue: Queue, *, start: datetime, end: datetime) -> dict:
-    """Snapshots in [start, end), accepted/closed per hour and SLA attainment per priority."""
+    """Snapshots in [start, end), accepted/closed per hour, SLA attainment per priority and the
+    survey answers given in the period."""
     snapshots = session.scalars(select(QueueSnapshot).where(
         QueueSnapshot.queue_id == queue.id, QueueSnapshot.slot >= start, QueueSnapshot.slot < end)
         .order_by(QueueSnapshot.slot)).all()
     return {"queue": queue, "start": start, "end": end, "snapshots": snapshots,
             "per_hour": _per_hour(session, queue, start, end),
-            "sla_attainment": _attainment(session, queue, start, end)}
+            "sla_attainment": _attainment(session, queue, start, end),
+            "satisfaction": satisfaction(session, queue.id, since=start, until=end)}

@@ -252,3 +252,5 @@ class QueueHistorySchema(Schema):
         "description": "Cases accepted and closed in each UTC hour of the period, from the timeline."})
     sla_attainment = fields.Nested(PriorityAttainmentSchema, many=True, metadata={
         "description": "Targets decided in the period (met, or breached) per target and priority."})
+    satisfaction = fields.Nested(SatisfactionSchema, metadata={
+        "description": "Survey answers of the queue's closed cases given in the period, and their average score (1-5)."})

@@ -3,7 +3,7 @@ counted in its queue's statistics (answers and average score)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from services.cases.handlers import HANDLERS
 from services.kit.messaging.consumer import ConsumerWorker, Delivery
@@ -43,3 +43,8 @@ def test_an_answer_is_kept_on_the_case_once_and_averaged_in_queue_statistics(api
     queue = closed[0]["queue"]["id"]
     stats = api.ok(api.get(f"/queues/{queue}/statistics", as_=people.supervisor))
     assert stats["satisfaction"] == {"answers": 2, "average": 3.5}
+    now = datetime.now(timezone.utc)
+    period = lambda start, end: api.ok(api.get(f"/queues/{queue}/history", as_=people.supervisor, query={  # noqa: E731
+        "from": start.isoformat(), "to": end.isoformat()}))["satisfaction"]
+    assert period(now - timedelta(hours=1), now + timedelta(minutes=1)) == {"answers": 2, "average": 3.5}
+    assert period(now - timedelta(days=2), now - timedelta(days=1)) == {"answers": 0, "average": None}
