@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from gateway.console import admin, account, back_office, card_sections, front_office, inbox, interactions, reports, sales_agents, signin  # noqa: F401 - they add their views
+from gateway.console import admin, account, back_office, card_sections, dashboard, front_office, inbox, interactions, reports, sales_agents, signin  # noqa: F401 - they add their views
 from gateway.console.blueprint import blp
 from gateway.console.i18n import install_i18n
 from gateway.console.security import install_session

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from gateway.console.blueprint import blp
 from gateway.console.forms import INPUT_TYPES, blank_to_none, case_errors, custom_values, local_instant
 from gateway.console.front_office import dispatch_and_show
-from gateway.console.words import problem_text
+from gateway.console.words import PRIORITY_NAMES, problem_text
 
 FOLDER_SORTS = ("priority", "-age", "age", "number", "-number")
 CASE_STATUSES = ("open", "open_dispatch", "open_reject", "closed")
@@ -129,6 +129,23 @@ def case_action(case_id, action):
     return redirect(url_for("console.case_page", case_id=case_id))
 
 
+@blp.post("/cases/<uuid:case_id>/priority")
+def change_priority(case_id):
+    """The queue's supervisor reorders the work: take-next and the SLA targets follow the new priority."""
+    form = request.form
+    answer = g.api.call("POST", f"cases/{case_id}/priority", json={"priority": form.get("priority", "")},
+                        if_match=f'"{form["version"]}"' if form.get("version") else None)
+    if answer.status == 412:
+        flash(_("Someone else changed this case a moment ago. Look at it again before you act."), "error")
+    elif answer.status == 422 and answer.field_errors:
+        return render_case(str(case_id), status=422, errors={f"priority_{k}": v for k, v in answer.field_errors.items()})
+    elif not answer.ok:
+        flash(problem_text(answer), "error")
+    else:
+        flash(_("Priority changed to %(priority)s.", priority=PRIORITY_NAMES[answer.body["priority"]]), "success")
+    return redirect(url_for("console.case_page", case_id=case_id))
+
+
 @blp.post("/cases/<uuid:case_id>/comments")
 def add_comment(case_id):
     answer = g.api.call("POST", f"cases/{case_id}/comments", json={"body": request.form.get("body", "").strip()})
@@ -180,18 +197,25 @@ def case_search():
     filters = {name: blank_to_none(args.get(name))
                for name in ("number", "customer_code", "line", "q", "queue", "type", "owner_id")}
     statuses = [s for s in args.getlist("status") if s in CASE_STATUSES]
+    priorities = [p for p in args.getlist("priority") if p in PRIORITY_NAMES]
+    breached = args.get("breached") if args.get("breached") in ("true", "false") else None
     for name in ("created_from", "created_to"):
         filters[name] = local_instant(args.get(name) + "T00:00" if args.get(name) else None)
-    searched = any(filters.values()) or statuses or "go" in args
+    searched = any(filters.values()) or statuses or priorities or breached or "go" in args
     results, errors = None, {}
     if searched:
         params = {k: v for k, v in filters.items() if v} | {"page": args.get("page", 1, type=int), "per_page": 25,
                                                            "sort": "-number"}
         if statuses:
             params["status"] = statuses
+        if priorities:
+            params["priority"] = priorities
+        if breached:
+            params["breached"] = breached
         answer = g.api.call("GET", "cases", params=params)
         results, errors = (answer.body, {}) if answer.ok else (None, answer.field_errors)
     queues = g.api.get("queues")
     types = g.api.get("case-types")
-    return render_template("cases.html", results=results, errors=errors, statuses=statuses, people=_people(),
+    return render_template("cases.html", results=results, errors=errors, statuses=statuses, priorities=priorities,
+                           breached=breached, people=_people(),
                            queues=queues.body if queues.ok else [], types=types.body if types.ok else [])

@@ -11,7 +11,9 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, request, session
 from gateway.console import words
-from flask_babel import Babel, format_currency, format_date, format_datetime, format_decimal, format_timedelta, get_locale
+from flask_babel import (
+    Babel, format_currency, format_date, format_datetime, format_decimal, format_percent, format_timedelta, get_locale,
+)
 
 LANGUAGES = {"es": "Español", "en": "English", "ru": "Русский", "vi": "Tiếng Việt"}
 DEFAULT_LANGUAGE = "en"
@@ -85,6 +87,11 @@ def number(value) -> str:
     return "" if value is None else format_decimal(value)
 
 
+def percent(rate) -> str:
+    """A share such as an SLA attainment (0.875), the way the language writes percentages."""
+    return "—" if rate is None else format_percent(rate)
+
+
 def local_day(value, zone: str) -> str:
     """An API instant as the day an input type=date shows, in the given zone."""
     instant = _instant(value)
@@ -120,7 +127,7 @@ def install_i18n(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LANGUAGE
     Babel(app, locale_selector=chosen_language, timezone_selector=chosen_time_zone)
-    app.jinja_env.filters.update(when=when, day=day, age=age, number=number, money=money, size=size, local_day=local_day,
+    app.jinja_env.filters.update(when=when, day=day, age=age, number=number, percent=percent, money=money, size=size, local_day=local_day,
                                  local_time=local_time, api_text=words.api_text)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_language=lambda: str(get_locale()),
                                  current_time_zone=chosen_time_zone, **words.GLOBALS)

@@ -4,7 +4,9 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
+from gateway.console.api_client import ServiceDown
 from gateway.console.blueprint import blp, safe_next, signed_in_user
+from gateway.console.dashboard import supervises
 from gateway.console.i18n import LANGUAGE_COOKIE, LANGUAGES, TIME_ZONE_COOKIE, chosen_language, valid_time_zone
 
 ONE_YEAR = 365 * 24 * 3600
@@ -69,10 +71,22 @@ def _profile(login: dict) -> dict:
     departments = g.api.get("directory/departments")
     branches = g.api.get("directory/branches")
     names = {item["id"]: item["name"] for answer in (departments, branches) if answer.ok for item in answer.body}
-    return {"id": user["id"], "username": user["username"], "full_name": user["full_name"], "level": user["level"],
-            "email": user.get("email"),
-            "unit": names.get(user.get("department_id")) or names.get(user.get("branch_id")) or "",
-            "permissions": user.get("permissions", []), "queues": user.get("queues", [])}
+    profile = {"id": user["id"], "username": user["username"], "full_name": user["full_name"], "level": user["level"],
+               "email": user.get("email"),
+               "unit": names.get(user.get("department_id")) or names.get(user.get("branch_id")) or "",
+               "permissions": user.get("permissions", []), "queues": user.get("queues", [])}
+    profile["supervises"] = supervises_a_queue(profile)
+    return profile
+
+
+def supervises_a_queue(profile: dict) -> bool:
+    """Whether the header offers the supervisor dashboard; with the cases service down at sign-in
+    it is left out (the page itself asks again when opened)."""
+    try:
+        queues = g.api.get("queues")
+    except ServiceDown:
+        return False
+    return any(supervises(profile, queue) for queue in (queues.body if queues.ok else []))
 
 
 @blp.post("/signout")

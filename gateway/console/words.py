@@ -69,6 +69,9 @@ ATTACHMENT_TYPE_NAMES = {
 # Messages the API writes into problem details, in the words the console shows them.
 API_MESSAGES = {
     "Missing data for required field.": _l("Fill in this field."),
+    "'from' must be before 'to'.": _l("The first day cannot come after the last."),
+    "'to' must be after 'from'.": _l("The first day cannot come after the last."),
+    "The period may span at most 92 days.": _l("The period may span at most 92 days."),
     "Field may not be null.": _l("Fill in this field."),
     "Not a valid email address.": _l("This is not a valid e-mail address."),
     "Not a valid date.": _l("This is not a valid date."),
