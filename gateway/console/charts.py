@@ -139,7 +139,7 @@ def age_chart(history: list[dict]) -> Chart:
     """The oldest and the median wait of each queue at every snapshot, in hours."""
     slots = _slots(history)
     chart = _new(pygal.Line, x_label_rotation=30, show_minor_x_labels=False, x_labels_major_count=8, dots_size=2,
-                 y_title=_("Hours waiting"))
+                 y_title=_("Hours waiting"), legend_at_bottom_columns=2)
     chart.x_labels = [_slot_label(slot) for slot in slots]
     columns = [_("Time")]
     by_queue = [{s["slot"]: s for s in row["snapshots"]} for row in history]

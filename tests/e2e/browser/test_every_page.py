@@ -58,7 +58,7 @@ def visit_every_page(person) -> list[str]:
     person.go("/prospect")
     person.page.wait_for_url(re.compile(r"/customers/"))
     yield "prospect"
-    for path, name in (("/desk", "desk"), ("/queues", "queues"), ("/folder?box=created", "folder"),
+    for path, name in (("/desk", "desk"), ("/queues", "queues"), ("/dashboard", "dashboard"), ("/folder?box=created", "folder"),
                        ("/cases?go=1", "case-search"), ("/inbox", "inbox"), ("/call?number=3000000000", "caller"),
                        ("/account", "account"), ("/reports/notes?go=1&group_by=department", "notes-report"),
                        ("/sales-agents", "sales-agents-refused")):
