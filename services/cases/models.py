@@ -641,5 +641,8 @@ def waiting_condition():
 # Take next: highest priority, then the oldest dispatch, among the cases nobody holds yet.
 Index("ix_cases_waiting", Case.priority_rank, Case.dispatched_at, Case.id,
       postgresql_where=waiting_condition(), sqlite_where=waiting_condition())
+# A queue's oldest and median wait (queue statistics and snapshots).
+Index("ix_cases_waiting_by_queue", Case.queue_id, Case.dispatched_at,
+      postgresql_where=waiting_condition(), sqlite_where=waiting_condition())
 
 from services.cases.surveys import CaseSurvey  # noqa: E402,F401 - survey answers' table in Base.metadata

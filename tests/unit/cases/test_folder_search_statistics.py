@@ -103,6 +103,10 @@ def test_queue_statistics(api, people, frozen_clock):
     assert stats["accepted_per_hour"] == 1.0 and stats["closed_per_hour"] == 0.5
     assert stats["acceptance_sla"] == {"decided": 2, "met": 0, "rate": 0.0}  # 85 and 55 minutes: both late
     assert stats["resolution_sla"] == {"decided": 1, "met": 1, "rate": 1.0}
+
+    api.ok(api.post("/cases/take-next", as_=boris))  # two wait now (50 and 40 minutes): the median is between
+    stats = api.ok(api.get(f"/queues/{queue['id']}/statistics", as_=people.supervisor, query={"hours": 2}))
+    assert (stats["depth"], stats["oldest_age_seconds"], stats["median_age_seconds"]) == (2, 50 * 60, 45 * 60)
     assert stats["queue"]["code"] == "delivery"
 
     # out of reach answers like a missing queue, as the queue's history does
