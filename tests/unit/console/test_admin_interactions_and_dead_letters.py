@@ -10,7 +10,8 @@ import pytest
 from gateway.console.api_client import Answer, Api
 from tests.unit.console.test_console import csrf_of, sign_in
 
-ROOT, LEAF, MACRO, ARTICLE, POINT, LETTER = (str(uuid.uuid4()) for _ in range(6))
+# Fixed ids: they name parametrized tests, which every pytest-xdist worker must collect alike.
+ROOT, LEAF, MACRO, ARTICLE, POINT, LETTER = (str(uuid.UUID(int=number)) for number in range(1, 7))
 REASONS = [
     {"id": ROOT, "parent_id": None, "name": "Facturación", "path": ["Facturación"], "script": "", "is_retired": False,
      "version": 1},
