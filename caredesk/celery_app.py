@@ -1,5 +1,6 @@
 """The one Celery app of Caredesk: every service's tasks on its own queue, every periodic job of the
-system in the beat schedule, and the rate limit of each channel. Built once per process."""
+system in the beat schedule. Built once per process. (Each channel's rate limit is kept by the send
+tasks themselves, per message: services/notifications/runtime.py, Pace.)"""
 from __future__ import annotations
 
 from functools import cache
@@ -56,19 +57,13 @@ class HeartbeatScheduler(PersistentScheduler):
 
 
 def create_celery() -> Celery:
-    from services.notifications.deliveries.models import CHANNELS
     from services.notifications.runtime import build_runtime
-    from services.notifications.settings import NotificationsSettings
-    from services.notifications.tasks import SEND_TASK
 
     settings = load_settings("notifications")
-    options = NotificationsSettings.load(settings)
     app = Celery("caredesk", set_as_current=True)
     app.conf.update(celery_config(settings))
     app.conf.task_queues = task_queues(settings, COMPONENTS)
     app.conf.task_routes = {f"{name}.*": {"queue": task_queue(settings, name)} for name in COMPONENTS}
-    app.conf.task_annotations = {SEND_TASK[channel]: {"rate_limit": getattr(options, f"rate_{channel}")}
-                                 for channel in CHANNELS}
     schedule = {}
     for component in COMPONENTS.values():
         for job in component.periodic_jobs:

@@ -16,7 +16,10 @@ import ssl
 import threading
 from dataclasses import dataclass
 from email import policy as email_policy
-from email.message import EmailMessage
+from email.header import Header
+from email.message import EmailMessage, Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate
 
 import requests
@@ -28,6 +31,15 @@ class TemporaryFailure(Exception):
 
 class PermanentFailure(Exception):
     """The message can never be sent as it is (address refused, bad request): fail it."""
+
+
+class MailboxUnavailable(TemporaryFailure):
+    """The SMTP server cannot be reached or keeps dropping the connection: for every message of
+    that mailbox, not just this one."""
+
+
+class MailboxLoginRefused(PermanentFailure):
+    """The SMTP server refuses the mailbox's login: for every message of that mailbox."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,37 @@ def build_email(message: OutgoingMessage, account: SmtpAccount) -> EmailMessage:
     return email
 
 
+_WIRE = email_policy.compat32.clone(linesep="\r\n")
+
+
+def email_bytes(message: OutgoingMessage, account: SmtpAccount) -> bytes:
+    """The message as it goes on the wire, with CRLF line ends (SMTP's; with bare LFs a strict
+    server sees one line of the whole message and refuses anything over 1,000 bytes, RFC 5321
+    4.5.3.1.6). Built with the email package's compat32 classes, which write it in a third of the
+    time of :func:`build_email`'s header objects (the largest CPU cost of a send); an address that
+    is not ASCII (SMTPUTF8) needs those objects and takes that path."""
+    if not _needs_smtputf8(account, message):
+        return _compat32_email(message, account).as_bytes(policy=_WIRE)
+    return build_email(message, account).as_bytes(policy=email_policy.SMTP)
+
+
+def _compat32_email(message: OutgoingMessage, account: SmtpAccount) -> Message:
+    parts = [MIMEText(message.body_text, "plain", "utf-8")]
+    if message.body_html:
+        parts.append(MIMEText(message.body_html, "html", "utf-8"))
+    if message.calendar:
+        parts.append(MIMEText(message.calendar, "calendar", "utf-8"))
+        parts[-1].set_param("method", message.calendar_method)
+    email = parts[0] if len(parts) == 1 else MIMEMultipart("alternative", _subparts=parts)
+    email["Subject"] = message.subject if message.subject.isascii() else Header(message.subject, "utf-8")
+    email["From"] = formataddr((account.sender_name, account.sender), charset="utf-8") \
+        if account.sender_name else account.sender
+    email["To"] = message.address
+    email["Date"] = formatdate(localtime=False)
+    email["Message-ID"] = message.message_id
+    return email
+
+
 class SmtpMailer:
     """One SMTP connection per account and thread, opened on first use and reopened when dropped."""
 
@@ -91,9 +134,9 @@ class SmtpMailer:
             if account.username:
                 smtp.login(account.username, account.password)
         except smtplib.SMTPAuthenticationError as exc:
-            raise PermanentFailure(f"SMTP login refused: {exc.smtp_code} {exc.smtp_error!r}") from exc
+            raise MailboxLoginRefused(f"SMTP login refused: {exc.smtp_code} {exc.smtp_error!r}") from exc
         except (OSError, smtplib.SMTPException) as exc:
-            raise TemporaryFailure(f"SMTP server {account.host}:{account.port} unreachable: {exc}") from exc
+            raise MailboxUnavailable(f"SMTP server {account.host}:{account.port} unreachable: {exc}") from exc
         return smtp
 
     def _connection(self, account: SmtpAccount) -> smtplib.SMTP:
@@ -112,9 +155,7 @@ class SmtpMailer:
                 pass
 
     def send(self, message: OutgoingMessage, account: SmtpAccount) -> tuple[str, str]:
-        # CRLF line ends on the wire (SMTP's); with bare LFs a strict server sees one line of the
-        # whole message and refuses anything over 1,000 bytes (RFC 5321 4.5.3.1.6)
-        data = build_email(message, account).as_bytes(policy=email_policy.SMTP)
+        data = email_bytes(message, account)
         for reconnect in (False, True):
             smtp = self._connection(account)
             try:
@@ -132,14 +173,14 @@ class SmtpMailer:
             except smtplib.SMTPServerDisconnected as exc:
                 self._drop(account)
                 if reconnect:
-                    raise TemporaryFailure(f"SMTP server dropped the connection: {exc}") from exc
+                    raise MailboxUnavailable(f"SMTP server dropped the connection: {exc}") from exc
             except (TemporaryFailure, PermanentFailure):
                 self._reset(smtp, account)
                 raise
             except (OSError, smtplib.SMTPException) as exc:
                 self._drop(account)
                 raise TemporaryFailure(f"SMTP error: {exc}") from exc
-        raise TemporaryFailure("SMTP server dropped the connection twice")
+        raise MailboxUnavailable("SMTP server dropped the connection twice")
 
     def _reset(self, smtp: smtplib.SMTP, account: SmtpAccount) -> None:
         try:

@@ -3,10 +3,11 @@
 The rule for "never twice" (docs/notifications.md has the figures):
 1. A handler records the delivery in the transaction that writes the event's inbox row; the
    unique key (event, channel, recipient) refuses a second row for a redelivered event.
-2. A send first *claims* the row (pending -> sending, claim token, ``claimed_until``) and
-   commits: two tasks for the same row cannot both claim it.
+2. A send task first *claims* its rows (pending -> sending, claim token, ``claimed_until``; one
+   statement for a whole batch) and commits: two tasks for the same row cannot both claim it.
 3. The provider is called with the delivery's stable id (SMTP Message-ID, HTTP Idempotency-Key).
-4. Its answer and message id are committed at once (sending -> sent), guarded by the claim token.
+4. Its answer and message id are committed at once (sending -> sent), guarded by the claim token:
+   one autocommitted UPDATE per message, also inside a batch.
 
 A worker that dies between 3 and 4 leaves a claim that expires; the delivery is then sent again
 with the same Message-ID / Idempotency-Key. That gap — from the provider accepting the message to
@@ -16,12 +17,14 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, Iterator
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -31,7 +34,8 @@ from services.kit.db import Database, utcnow
 from services.kit.problems import Conflict, Forbidden, NotFound
 from services.kit.uow import UnitOfWork
 from services.notifications.deliveries.channels import (
-    HttpMessagingProvider, OutgoingMessage, PermanentFailure, SmtpAccount, SmtpMailer, TemporaryFailure,
+    HttpMessagingProvider, MailboxLoginRefused, MailboxUnavailable, OutgoingMessage, PermanentFailure, SmtpAccount, SmtpMailer,
+    TemporaryFailure,
 )
 from services.notifications.deliveries.models import EMAIL, FAILED, PENDING, SENDING, SENT, Delivery
 
@@ -52,7 +56,20 @@ class Channels:
     # told of every delivery that fails for good (e.g. a reminder's sender mailbox: seed 001)
     on_failed: Callable[[Delivery, str], None] | None = None
 
-    def send(self, delivery: Delivery) -> tuple[str, str]:
+    def account_for(self, delivery: Delivery) -> SmtpAccount | None:
+        """The mailbox an e-mail leaves from (None for the other channels), read from the database
+        at each send task, so an account fixed after a failure is the one an administrator's
+        retry uses."""
+        if delivery.channel != EMAIL:
+            return None
+        account = self.system_account
+        if delivery.sender_account_id is not None and self.account_of is not None:
+            account = self.account_of(delivery.sender_account_id)
+        if not account.host:
+            raise TemporaryFailure("no SMTP server is configured for this mailbox")
+        return account
+
+    def send(self, delivery: Delivery, account: SmtpAccount | None) -> tuple[str, str]:
         message = OutgoingMessage(
             delivery_id=str(delivery.id), message_id=delivery.message_id, channel=delivery.channel,
             address=delivery.address, subject=delivery.subject, body_text=delivery.body_text,
@@ -60,11 +77,6 @@ class Channels:
             calendar_method=_calendar_method(delivery.calendar))
         if delivery.channel != EMAIL:
             return self.provider.send(message)
-        account = self.system_account
-        if delivery.sender_account_id is not None and self.account_of is not None:
-            account = self.account_of(delivery.sender_account_id)
-        if not account.host:
-            raise TemporaryFailure("no SMTP server is configured for this mailbox")
         return self.mailer.send(message, account)
 
 
@@ -106,55 +118,145 @@ def record_delivery(session: Session, **values) -> bool:
     return inserted.rowcount == 1
 
 
-def _claim(database: Database, delivery_id: uuid.UUID, policy: Policy) -> tuple[Delivery | None, str]:
-    """Take the row for one send (pending, or a claim whose worker is gone). Committed before the
-    send, so a second task for the same row finds it taken."""
+def _claim(database: Database, delivery_ids: list[uuid.UUID], policy: Policy) -> tuple[list[Delivery], str]:
+    """Take the rows for one send task (pending and due, or a claim whose worker is gone) in one
+    ``UPDATE … RETURNING``, committed before anything leaves: a second task for the same rows finds
+    them taken."""
     now = utcnow()
     token = uuid.uuid4().hex
     with database.session() as session, session.begin():
-        claimed = session.execute(
+        claimed = session.scalars(
             update(Delivery).where(
-                Delivery.id == delivery_id,
+                Delivery.id.in_(delivery_ids),
                 or_(and_(Delivery.status == PENDING, Delivery.next_attempt_at <= now),
                     and_(Delivery.status == SENDING, Delivery.claimed_until < now)))
             .values(status=SENDING, claim_token=token, claimed_until=now + timedelta(seconds=policy.claim_seconds),
                     attempts=Delivery.attempts + 1, updated_at=now)
-            .execution_options(synchronize_session=False))
-        delivery = session.get(Delivery, delivery_id)
-        if delivery is not None:
-            session.expunge(delivery)
-    return (delivery if claimed.rowcount == 1 else None), token
+            .returning(Delivery), execution_options={"synchronize_session": False}).all()
+        session.expunge_all()
+    return claimed, token
+
+
+_DELIVERIES = Delivery.__table__
+# One statement, compiled once: the record of a sent message, guarded by the claim token.
+_RECORD_SENT = update(_DELIVERIES).where(
+    _DELIVERIES.c.id == bindparam("delivery_id"), _DELIVERIES.c.claim_token == bindparam("token")).values(
+    status=SENT, provider_message_id=bindparam("provider_id"), provider_answer=bindparam("answer"),
+    sent_at=bindparam("at"), updated_at=bindparam("at"), claimed_until=None, last_error=None)
+
+
+@contextmanager
+def _recorder(database: Database) -> Iterator[Callable[[dict], None]]:
+    """``record(values)`` commits one sent message. On PostgreSQL an autocommitted UPDATE: one round
+    trip with its commit, where BEGIN, UPDATE, COMMIT take three."""
+    if database.is_postgresql:
+        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            yield lambda values: connection.execute(_RECORD_SENT, values)
+        return
+    with database.engine.connect() as connection:
+        def record(values: dict) -> None:
+            connection.execute(_RECORD_SENT, values)
+            connection.commit()
+        yield record
 
 
 def send_delivery(database: Database, channels: Channels, delivery_id: uuid.UUID, *, policy: Policy) -> Outcome:
-    """Claim, send, record: the send step of every delivery (Celery task ``notifications.send_*``)."""
-    delivery, token = _claim(database, delivery_id, policy)
-    if delivery is None:
-        return _why_not_claimed(database, delivery_id)
+    """Claim, send, record: the send step of one delivery (Celery task ``notifications.send_*``)."""
+    return send_deliveries(database, channels, [delivery_id], policy=policy)[delivery_id]
+
+
+def send_deliveries(database: Database, channels: Channels, delivery_ids: list[uuid.UUID], *, policy: Policy,
+                    pace: Callable[[str], None] | None = None) -> dict[uuid.UUID, Outcome]:
+    """Claim a batch in one statement, send it over one connection per sender mailbox, and record
+    each message as soon as the provider took it (Celery task ``notifications.send_deliveries``).
+
+    The claim is shared, the record is not: one autocommitted UPDATE per message sent, so a worker
+    killed mid-batch leaves every earlier message recorded and the window for a second copy stays
+    the one of a single send. A message is not started when the claim could run out during it
+    (another worker could then take the row over); it is put back at once. ``pace(channel)`` waits
+    for the channel's rate limit before each message."""
+    delivery_ids = list(dict.fromkeys(delivery_ids))
+    claimed, token = _claim(database, delivery_ids, policy)
+    outcomes = {}
+    if claimed:
+        # a send may take up to the mailer's timeout: start none that could outlast the claim
+        last_start = time.monotonic() + policy.claim_seconds - min(channels.mailer.timeout, policy.claim_seconds / 2)
+        by_sender: dict[tuple, list[Delivery]] = {}
+        for delivery in claimed:
+            by_sender.setdefault((delivery.channel, delivery.sender_account_id), []).append(delivery)
+        with _recorder(database) as records:
+            for deliveries in by_sender.values():
+                outcomes |= _send_from_one_sender(database, channels, records, deliveries, token, policy,
+                                                  pace=pace, last_start=last_start)
+    missing = [delivery_id for delivery_id in delivery_ids if delivery_id not in outcomes]
+    if missing:
+        outcomes |= _why_not_claimed(database, missing)
+    return outcomes
+
+
+def _send_from_one_sender(database: Database, channels: Channels, records: Callable[[dict], None], deliveries: list[Delivery], token: str,
+                          policy: Policy, *, pace, last_start: float) -> dict[uuid.UUID, Outcome]:
+    """One sender's messages, in order, on its one connection. A mailbox that cannot be reached or
+    logged into fails the rest of its messages with the same error instead of being tried again
+    for each."""
+    outcomes = {}
     try:
-        provider_id, answer = channels.send(delivery)
+        account = channels.account_for(deliveries[0])
     except (TemporaryFailure, PermanentFailure) as exc:
-        outcome = _release(database, delivery, token, policy, str(exc), permanent=isinstance(exc, PermanentFailure))
-        if outcome.status == FAILED and channels.on_failed is not None:
-            channels.on_failed(delivery, str(exc))
-        return outcome
+        account, unusable = None, exc
+    else:
+        unusable = None
+    for delivery in deliveries:
+        if unusable is not None:
+            outcomes[delivery.id] = _failed_try(database, channels, delivery, token, policy, unusable)
+            continue
+        if pace is not None:
+            pace(delivery.channel)
+        if time.monotonic() > last_start:
+            outcomes[delivery.id] = _put_back(database, delivery, token)
+            continue
+        try:
+            provider_id, answer = channels.send(delivery, account)
+        except (TemporaryFailure, PermanentFailure) as exc:
+            if isinstance(exc, (MailboxUnavailable, MailboxLoginRefused)):
+                unusable = exc
+            outcomes[delivery.id] = _failed_try(database, channels, delivery, token, policy, exc)
+            continue
+        records({"delivery_id": delivery.id, "token": token, "provider_id": provider_id, "answer": answer[:2000],
+                 "at": utcnow()})
+        outcomes[delivery.id] = Outcome("sent")
+    return outcomes
+
+
+def _failed_try(database: Database, channels: Channels, delivery: Delivery, token: str, policy: Policy,
+                error: Exception) -> Outcome:
+    outcome = _release(database, delivery, token, policy, str(error), permanent=isinstance(error, PermanentFailure))
+    if outcome.status == FAILED and channels.on_failed is not None:
+        channels.on_failed(delivery, str(error))
+    return outcome
+
+
+def _put_back(database: Database, delivery: Delivery, token: str) -> Outcome:
+    """A claimed message the batch had no time left for: pending again at once, the try not counted."""
+    now = utcnow()
     with database.engine.begin() as connection:
-        connection.execute(
-            update(Delivery.__table__).where(Delivery.__table__.c.id == delivery.id,
-                                             Delivery.__table__.c.claim_token == token)
-            .values(status=SENT, provider_message_id=provider_id, provider_answer=answer[:2000],
-                    sent_at=utcnow(), updated_at=utcnow(), claimed_until=None, last_error=None))
-    return Outcome("sent")
+        connection.execute(update(_DELIVERIES).where(_DELIVERIES.c.id == delivery.id,
+                                                     _DELIVERIES.c.claim_token == token)
+                           .values(status=PENDING, attempts=_DELIVERIES.c.attempts - 1, claim_token=None,
+                                   claimed_until=None, next_attempt_at=now, updated_at=now))
+    return Outcome("retry", retry_in=0.0)
 
 
-def _why_not_claimed(database: Database, delivery_id: uuid.UUID) -> Outcome:
+def _why_not_claimed(database: Database, delivery_ids: list[uuid.UUID]) -> dict[uuid.UUID, Outcome]:
+    now = utcnow()
+    outcomes = {delivery_id: Outcome("done") for delivery_id in delivery_ids}
     with database.session() as session:
-        delivery = session.get(Delivery, delivery_id)
-        if delivery is None or delivery.status not in (PENDING, SENDING):
-            return Outcome("done")
-        now = utcnow()
-        wait_until = delivery.claimed_until if delivery.status == SENDING else delivery.next_attempt_at
-        return Outcome("busy", retry_in=max((wait_until - now).total_seconds(), 0.0) + 0.05)
+        rows = session.execute(select(Delivery.id, Delivery.status, Delivery.claimed_until, Delivery.next_attempt_at)
+                               .where(Delivery.id.in_(delivery_ids), Delivery.status.in_((PENDING, SENDING))))
+        for delivery_id, status, claimed_until, next_attempt_at in rows:
+            wait_until = claimed_until if status == SENDING else next_attempt_at
+            outcomes[delivery_id] = Outcome("busy", retry_in=max((wait_until - now).total_seconds(), 0.0) + 0.05)
+    return outcomes
 
 
 def _release(database: Database, delivery: Delivery, token: str, policy: Policy, error: str, *,
@@ -170,8 +272,8 @@ def _release(database: Database, delivery: Delivery, token: str, policy: Policy,
         values.update(status=PENDING, next_attempt_at=now + timedelta(seconds=delay),
                       enqueued_at=now + timedelta(seconds=delay))
     with database.engine.begin() as connection:
-        connection.execute(update(Delivery.__table__).where(
-            Delivery.__table__.c.id == delivery.id, Delivery.__table__.c.claim_token == token).values(**values))
+        connection.execute(update(_DELIVERIES).where(
+            _DELIVERIES.c.id == delivery.id, _DELIVERIES.c.claim_token == token).values(**values))
     if give_up:
         log.error("delivery %s failed after %d attempt(s): %s", delivery.id, delivery.attempts, error)
         return Outcome("failed")

@@ -6,8 +6,9 @@ Never twice for the same invoice and concept: a batch first inserts the claim ro
 ``reminders_sent (receivable_id, concept_id)`` (unique) with ``ON CONFLICT DO NOTHING RETURNING``,
 and records deliveries only for the claims it got, in the same transaction. A concurrent run
 waits on the unique index and gets nothing back for the rows the first one took; a run killed
-mid-batch rolls back that batch, and the next run does it. The e-mails then leave through the
-deliveries' Celery tasks (claimed, sent with a stable Message-ID, recorded: docs/notifications.md).
+mid-batch rolls back that batch, and the next run does it. Each batch's e-mails then leave through
+one deliveries' Celery task (claimed together, sent over one connection per sender mailbox with
+stable Message-IDs, each recorded at once: docs/notifications.md).
 """
 from __future__ import annotations
 
@@ -137,10 +138,12 @@ class _Texts:
 
 
 def send_due_reminders(database: Database, *, today: date | None = None, batch_size: int = 500,
-                       enqueue: Callable[[str, uuid.UUID], None] | None = None,
+                       enqueue: Callable[[list[uuid.UUID]], None] | None = None,
                        after_batch: Callable[[int], None] | None = None) -> RunReport:
-    """Claim and record every reminder due ``today``; ``enqueue(channel, delivery_id)`` hands the
-    new deliveries to the send tasks at once (the periodic dispatch would otherwise)."""
+    """Claim and record every reminder due ``today``; ``enqueue(delivery_ids)`` hands each batch's
+    new deliveries to one send task as soon as the batch is committed (the periodic dispatch would
+    otherwise, one task each). A run killed between the commit and the enqueue leaves them to that
+    dispatch."""
     today = today or utcnow().date()
     report = RunReport()
     with database.session() as session:
@@ -154,8 +157,7 @@ def send_due_reminders(database: Database, *, today: date | None = None, batch_s
                              company_language=company_language, now=utcnow())
         report.batches += 1
         if enqueue is not None and new:
-            for delivery_id in new:
-                enqueue(EMAIL, delivery_id)
+            enqueue(new)
             with database.engine.begin() as connection:
                 connection.execute(update(Delivery.__table__).where(Delivery.__table__.c.id.in_(new))
                                    .values(enqueued_at=utcnow()))
