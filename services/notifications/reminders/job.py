@@ -106,9 +106,11 @@ def _recipients(addresses: CustomerAddresses, settings: ReminderSettings, withdr
             people.append((CUSTOMER, str(addresses.customer_id), addresses.email, addresses.language, addresses.name))
     if settings.send_to_contacts:
         chosen = {str(contact_id) for contact_id in settings.contact_ids or []}
+        seen = set()
         for contact in addresses.contacts or []:
-            if not contact.get("email") or (chosen and contact["id"] not in chosen):
+            if not contact.get("email") or (chosen and contact["id"] not in chosen) or contact["id"] in seen:
                 continue
+            seen.add(contact["id"])
             if (addresses.customer_id, contact["id"]) in withdrawn:
                 refused += 1
                 continue
@@ -138,12 +140,13 @@ class _Texts:
 
 
 def send_due_reminders(database: Database, *, today: date | None = None, batch_size: int = 500,
-                       enqueue: Callable[[list[uuid.UUID]], None] | None = None,
+                       send_batch_size: int = 100, enqueue: Callable[[list[uuid.UUID]], None] | None = None,
                        after_batch: Callable[[int], None] | None = None) -> RunReport:
-    """Claim and record every reminder due ``today``; ``enqueue(delivery_ids)`` hands each batch's
-    new deliveries to one send task as soon as the batch is committed (the periodic dispatch would
-    otherwise, one task each). A run killed between the commit and the enqueue leaves them to that
-    dispatch."""
+    """Claim and record every reminder due ``today``; ``enqueue(delivery_ids)`` hands a batch's new
+    deliveries to send tasks of ``send_batch_size`` each as soon as the batch is committed (the
+    periodic dispatch would otherwise, one task each). Smaller send tasks than claim batches let
+    several workers share a batch, so the last one does not leave alone. A run killed between the
+    commit and the enqueue leaves them to that dispatch."""
     today = today or utcnow().date()
     report = RunReport()
     with database.session() as session:
@@ -157,7 +160,8 @@ def send_due_reminders(database: Database, *, today: date | None = None, batch_s
                              company_language=company_language, now=utcnow())
         report.batches += 1
         if enqueue is not None and new:
-            enqueue(new)
+            for first in range(0, len(new), send_batch_size):
+                enqueue(new[first:first + send_batch_size])
             with database.engine.begin() as connection:
                 connection.execute(update(Delivery.__table__).where(Delivery.__table__.c.id.in_(new))
                                    .values(enqueued_at=utcnow()))
@@ -241,9 +245,11 @@ def _run_batch(session: Session, pairs: list, report: RunReport, *, administrato
     if not deliveries:
         return []
     table = Delivery.__table__
-    new = [row[0] for row in session.execute(
-        _insert(session)(table).on_conflict_do_nothing(
-            index_elements=[table.c.event_id, table.c.channel, table.c.recipient_kind, table.c.recipient])
-        .returning(table.c.id), deliveries)]
-    report.deliveries += len(new)
-    return new
+    # Every row belongs to a claim this transaction just took, so none can be there already: no
+    # RETURNING is needed, and without it the driver sends the rows as one pipelined, prepared
+    # INSERT instead of a multi-row statement it must parse anew (a third of the job's time).
+    # The conflict clause stays as the unique key's guard.
+    session.execute(_insert(session)(table).on_conflict_do_nothing(
+        index_elements=[table.c.event_id, table.c.channel, table.c.recipient_kind, table.c.recipient]), deliveries)
+    report.deliveries += len(deliveries)
+    return [row["id"] for row in deliveries]
