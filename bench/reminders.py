@@ -147,7 +147,7 @@ def seed(url: str, customers: int) -> None:
 
 
 # -- ours ------------------------------------------------------------------------------------------
-def _sender(url: str, port: int, data_dir: str, batches, threads: int, ready, done) -> None:
+def _sender(url: str, port: int, data_dir: str, mail_key: str, batches, threads: int, ready, done) -> None:
     """One worker process: ``threads`` threads each take a batch the job handed over and run the
     Celery batch task's step on it (``send_deliveries``)."""
     from services.notifications.deliveries.use_cases import send_deliveries
@@ -156,7 +156,7 @@ def _sender(url: str, port: int, data_dir: str, batches, threads: int, ready, do
     settings = load_settings("notifications", database_url=url, data_dir=Path(data_dir), broker_url="memory://",
                              public_key_file=Path(data_dir) / "none.pem")
     # no rate limit (the floor has none); the claim as in production
-    settings.extra.update(smtp_host="127.0.0.1", smtp_port=port, rate_email="0")
+    settings.extra.update(smtp_host="127.0.0.1", smtp_port=port, rate_email="0", mail_account_key=mail_key)
     runtime = build_runtime(settings, database=Database(url, Base.metadata, pool_size=threads + 2))
     outcomes = Counter()
     lock = threading.Lock()
@@ -187,8 +187,11 @@ def ours(url: str, port: int, workdir: Path, *, processes: int, threads: int) ->
     from services.notifications.deliveries.models import Delivery
     from services.notifications.reminders.job import send_due_reminders
 
+    from cryptography.fernet import Fernet
+
     batches, ready, done = multiprocessing.Queue(), multiprocessing.Queue(), multiprocessing.Queue()
-    senders = [multiprocessing.Process(target=_sender, args=(url, port, str(workdir), batches, threads, ready, done))
+    mail_key = Fernet.generate_key().decode()  # one for all senders (each making its own file would race)
+    senders = [multiprocessing.Process(target=_sender, args=(url, port, str(workdir), mail_key, batches, threads, ready, done))
                for _ in range(processes)]
     for sender in senders:
         sender.start()
