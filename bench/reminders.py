@@ -1,18 +1,21 @@
 """Payment reminders end to end against their floor: N customers with an invoice due in 3 days and
 active reminder settings, the daily job, and every reminder sent to a local aiosmtpd.
 
-Run: ``.venv/bin/python bench/reminders.py [--customers 100000] [--processes 2] [--threads 4]``
-(real PostgreSQL; ``CAREDESK_TEST_POSTGRES_URL`` chooses another server). The run makes its own
-database (``<prefix>_reminders_<hex>``, ``--prefix`` default ``bench``) and drops it at the end, even when it fails.
+Run: ``.venv/bin/python bench/reminders.py [--customers 100000] [--processes 2] [--threads 4]
+[--repeat 3] [--prefix bench]`` (real PostgreSQL; ``CAREDESK_TEST_POSTGRES_URL`` chooses another
+server). Each round makes its own database (``<prefix>_reminders_<hex>``) and drops it at the end,
+even when it fails; with ``--repeat`` the medians of the rounds are printed last.
 
 One run:
   1. seed   - N customers' addresses, an open invoice each (due in 3 days: the 7-days-before
               reminder is due) and active settings, bulk-inserted (not measured).
   2. ours   - the job (``send_due_reminders``: claims, rendering in each customer's language,
-              delivery rows, batches of 500), then every delivery through the send step the Celery
-              task runs (``send_delivery``: claim, SMTP with its Message-ID, record), by
-              ``--processes`` x ``--threads`` senders, each thread on one SMTP connection. The
-              broker hop of Celery (one task message per delivery) is not in this figure.
+              delivery rows, batches of 500) handing each committed batch, in parts of 100, to
+              ``--processes`` x ``--threads`` senders as it goes, each running the step of the
+              Celery batch task (``send_deliveries``: one claim per part, SMTP with each Message-ID
+              over one connection per sender mailbox, one record per message), no rate limit.
+              Timed from the job's start to the last message recorded. The broker hop of Celery
+              (one task message per 100 deliveries) is not in this figure.
   3. floor  - the same number of messages (prebuilt, same size) sent with plain smtplib over one
               connection: the transport alone.
 The SMTP server (aiosmtpd) runs in its own process and writes each Message-ID it accepts; printed:
@@ -191,7 +194,8 @@ def ours(url: str, port: int, workdir: Path, *, processes: int, threads: int) ->
 
     batches, ready, done = multiprocessing.Queue(), multiprocessing.Queue(), multiprocessing.Queue()
     mail_key = Fernet.generate_key().decode()  # one for all senders (each making its own file would race)
-    senders = [multiprocessing.Process(target=_sender, args=(url, port, str(workdir), mail_key, batches, threads, ready, done))
+    senders = [multiprocessing.Process(target=_sender,
+                                       args=(url, port, str(workdir), mail_key, batches, threads, ready, done))
                for _ in range(processes)]
     for sender in senders:
         sender.start()
@@ -223,7 +227,8 @@ def floor(url: str, port: int, count: int) -> float:
     account = SmtpAccount(host="127.0.0.1", port=port, security="none", username="", password="",
                           sender="cobros@caredesk.test")
     with closing(psycopg.connect(url)) as connection:
-        subject, text, html = connection.execute("SELECT subject, body_text, body_html FROM deliveries LIMIT 1").fetchone()
+        subject, text, html = connection.execute(
+            "SELECT subject, body_text, body_html FROM deliveries LIMIT 1").fetchone()
     messages = [email_bytes(OutgoingMessage(str(n), f"<floor-{n}@caredesk>", "email", f"k{n}@example.test", subject,
                                             text, html), account) for n in range(count)]
     started = time.perf_counter()

@@ -26,6 +26,7 @@ class MailCatcher:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
+        self.peers: list[tuple[str, int]] = []  # the client's address of each message: its connection
         self.refuse_with: str | None = None
         self._lock = threading.Lock()
         self.port = free_port()
@@ -38,6 +39,7 @@ class MailCatcher:
         with self._lock:
             self.messages.append(message)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.peers.append(tuple(session.peer))
         return f"250 OK queued as {len(self.messages)}"
 
     def message_ids(self) -> list[str]:

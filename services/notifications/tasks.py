@@ -15,6 +15,7 @@ from services.notifications.reminders.job import send_due_reminders
 
 SEND_TASK = {channel: f"notifications.send_{channel}" for channel in CHANNELS}
 SEND_BATCH_TASK = "notifications.send_deliveries"
+MIN_COUNTDOWN = 1.0
 
 
 def _send(task, delivery_ids: list[str]) -> dict[str, int]:
@@ -29,7 +30,9 @@ def _send(task, delivery_ids: list[str]) -> dict[str, int]:
     if later:
         # a batch comes back with what is left of it; a single send with its own argument
         args = [sorted(later)] if task.name == SEND_BATCH_TASK else None
-        raise task.retry(args=args, countdown=min(later.values()), max_retries=None)
+        # RabbitMQ's native delayed delivery takes whole seconds from 1 on; a countdown under 1 s is
+        # refused and the task dropped (its rows would wait for the dispatch's lost-task sweep)
+        raise task.retry(args=args, countdown=max(min(later.values()), MIN_COUNTDOWN), max_retries=None)
     counts: dict[str, int] = {}
     for outcome in outcomes.values():
         counts[outcome.status] = counts.get(outcome.status, 0) + 1

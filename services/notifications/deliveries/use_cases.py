@@ -34,8 +34,8 @@ from services.kit.db import Database, utcnow
 from services.kit.problems import Conflict, Forbidden, NotFound
 from services.kit.uow import UnitOfWork
 from services.notifications.deliveries.channels import (
-    HttpMessagingProvider, MailboxLoginRefused, MailboxUnavailable, OutgoingMessage, PermanentFailure, SmtpAccount, SmtpMailer,
-    TemporaryFailure,
+    HttpMessagingProvider, MailboxLoginRefused, MailboxUnavailable, OutgoingMessage, PermanentFailure, SmtpAccount,
+    SmtpMailer, TemporaryFailure,
 )
 from services.notifications.deliveries.models import EMAIL, FAILED, PENDING, SENDING, SENT, Delivery
 
@@ -194,8 +194,9 @@ def send_deliveries(database: Database, channels: Channels, delivery_ids: list[u
     return outcomes
 
 
-def _send_from_one_sender(database: Database, channels: Channels, records: Callable[[dict], None], deliveries: list[Delivery], token: str,
-                          policy: Policy, *, pace, last_start: float) -> dict[uuid.UUID, Outcome]:
+def _send_from_one_sender(database: Database, channels: Channels, records: Callable[[dict], None],
+                          deliveries: list[Delivery], token: str, policy: Policy, *, pace,
+                          last_start: float) -> dict[uuid.UUID, Outcome]:
     """One sender's messages, in order, on its one connection. A mailbox that cannot be reached or
     logged into fails the rest of its messages with the same error instead of being tried again
     for each."""

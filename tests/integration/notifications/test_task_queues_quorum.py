@@ -64,3 +64,36 @@ def test_task_queues_are_quorum_and_a_retry_waits_in_the_broker(make_service, ma
     # topic exchange, which routes it to the task queue
     assert ("celery_delayed_delivery", f"{notifications.settings.queue_prefix}tasks") in _bindings(vhost)
     assert len(received) >= BATCH
+
+
+def test_a_refused_reminder_batch_comes_back_through_the_delayed_queues_and_is_sent_once(
+        make_service, make_processes):
+    """The reminder job's batches go to ``notifications.send_deliveries``; a batch the server
+    refuses is retried as one task with what is left of it, through the same native delayed
+    delivery, and each reminder arrives once."""
+    from celery import Celery
+
+    from services.kit.tasks import celery_config, task_queues
+    from services.notifications.reminders.models import ReminderSent
+    from tests.integration.notifications.test_reminders_once import portfolio
+
+    notifications = make_service("notifications")
+    portfolio(notifications, BATCH * 5)
+    with MailCatcher() as smtp:
+        smtp.refuse_with = "451 4.3.0 Try again later"
+        processes = make_processes(notifications)
+        processes.extra_env = {
+            "CAREDESK_NOTIFICATIONS_SMTP_HOST": "127.0.0.1", "CAREDESK_NOTIFICATIONS_SMTP_PORT": str(smtp.port),
+            "CAREDESK_NOTIFICATIONS_RATE_EMAIL": "2000/s"}
+        processes.caredesk("tasks", "tasks", "notifications", "--concurrency", "4")
+        app = Celery("test", set_as_current=False)
+        app.conf.update(celery_config(notifications.settings))
+        app.conf.task_queues = task_queues(notifications.settings, ["notifications"])
+        app.send_task("notifications.send_payment_reminders", queue=task_queue(notifications.settings, "notifications"))
+        wait_until(lambda: notifications.count(Delivery.__table__, Delivery.__table__.c.attempts >= 1) == BATCH * 5,
+                   timeout=120, what="every reminder tried once and refused")
+        assert notifications.count(ReminderSent.__table__) == BATCH * 5 and sent(notifications) == 0
+        smtp.refuse_with = None
+        wait_until(lambda: sent(notifications) == BATCH * 5, timeout=180, what="every reminder sent after the refusals")
+        received = smtp.message_ids()
+    assert len(received) == len(set(received)) == BATCH * 5

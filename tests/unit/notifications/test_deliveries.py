@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -13,8 +14,10 @@ from sqlalchemy import select, update
 from services.kit.db import utcnow
 from services.kit.tasks import PeriodicJob, run_periodic_job, take_lease
 from services.notifications.deliveries.models import FAILED, PENDING, SENDING, SENT, Delivery
-from services.notifications.deliveries.use_cases import dispatch_due_deliveries, record_delivery, send_delivery
-from services.notifications.runtime import build_runtime
+from services.notifications.deliveries.use_cases import (
+    Policy, dispatch_due_deliveries, record_delivery, send_deliveries, send_delivery,
+)
+from services.notifications.runtime import Pace, build_runtime
 from services.notifications.catcher import run_catcher
 from tests.catchers import MailCatcher, ProviderStub, free_port
 from tests.conftest import make_principal
@@ -136,6 +139,49 @@ def test_a_refusing_server_is_retried_with_backoff_then_failed_and_an_administra
 
     smtp.refuse_with = None
     assert send(runtime, delivery_id) == "sent" and len(smtp.messages) == 1
+
+
+def test_a_batch_is_claimed_at_once_sent_over_one_connection_and_each_message_recorded(runtime, smtp):
+    batch = [record(runtime, address=f"k{n}@example.test") for n in range(6)]
+    before = send_deliveries(runtime.database, runtime.channels, batch[:2], policy=runtime.policy)
+    outcomes = send_deliveries(runtime.database, runtime.channels, batch + [uuid.uuid4()], policy=runtime.policy)
+    assert {outcome.status for outcome in before.values()} == {"sent"}
+    assert [outcomes[delivery_id].status for delivery_id in batch] == ["done"] * 2 + ["sent"] * 4
+    assert sorted(smtp.message_ids()) == sorted(f"<{delivery_id}@caredesk>" for delivery_id in batch)
+    assert len(set(smtp.peers[2:])) == 1  # the second batch's four messages on one connection
+    assert {(d.status, d.attempts, d.provider_message_id) for d in deliveries(runtime)} == {
+        (SENT, 1, f"<{d.id}@caredesk>") for d in deliveries(runtime)}
+
+
+def test_an_unreachable_mailbox_is_tried_once_for_its_whole_batch_and_each_message_retried(runtime, smtp):
+    batch = [record(runtime, address=f"k{n}@example.test") for n in range(3)]
+    runtime.channels.system_account = replace(runtime.channels.system_account, port=free_port())  # nobody there
+    outcomes = send_deliveries(runtime.database, runtime.channels, batch, policy=runtime.policy)
+    assert {outcome.status for outcome in outcomes.values()} == {"retry"}
+    rows = deliveries(runtime)
+    assert {(d.status, d.attempts) for d in rows} == {(PENDING, 1)}
+    assert len({d.last_error for d in rows}) == 1 and "unreachable" in rows[0].last_error
+
+
+def test_a_batch_starts_no_message_its_claim_could_not_cover_and_puts_it_back_untried(runtime, smtp):
+    batch = [record(runtime, address=f"k{n}@example.test") for n in range(3)]
+    short = Policy(max_attempts=3, backoff_seconds=0.01, claim_seconds=0.0)  # over before the first send
+    outcomes = send_deliveries(runtime.database, runtime.channels, batch, policy=short)
+    assert {(outcome.status, outcome.retry_in) for outcome in outcomes.values()} == {("retry", 0.0)}
+    assert smtp.messages == [] and {(d.status, d.attempts, d.claim_token) for d in deliveries(runtime)} == {
+        (PENDING, 0, None)}
+    assert {outcome.status for outcome in send_deliveries(
+        runtime.database, runtime.channels, batch, policy=runtime.policy).values()} == {"sent"}
+
+
+def test_the_channel_rate_limit_paces_every_message_of_a_batch(runtime, smtp):
+    batch = [record(runtime, address=f"k{n}@example.test") for n in range(5)]
+    pace = Pace({"email": 20.0})  # a bucket of 20 tokens: the first 20 leave at once, then 20/s
+    for _ in range(20):
+        pace("email")
+    started = time.monotonic()
+    send_deliveries(runtime.database, runtime.channels, batch, policy=runtime.policy, pace=pace)
+    assert time.monotonic() - started >= 5 / 20 * 0.8 and len(smtp.messages) == 5
 
 
 @pytest.mark.parametrize("channel", ["sms", "whatsapp"])
