@@ -11,7 +11,6 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from services.kit.messaging.consumer import ATTEMPTS_HEADER
@@ -19,11 +18,11 @@ from services.kit.messaging.envelope import Envelope
 from services.kit.messaging.publisher import BatchPublisher, OutgoingMessage
 from services.kit.messaging.topology import connect, dead_letter_exchange, queue_name
 from services.kit.settings import load_settings
+from tests.e2e.browser.pages import AxeFigures, submit
 from tests.e2e.conftest import ADMIN_PASSWORD
 
 pytestmark = pytest.mark.e2e
 
-SERIOUS = {"serious", "critical"}
 BUSY_MACHINE_MS = 60_000
 WORDS = {
     "es": {"parent": "Facturación", "reason": "Doble cobro", "script": "Pida el número de factura y la fecha del cobro.",
@@ -39,22 +38,6 @@ WORDS = {
            "body_2": "1. Ask for the invoice number.\n2. Check the double charge.\n3. Open a billing claim case.",
            "search": "HANDLING charge", "point": "Mayakovskaya office", "region": "Moscow"},
 }
-
-
-class AxeFigures:
-    def __init__(self) -> None:
-        self.axe, self.pages = Axe(), {}
-
-    def check(self, person, name: str) -> None:
-        violations = self.axe.run(person.page).response["violations"]
-        self.pages[name] = [(item["id"], item["impact"], len(item["nodes"])) for item in violations
-                            if item["impact"] in SERIOUS]
-        person.shot(f"admin-{name}")
-
-
-def _submit(person, form_selector: str) -> None:
-    with person.page.expect_navigation():
-        person.page.locator(f"{form_selector} button[type=submit]").last.click()
 
 
 def _dead_letter(data_dir, code: str) -> str:
@@ -83,7 +66,7 @@ def test_an_administrator_builds_a_reason_with_macro_script_and_article_a_flow_a
         pytest.skip("set CAREDESK_DATA_DIR to the running system's folder to put dead letters in its broker")
     words, suffix = WORDS[language], f"{language}-{uuid.uuid4().hex[:6]}"  # names unique on a system kept running
     title = f"{words['title']} {suffix}"  # the demo data has an article of the same title
-    figures = AxeFigures()
+    figures = AxeFigures("admin")
     admin = agent(language).sign_in("admin", ADMIN_PASSWORD)
     admin.context.set_default_timeout(BUSY_MACHINE_MS)
     page = admin.page
@@ -92,13 +75,13 @@ def test_an_administrator_builds_a_reason_with_macro_script_and_article_a_flow_a
     admin.go("/admin/reasons")
     figures.check(admin, "reasons")
     page.fill("#f-name", f"{words['parent']} {suffix}")
-    _submit(admin, "#new-reason form")
+    submit(admin, "#new-reason form")
     page.wait_for_url(re.compile(r"/admin/reasons/[0-9a-f-]{36}$"))
     admin.go("/admin/reasons")
     page.fill("#f-name", f"{words['reason']} {suffix}")
     page.select_option("#f-parent_id", label=f"{words['parent']} {suffix}")
     page.fill("#f-script", words["script"])
-    _submit(admin, "#new-reason form")
+    submit(admin, "#new-reason form")
     page.wait_for_url(re.compile(r"/admin/reasons/[0-9a-f-]{36}$"))
     reason_url = page.url
     expect(page.locator("h1 + p.meta")).to_contain_text(f"{words['parent']} {suffix} › {words['reason']} {suffix}")
@@ -107,25 +90,25 @@ def test_an_administrator_builds_a_reason_with_macro_script_and_article_a_flow_a
     # A macro with a placeholder that does not exist is refused at its text; then the right one.
     page.fill("#nm-name", words["macro"])
     page.fill("#nm-body", words["bad_macro"])
-    _submit(admin, "#new-macro")
+    submit(admin, "#new-macro")
     expect(page.locator("#nm-body[aria-invalid=true]")).to_have_count(1)
     expect(page.locator("#nm-body")).to_have_value(words["bad_macro"])
     figures.check(admin, "reason-macro-refused")
     page.fill("#nm-body", words["good_macro"])
-    _submit(admin, "#new-macro")
+    submit(admin, "#new-macro")
     expect(page.locator("#macros details summary")).to_contain_text(words["macro"])
     page.fill("#r-script", words["script"] + " ✓")
-    _submit(admin, "#reason form")
+    submit(admin, "#reason form")
     expect(page.locator("#r-script")).to_have_value(words["script"] + " ✓")
 
     # A knowledge article of the reason, then its second version; the first stays readable.
     page.fill("#na-title", title)
     page.fill("#na-body", words["body"])
-    _submit(admin, "#new-article")
+    submit(admin, "#new-article")
     page.wait_for_url(re.compile(r"/admin/articles/[0-9a-f-]{36}$"))
     article_url = page.url
     page.fill("#f-body", words["body_2"])
-    _submit(admin, "#article-form form")
+    submit(admin, "#article-form form")
     expect(page.locator("#versions ol li")).to_have_count(2)
     expect(page.locator("#versions .article-body")).to_have_text(words["body_2"])
     figures.check(admin, "article")
@@ -142,7 +125,7 @@ def test_an_administrator_builds_a_reason_with_macro_script_and_article_a_flow_a
     # A flow / point of contact, then its region changed.
     admin.go("/admin/contact-points")
     page.fill("#np-name", f"{words['point']} {suffix}")
-    _submit(admin, "#new-point form")
+    submit(admin, "#new-point form")
     row = page.locator("#points form", has=page.locator(f"input[value='{words['point']} {suffix}']"))
     expect(row).to_have_count(1)
     row.locator("input[name=region]").fill(words["region"])
@@ -156,7 +139,7 @@ def test_an_administrator_builds_a_reason_with_macro_script_and_article_a_flow_a
     page.locator("table a", has_text="Boris Sokolov").click()
     page.wait_for_url(re.compile(r"/admin/users/[0-9a-f-]{36}$"))
     page.select_option("#f-language", "ru")
-    _submit(admin, "section[aria-labelledby=user-title] form")
+    submit(admin, "section[aria-labelledby=user-title] form")
     expect(page.locator("#f-language")).to_have_value("ru")
     figures.check(admin, "user-language")
 
@@ -177,18 +160,18 @@ def test_an_administrator_builds_a_reason_with_macro_script_and_article_a_flow_a
     expect(page.locator("#reason pre")).to_contain_text("database is locked")
     expect(page.locator("#headers")).to_contain_text("x-caredesk-original-routing-key")
     figures.check(admin, "dead-letter")
-    _submit(admin, "#replay form")
+    submit(admin, "#replay form")
     expect(page.locator("#confirm-one")).to_be_visible()
     figures.check(admin, "dead-letter-confirm")
-    _submit(admin, "#confirm-one form")
+    submit(admin, "#confirm-one form")
     page.wait_for_url(re.compile(r"/admin/dead-letters/cases/replicate_customer$"))
     expect(page.locator("p.notice.success")).to_contain_text("cases.replicate_customer")
     expect(page.locator(f"a[href$='{first}']")).to_have_count(0)
     expect(page.locator(f"a[href$='{second}']")).to_have_count(1)
     figures.check(admin, "dead-letter-replayed")
-    _submit(admin, "#replay-all form")
+    submit(admin, "#replay-all form")
     expect(page.locator("#confirm-all")).to_be_visible()
-    _submit(admin, "#confirm-all form")
+    submit(admin, "#confirm-all form")
     expect(page.locator("p.notice.success")).to_be_visible()
     expect(page.locator(f"a[href$='{second}']")).to_have_count(0)
     figures.check(admin, "dead-letters-all-replayed")

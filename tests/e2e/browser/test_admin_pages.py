@@ -8,13 +8,12 @@ import re
 import uuid
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
+from tests.e2e.browser.pages import AxeFigures, submit
 from tests.e2e.conftest import ADMIN_PASSWORD
 
 pytestmark = pytest.mark.e2e
 
-SERIOUS = {"serious", "critical"}
 BUSY_MACHINE_MS = 60_000  # each save is a few API calls; on a loaded CI machine one may take longer than 15 s
 WORDS = {
     "es": {"queue": "Reclamos Medellín", "type": "Reclamo de contrato", "fields": ("Número de contrato", "Motivo", "Fecha de la visita"),
@@ -24,26 +23,10 @@ WORDS = {
 }
 
 
-class AxeFigures:
-    def __init__(self) -> None:
-        self.axe, self.pages = Axe(), {}
-
-    def check(self, person, name: str) -> None:
-        violations = self.axe.run(person.page).response["violations"]
-        self.pages[name] = [(item["id"], item["impact"], len(item["nodes"])) for item in violations
-                            if item["impact"] in SERIOUS]
-        person.shot(f"admin-{name}")
-
-
-def _submit(person, form_selector: str) -> None:
-    with person.page.expect_navigation():
-        person.page.locator(f"{form_selector} button[type=submit]").last.click()
-
-
 @pytest.mark.parametrize("language", ["es", "en"])
 def test_an_administrator_builds_a_queue_and_a_case_type_and_the_front_office_dispatches_such_a_case(agent, language):
     words, suffix = WORDS[language], f"{language}-{uuid.uuid4().hex[:6]}"  # codes unique on a system kept running
-    figures = AxeFigures()
+    figures = AxeFigures("admin")
     admin = agent(language).sign_in("admin", ADMIN_PASSWORD)
     admin.context.set_default_timeout(BUSY_MACHINE_MS)
     page = admin.page
@@ -58,11 +41,11 @@ def test_an_administrator_builds_a_queue_and_a_case_type_and_the_front_office_di
     page.select_option("#f-time_zone", "America/Bogota")
     page.fill("#f-holidays", "2026-12-25\n2027-01-01")
     page.fill("#f-end_1", "26:00")  # a mistake the API names at the hours
-    _submit(admin, "#calendar-form form")
+    submit(admin, "#calendar-form form")
     assert page.locator("fieldset.invalid #f-end_1").count() == 1
     figures.check(admin, "calendar-refused")
     page.fill("#f-end_1", "17:00")
-    _submit(admin, "#calendar-form form")
+    submit(admin, "#calendar-form form")
     assert re.search(r"/admin/calendars/[0-9a-f-]{36}$", page.url)
     assert "2026-12-25" in page.locator("#f-holidays").input_value()
     figures.check(admin, "calendar")
@@ -73,21 +56,21 @@ def test_an_administrator_builds_a_queue_and_a_case_type_and_the_front_office_di
     page.fill("#f-name", words["queue"])
     page.select_option("#f-calendar_id", label=f"Medellín {suffix}")
     page.select_option("#f-supervisor_id", label="Sofía Vargas")
-    _submit(admin, "#new-queue form")
+    submit(admin, "#new-queue form")
     assert re.search(r"/admin/queues/[0-9a-f-]{36}$", page.url)
     queue_url = page.url
     page.fill("#f-urgent_acceptance", "30")
     page.fill("#f-urgent_resolution", "0")  # refused at its own cell
-    _submit(admin, "#sla form")
+    submit(admin, "#sla form")
     assert page.locator("#f-urgent_resolution[aria-invalid=true]").count() == 1
     figures.check(admin, "queue-sla-refused")
     page.fill("#f-urgent_resolution", "240")
     page.fill("#f-normal_acceptance", "120")
     page.fill("#f-normal_resolution", "2880")
-    _submit(admin, "#sla form")
+    submit(admin, "#sla form")
     assert page.locator("#f-urgent_resolution").input_value() == "240"
     page.select_option("#f-add", label="Boris Sokolov")
-    _submit(admin, "#members form.inline")
+    submit(admin, "#members form.inline")
     assert "Boris Sokolov" in page.locator("#members ul").inner_text()
     figures.check(admin, "queue")
 
@@ -97,7 +80,7 @@ def test_an_administrator_builds_a_queue_and_a_case_type_and_the_front_office_di
     page.fill("#f-code", f"contract-claim-{suffix}")
     page.fill("#f-name", words["type"])
     page.select_option("#f-queue", "delivery")
-    _submit(admin, "#new-case-type form")
+    submit(admin, "#new-case-type form")
     assert re.search(r"/admin/case-types/[0-9a-f-]{36}$", page.url.split("#")[0])
     (contract, reason, visit) = words["fields"]
     page.fill("#b-label-0", contract)
@@ -110,15 +93,15 @@ def test_an_administrator_builds_a_queue_and_a_case_type_and_the_front_office_di
     page.fill("#b-label-2", visit)
     page.fill("#b-name-2", "visit_date")
     page.select_option("#b-type-2", "date")
-    _submit(admin, "#form form")
+    submit(admin, "#form form")
     assert page.locator("#b-choices-1[aria-invalid=true]").count() == 1
     figures.check(admin, "form-builder-refused")
     page.fill("#b-choices-1", words["choices"])
-    _submit(admin, "#form form")
+    submit(admin, "#form form")
     assert page.locator("#b-label-2").input_value() == visit
     page.select_option("#r-priority", "urgent")
     page.select_option("#r-rule_queue", f"claims-{suffix}")
-    _submit(admin, "#routing form.grid-form")
+    submit(admin, "#routing form.grid-form")
     assert words["queue"] in page.locator("#routing table").inner_text()
     figures.check(admin, "case-type")
 
@@ -136,7 +119,7 @@ def test_an_administrator_builds_a_queue_and_a_case_type_and_the_front_office_di
     page.fill("#f-name", f"Billing sync {suffix}")
     page.select_option("#f-user_id", label="Ana Restrepo")
     page.check("input[name=read_only]")
-    _submit(admin, "#new-token-form form")
+    submit(admin, "#new-token-form form")
     assert page.locator("#new-token").input_value().count(".") == 2  # a JWT, shown this once
     figures.check(admin, "api-token-shown-once")
     admin.go("/admin/audit?kind=user.")
@@ -146,7 +129,7 @@ def test_an_administrator_builds_a_queue_and_a_case_type_and_the_front_office_di
     figures.check(admin, "deliveries")
     admin.go("/admin/catalogues")
     page.fill("#nt-name", f"Acta {suffix}")
-    _submit(admin, "#attachment-types form.inline:has(#nt-name)")
+    submit(admin, "#attachment-types form.inline:has(#nt-name)")
     assert page.locator("#attachment-types input[value='Acta %s']" % suffix).count() == 1
     figures.check(admin, "catalogues")
     admin.go("/admin/templates")

@@ -14,7 +14,6 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from caredesk.demo import DEMO_PASSWORD, SIM_DELIVERY, Client, load_demo_data
@@ -23,11 +22,11 @@ from services.cases.models import Base
 from services.cases.queues.history import take_snapshots
 from services.cases.sla.check import check_sla
 from services.kit.db import Database
+from tests.e2e.browser.pages import AxeFigures
 from tests.e2e.conftest import ADMIN_PASSWORD, _run_system
 
 pytestmark = pytest.mark.e2e
 
-SERIOUS = {"serious", "critical"}
 BUSY_MACHINE_MS = 60_000
 WORDS = {"es": {"assigned": "Caso asignado."}, "en": {"assigned": "Case assigned."}}
 
@@ -89,22 +88,11 @@ def breached_cases(system, count: int) -> list[str]:
     return numbers
 
 
-class AxeFigures:
-    def __init__(self) -> None:
-        self.axe, self.pages = Axe(), {}
-
-    def check(self, person, name: str) -> None:
-        violations = self.axe.run(person.page).response["violations"]
-        self.pages[name] = [(item["id"], item["impact"], len(item["nodes"])) for item in violations
-                            if item["impact"] in SERIOUS]
-        person.shot(f"dashboard-{name}")
-
-
 @pytest.mark.parametrize("language", ["es", "en"])
 def test_a_supervisor_reads_the_dashboard_drills_into_the_breached_cases_and_reassigns_one(
         agent, system, delivery_on_a_tight_target, language):
     breached_cases(system, 2)
-    figures = AxeFigures()
+    figures = AxeFigures("dashboard")
     sofia = agent(language).sign_in("sofia.supervisor")
     sofia.context.set_default_timeout(BUSY_MACHINE_MS)
     page = sofia.page
