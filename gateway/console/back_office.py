@@ -116,8 +116,15 @@ def case_action(case_id, action):
         body[ACTION_BODIES[action]] = form.get(ACTION_BODIES[action], "").strip()
     if action == "assign":
         body["assignee_id"] = form.get("assignee_id", "")
-    answer = g.api.call("POST", f"cases/{case_id}/{action}", json=body or None,
-                        if_match=f'"{form["version"]}"' if form.get("version") else None)
+    return _post_to_case(case_id, action, body or None, done=lambda answer: _done_message(action))
+
+
+def _post_to_case(case_id, action: str, body: dict | None, *, done):
+    """POST one action to the case with the form's version as If-Match, and come back to the case:
+    refusals at their fields (named ``<action>_<field>``), a stale version or any other problem in
+    a notice, and ``done(answer)``'s message on success."""
+    version = request.form.get("version")
+    answer = g.api.call("POST", f"cases/{case_id}/{action}", json=body, if_match=f'"{version}"' if version else None)
     if answer.status == 412:
         flash(_("Someone else changed this case a moment ago. Look at it again before you act."), "error")
     elif answer.status == 422 and answer.field_errors:
@@ -125,25 +132,15 @@ def case_action(case_id, action):
     elif not answer.ok:
         flash(problem_text(answer), "error")
     else:
-        flash(_done_message(action), "success")
+        flash(done(answer), "success")
     return redirect(url_for("console.case_page", case_id=case_id))
 
 
 @blp.post("/cases/<uuid:case_id>/priority")
 def change_priority(case_id):
     """The queue's supervisor reorders the work: take-next and the SLA targets follow the new priority."""
-    form = request.form
-    answer = g.api.call("POST", f"cases/{case_id}/priority", json={"priority": form.get("priority", "")},
-                        if_match=f'"{form["version"]}"' if form.get("version") else None)
-    if answer.status == 412:
-        flash(_("Someone else changed this case a moment ago. Look at it again before you act."), "error")
-    elif answer.status == 422 and answer.field_errors:
-        return render_case(str(case_id), status=422, errors={f"priority_{k}": v for k, v in answer.field_errors.items()})
-    elif not answer.ok:
-        flash(problem_text(answer), "error")
-    else:
-        flash(_("Priority changed to %(priority)s.", priority=PRIORITY_NAMES[answer.body["priority"]]), "success")
-    return redirect(url_for("console.case_page", case_id=case_id))
+    return _post_to_case(case_id, "priority", {"priority": request.form.get("priority", "")}, done=lambda answer: _(
+        "Priority changed to %(priority)s.", priority=PRIORITY_NAMES[answer.body["priority"]]))
 
 
 @blp.post("/cases/<uuid:case_id>/comments")
