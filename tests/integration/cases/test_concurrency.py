@@ -79,7 +79,9 @@ def test_agents_taking_next_at_once_never_get_the_same_case_and_lose_none(backen
     doubles = [case_id for case_id, times in Counter(claims).items() if times > 1]
     assert doubles == [], f"{len(doubles)} cases were given to two agents"
     assert {uuid.UUID(case_id) for case_id in claims} == cases, "some cases were lost"
-    assert sum(1 for taken in results if taken) > threads // 2, "the work was not shared"
+    # The race was real: more than one agent took work. How many do depends on scheduling (SQLite
+    # serialises writers, and on a loaded machine a late thread may find the queues already empty).
+    assert sum(1 for taken in results if taken) >= 2, "one agent took every case: there was no race"
     for taken in results:  # every agent got the most urgent first: its ranks never go back up
         ranks = [rank for _, rank in taken]
         assert ranks == sorted(ranks)
