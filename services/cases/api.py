@@ -140,6 +140,14 @@ def cancel_case(case_id: uuid.UUID):
     return _action(use_cases.cancel_case, case_id)
 
 
+@cases.post("/<id:case_id>/take")
+@cases.response(200, CaseSchema)
+def take_case(case_id: uuid.UUID):
+    """Take this case, waiting in a queue you are a member of; it is assigned to you (409 when
+    someone took it first or it no longer waits)."""
+    return _action(use_cases.take_case, case_id)
+
+
 @cases.post("/<id:case_id>/assign")
 @cases.arguments(AssignSchema, example={"assignee_id": "2f1c6c2e-6a39-4c8e-9f55-0b7c8a1d2e31"})
 @cases.response(200, CaseSchema)

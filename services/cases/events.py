@@ -141,8 +141,8 @@ CaseCancelled = _case_event("CaseCancelled", "The case snapshot and who cancelle
                             cancelled_by=_actor("the initiator"))
 CaseAssigned = _case_event(
     "CaseAssigned", "The case snapshot, the new owner, who gave it and how.",
-    assignee_id=fields.UUID(required=True), assigned_by=_actor("the agent (take-next) or the supervisor"),
-    how=fields.String(required=True, validate=validate.OneOf(("take_next", "supervisor"))),
+    assignee_id=fields.UUID(required=True), assigned_by=_actor("the agent (take-next or take) or the supervisor"),
+    how=fields.String(required=True, validate=validate.OneOf(("take_next", "take", "supervisor"))),
     previous_owner_id=fields.UUID(allow_none=True, metadata={"description": "sent when a supervisor assigns"}))
 CaseClaimExpired = _case_event(
     "CaseClaimExpired", "The case snapshot (back in the queue, no owner) and the claim that expired.",

@@ -423,13 +423,13 @@ class Case(RecordsEvents, Base):
         self.record_event("case.cancelled.v1", self.snapshot() | {"cancelled_by": by})
         self.log("cancelled", actor=by, at=at, status_from=OPEN)
 
-    def take(self, *, roles: frozenset[str], by: uuid.UUID, at: datetime) -> None:
-        """A queue member takes the case (still Open Dispatch, now in their folder).
-        Emits case.assigned.v1 with how=take_next."""
+    def take(self, *, roles: frozenset[str], by: uuid.UUID, at: datetime, how: str = "take_next") -> None:
+        """A queue member takes the case (still Open Dispatch, now in their folder): the next one
+        (``how`` take_next) or one they chose (take). Emits case.assigned.v1 with ``how``."""
         self.require("take", roles)
         self.owner_id, self.assigned_at = by, at
         self.record_event("case.assigned.v1", self.snapshot() | {
-            "assignee_id": by, "assigned_by": by, "how": "take_next"})
+            "assignee_id": by, "assigned_by": by, "how": how})
         self.log("taken", actor=by, at=at, status_from=OPEN_DISPATCH, detail={"assignee_id": str(by)})
 
     def assign(self, *, roles: frozenset[str], by: uuid.UUID, at: datetime, assignee_id: uuid.UUID) -> None:

@@ -156,6 +156,20 @@ def take_next_case(uow: UnitOfWork, *, principal: Principal, queue_code: str | N
         return case
 
 
+def take_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID,
+              expected_version: int | None = None) -> Case:
+    """A member of the case's queue takes this one waiting case (not the next by priority). The row
+    is locked: of two agents taking it at once the second waits, then finds it taken and is refused
+    (409, transition-not-allowed); a non-member is refused the same way. Emits case.assigned.v1
+    (how: take)."""
+    with uow:
+        case = get_case(uow.session, principal=principal, case_id=case_id, for_update=True)
+        ensure_version(case.version, expected_version, what=f"Case {case.number}")
+        case.take(roles=roles_of(case, principal), by=principal.user_id, at=clock.now(), how="take")
+        uow.commit()
+        return case
+
+
 def assign_case(uow: UnitOfWork, *, principal: Principal, case_id: uuid.UUID, assignee_id: uuid.UUID,
                 expected_version: int | None = None) -> Case:
     """The queue's supervisor gives the case to one of the queue's members. Emits case.assigned.v1."""

@@ -152,3 +152,30 @@ def test_sla_checkers_side_by_side_warn_each_case_once(pg_api, monkeypatch):
         total = session.scalar(select(func.count()).select_from(outbox).where(
             outbox.c.routing_key == "case.sla_warned.v1"))
     assert warned == total == len(cases)
+
+
+def test_two_agents_taking_the_same_chosen_case_one_wins_the_other_gets_409(pg_api):
+    app = pg_api.app
+    people = make_people("delivery")
+    setup_queue(pg_api, people)
+    [case_id] = seed_dispatched_cases(app, people.initiator, ["delivery"], 1)
+    agents = [people.agent, people.colleague]
+    for agent in agents:
+        pg_api.headers(agent)
+    start = threading.Barrier(len(agents))
+
+    def take(agent) -> int:
+        client = app.test_client()
+        start.wait()
+        return client.post(f"/api/v1/cases/{case_id}/take", headers=pg_api.headers(agent)).status_code
+
+    with ThreadPoolExecutor(len(agents)) as pool:
+        statuses = sorted(pool.map(take, agents))
+    assert statuses == [200, 409]
+    database = app.extensions["caredesk"].database
+    with database.session() as session:
+        lines = session.scalar(select(func.count()).select_from(TimelineEntry)
+                               .where(TimelineEntry.case_id == case_id, TimelineEntry.action == "taken"))
+        events = [envelope for envelope in session.execute(select(database.outbox.c.envelope)).scalars()
+                  if envelope["type"] == "case.assigned" and envelope["data"]["id"] == str(case_id)]
+    assert lines == 1 and len(events) == 1 and events[0]["data"]["how"] == "take"
