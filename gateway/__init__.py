@@ -41,6 +41,7 @@ def create_app(settings: GatewaySettings | None = None):
                              resource_of=proxy.resource_of_request,
                              rate_limited=is_rate_limited(settings.rate_limits))
     app.register_blueprint(proxy.blp)
+    proxy.install_method_guard(app)
     install_api_docs(app)
     install_rate_limits(app, settings.rate_limits, database=database)
     app.extensions["caredesk.token_issuer"] = TokenIssuer.from_file(

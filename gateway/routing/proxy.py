@@ -1,11 +1,15 @@
 """Forwards /api/v1/<resource>/... to the owning service, passing the caller's token and correlation id."""
 from __future__ import annotations
 
+import json
 import logging
+import re
+from pathlib import Path
 
 import requests
-from flask import Blueprint, Response, current_app, g, request, stream_with_context
-from werkzeug.exceptions import RequestEntityTooLarge
+from flask import Blueprint, Flask, Response, current_app, g, request, stream_with_context
+from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
+from werkzeug.routing import Map, Rule
 
 from gateway.routing.policies import RoutePolicies
 from gateway.routing.upstream import UpstreamFailure, send
@@ -64,8 +68,49 @@ def refuse_large_body(max_bytes: int) -> None:
         raise BodyTooLarge(f"The body is over this route's limit of {max_bytes} bytes.", max_bytes=max_bytes)
 
 
-@blp.route("/api/v1/<resource>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], endpoint="forward_root")
-@blp.route("/api/v1/<resource>/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+# Only the services' resources are forwarded: a wrong method on one of the gateway's own paths
+# (/auth, /directory, /customer-cards) is its own 405, not a forward.
+OWNED = "any(" + ", ".join(f"'{name}'" for name in RESOURCE_OWNERS) + "):resource"
+FORWARDED_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+MERGED_DOCUMENT = Path(__file__).resolve().parent.parent / "openapi.json"
+
+
+def forwarded_paths(document: dict) -> Map:
+    """The services' documented paths with the methods each takes, as werkzeug rules: the gateway
+    answers a wrong method with 405 and Allow itself, before authentication, as a service would."""
+    rules = []
+    for path, item in document.get("paths", {}).items():
+        parts = path.split("/")
+        if len(parts) < 4 or parts[3] not in RESOURCE_OWNERS:
+            continue
+        methods = [method.upper() for method in item if method.upper() in FORWARDED_METHODS]
+        if methods:
+            rules.append(Rule(re.sub(r"\{(\w+)\}", r"<\1>", path), methods=methods))
+    return Map(rules, strict_slashes=False)
+
+
+def install_method_guard(app: Flask, document_file: Path = MERGED_DOCUMENT) -> None:
+    """Run first of every request hook (before authentication): a forwarded path the services
+    document, asked with a method none of them takes, is a 405 naming the methods it takes."""
+    adapter_map = forwarded_paths(json.loads(document_file.read_text()))
+
+    def refuse_wrong_method() -> None:
+        if request.endpoint not in ("proxy.forward", "proxy.forward_root") or request.method == "OPTIONS":
+            return
+        adapter = adapter_map.bind("localhost")
+        try:
+            adapter.match(request.path, method=request.method)
+        except MethodNotAllowed as error:
+            raise MethodNotAllowed(valid_methods=error.valid_methods,
+                                   description="This path does not take that method; Allow names the ones it takes.")
+        except Exception:  # noqa: BLE001 - an undocumented path: its service answers
+            return
+
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_wrong_method)
+
+
+@blp.route(f"/api/v1/<{OWNED}>", methods=FORWARDED_METHODS, endpoint="forward_root")
+@blp.route(f"/api/v1/<{OWNED}>/<path:rest>", methods=FORWARDED_METHODS)
 def forward(resource: str, rest: str = ""):
     owner = RESOURCE_OWNERS.get(resource)
     if owner is None:

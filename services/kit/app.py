@@ -8,10 +8,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import Flask, current_app, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from flask_smorest import Api
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
+from werkzeug.http import unquote_etag
 
 from services.kit.auth import Principal, TokenVerifier, bearer_token
 from services.kit.db import Database
@@ -108,6 +109,26 @@ def request_id() -> str:
     return str(uuid.uuid4())
 
 
+# Headers a 304 keeps (RFC 9110 15.4.5): the validators and caching, nothing that describes a body.
+BODY_HEADERS = ("Content-Type", "Content-Length", "Content-Disposition", "Content-Language", "Content-Encoding")
+
+
+def not_modified(response: Response) -> Response:
+    """A 200 answer to GET whose ETag the client already holds (If-None-Match, weak comparison, or
+    ``*``) becomes 304 with no body: every versioned record of every service, with no view doing it."""
+    if request.method not in ("GET", "HEAD") or response.status_code != 200 or not request.if_none_match:
+        return response
+    etag = response.headers.get("ETag")
+    if not etag or not request.if_none_match.contains_weak(unquote_etag(etag)[0]):
+        return response
+    response.close()  # a streamed body (the gateway's relay) lets go of its source
+    response.response = []
+    response.status_code = 304
+    for name in BODY_HEADERS:
+        response.headers.pop(name, None)
+    return response
+
+
 def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
                        public_endpoints: set[str] = frozenset(), public_blueprints: set[str] = frozenset(),
                        resource_of: Callable[[], str | None] | None = None, rate_limited: bool = False) -> Flask:
@@ -152,6 +173,8 @@ def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
         g.principal = principal
         principal.check_scope(resource_of(), request.method)
         return None
+
+    app.after_request(not_modified)
 
     @app.after_request
     def _tag(response):

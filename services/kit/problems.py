@@ -184,8 +184,13 @@ def register_problem_handlers(app: Flask) -> None:
             errors = messages
             return problem_response(status=422, title=InvalidFields.title, type_=InvalidFields.type,
                                     detail="Correct the fields listed in errors.", errors=errors)
-        return problem_response(status=error.code or 500, title=error.name, type_=_slug(error.name),
-                                detail=error.description)
+        response = problem_response(status=error.code or 500, title=error.name, type_=_slug(error.name),
+                                    detail=error.description)
+        # a 405 names the methods the path takes (Allow), as RFC 9110 asks
+        for name, value in error.get_headers():
+            if name.lower() == "allow":
+                response.headers["Allow"] = value
+        return response
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(PoolTimeout)
