@@ -19,6 +19,13 @@ NAMING_CONVENTION = {
 }
 
 
+def bump_version(record) -> None:
+    """A change to a record's sub-resources (rows of their own: SLA policies, routing rules) is a
+    change of the record: its version, which its ETag shows, moves on in the same flush (a set
+    value, so a ``version_id_col`` record takes it instead of its own increment)."""
+    record.version = record.version + 1
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -200,6 +200,9 @@ def admin_add_routing_rule(case_type_id):
 @blp.post("/admin/case-types/<uuid:case_type_id>/routing-rules/<uuid:rule_id>/delete")
 def admin_remove_routing_rule(case_type_id, rule_id):
     require(PERMISSION)
-    answer = g.api.call("DELETE", f"case-types/{case_type_id}/routing-rules/{rule_id}")
-    flash(_("The routing rule is removed.") if answer.ok else problem_text(answer), "success" if answer.ok else "error")
+    answer = g.api.call("DELETE", f"case-types/{case_type_id}/routing-rules/{rule_id}", if_match=read_version())
+    if answer.ok:
+        flash(_("The routing rule is removed."), "success")
+    else:  # a stale page (someone changed the rules since) says so in plain words
+        flash(refusal(answer)["_"][0] if answer.status == 412 else problem_text(answer), "error")
     return redirect(url_for("console.admin_case_type", case_type_id=case_type_id, _anchor="routing"))

@@ -13,7 +13,7 @@ from services.cases.case_types.schemas import (
 )
 from services.cases.repository import get_case_type
 from services.kit.app import current_principal, new_uow, service_context
-from services.kit.http import expected_version, install_id_converter, with_etag
+from services.kit.http import expected_version, install_id_converter, no_content, with_etag
 from services.kit.input import Blueprint
 
 case_types = Blueprint("case_types", __name__, url_prefix="/api/v1/case-types",
@@ -63,9 +63,11 @@ def change_case_type(data, case_type_id: uuid.UUID):
 @case_types.get("/<id:case_type_id>/routing-rules")
 @case_types.response(200, RoutingRuleSchema(many=True))
 def list_routing_rules(case_type_id: uuid.UUID):
-    """The case type's routing rules in the order they are tried."""
+    """The case type's routing rules in the order they are tried; the ETag is the case type's
+    version (what removing a rule needs as If-Match)."""
     with service_context().database.session() as session:
-        return list(get_case_type(session, case_type_id).routing_rules)
+        case_type = get_case_type(session, case_type_id)
+        return with_etag(list(case_type.routing_rules), case_type.version)
 
 
 @case_types.post("/<id:case_type_id>/routing-rules")
@@ -79,6 +81,9 @@ def add_routing_rule(data, case_type_id: uuid.UUID):
 @case_types.delete("/<id:case_type_id>/routing-rules/<id:rule_id>")
 @case_types.response(204)
 def remove_routing_rule(case_type_id: uuid.UUID, rule_id: uuid.UUID):
-    """Remove a routing rule of the case type (permission manage_queues)."""
-    use_cases.remove_routing_rule(new_uow(), principal=current_principal(), case_type_id=case_type_id, rule_id=rule_id)
-    return None
+    """Remove a routing rule of the case type (If-Match: the case type's ETag; permission
+    manage_queues); the answer's ETag is the case type's new version."""
+    version = expected_version()
+    case_type = use_cases.remove_routing_rule(new_uow(), principal=current_principal(), case_type_id=case_type_id,
+                                              rule_id=rule_id, expected_version=version)
+    return no_content(case_type.version)

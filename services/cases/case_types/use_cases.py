@@ -9,6 +9,7 @@ from services.cases.case_types.models import CaseType, RoutingRule
 from services.cases.errors import CaseTypeCodeTaken
 from services.cases.repository import administered_queues, get_case_type, get_routing_rule, queue_named_in
 from services.kit.auth import Principal
+from services.kit.db import bump_version
 from services.kit.problems import ensure_version
 from services.kit.uow import UnitOfWork
 
@@ -61,6 +62,7 @@ def add_routing_rule(uow: UnitOfWork, *, principal: Principal, case_type_id: uui
             position = (last or 0) + 10
         rule = RoutingRule(id=uuid.uuid4(), case_type_id=case_type.id, queue=queue, position=position, **data)
         uow.session.add(rule)
+        bump_version(case_type)  # a rule is part of the case type: its ETag moves on
         uow.session.flush()
         case_type.record_event("case_type.updated.v1", case_type.snapshot() | {"changed": ["routing_rules"]})
         uow.commit()
@@ -68,11 +70,16 @@ def add_routing_rule(uow: UnitOfWork, *, principal: Principal, case_type_id: uui
 
 
 def remove_routing_rule(uow: UnitOfWork, *, principal: Principal, case_type_id: uuid.UUID,
-                        rule_id: uuid.UUID) -> None:
+                        rule_id: uuid.UUID, expected_version: int | None = None) -> CaseType:
+    """Remove a routing rule, from the case type's version the caller read (412 when stale); the
+    case type's version moves on. Emits case_type.updated.v1."""
     with uow:
         principal.require(MANAGE_QUEUES)
         case_type = get_case_type(uow.session, case_type_id)
+        ensure_version(case_type.version, expected_version, what=f"Case type {case_type.code}")
         rule = get_routing_rule(uow.session, case_type_id=case_type_id, rule_id=rule_id)
         uow.session.delete(rule)
+        bump_version(case_type)
         case_type.record_event("case_type.updated.v1", case_type.snapshot() | {"changed": ["routing_rules"]})
         uow.commit()
+        return case_type

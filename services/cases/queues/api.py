@@ -147,9 +147,11 @@ def list_members(queue_id: uuid.UUID):
 @queues.get("/<id:queue_id>/sla")
 @queues.response(200, SlaPoliciesSchema)
 def get_sla(queue_id: uuid.UUID):
-    """The queue's SLA policies: per priority, the times to accept and to close."""
+    """The queue's SLA policies: per priority, the times to accept and to close; the ETag is the
+    queue's version (what PUT needs as If-Match)."""
     with service_context().database.session() as session:
-        return {"policies": list(get_queue(session, queue_id).sla_policies)}
+        queue = get_queue(session, queue_id)
+        return with_etag({"policies": list(queue.sla_policies)}, queue.version)
 
 
 @queues.put("/<id:queue_id>/sla")
@@ -158,10 +160,12 @@ def get_sla(queue_id: uuid.UUID):
     {"priority": "normal", "acceptance_minutes": 120, "resolution_minutes": 2880, "warning_percent": 80}]})
 @queues.response(200, SlaPoliciesSchema)
 def set_sla(data, queue_id: uuid.UUID):
-    """Replace the targets per priority (permission manage_queues)."""
+    """Replace the targets per priority (If-Match: the queue's ETag; permission manage_queues). The
+    queue's version moves on: its new ETag comes back."""
+    version = expected_version()
     queue = use_cases.set_sla_policies(new_uow(), principal=current_principal(), queue_id=queue_id,
-                                       policies=data["policies"])
-    return {"policies": list(queue.sla_policies)}
+                                       policies=data["policies"], expected_version=version)
+    return with_etag({"policies": list(queue.sla_policies)}, queue.version)
 
 
 @queues.get("/<id:queue_id>/statistics")

@@ -9,6 +9,7 @@ from services.cases.errors import CalendarCodeTaken, QueueCodeTaken
 from services.cases.queues.models import Calendar, Queue
 from services.cases.repository import get_administered_queue, get_calendar, user_named_in
 from services.kit.auth import BRANCH, COMPANY, Principal
+from services.kit.db import bump_version
 from services.kit.problems import InvalidFields, ensure_version
 from services.kit.uow import UnitOfWork
 
@@ -56,13 +57,17 @@ def change_queue(uow: UnitOfWork, *, principal: Principal, queue_id: uuid.UUID, 
         return queue
 
 
-def set_sla_policies(uow: UnitOfWork, *, principal: Principal, queue_id: uuid.UUID, policies: list[dict]) -> Queue:
+def set_sla_policies(uow: UnitOfWork, *, principal: Principal, queue_id: uuid.UUID, policies: list[dict],
+                     expected_version: int | None = None) -> Queue:
     """Replace the queue's acceptance and resolution targets per priority, as a whole (a PUT is
-    idempotent). Cases dispatched or reopened from now on use them. Emits queue.updated.v1."""
+    idempotent), from the queue's version the caller read (412 when stale); the queue's version
+    moves on. Cases dispatched or reopened from now on use them. Emits queue.updated.v1."""
     with uow:
         principal.require(MANAGE_QUEUES)
         queue = get_administered_queue(uow.session, principal=principal, queue_id=queue_id)
+        ensure_version(queue.version, expected_version, what=f"Queue {queue.code}")
         queue.replace_sla_policies(policies)
+        bump_version(queue)
         uow.commit()
         return queue
 

@@ -18,7 +18,7 @@ from services.cases.models import PRIORITIES, PRIORITY_RANK, Case, TimelineEntry
 from services.cases.sla.check import check_sla
 from services.kit.uow import UnitOfWork
 from tests.conftest import make_principal
-from tests.unit.cases.conftest import BRANCH, CUSTOMER_ID, make_people, setup_queue
+from tests.unit.cases.conftest import queue_version, BRANCH, CUSTOMER_ID, make_people, setup_queue
 
 pytestmark = pytest.mark.integration
 
@@ -136,7 +136,7 @@ def test_sla_checkers_side_by_side_warn_each_case_once(pg_api, monkeypatch):
     app = pg_api.app
     people = make_people("delivery")
     queue = setup_queue(pg_api, people)
-    pg_api.ok(pg_api.put(f"/queues/{queue['id']}/sla", as_=people.admin, json={"policies": [
+    pg_api.ok(pg_api.put(f"/queues/{queue['id']}/sla", as_=people.admin, if_match=queue_version(pg_api, queue, people.admin), json={"policies": [
         {"priority": priority, "acceptance_minutes": 10, "resolution_minutes": 60} for priority in PRIORITIES]}))
     cases = seed_dispatched_cases(app, people.initiator, ["delivery"], 120)
     later = dispatched_at + timedelta(minutes=9)  # past the warning (80 %), before the breach

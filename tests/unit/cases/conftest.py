@@ -201,3 +201,9 @@ def new_case(api: Api, principal: Principal, **overrides) -> dict:
     if "type" not in payload:
         payload.setdefault("queue", "delivery")
     return api.ok(api.post("/cases", as_=principal, json=payload), 201)
+
+
+def queue_version(api: Api, queue: dict, principal: Principal) -> int:
+    """The queue's version as its ETag shows it now (what a write of its SLA needs as If-Match)."""
+    answer = api.get(f"/queues/{queue['id']}/sla", as_=principal)
+    return int(answer.headers["ETag"].strip('"'))

@@ -127,8 +127,29 @@ def test_routing_rules_refine_the_queue_by_region_priority_and_line_status(api, 
     case = api.ok(api.patch(f"/cases/{case['id']}", as_=ana, if_match=case["version"], json={"priority": "low"}))
     assert case["queue"]["code"] == "delivery"
 
-    assert api.delete(f"{rules}/{blocked['id']}", as_=admin).status_code == 204
+    listed = api.get(rules, as_=admin)
+    version = int(listed.headers["ETag"].strip('"'))
+    assert api.delete(f"{rules}/{blocked['id']}", as_=admin).status_code == 428
+    assert api.delete(f"{rules}/{blocked['id']}", as_=admin, if_match=version - 1).status_code == 412
+    removed = api.delete(f"{rules}/{blocked['id']}", as_=admin, if_match=version)
+    assert removed.status_code == 204 and removed.headers["ETag"] == f'"{version + 1}"'
     assert len(api.ok(api.get(rules, as_=admin))) == 2
+
+
+def test_a_routing_rule_added_or_removed_moves_the_case_types_version_on(api, people, sim_type):
+    admin = people.admin
+    rules = f"/case-types/{sim_type['id']}/routing-rules"
+    before = api.get(f"/case-types/{sim_type['id']}", as_=admin).headers["ETag"]
+    rule = api.ok(api.post(rules, as_=admin, json={"priority": "urgent", "queue": "delivery"}), 201)
+    after = api.get(f"/case-types/{sim_type['id']}", as_=admin)
+    assert after.headers["ETag"] != before and api.get(rules, as_=admin).headers["ETag"] == after.headers["ETag"]
+    # a change made from the version read before the rule was added is refused
+    stale = api.patch(f"/case-types/{sim_type['id']}", as_=admin, if_match=int(before.strip('"')),
+                      json={"name": "SIM"})
+    assert stale.status_code == 412
+    version = int(after.headers["ETag"].strip('"'))
+    assert api.delete(f"{rules}/{rule['id']}", as_=admin, if_match=version).status_code == 204
+    assert api.get(f"/case-types/{sim_type['id']}", as_=admin).headers["ETag"] == f'"{version + 1}"'
 
 
 def test_a_case_needs_a_type_or_a_queue_and_the_prospect_may_be_its_customer(api, people):

@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import select
 
 from services.cases.events import EMITTED
-from tests.unit.cases.conftest import new_case
+from tests.unit.cases.conftest import queue_version, new_case
 
 
 def outbox(app) -> list[dict]:
@@ -120,13 +120,13 @@ def test_queue_administration(api, people):
 
     policies = {"policies": [{"priority": "urgent", "acceptance_minutes": 15, "resolution_minutes": 240},
                              {"priority": "normal", "acceptance_minutes": 120}]}
-    assert api.put(f"/queues/{queue['id']}/sla", as_=people.agent, json=policies).status_code == 403
-    saved = api.ok(api.put(f"/queues/{queue['id']}/sla", as_=admin, json=policies))
+    assert api.put(f"/queues/{queue['id']}/sla", as_=people.agent, if_match=queue_version(api, queue, people.agent), json=policies).status_code == 403
+    saved = api.ok(api.put(f"/queues/{queue['id']}/sla", as_=admin, if_match=queue_version(api, queue, admin), json=policies))
     assert [(p["priority"], p["acceptance_minutes"], p["resolution_minutes"], p["warning_percent"])
             for p in saved["policies"]] == [("urgent", 15, 240, 80), ("normal", 120, None, 80)]
     twice = {"policies": [{"priority": "low"}, {"priority": "low"}]}
-    assert api.put(f"/queues/{queue['id']}/sla", as_=admin, json=twice).status_code == 422
-    api.ok(api.put(f"/queues/{queue['id']}/sla", as_=admin, json={"policies": [{"priority": "low",
+    assert api.put(f"/queues/{queue['id']}/sla", as_=admin, if_match=queue_version(api, queue, admin), json=twice).status_code == 422
+    api.ok(api.put(f"/queues/{queue['id']}/sla", as_=admin, if_match=queue_version(api, queue, admin), json={"policies": [{"priority": "low",
                                                                                 "resolution_minutes": 600}]}))
     assert [p["priority"] for p in api.ok(api.get(f"/queues/{queue['id']}/sla", as_=admin))["policies"]] == ["low"]
 
@@ -154,3 +154,22 @@ def test_calendars_are_validated(api, people):
     assert api.post("/queues/calendars", as_=people.agent, json={"code": "x", "name": "X"}).status_code == 403
     assert api.post("/queues", as_=admin, json={"code": "x", "name": "X",
                                                 "calendar_id": str(uuid.uuid4())}).status_code == 422
+
+
+def test_sla_targets_need_the_queues_etag_and_move_its_version_on(api, people):
+    admin = people.admin
+    queue = api.ok(api.get("/queues", as_=admin))
+    queue = next(q for q in (queue["items"] if isinstance(queue, dict) else queue) if q["code"] == "delivery")
+    policies = {"policies": [{"priority": "urgent", "acceptance_minutes": 15}]}
+    read = api.get(f"/queues/{queue['id']}/sla", as_=admin)
+    version = int(read.headers["ETag"].strip('"'))
+    assert api.get(f"/queues/{queue['id']}", as_=admin).headers["ETag"] == read.headers["ETag"]
+    missing = api.put(f"/queues/{queue['id']}/sla", as_=admin, json=policies)
+    assert missing.status_code == 428
+    stale = api.put(f"/queues/{queue['id']}/sla", as_=admin, if_match=version - 1, json=policies)
+    assert stale.status_code == 412 and stale.get_json()["current_version"] == version
+    saved = api.put(f"/queues/{queue['id']}/sla", as_=admin, if_match=version, json=policies)
+    assert saved.status_code == 200 and saved.headers["ETag"] == f'"{version + 1}"'
+    assert api.get(f"/queues/{queue['id']}", as_=admin).headers["ETag"] == f'"{version + 1}"'
+    # the change of the queue itself from the version before is now stale
+    assert api.patch(f"/queues/{queue['id']}", as_=admin, if_match=version, json={"name": "D"}).status_code == 412

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.unit.cases.conftest import make_principal, new_case
+from tests.unit.cases.conftest import queue_version, make_principal, new_case
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def test_search_finds_closed_cases_by_every_criterion(api, people, cases, frozen
 def test_queue_statistics(api, people, frozen_clock):
     admin, ana, boris = people.admin, people.initiator, people.agent
     queue = api.ok(api.get("/queues", as_=admin))[0]
-    api.ok(api.put(f"/queues/{queue['id']}/sla", as_=admin, json={"policies": [
+    api.ok(api.put(f"/queues/{queue['id']}/sla", as_=admin, if_match=queue_version(api, queue, admin), json={"policies": [
         {"priority": "normal", "acceptance_minutes": 30, "resolution_minutes": 120}]}))
     start = frozen_clock.current
     made = []

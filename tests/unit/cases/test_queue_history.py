@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from services.cases.queues.history import slot_of, take_snapshots
-from tests.unit.cases.conftest import new_case
+from tests.unit.cases.conftest import queue_version, new_case
 
 
 def snapshots(api, at, minutes=15) -> int:
@@ -17,7 +17,7 @@ def known_timeline(api, people, frozen_clock) -> tuple[dict, object]:
     accepted (both late against a 30-minute target) and the first is closed (in time)."""
     admin, ana, boris = people.admin, people.initiator, people.agent
     queue = api.ok(api.get("/queues", as_=admin))[0]
-    api.ok(api.put(f"/queues/{queue['id']}/sla", as_=admin, json={"policies": [
+    api.ok(api.put(f"/queues/{queue['id']}/sla", as_=admin, if_match=queue_version(api, queue, admin), json={"policies": [
         {"priority": "normal", "acceptance_minutes": 30, "resolution_minutes": 120}]}))
     start = frozen_clock.current
     made = []

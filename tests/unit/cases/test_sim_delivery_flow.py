@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime, timezone
 
 from services.cases.sla.check import check_sla
-from tests.unit.cases.conftest import CUSTOMER_ID, DELIVERY, add_customer_file, make_people, register_users
+from tests.unit.cases.conftest import queue_version, CUSTOMER_ID, DELIVERY, add_customer_file, make_people, register_users
 
 
 def utc(*args) -> datetime:
@@ -31,7 +31,7 @@ def test_sim_delivery_flow(api, frozen_clock):
     queue = api.ok(api.post("/queues", as_=admin, json={
         "code": "delivery", "name": "Delivery", "department_id": str(DELIVERY),
         "supervisor_id": str(people.supervisor.user_id), "calendar_id": calendar["id"]}), 201)
-    api.ok(api.put(f"/queues/{queue['id']}/sla", as_=admin, json={"policies": [
+    api.ok(api.put(f"/queues/{queue['id']}/sla", as_=admin, if_match=queue_version(api, queue, admin), json={"policies": [
         {"priority": "high", "acceptance_minutes": 120, "resolution_minutes": 480}]}))
     api.ok(api.post("/case-types", as_=admin, json={
         "code": "sim-delivery", "name": "SIM card delivery by courier", "queue": "delivery",

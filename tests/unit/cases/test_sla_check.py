@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from services.cases.sla.check import check_sla
-from tests.unit.cases.conftest import new_case
+from tests.unit.cases.conftest import queue_version, new_case
 
 
 def utc(*args) -> datetime:
@@ -36,7 +36,7 @@ def make_sla_queue(api, people) -> dict:
     queue = api.ok(api.get("/queues", as_=people.admin))[0]
     queue = api.ok(api.patch(f"/queues/{queue['id']}", as_=people.admin, if_match=queue["version"],
                              json={"calendar_id": calendar["id"]}))
-    api.ok(api.put(f"/queues/{queue['id']}/sla", as_=people.admin, json={"policies": [
+    api.ok(api.put(f"/queues/{queue['id']}/sla", as_=people.admin, if_match=queue_version(api, queue, people.admin), json={"policies": [
         {"priority": "normal", "acceptance_minutes": 60, "resolution_minutes": 240, "warning_percent": 50}]}))
     return queue
 

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from services.cases.models import directory_users
 from tests.unit.cases.test_sla_check import check, make_sla_queue, msk, outbox_events
-from tests.unit.cases.conftest import new_case, register_users
+from tests.unit.cases.conftest import queue_version, new_case, register_users
 
 
 def subjects(page: dict) -> list[str]:
@@ -21,7 +21,7 @@ def subjects(page: dict) -> list[str]:
 
 def test_search_narrows_to_missed_sla_targets_and_priorities(api, people, frozen_clock):
     queue = make_sla_queue(api, people)
-    api.ok(api.put(f"/queues/{queue['id']}/sla", as_=people.admin, json={"policies": [
+    api.ok(api.put(f"/queues/{queue['id']}/sla", as_=people.admin, if_match=queue_version(api, queue, people.admin), json={"policies": [
         {"priority": "normal", "acceptance_minutes": 60, "resolution_minutes": 240, "warning_percent": 50},
         {"priority": "urgent", "acceptance_minutes": 600, "resolution_minutes": 900, "warning_percent": 50}]}))
     frozen_clock.set(msk(2, 10))
@@ -75,7 +75,7 @@ def test_the_statistics_say_who_holds_what_every_member_included(api, people, fr
 
 def test_the_supervisor_changes_the_priority_and_the_new_targets_apply(api, people, frozen_clock):
     queue = make_sla_queue(api, people)
-    api.ok(api.put(f"/queues/{queue['id']}/sla", as_=people.admin, json={"policies": [
+    api.ok(api.put(f"/queues/{queue['id']}/sla", as_=people.admin, if_match=queue_version(api, queue, people.admin), json={"policies": [
         {"priority": "normal", "acceptance_minutes": 60, "resolution_minutes": 240, "warning_percent": 50},
         {"priority": "urgent", "acceptance_minutes": 15, "resolution_minutes": 120, "warning_percent": 50}]}))
     frozen_clock.set(msk(2, 10))
