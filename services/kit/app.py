@@ -12,6 +12,7 @@ from flask import Flask, Response, current_app, g, jsonify, request
 from flask_smorest import Api
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.http import unquote_etag
 
 from services.kit.auth import Principal, TokenVerifier, bearer_token
@@ -129,6 +130,31 @@ def not_modified(response: Response) -> Response:
     return response
 
 
+def locate_created(response: Response) -> Response:
+    """A 201 says where the new record lives (Location), unless the view named it already: the
+    collection's path and the record's id (or code) when that path is a route of the service, else
+    the collection that lists it (for records with no address of their own). Streamed answers (the
+    gateway's relay) carry the service's own."""
+    if response.status_code != 201 or "Location" in response.headers or response.is_streamed \
+            or not response.is_json:
+        return response
+    body = response.get_json(silent=True)
+    key = (body.get("id") or body.get("code")) if isinstance(body, dict) else None
+    adapter = current_app.url_map.bind("localhost")
+    candidates = ([f"{request.path.rstrip('/')}/{key}"] if key is not None else []) + [request.path]
+    for candidate in candidates:
+        try:
+            adapter.match(candidate, method="GET")
+        except MethodNotAllowed:
+            if candidate == request.path:
+                continue  # the collection is not readable: no better address to give
+        except HTTPException:
+            continue
+        response.headers["Location"] = candidate
+        break
+    return response
+
+
 def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
                        public_endpoints: set[str] = frozenset(), public_blueprints: set[str] = frozenset(),
                        resource_of: Callable[[], str | None] | None = None, rate_limited: bool = False) -> Flask:
@@ -175,6 +201,7 @@ def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
         return None
 
     app.after_request(not_modified)
+    app.after_request(locate_created)
 
     @app.after_request
     def _tag(response):

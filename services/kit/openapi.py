@@ -42,6 +42,17 @@ PROBLEM_ANSWERS = {
 }
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again",
                                "schema": {"type": "integer", "minimum": 1}}}
+ETAG_HEADER = {"ETag": {"description": "The record's version: send it back as If-Match to change the "
+                                        "record, as If-None-Match to read it only if it changed",
+                         "schema": {"type": "string"}, "example": "\"3\""}}
+LOCATION_HEADER = {"Location": {"description": "Where the new record lives (or the list that holds it, for a "
+                                              "record with no address of its own)",
+                                "schema": {"type": "string", "format": "uri-reference"}}}
+IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False,
+                 "description": "The ETag you hold: 304 with no body while the record has not changed",
+                 "schema": {"type": "string"}, "example": "\"3\""}
+NOT_MODIFIED = {"description": "Not modified: the ETag sent in If-None-Match is the record's current one",
+                "headers": dict(ETAG_HEADER)}
 IF_MATCH = {"name": "If-Match", "in": "header",
             "description": "The ETag of the record as you read it; a stale one is refused with 412",
             "schema": {"type": "string"}, "example": "\"3\""}
@@ -89,9 +100,20 @@ def _view_function(app, endpoint: str, method: str):
     return inspect.unwrap(view) if view is not None else None
 
 
-def _names_called(function) -> set[str]:
+def _names_called(function, depth: int = 2) -> set[str]:
+    """The names a view uses, and those of the helpers of its own module it calls (``_present``,
+    ``_action``), so a view answering through a helper is documented as the helper answers."""
     code = getattr(function, "__code__", None)
-    return set(code.co_names) if code is not None else set()
+    if code is None:
+        return set()
+    names = set(code.co_names)
+    if depth:
+        module_globals = getattr(function, "__globals__", {})
+        for name in list(names):
+            helper = module_globals.get(name)
+            if inspect.isfunction(helper) and helper.__module__ == function.__module__ and helper is not function:
+                names |= _names_called(helper, depth - 1)
+    return names
 
 
 def operation_id(method: str, path: str) -> str:
@@ -169,6 +191,7 @@ class OperationCompleter(BasePlugin):
                 if not any(p.get("in") == "header" and p.get("name") == "If-Match" for p in parameters):
                     parameters.append({**IF_MATCH, "required": required})
             responses = {str(status): answer for status, answer in operation.get("responses", {}).items()}
+            self._document_headers(method, operation, responses, called)
             for status in sorted(statuses):
                 # a component's name: apispec turns it into a reference
                 responses.setdefault(str(status), PROBLEM_ANSWERS[status][0])
@@ -179,6 +202,25 @@ class OperationCompleter(BasePlugin):
                     if status == "429":
                         answer.setdefault("headers", dict(RETRY_AFTER))
             operation["responses"] = dict(sorted(responses.items(), key=lambda item: (item[0] == "default", item[0])))
+
+
+    @staticmethod
+    def _document_headers(method: str, operation: dict, responses: dict, called: set[str]) -> None:
+        """ETag on the answers of a view that sends one (and on a GET, If-None-Match and 304);
+        Location on a 201."""
+        tagged = bool({"with_etag", "no_content", "etag_of"} & called)
+        for status, answer in responses.items():
+            if not isinstance(answer, dict) or "$ref" in answer:
+                continue
+            if tagged and status in ("200", "201", "204"):
+                answer.setdefault("headers", {}).update(ETAG_HEADER)
+            if status == "201":
+                answer.setdefault("headers", {}).update(LOCATION_HEADER)
+        if tagged and method == "get" and "200" in responses:
+            responses.setdefault("304", dict(NOT_MODIFIED))
+            parameters = operation.setdefault("parameters", [])
+            if not any(p.get("in") == "header" and p.get("name") == "If-None-Match" for p in parameters):
+                parameters.append(dict(IF_NONE_MATCH))
 
 
 def _path_parameters(path: str) -> list[str]:

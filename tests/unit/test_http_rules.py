@@ -15,7 +15,7 @@ from caredesk.components import COMPONENTS
 from gateway import create_app as create_gateway
 from gateway.api_docs import MERGED_DOCUMENT
 from gateway.settings import load_gateway_settings
-from tests.unit.cases.conftest import Api, build_app as build_cases_app, make_people, new_case, setup_queue
+from tests.unit.cases.conftest import CUSTOMER_ID, Api, build_app as build_cases_app, make_people, new_case, setup_queue
 from tests.wsgi_transport import mount_services
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
@@ -130,3 +130,18 @@ def test_the_gateway_forwards_repeated_query_parameters_unchanged(build):
                                            headers={"Authorization": f"Bearer {issuer_token}"})
     assert answer.status_code == 200, answer.get_json()
     assert answer.get_json()["status"] == ["a", "b"]
+
+
+def test_a_201_says_where_the_new_record_lives(tmp_path, key_pair, token_issuer):
+    cases_app = build_cases_app(tmp_path, key_pair)
+    api = Api(cases_app, token_issuer)
+    people = make_people()
+    setup_queue(api, people)
+    created = api.post("/cases", as_=people.initiator, json={"customer_id": str(CUSTOMER_ID), "subject": "SIM",
+                                                             "queue": "delivery"})
+    case = api.ok(created, 201)
+    assert created.headers["Location"] == f"/api/v1/cases/{case['id']}"
+    assert api.get(created.headers["Location"].removeprefix("/api/v1"), as_=people.initiator).status_code == 200
+    # a comment has no address of its own: the list that holds it
+    comment = api.post(f"/cases/{case['id']}/comments", as_=people.initiator, json={"body": "Called."})
+    assert comment.status_code == 201 and comment.headers["Location"] == f"/api/v1/cases/{case['id']}/comments"
