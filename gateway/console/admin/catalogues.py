@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from gateway.console.admin.common import refusal, require_company_level
+from gateway.console.admin.common import read_version, refusal, require_company_level
 from gateway.console.blueprint import blp
 from gateway.console.i18n import LANGUAGES
 
@@ -52,7 +52,7 @@ def admin_change_consent_kind(code: str):
     form = request.form
     body = {"names": _names(form, "name_"), "description": form.get("description", "").strip(),
             "is_retired": "is_retired" in form}
-    answer = g.api.call("PATCH", f"customers/consent-kinds/{code}", json=body)
+    answer = g.api.call("PATCH", f"customers/consent-kinds/{code}", json=body, if_match=read_version())
     if answer.status == 404:
         abort(404)
     if not answer.ok:
@@ -77,7 +77,7 @@ def admin_add_attachment_type():
 def admin_change_attachment_type(type_id):
     require_company_level()
     body = {"name": request.form.get("name", "").strip(), "is_retired": "is_retired" in request.form}
-    answer = g.api.call("PATCH", f"customers/attachment-types/{type_id}", json=body)
+    answer = g.api.call("PATCH", f"customers/attachment-types/{type_id}", json=body, if_match=read_version())
     if answer.status == 404:
         abort(404)
     if not answer.ok:

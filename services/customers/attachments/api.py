@@ -19,6 +19,7 @@ from services.customers.attachments.storage import AttachmentStore, LocalDirecto
 from services.customers.repository import get_customer
 from services.customers.settings import CustomersSettings
 from services.kit.app import current_principal, new_uow, service_context
+from services.kit.http import expected_version, with_etag
 from services.kit.input import Blueprint
 
 blp = Blueprint("attachments", __name__, url_prefix="/api/v1/customers",
@@ -132,6 +133,8 @@ def add_attachment_type(data):
 @blp.arguments(AttachmentTypeUpdateSchema)
 @blp.response(200, AttachmentTypeSchema)
 def change_attachment_type(data, type_id: uuid.UUID):
-    """Rename, retire or bring back an attachment type (level 1); "Not in CRM" does not change."""
-    return queries.type_dict(use_cases.change_attachment_type(new_uow(), principal=current_principal(),
-                                                              type_id=type_id, data=data))
+    """Rename, retire or bring back an attachment type (If-Match: its version; level 1); "Not in
+    CRM" does not change."""
+    kind = use_cases.change_attachment_type(new_uow(), principal=current_principal(), type_id=type_id, data=data,
+                                            expected_version=expected_version())
+    return with_etag(queries.type_dict(kind), kind.version)

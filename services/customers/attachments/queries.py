@@ -12,7 +12,7 @@ from services.customers.models import Customer
 
 def type_dict(kind: AttachmentType) -> dict:
     return {"id": kind.id, "name": kind.name, "is_selectable": kind.is_selectable, "is_system": kind.is_system,
-            "is_retired": kind.is_retired}
+            "is_retired": kind.is_retired, "version": kind.version}
 
 
 def list_types(session: Session) -> dict:

@@ -66,6 +66,7 @@ class AttachmentTypeSchema(Schema):
     is_selectable = fields.Boolean()
     is_system = fields.Boolean()
     is_retired = fields.Boolean()
+    version = fields.Integer(dump_only=True, metadata={"description": "Send it as If-Match to change the type"})
 
 
 class AttachmentTypeListSchema(Schema):

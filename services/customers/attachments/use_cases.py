@@ -31,6 +31,7 @@ from services.customers.repository import get_customer
 from services.kit.auth import COMPANY, Principal
 from services.kit.db import utcnow
 from services.kit.input import text_problem
+from services.kit.problems import ensure_version
 from services.kit.uow import UnitOfWork
 
 CHUNK = 64 * 1024
@@ -180,13 +181,16 @@ def add_attachment_type(uow: UnitOfWork, *, principal: Principal, data: dict) ->
     return kind
 
 
-def change_attachment_type(uow: UnitOfWork, *, principal: Principal, type_id: uuid.UUID, data: dict) -> AttachmentType:
-    """Rename, retire or bring back a type; the system's "Not in CRM" stays as it is."""
+def change_attachment_type(uow: UnitOfWork, *, principal: Principal, type_id: uuid.UUID, data: dict,
+                           expected_version: int | None = None) -> AttachmentType:
+    """Rename, retire or bring back a type, from the version the caller read (StaleVersion
+    otherwise); the system's "Not in CRM" stays as it is."""
     _administrator(principal)
     with uow:
         kind = uow.session.get(AttachmentType, type_id)
         if kind is None:
             raise AttachmentTypeNotFound(f"No attachment type {type_id}.")
+        ensure_version(kind.version, expected_version, what=f"The attachment type \"{kind.name}\"")
         if kind.is_system:
             raise AttachmentTypeFixed(f"\"{kind.name}\" is part of the system and does not change.")
         if "name" in data and data["name"] != kind.name and uow.session.scalar(

@@ -17,6 +17,7 @@ from services.customers.consents.schemas import (
 )
 from services.customers.repository import get_customer
 from services.kit.app import current_principal, new_uow, service_context
+from services.kit.http import expected_version, with_etag
 from services.kit.input import Blueprint
 
 blp = Blueprint("consents", __name__, url_prefix="/api/v1/customers",
@@ -78,6 +79,7 @@ def add_consent_kind(data):
 @blp.arguments(ConsentKindUpdateSchema)
 @blp.response(200, ConsentKindSchema)
 def change_consent_kind(data, code: str):
-    """Rename, describe, retire or bring back a consent kind (level 1)."""
-    return queries.kind_dict(use_cases.change_consent_kind(new_uow(), principal=current_principal(), code=code,
-                                                           data=data))
+    """Rename, describe, retire or bring back a consent kind (If-Match: its version; level 1)."""
+    kind = use_cases.change_consent_kind(new_uow(), principal=current_principal(), code=code, data=data,
+                                         expected_version=expected_version())
+    return with_etag(queries.kind_dict(kind), kind.version)

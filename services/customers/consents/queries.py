@@ -10,7 +10,7 @@ from services.customers.models import Customer, directory_users
 
 def kind_dict(kind: ConsentKind) -> dict:
     return {"code": kind.code, "names": kind.names or {}, "description": kind.description,
-            "granted_by_default": kind.granted_by_default, "is_retired": kind.is_retired}
+            "granted_by_default": kind.granted_by_default, "is_retired": kind.is_retired, "version": kind.version}
 
 
 def list_kinds(session: Session) -> dict:

@@ -32,6 +32,7 @@ class ConsentKindSchema(Schema):
     description = fields.String()
     granted_by_default = fields.Boolean()
     is_retired = fields.Boolean()
+    version = fields.Integer(dump_only=True, metadata={"description": "Send it as If-Match to change the kind"})
 
 
 class ConsentKindListSchema(Schema):

@@ -17,6 +17,7 @@ from services.customers.models import FieldErrors
 from services.customers.repository import get_customer
 from services.kit.auth import COMPANY, Principal
 from services.kit.db import utcnow
+from services.kit.problems import ensure_version
 from services.kit.uow import UnitOfWork
 
 
@@ -66,13 +67,16 @@ def add_consent_kind(uow: UnitOfWork, *, principal: Principal, data: dict) -> Co
     return kind
 
 
-def change_consent_kind(uow: UnitOfWork, *, principal: Principal, code: str, data: dict) -> ConsentKind:
-    """Rename (per language), describe, retire or bring back a kind; recorded consents keep it."""
+def change_consent_kind(uow: UnitOfWork, *, principal: Principal, code: str, data: dict,
+                        expected_version: int | None = None) -> ConsentKind:
+    """Rename (per language), describe, retire or bring back a kind, from the version the caller
+    read (StaleVersion otherwise); recorded consents keep it."""
     _administrator(principal)
     with uow:
         kind = uow.session.get(ConsentKind, code)
         if kind is None:
             raise ConsentKindNotFound(f"No consent kind '{code}'.")
+        ensure_version(kind.version, expected_version, what=f"The consent kind '{code}'")
         if "names" in data:
             kind.names = dict(kind.names or {}) | data.pop("names")
         for key, value in data.items():

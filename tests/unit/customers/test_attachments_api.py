@@ -167,8 +167,14 @@ def test_downloads_follow_the_card_and_the_interaction_s_reach(client, admin, up
 
 def test_level_1_administers_the_types_but_not_in_crm_stays(client, admin, types, headers_for):
     created = client.post("/api/v1/customers/attachment-types", headers=admin[1], json={"name": "Utility bill"})
-    assert created.status_code == 201
-    assert client.patch(f"/api/v1/customers/attachment-types/{types['Not in CRM']['id']}", headers=admin[1],
+    assert created.status_code == 201 and created.get_json()["version"] == 1
+    path = f"/api/v1/customers/attachment-types/{created.get_json()['id']}"
+    assert client.patch(path, headers=admin[1], json={"name": "Electricity bill"}).status_code == 428
+    assert client.patch(path, headers=admin[1] | {"If-Match": '"5"'}, json={"name": "Electricity bill"}).status_code == 412
+    renamed = client.patch(path, headers=admin[1] | {"If-Match": '"1"'}, json={"name": "Electricity bill"})
+    assert renamed.status_code == 200 and renamed.headers["ETag"] == '"2"'
+    assert client.patch(f"/api/v1/customers/attachment-types/{types['Not in CRM']['id']}",
+                        headers=admin[1] | {"If-Match": f'"{types["Not in CRM"]["version"]}"'},
                         json={"name": "Anything"}).status_code == 409
     agent = headers_for(make_principal(level=3))
     assert client.post("/api/v1/customers/attachment-types", headers=agent, json={"name": "X"}).status_code == 403

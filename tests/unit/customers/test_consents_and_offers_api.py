@@ -108,13 +108,19 @@ def test_level_1_administers_the_consent_kinds(client, admin, headers_for):
     created = client.post("/api/v1/customers/consent-kinds", headers=admin[1], json={
         "code": "data_sharing", "names": {"en": "Data sharing", "es": "Compartir datos"}})
     assert created.status_code == 201, created.get_json()
-    retired = client.patch("/api/v1/customers/consent-kinds/data_sharing", headers=admin[1],
-                           json={"is_retired": True, "names": {"ru": "Передача данных"}})
+    assert created.get_json()["version"] == 1
+    change = {"is_retired": True, "names": {"ru": "Передача данных"}}
+    path = "/api/v1/customers/consent-kinds/data_sharing"
+    assert client.patch(path, headers=admin[1], json=change).status_code == 428
+    assert client.patch(path, headers=admin[1] | {"If-Match": '"7"'}, json=change).status_code == 412
+    retired = client.patch(path, headers=admin[1] | {"If-Match": '"1"'}, json=change)
     assert retired.get_json()["is_retired"] is True and retired.get_json()["names"]["ru"] == "Передача данных"
+    assert retired.headers["ETag"] == '"2"' and retired.get_json()["version"] == 2
     agent = make_principal(level=3)
     assert client.post("/api/v1/customers/consent-kinds", headers=headers_for(agent),
                        json={"code": "x_y"}).status_code == 403
-    assert client.patch("/api/v1/customers/consent-kinds/nope", headers=admin[1], json={}).status_code == 404
+    assert client.patch("/api/v1/customers/consent-kinds/nope", headers=admin[1] | {"If-Match": '"1"'},
+                        json={}).status_code == 404
 
 
 # -- offers -----------------------------------------------------------------------------------
