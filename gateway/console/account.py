@@ -62,7 +62,9 @@ def save_preferences():
         errors["language"] = [_("Choose one of the languages.")]
     if errors:
         return render_account(status=422, preference_errors=errors)
-    answer = g.api.call("PUT", "notifications/preferences/me", json={"language": language, "email": "email" in form})
+    held = g.api.get("notifications/preferences/me")  # the version this form replaces (If-Match)
+    answer = g.api.call("PUT", "notifications/preferences/me", json={"language": language, "email": "email" in form},
+                        if_match=held.etag if held.ok else None)
     if not answer.ok:
         return render_account(status=422, preference_errors=answer.field_errors or {"_": [problem_text(answer)]})
     me = g.api.get("auth/me")
@@ -88,7 +90,8 @@ def save_mailbox():
     body = {"host": values["host"], "port": int(values["port"]) if values["port"].isdigit() else values["port"] or None,
             "security": values["security"], "username": values["username"], "sender": values["sender"],
             "sender_name": values["sender_name"], "password": form.get("password") or None}
-    answer = g.api.call("PUT", "notifications/account/mailbox", json=body)
+    answer = g.api.call("PUT", "notifications/account/mailbox", json=body,
+                        if_match=form.get("etag") or None)  # the version the form showed; none: a new one
     if not answer.ok:
         values.pop("password")
         return render_account(status=422, mailbox_values=values,
@@ -113,7 +116,7 @@ def test_mailbox():
 
 @blp.post("/account/mailbox/delete")
 def delete_mailbox():
-    answer = g.api.call("DELETE", "notifications/account/mailbox")
+    answer = g.api.call("DELETE", "notifications/account/mailbox", if_match=request.form.get("etag") or None)
     flash(_("Your mail account is removed.") if answer.ok else problem_text(answer),
           "success" if answer.ok else "error")
     return redirect(url_for("console.account", _anchor="mailbox"))

@@ -62,6 +62,16 @@ class PreconditionRequired(DomainError):
     type, status, title = "precondition-required", 428, "If-Match header required"
 
 
+def ensure_put_version(current: int, expected: int | None, *, what: str) -> None:
+    """A PUT that creates its record when there is none yet (a template, my preferences, my
+    mailbox): a record that does not exist is at version 0, and creating it needs no If-Match
+    (``"0"`` is taken too); replacing one that exists needs its current ETag (428 without it,
+    412 when stale), like any other change."""
+    if expected is None and current:
+        raise PreconditionRequired(f"{what} exists: send the ETag you read as 'If-Match' to replace it.")
+    ensure_version(current, expected, what=what)
+
+
 class TooManyRequests(DomainError):
     """Carries ``retry_after`` (seconds), sent as the Retry-After header."""
 

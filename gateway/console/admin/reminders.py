@@ -46,7 +46,8 @@ def admin_add_reminder():
 def admin_save_reminder(concept_id):
     require(PERMISSION)
     if "delete" in request.form:
-        answer = g.api.call("DELETE", f"notifications/reminders/concepts/{concept_id}")
+        answer = g.api.call("DELETE", f"notifications/reminders/concepts/{concept_id}",
+                            if_match=f'"{request.form.get("version", "")}"')
         flash(_("The reminder is removed.") if answer.ok else problem_text(answer), "success" if answer.ok else "error")
         return redirect(url_for("console.admin_reminders"))
     body = _posted(request.form)

@@ -74,7 +74,7 @@ def _template_errors(answer) -> dict:
 @blp.post("/admin/templates/<template>/<channel>/<language>/reset")
 def admin_reset_template(template: str, channel: str, language: str):
     require(PERMISSION)
-    answer = g.api.call("DELETE", _path(template, channel, language))
+    answer = g.api.call("DELETE", _path(template, channel, language), if_match=read_version())
     flash(_("The template is back to the text Caredesk ships.") if answer.ok else problem_text(answer),
           "success" if answer.ok else "error")
     return redirect(url_for("console.admin_template", template=template, channel=channel, language=language))

@@ -9,9 +9,9 @@ from sqlalchemy import exists, or_, select
 from services.kit.app import current_principal, service_context
 from services.kit.auth import COMPANY, Principal
 from services.kit.db import utcnow
-from services.kit.http import expected_version, install_id_converter, with_etag
+from services.kit.http import expected_version, install_id_converter, optional_expected_version, with_etag
 from services.kit.input import Blueprint
-from services.kit.problems import Conflict, Forbidden, InvalidFields, NotFound, ensure_version
+from services.kit.problems import Conflict, Forbidden, InvalidFields, NotFound, ensure_put_version, ensure_version
 from services.notifications.base import directory_users
 from services.notifications.deliveries.channels import (
     OutgoingMessage, PermanentFailure, SmtpMailer, TemporaryFailure,
@@ -67,7 +67,7 @@ def create_concept(data):
         concept = ReminderConcept(id=uuid.uuid4(), version=1, updated_at=utcnow(), **data)
         session.add(concept)
         session.flush()
-        return concept
+        return with_etag(concept, concept.version, 201)
 
 
 def _concept(session, concept_id: uuid.UUID, *, lock: bool = False) -> ReminderConcept:
@@ -114,10 +114,12 @@ def _in_use(session, concept_id: uuid.UUID) -> bool:
 @reminders.delete("/reminders/concepts/<id:concept_id>")
 @reminders.response(204)
 def delete_concept(concept_id: uuid.UUID):
-    """Remove an unused concept (409 while a customer's settings name it)."""
+    """Remove an unused concept (If-Match: its ETag; 409 while a customer's settings name it)."""
     _require_manage(current_principal())
+    version = expected_version()
     with _session() as session, session.begin():
         concept = _concept(session, concept_id, lock=True)
+        ensure_version(concept.version, version, what="The reminder concept")
         if _in_use(session, concept_id):
             raise Conflict("Customers' reminder settings use this concept; choose another one for them first.")
         session.delete(concept)
@@ -243,17 +245,20 @@ def my_mailbox():
         row = session.get(MailAccount, current_principal().user_id)
         if row is None:
             raise NotFound("You have not configured an outgoing mailbox.")
-        return _mailbox_view(row)
+        return with_etag(_mailbox_view(row), row.version)
 
 
 @reminders.put("/account/mailbox")
 @reminders.arguments(MailboxSchema)
 @reminders.response(200, MailboxSchema)
 def save_my_mailbox(data):
-    """Set my outgoing mail account; the password is stored encrypted (omit it to keep the stored one)."""
+    """Set my outgoing mail account; the password is stored encrypted (omit it to keep the stored one).
+    Setting it up needs no If-Match; changing it needs the ETag read (428 without, 412 when stale)."""
     principal = current_principal()
+    version = optional_expected_version()
     with _session() as session, session.begin():
-        row = session.get(MailAccount, principal.user_id)
+        row = session.get(MailAccount, principal.user_id, with_for_update=True)
+        ensure_put_version(row.version if row else 0, version, what="Your mailbox")
         password = data.pop("password")
         if row is None:
             row = MailAccount(user_id=principal.user_id, version=0, password_encrypted="")
@@ -264,17 +269,21 @@ def save_my_mailbox(data):
             row.password_encrypted = _vault().seal(password)
         row.version, row.updated_at, row.checked_at, row.check_result = row.version + 1, utcnow(), None, None
         session.flush()
-        return _mailbox_view(row)
+        return with_etag(_mailbox_view(row), row.version)
 
 
 @reminders.delete("/account/mailbox")
 @reminders.response(204)
 def delete_my_mailbox():
-    """Forget your own mailbox: reminders go out from the company's sender again."""
+    """Forget your own mailbox (If-Match: the ETag read): reminders go out from the company's sender
+    again. Nothing to forget is a 404."""
+    version = expected_version()
     with _session() as session, session.begin():
-        row = session.get(MailAccount, current_principal().user_id)
-        if row is not None:
-            session.delete(row)
+        row = session.get(MailAccount, current_principal().user_id, with_for_update=True)
+        if row is None:
+            raise NotFound("You have not configured an outgoing mailbox.")
+        ensure_version(row.version, version, what="Your mailbox")
+        session.delete(row)
     return None
 
 

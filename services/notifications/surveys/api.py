@@ -8,8 +8,9 @@ from marshmallow import Schema, ValidationError, fields, validate
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.auth import COMPANY
 from services.kit.db import utcnow
+from services.kit.http import expected_version, with_etag
 from services.kit.input import MULTILINE, Blueprint
-from services.kit.problems import Conflict, DomainError, Forbidden, NotFound
+from services.kit.problems import Conflict, DomainError, Forbidden, NotFound, ensure_version
 from services.notifications.surveys import page
 from services.notifications.surveys.links import LinkRefused, survey_of
 from services.notifications.surveys.models import SURVEY_CHANNELS, Survey, SurveySettings
@@ -54,7 +55,8 @@ def get_settings():
     """The company's satisfaction survey settings: the channel (off, email, sms), how many days a link
     lasts and the address customers reach."""
     with service_context().database.session() as session:
-        return session.get(SurveySettings, 1)
+        settings = session.get(SurveySettings, 1)
+        return with_etag(settings, settings.version)
 
 
 @surveys.put("/settings")
@@ -62,15 +64,18 @@ def get_settings():
                                            "link_base": "https://crm.example.com"})
 @surveys.response(200, SettingsSchema)
 def save_settings(data):
-    """How surveys go out (administrators, level 1)."""
+    """How surveys go out (administrators, level 1; If-Match: the ETag read, 428 without, 412 when
+    stale)."""
     if current_principal().level != COMPANY:
         raise Forbidden("Only an administrator (level 1) sets how surveys go out.")
+    version = expected_version()
     with service_context().database.session() as session, session.begin():
-        settings = session.get(SurveySettings, 1)
+        settings = session.get(SurveySettings, 1, with_for_update=True)
+        ensure_version(settings.version, version, what="The survey settings")
         for name, value in data.items():
             setattr(settings, name, value)
-        settings.updated_at = utcnow()
-        return settings
+        settings.updated_at, settings.version = utcnow(), settings.version + 1
+        return with_etag(settings, settings.version)
 
 
 def _survey(session, token: str, *, lock: bool = False) -> Survey:

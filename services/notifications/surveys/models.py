@@ -45,3 +45,4 @@ class SurveySettings(Base):
     link_base: Mapped[str] = mapped_column(String(300), default="http://127.0.0.1:8000")
     signing_key: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

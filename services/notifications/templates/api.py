@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from services.kit.app import current_principal, service_context
-from services.kit.http import expected_version, with_etag
+from services.kit.http import expected_version, optional_expected_version, with_etag
 from services.kit.input import Blueprint
 from services.notifications.templates import use_cases
 from services.notifications.templates.models import CompanySettings, UserPreferences
@@ -42,9 +42,10 @@ def get_template(template: str, channel: str, language: str):
 @templates.arguments(TemplateTextsSchema)
 @templates.response(200, TemplateSchema)
 def save_template(texts, template: str, channel: str, language: str):
-    """Replace the texts (If-Match; permission manage_templates); refused with each field's line
-    and error when it does not render the sample context."""
-    version = expected_version()
+    """Replace the texts (permission manage_templates); refused with each field's line and error
+    when it does not render the sample context. The shipped text is version 0: the first save
+    needs no If-Match (or "0"); replacing the company's own text needs its ETag (428, 412)."""
+    version = optional_expected_version()
     with _session() as session, session.begin():
         saved = use_cases.save_template(session, principal=current_principal(), template=template, channel=channel,
                                         language=language, texts=texts, expected_version=version)
@@ -54,10 +55,12 @@ def save_template(texts, template: str, channel: str, language: str):
 @templates.delete(KEY)
 @templates.response(200, TemplateSchema)
 def reset_template(template: str, channel: str, language: str):
-    """Back to the shipped text (permission manage_templates)."""
+    """Back to the shipped text (If-Match: the ETag read; permission manage_templates)."""
+    version = expected_version()
     with _session() as session, session.begin():
-        return use_cases.reset_template(session, principal=current_principal(), template=template,
-                                        channel=channel, language=language)
+        reset = use_cases.reset_template(session, principal=current_principal(), template=template,
+                                         channel=channel, language=language, expected_version=version)
+    return with_etag(reset, reset["version"])
 
 
 @templates.post(KEY + "/preview")
@@ -73,34 +76,41 @@ def preview_template(data, template: str, channel: str, language: str):
 @templates.get("/preferences/me")
 @templates.response(200, PreferencesSchema)
 def my_preferences():
-    """Your own notification preferences: language and whether to get e-mail."""
+    """Your own notification preferences: language and whether to get e-mail; the ETag is their
+    version (0 while you never saved them)."""
     with _session() as session:
-        return session.get(UserPreferences, current_principal().user_id) or {"language": None, "email": True}
+        saved = session.get(UserPreferences, current_principal().user_id)
+        return with_etag(saved or {"language": None, "email": True}, saved.version if saved else 0)
 
 
 @templates.put("/preferences/me")
 @templates.arguments(PreferencesSchema, example={"language": "es", "email": True})
 @templates.response(200, PreferencesSchema)
 def save_my_preferences(data):
-    """My language and whether I get e-mail besides the in-app inbox."""
+    """My language and whether I get e-mail besides the in-app inbox. The first save needs no
+    If-Match; a later one needs the ETag read (428 without, 412 when stale)."""
+    version = optional_expected_version()
     with _session() as session, session.begin():
-        return use_cases.save_preferences(session, principal=current_principal(), **data)
+        saved = use_cases.save_preferences(session, principal=current_principal(), expected_version=version, **data)
+        return with_etag(saved, saved.version)
 
 
 @templates.get("/settings")
 @templates.response(200, CompanySettingsSchema)
 def company_settings():
-    """The company's notification settings: its default language."""
+    """The company's notification settings: its default language; the ETag is their version."""
     with _session() as session:
-        return {"default_language": use_cases.default_language(session)}
+        settings = session.get(CompanySettings, 1)
+        return with_etag({"default_language": use_cases.default_language(session)}, settings.version if settings else 0)
 
 
 @templates.put("/settings")
 @templates.arguments(CompanySettingsSchema, example={"default_language": "es"})
 @templates.response(200, CompanySettingsSchema)
 def save_company_settings(data):
-    """The language of recipients who chose none (administrators)."""
+    """The language of recipients who chose none (administrators; If-Match: the ETag read)."""
+    version = optional_expected_version()
     with _session() as session, session.begin():
         settings: CompanySettings = use_cases.save_default_language(
-            session, principal=current_principal(), language=data["default_language"])
-        return {"default_language": settings.default_language}
+            session, principal=current_principal(), language=data["default_language"], expected_version=version)
+        return with_etag({"default_language": settings.default_language}, settings.version)

@@ -44,6 +44,7 @@ class UserPreferences(Base):
     language: Mapped[str | None] = mapped_column(String(5), nullable=True)
     email: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class CompanySettings(Base):
@@ -54,3 +55,4 @@ class CompanySettings(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     default_language: Mapped[str] = mapped_column(String(5), default="es")
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

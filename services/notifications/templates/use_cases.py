@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from services.kit.auth import COMPANY, Principal
 from services.kit.db import utcnow
-from services.kit.problems import Forbidden, InvalidFields, NotFound, ensure_version
+from services.kit.problems import Forbidden, InvalidFields, NotFound, ensure_put_version, ensure_version
 from services.notifications.templates.defaults import DEFAULTS, SAMPLES
 from services.notifications.templates.models import (
     LANGUAGES, TEMPLATE_CHANNEL_OF, CompanySettings, Template, UserPreferences,
@@ -86,7 +86,7 @@ def save_template(session: Session, *, principal: Principal, template: str, chan
     row = session.scalar(select(Template).where(Template.template == template, Template.channel == channel,
                                                 Template.language == language).with_for_update())
     current = row.version if row else 0
-    ensure_version(current, expected_version, what=f"Template {template} ({channel}, {language})")
+    ensure_put_version(current, expected_version, what=f"Template {template} ({channel}, {language})")
     if row is None:
         row = Template(template=template, channel=channel, language=language, version=0)
         session.add(row)
@@ -96,12 +96,15 @@ def save_template(session: Session, *, principal: Principal, template: str, chan
     return effective_template(session, template, channel, language)
 
 
-def reset_template(session: Session, *, principal: Principal, template: str, channel: str, language: str) -> dict:
-    """Back to the shipped text (permission manage_templates)."""
+def reset_template(session: Session, *, principal: Principal, template: str, channel: str, language: str,
+                   expected_version: int | None = None) -> dict:
+    """Back to the shipped text (permission manage_templates), from the version the caller read
+    (412 when stale; the shipped text is version 0)."""
     principal.require(MANAGE_TEMPLATES)
     _known(template, channel, language)
     row = session.scalar(select(Template).where(Template.template == template, Template.channel == channel,
-                                                Template.language == language))
+                                                Template.language == language).with_for_update())
+    ensure_version(row.version if row else 0, expected_version, what=f"Template {template} ({channel}, {language})")
     if row is not None:
         session.delete(row)
         session.flush()
@@ -118,20 +121,33 @@ def preview_template(session: Session, *, template: str, channel: str, language:
             "context": SAMPLES[template]}
 
 
-def save_preferences(session: Session, *, principal: Principal, language: str | None, email: bool) -> UserPreferences:
-    preferences = session.get(UserPreferences, principal.user_id) or UserPreferences(user_id=principal.user_id)
+def save_preferences(session: Session, *, principal: Principal, language: str | None, email: bool,
+                     expected_version: int | None = None) -> UserPreferences:
+    """My language and e-mail choice: the first save creates them (no If-Match needed), a later
+    one replaces them from the version read (428 without If-Match, 412 when stale)."""
+    preferences = session.get(UserPreferences, principal.user_id, with_for_update=True)
+    ensure_put_version(preferences.version if preferences else 0, expected_version, what="Your preferences")
+    if preferences is None:
+        preferences = UserPreferences(user_id=principal.user_id, version=0)
     preferences.language, preferences.email, preferences.updated_at = language, email, utcnow()
+    preferences.version += 1
     session.add(preferences)
     session.flush()
     return preferences
 
 
-def save_default_language(session: Session, *, principal: Principal, language: str) -> CompanySettings:
-    """The language of recipients who chose none (administrators, level 1)."""
+def save_default_language(session: Session, *, principal: Principal, language: str,
+                          expected_version: int | None = None) -> CompanySettings:
+    """The language of recipients who chose none (administrators, level 1), from the settings'
+    version read (the migration made the row: 428 without If-Match, 412 when stale)."""
     if principal.level != COMPANY:
         raise Forbidden("Only an administrator (level 1) sets the company's language.")
-    settings = session.get(CompanySettings, 1) or CompanySettings(id=1)
+    settings = session.get(CompanySettings, 1, with_for_update=True)
+    ensure_put_version(settings.version if settings else 0, expected_version, what="The company's settings")
+    if settings is None:
+        settings = CompanySettings(id=1, version=0)
     settings.default_language, settings.updated_at = language, utcnow()
+    settings.version += 1
     session.add(settings)
     session.flush()
     return settings

@@ -34,3 +34,21 @@ def test_the_reminders_page_needs_manage_reminders(console, api):
     with console.session_transaction() as session:
         session["user"] = dict(session["user"], permissions=["manage_users"])
     assert console.get("/admin/reminders").status_code == 403
+
+
+def test_removing_a_reminder_sends_the_version_shown(console, api):
+    with console.session_transaction() as session:
+        session["user"] = dict(session["user"], permissions=["manage_reminders"])
+    assert post(console, f"/admin/reminders/{CONCEPT}", {"version": "5", "delete": "1"}).status_code == 302
+    (method, _p, _body, if_match), = [sent for sent in api.sent if sent[1] == f"notifications/reminders/concepts/{CONCEPT}"]
+    assert method == "DELETE" and if_match == '"5"'
+
+
+def test_removing_a_routing_rule_sends_the_case_types_etag(console, api):
+    case_type, rule = uuid.uuid4(), uuid.uuid4()
+    with console.session_transaction() as session:
+        session["user"] = dict(session["user"], permissions=["manage_queues"])
+    post(console, f"/admin/case-types/{case_type}/routing-rules/{rule}/delete", {"etag": '"8"'})
+    (method, _p, _body, if_match), = [sent for sent in api.sent
+                                      if sent[1] == f"case-types/{case_type}/routing-rules/{rule}"]
+    assert method == "DELETE" and if_match == '"8"'

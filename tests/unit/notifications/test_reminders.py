@@ -56,7 +56,9 @@ def person(worker, username, *, level, email=None):
 
 
 def put_mailbox(client, bearer, principal, smtp_port, sender, password="s3cr3t-pw"):
-    answer = client.put("/api/v1/notifications/account/mailbox", headers=bearer(principal), json={
+    held = client.get("/api/v1/notifications/account/mailbox", headers=bearer(principal))
+    if_match = {"If-Match": held.headers["ETag"]} if held.status_code == 200 else {}  # changing needs it
+    answer = client.put("/api/v1/notifications/account/mailbox", headers=bearer(principal) | if_match, json={
         "host": "127.0.0.1", "port": smtp_port, "security": "none", "username": "", "password": password,
         "sender": sender, "sender_name": principal.username})
     assert answer.status_code == 200, answer.get_json()
@@ -96,7 +98,10 @@ def test_the_migration_seeds_the_two_concepts_of_seed_001(worker, runtime, beare
     refused = client.post("/api/v1/notifications/reminders/concepts", headers=bearer(make_principal(level=3)),
                           json={"description": "x", "days": 1, "kind": "before_due"})
     assert refused.status_code == 403
-    in_use = client.delete(f"/api/v1/notifications/reminders/concepts/{made.get_json()['id']}", headers=bearer(admin))
+    concept = f"/api/v1/notifications/reminders/concepts/{made.get_json()['id']}"
+    assert client.delete(concept, headers=bearer(admin)).status_code == 428
+    assert client.delete(concept, headers=bearer(admin) | {"If-Match": '"99"'}).status_code == 412
+    in_use = client.delete(concept, headers=bearer(admin) | {"If-Match": made.headers["ETag"]})
     assert in_use.status_code == 204
 
 

@@ -116,15 +116,20 @@ def test_withdrawn_consent_sends_nothing_and_the_sms_channel_goes_to_the_mobile(
 
     client = app.test_client()
     admin = make_principal(level=1)
-    current = client.get("/api/v1/notifications/surveys/settings", headers=bearer(admin)).get_json()
+    read = client.get("/api/v1/notifications/surveys/settings", headers=bearer(admin))
+    current, etag = read.get_json(), read.headers["ETag"]
     assert current["channel"] == "email" and current["valid_days"] == 14
     bad = client.put("/api/v1/notifications/surveys/settings", headers=bearer(admin),
                      json={"channel": "pigeon", "valid_days": 0, "link_base": "not a url"})
     assert bad.status_code == 422 and set(bad.get_json()["errors"]) == {"channel", "valid_days", "link_base"}
     assert client.put("/api/v1/notifications/surveys/settings", headers=bearer(make_principal(level=2)),
                       json=current | {"channel": "sms"}).status_code == 403
-    assert client.put("/api/v1/notifications/surveys/settings", headers=bearer(admin),
-                      json=current | {"channel": "sms", "link_base": "https://crm.example.com"}).status_code == 200
+    change = current | {"channel": "sms", "link_base": "https://crm.example.com"}
+    assert client.put("/api/v1/notifications/surveys/settings", headers=bearer(admin), json=change).status_code == 428
+    assert client.put("/api/v1/notifications/surveys/settings", headers=bearer(admin) | {"If-Match": '"99"'},
+                      json=change).status_code == 412
+    saved = client.put("/api/v1/notifications/surveys/settings", headers=bearer(admin) | {"If-Match": etag}, json=change)
+    assert saved.status_code == 200 and saved.headers["ETag"] != etag
     closed_case(worker, texting, number="2026-000002")
     delivery = the_delivery(worker)
     assert (delivery.channel, delivery.address, delivery.language) == ("sms", "+79161234567", "ru")

@@ -69,7 +69,11 @@ def test_the_company_language_is_set_by_an_administrator_and_used_for_those_who_
     assert refused.status_code == 403
     bad = client.put(f"{API}/settings", json={"default_language": "fr"}, headers=bearer(make_principal()))
     assert bad.status_code == 422 and "default_language" in bad.get_json()["errors"]
-    assert client.put(f"{API}/settings", json={"default_language": "ru"}, headers=bearer(make_principal())).status_code == 200
+    admin = bearer(make_principal())
+    etag = client.get(f"{API}/settings", headers=admin).headers["ETag"]
+    assert client.put(f"{API}/settings", json={"default_language": "ru"}, headers=admin).status_code == 428
+    saved = client.put(f"{API}/settings", json={"default_language": "ru"}, headers=admin | {"If-Match": etag})
+    assert saved.status_code == 200 and saved.headers["ETag"] != etag
 
     initiator = person(consumer, "olga", email="olga@caredesk.test")
     event = case_event("case.rejected", reason="нет адреса", initiator_id=str(initiator))
@@ -95,9 +99,9 @@ def test_an_administrator_edits_a_template_and_the_next_messages_use_it(worker, 
              "body_text": "Hola {{ recipient.name }}:\n{{ case.resolution }}",
              "body_html": "<p>{{ case.resolution }}</p>"}
     assert client.put(url, json=texts, headers=bearer(make_principal()) | {"If-Match": '"0"'}).status_code == 403
-    assert client.put(url, json=texts, headers=editor).status_code == 428
-    saved = client.put(url, json=texts, headers=editor | {"If-Match": '"0"'})
+    saved = client.put(url, json=texts, headers=editor | {"If-Match": '"0"'})  # creating: "0" or nothing
     assert saved.status_code == 200 and saved.get_json()["version"] == 1 and saved.headers["ETag"] == '"1"'
+    assert client.put(url, json=texts, headers=editor).status_code == 428  # replacing needs the ETag
     assert client.put(url, json=texts, headers=editor | {"If-Match": '"0"'}).status_code == 412
 
     initiator = person(consumer, "ana", email="ana@caredesk.test")
@@ -109,7 +113,8 @@ def test_an_administrator_edits_a_template_and_the_next_messages_use_it(worker, 
     assert delivery.body_text == "Hola Ana:\nSIM <entregada>"
     assert delivery.body_html == "<p>SIM &lt;entregada&gt;</p>"  # HTML escapes the event's text
 
-    reset = client.delete(url, headers=editor)
+    assert client.delete(url, headers=editor).status_code == 428
+    reset = client.delete(url, headers=editor | {"If-Match": '"1"'})
     assert reset.status_code == 200 and reset.get_json()["is_default"] is True
 
 
@@ -138,3 +143,17 @@ def test_preview_renders_sample_data_and_unknown_templates_are_not_found(worker,
     assert client.get(f"{API}/templates/case.closed/email/fr", headers=editor).status_code == 404
     listed = client.get(f"{API}/templates", headers=editor).get_json()
     assert len(listed) == len(DEFAULTS) * 4
+
+
+def test_my_preferences_are_created_without_if_match_and_replaced_with_it(worker, bearer):
+    client = worker[1].test_client()
+    me = bearer(make_principal())
+    first = client.get(f"{API}/preferences/me", headers=me)
+    assert first.headers["ETag"] == '"0"'
+    created = client.put(f"{API}/preferences/me", json={"language": "ru", "email": False}, headers=me)
+    assert created.status_code == 200 and created.headers["ETag"] == '"1"'
+    assert client.put(f"{API}/preferences/me", json={"language": "en"}, headers=me).status_code == 428
+    assert client.put(f"{API}/preferences/me", json={"language": "en"}, headers=me | {"If-Match": '"0"'}).status_code == 412
+    replaced = client.put(f"{API}/preferences/me", json={"language": "en"}, headers=me | {"If-Match": '"1"'})
+    assert replaced.status_code == 200 and replaced.get_json()["language"] == "en" and replaced.headers["ETag"] == '"2"'
+    assert client.get(f"{API}/preferences/me", headers=me | {"If-None-Match": '"2"'}).status_code == 304
