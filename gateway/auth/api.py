@@ -154,12 +154,17 @@ def list_api_tokens(args):
 def get_api_token(token_id: uuid.UUID):
     """One API token: its name, user, scopes, expiry and whether it is revoked (never the token itself)."""
     with service_context().database.session() as session:
-        return api_tokens.shown(session, principal=current_principal(), token_id=token_id)
+        token = api_tokens.shown(session, principal=current_principal(), token_id=token_id)
+    return with_etag(token, token["version"])
 
 
 @blp.delete("/api-tokens/<id:token_id>")
 @blp.response(200, ApiTokenSchema)
 def revoke_api_token(token_id: uuid.UUID):
     """Revoke: refused at the gateway at once and at every service as soon as token.revoked.v1
-    arrives (each service's replica of revoked tokens). Revoking again changes nothing."""
-    return api_tokens.revoke(new_uow(), principal=current_principal(), token_id=token_id)
+    arrives (each service's replica of revoked tokens). If-Match: the token's ETag. Revoking again
+    changes nothing."""
+    principal = current_principal()
+    api_tokens.require_token_administrator(principal)  # who may comes before what the request lacks
+    token = api_tokens.revoke(new_uow(), principal=principal, token_id=token_id, expected_version=expected_version())
+    return with_etag(token, token["version"])

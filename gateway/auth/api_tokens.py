@@ -22,8 +22,13 @@ from gateway.models import ApiToken, RevokedToken
 from services.kit.auth import COMPANY, Principal
 from services.kit.db import utcnow
 from services.kit.directory_replica import prune_revoked_tokens
-from services.kit.problems import Forbidden, InvalidFields, NotFound
+from services.kit.problems import Forbidden, InvalidFields, NotFound, ensure_version
 from services.kit.uow import UnitOfWork
+
+
+def require_token_administrator(principal: Principal) -> None:
+    """Only a company-level administrator, logged in (not through an API token), manages API tokens."""
+    _require_token_administrator(principal)
 
 
 def _require_token_administrator(principal: Principal) -> None:
@@ -42,7 +47,8 @@ def status_of(token: ApiToken, now=None) -> str:
 
 def described(token: ApiToken) -> dict:
     return {key: getattr(token, key) for key in ("id", "name", "user_id", "read_only", "resources", "created_by",
-                                                 "created_at", "expires_at", "revoked_at", "revoked_by")} | {
+                                                 "created_at", "expires_at", "revoked_at", "revoked_by",
+                                                 "version")} | {
         "status": status_of(token)}
 
 
@@ -61,7 +67,7 @@ def create(uow: UnitOfWork, issuer: TokenIssuer, *, principal: Principal, data: 
         scoped = dataclasses.replace(acting, read_only=data["read_only"], resources=frozenset(resources))
         token, expires_at = issuer.issue(scoped, kind="api", lifetime=timedelta(days=data["days"]),
                                          token_id=token_id.hex)
-        record = ApiToken(id=token_id, name=data["name"], user_id=user.id, read_only=data["read_only"],
+        record = ApiToken(id=token_id, version=1, name=data["name"], user_id=user.id, read_only=data["read_only"],
                           resources=resources, created_by=principal.user_id, created_at=utcnow(), expires_at=expires_at)
         uow.session.add(record)
         audit.add(uow.session, "api_token.created", actor=principal, subject_id=token_id, detail={
@@ -93,14 +99,16 @@ def shown(session: Session, *, principal: Principal, token_id: uuid.UUID) -> dic
     return described(_get(session, token_id))
 
 
-def revoke(uow: UnitOfWork, *, principal: Principal, token_id: uuid.UUID) -> dict:
-    """Refused at the gateway at once, at every service when token.revoked.v1 arrives. Revoking a
-    revoked token changes nothing."""
+def revoke(uow: UnitOfWork, *, principal: Principal, token_id: uuid.UUID, expected_version: int | None = None) -> dict:
+    """Refused at the gateway at once, at every service when token.revoked.v1 arrives; from the
+    version the caller read (StaleVersion otherwise). Revoking a revoked token changes nothing."""
     _require_token_administrator(principal)
     with uow:
         token = _get(uow.session, token_id, for_update=True)
+        ensure_version(token.version, expected_version, what="The API token")
         if token.revoked_at is None:
             token.revoked_at, token.revoked_by = utcnow(), principal.user_id
+            token.version += 1
             prune_revoked_tokens(uow.session, RevokedToken.__table__)
             revoked = uow.session.merge(RevokedToken(token_id=token.token_id, expires_at=token.expires_at))
             revoked.record_event("token.revoked.v1", {"token_id": token.token_id, "user_id": token.user_id,

@@ -127,7 +127,9 @@ def get_sign_in_lock(user_id: uuid.UUID):
 @blp.delete("/users/<id:user_id>/sign-in-lock")
 @blp.response(204)
 def unlock_user(user_id: uuid.UUID):
-    """Unlock the user's sign-in at once and forget their wrong passwords (permission manage_users; audited
-    as user.unlocked). A lock of a client address stays."""
-    use_cases.unlock_user(new_uow(), principal=current_principal(), user_id=user_id)
+    """Unlock the user's sign-in at once and forget their wrong passwords (If-Match: the user's ETag;
+    permission manage_users; audited as user.unlocked). A lock of a client address stays."""
+    principal = current_principal()
+    use_cases.require_user_administrator(principal)  # who may comes before what the request lacks
+    use_cases.unlock_user(new_uow(), principal=principal, user_id=user_id, expected_version=expected_version())
     return None

@@ -138,6 +138,7 @@ class ApiTokenSchema(Schema):
     revoked_at = fields.AwareDateTime(allow_none=True)
     revoked_by = fields.UUID(allow_none=True)
     status = fields.String(metadata={"description": "active, expired or revoked"})
+    version = fields.Integer(metadata={"description": "Send it as If-Match to revoke the token"})
 
 
 class ApiTokenQuerySchema(Schema):

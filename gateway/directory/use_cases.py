@@ -24,6 +24,9 @@ def _require_admin(principal: Principal) -> None:
     principal.require("manage_users")
 
 
+require_user_administrator = _require_admin
+
+
 def create_branch(uow: UnitOfWork, *, principal: Principal, code: str, name: str) -> Branch:
     """Emits branch.created.v1; a duplicate code is a 409."""
     return _create_unit(uow, Branch, "branch", principal=principal, code=code, name=name)
@@ -207,12 +210,15 @@ def sign_in_lock(session: Session, *, principal: Principal, user_id: uuid.UUID) 
             "failures": lock.failures}
 
 
-def unlock_user(uow: UnitOfWork, *, principal: Principal, user_id: uuid.UUID) -> None:
+def unlock_user(uow: UnitOfWork, *, principal: Principal, user_id: uuid.UUID,
+                expected_version: int | None = None) -> None:
     """Lift a user's sign-in lock and count of wrong passwords (audited as user.unlocked); nothing
-    beyond the administrator's reach."""
+    beyond the administrator's reach. The lock is the user's: the administrator unlocks the user
+    as they read it (its ETag; StaleVersion otherwise). The user record itself does not change."""
     with uow:
         _require_admin(principal)
         user = get_manageable_user(uow.session, principal=principal, user_id=user_id)
+        ensure_version(user.version, expected_version, what=f"The user {user.username}")
         was_locked = throttle.unlock_account(uow.session, username=user.username)
         audit.add(uow.session, "user.unlocked", actor=principal, subject_id=user.id, detail={"was_locked": was_locked})
         uow.commit()

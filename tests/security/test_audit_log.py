@@ -45,7 +45,8 @@ def test_every_kind_is_recorded_without_secrets_and_searchable_by_administrators
                            json={"password": NEW_PASSWORD, "full_name": "Ana Front"})
     assert changed.status_code == 200
     token = client.post("/api/v1/auth/api-tokens", headers=_bearer(admin), json={"user_id": user["id"]}).get_json()
-    assert client.delete(f"/api/v1/auth/api-tokens/{token['id']}", headers=_bearer(admin)).status_code == 200
+    assert client.delete(f"/api/v1/auth/api-tokens/{token['id']}",
+                         headers=_bearer(admin) | {"If-Match": '"1"'}).status_code == 200
     issuer = app.extensions["caredesk.token_issuer"]
     agent = make_principal(username="ana.front", level=4)
     assert client.post("/api/v1/directory/branches", headers=_bearer(issuer.issue(agent)[0]),

@@ -196,7 +196,7 @@ def admin_unlock_user(user_id):
     """Lifts the lock that wrong passwords put on the user's sign-in."""
     require("manage_users")
     person = _get_user(user_id).body
-    answer = g.api.call("DELETE", f"directory/users/{user_id}/sign-in-lock")
+    answer = g.api.call("DELETE", f"directory/users/{user_id}/sign-in-lock", if_match=request.form.get("etag") or None)
     if answer.ok:
         flash(_("The sign-in of %(name)s is unlocked.", name=person["full_name"]), "success")
     else:

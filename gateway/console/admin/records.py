@@ -100,7 +100,7 @@ def admin_create_api_token():
 @blp.post("/admin/api-tokens/<uuid:token_id>/revoke")
 def admin_revoke_api_token(token_id):
     require("manage_users")
-    answer = g.api.call("DELETE", f"auth/api-tokens/{token_id}")
+    answer = g.api.call("DELETE", f"auth/api-tokens/{token_id}", if_match=request.form.get("etag") or None)
     flash(_("The token %(name)s is revoked: integrations using it are refused from now on.", name=answer.body["name"])
           if answer.ok else problem_text(answer), "success" if answer.ok else "error")
     return redirect(url_for("console.admin_api_tokens"))

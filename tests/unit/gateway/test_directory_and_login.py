@@ -136,7 +136,9 @@ def test_an_administrator_sees_a_locked_sign_in_and_unlocks_it(gateway):
     assert login(gateway, "ana.gomez", "ana-password").status_code == 429
     state = gateway.get(lock_url, headers=admin).get_json()
     assert state["locked"] and state["locked_until"] and state["failures"] == 5
-    assert gateway.delete(lock_url, headers=admin).status_code == 204
+    assert gateway.delete(lock_url, headers=admin).status_code == 428
+    assert gateway.delete(lock_url, headers=admin | {"If-Match": f'"{ana["version"] + 1}"'}).status_code == 412
+    assert gateway.delete(lock_url, headers=admin | {"If-Match": f'"{ana["version"]}"'}).status_code == 204
     assert gateway.get(lock_url, headers=admin).get_json()["locked"] is False
     assert login(gateway, "ana.gomez", "ana-password").status_code == 200
     audit = gateway.get("/api/v1/directory/audit?kind=user.unlocked", headers=admin).get_json()["items"]
