@@ -12,7 +12,8 @@ from flask import Flask, Response, current_app, g, jsonify, request
 from flask_smorest import Api
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from webargs.flaskparser import is_json_request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, UnsupportedMediaType
 from werkzeug.http import unquote_etag
 
 from services.kit.auth import Principal, TokenVerifier, bearer_token
@@ -110,6 +111,23 @@ def request_id() -> str:
     return str(uuid.uuid4())
 
 
+# A body the views read: JSON; files and the survey page's answers as forms (their views say so).
+READABLE_BODIES = {"multipart/form-data", "application/x-www-form-urlencoded"}
+
+
+def refuse_unknown_body_types() -> None:
+    """A body in a type no view reads (text/plain, XML...) is a 415, also on a route that takes no
+    body (a case action): it is refused, not ignored. Views with a JSON body check it themselves
+    (services/kit/input.py); a wrong method stays a 405."""
+    if request.routing_exception is not None or request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+        return
+    if not request.content_length and not request.headers.get("Transfer-Encoding"):
+        return
+    if is_json_request(request) or request.mimetype in READABLE_BODIES:
+        return
+    raise UnsupportedMediaType("Send the body as application/json.")
+
+
 # Headers a 304 keeps (RFC 9110 15.4.5): the validators and caching, nothing that describes a body.
 BODY_HEADERS = ("Content-Type", "Content-Length", "Content-Disposition", "Content-Language", "Content-Encoding")
 
@@ -200,6 +218,7 @@ def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
         principal.check_scope(resource_of(), request.method)
         return None
 
+    app.before_request(refuse_unknown_body_types)
     app.after_request(not_modified)
     app.after_request(locate_created)
 

@@ -76,7 +76,7 @@ ROUTES = {
     "cases": {
         "/api/v1/cases/{case_id}": ("case_id",),
         **{f"/api/v1/cases/{{case_id}}/{action}": ("case_id",) for action in (
-            "dispatch", "cancel", "assign", "priority", "accept", "reject", "close", "reopen", "timeline", "comments", "tasks")},
+            "dispatch", "cancel", "take", "assign", "priority", "accept", "reject", "close", "reopen", "timeline", "comments", "tasks")},
         "/api/v1/cases/{case_id}/tasks/{task_id}": ("case_id", "task_id"),
         "/api/v1/cases/{case_id}/tasks/{task_id}/complete": ("case_id", "task_id"),
     },

@@ -145,3 +145,29 @@ def test_a_201_says_where_the_new_record_lives(tmp_path, key_pair, token_issuer)
     # a comment has no address of its own: the list that holds it
     comment = api.post(f"/cases/{case['id']}/comments", as_=people.initiator, json={"body": "Called."})
     assert comment.status_code == 201 and comment.headers["Location"] == f"/api/v1/cases/{case['id']}/comments"
+
+
+@pytest.mark.parametrize("name", list(COMPONENTS))
+def test_a_body_that_is_not_json_is_415_and_malformed_json_a_plain_400(build, name, token_issuer):
+    from tests.conftest import make_principal
+    app = build(name)
+    client = app.test_client()
+    token = {"Authorization": f"Bearer {token_issuer.issue(make_principal(level=1))[0]}"}
+    path = {"gateway": "/api/v1/auth/login", "customers": "/api/v1/customers", "cases": "/api/v1/cases",
+            "notifications": "/api/v1/notifications/read-all"}[name]
+    text = client.post(path, data="username=a", headers=token | {"Content-Type": "text/plain"})
+    assert text.status_code == 415 and text.mimetype == "application/problem+json"
+    broken = client.post(path, data="{oops", headers=token | {"Content-Type": "application/json"})
+    if name != "notifications":  # read-all reads no body
+        assert broken.status_code == 400 and broken.get_json()["detail"].startswith("The body is not valid JSON")
+
+
+def test_a_case_action_refuses_a_body_it_cannot_read(tmp_path, key_pair, token_issuer):
+    cases_app = build_cases_app(tmp_path, key_pair)
+    api = Api(cases_app, token_issuer)
+    people = make_people()
+    setup_queue(api, people)
+    case = new_case(api, people.initiator, queue="delivery")
+    refused = cases_app.test_client().post(f"/api/v1/cases/{case['id']}/dispatch", data="<dispatch/>",
+                                           headers=api.headers(people.initiator) | {"Content-Type": "application/xml"})
+    assert refused.status_code == 415
