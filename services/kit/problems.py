@@ -116,8 +116,11 @@ class ProblemSchema(Schema):
     detail = fields.String(required=True, metadata={"description": "What happened, in plain words"})
     instance = fields.String(allow_none=True, metadata={"description": "The path asked for"})
     correlation_id = fields.String(allow_none=True, metadata={"description": "Quote it to support"})
-    errors = fields.Dict(metadata={"description": "Field errors by field (nested fields and list positions "
-                                                  "as nested objects), each a list of messages"})
+    errors = fields.Dict(metadata={"description": "One shape for every kind of input: each member names a field "
+                                                  "of the body, a query parameter or a header (If-Match) and "
+                                                  "holds a list of messages; nested fields and list positions are "
+                                                  "nested objects of the same shape; a rule about the whole object "
+                                                  "is under \"_schema\""})
 
 
 PROBLEM_RESPONSES = {
@@ -164,6 +167,31 @@ def _with_text_keys(errors):
     return errors
 
 
+WHOLE_OBJECT = "_schema"  # marshmallow's key for a rule about the whole object, used everywhere
+
+
+def one_shape(messages) -> dict:
+    """One ``errors`` shape wherever the fields came from (body, query string, headers): webargs
+    keys them by location, which is dropped and the locations merged; a message about a whole
+    location goes under ``_schema``."""
+    if not isinstance(messages, dict) or not set(messages) <= REQUEST_LOCATIONS:
+        return messages if isinstance(messages, dict) else {WHOLE_OBJECT: _as_list(messages)}
+    merged: dict = {}
+    for location_errors in messages.values():
+        if not isinstance(location_errors, dict):
+            location_errors = {WHOLE_OBJECT: _as_list(location_errors)}
+        for field, field_errors in location_errors.items():
+            if field in merged and isinstance(merged[field], list) and isinstance(field_errors, list):
+                merged[field] = merged[field] + field_errors
+            else:
+                merged[field] = field_errors
+    return merged
+
+
+def _as_list(messages) -> list:
+    return list(messages) if isinstance(messages, (list, tuple)) else [str(messages)]
+
+
 def _slug(title: str) -> str:
     return "-".join(title.lower().replace("'", "").split())
 
@@ -187,11 +215,7 @@ def register_problem_handlers(app: Flask) -> None:
         # webargs (flask-smorest) puts marshmallow's field messages on the 422 it raises
         data = getattr(error, "data", None) or {}
         if error.code == 422 and "messages" in data:
-            messages = data["messages"]
-            # One shape wherever the fields came from: a query string's errors read like a body's.
-            if isinstance(messages, dict) and len(messages) == 1 and set(messages) <= REQUEST_LOCATIONS:
-                messages = next(iter(messages.values()))
-            errors = messages
+            errors = one_shape(data["messages"])
             return problem_response(status=422, title=InvalidFields.title, type_=InvalidFields.type,
                                     detail="Correct the fields listed in errors.", errors=errors)
         response = problem_response(status=error.code or 500, title=error.name, type_=_slug(error.name),

@@ -171,3 +171,25 @@ def test_a_case_action_refuses_a_body_it_cannot_read(tmp_path, key_pair, token_i
     refused = cases_app.test_client().post(f"/api/v1/cases/{case['id']}/dispatch", data="<dispatch/>",
                                            headers=api.headers(people.initiator) | {"Content-Type": "application/xml"})
     assert refused.status_code == 415
+
+
+def test_errors_have_one_shape_for_body_query_header_and_whole_object(tmp_path, key_pair, token_issuer):
+    from services.kit.problems import one_shape
+    assert one_shape({"json": {"name": ["Missing."]}, "query": {"page": ["Not a number."]},
+                      "headers": {"If-Match": ["Bad."]}}) == {
+        "name": ["Missing."], "page": ["Not a number."], "If-Match": ["Bad."]}
+    assert one_shape({"json": ["Invalid input type."]}) == {"_schema": ["Invalid input type."]}
+    assert one_shape({"address": {"city": ["Missing."]}}) == {"address": {"city": ["Missing."]}}
+    cases_app = build_cases_app(tmp_path, key_pair)
+    api = Api(cases_app, token_issuer)
+    people = make_people()
+    setup_queue(api, people)
+    query = api.get("/cases", as_=people.initiator, query={"page": "x"})
+    assert query.status_code == 422 and "page" in query.get_json()["errors"] and "query" not in query.get_json()["errors"]
+    whole = api.post("/cases", as_=people.initiator, json=[1, 2])
+    assert whole.status_code == 422 and list(whole.get_json()["errors"]) == ["_schema"]
+    case = new_case(api, people.initiator)
+    header = api.client.patch(f"/api/v1/cases/{case['id']}", json={"subject": "X"},
+                              headers=api.headers(people.initiator) | {"If-Match": "yesterday"})
+    assert header.status_code == 422 and list(header.get_json()["errors"]) == ["If-Match"]
+    assert isinstance(header.get_json()["errors"]["If-Match"], list)
