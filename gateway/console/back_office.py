@@ -103,10 +103,11 @@ def _done_message(action: str) -> str:
         "dispatch": _("Case dispatched to the queue."), "accept": _("You accepted the case."),
         "reject": _("The case went back to its initiator."), "close": _("Case closed."),
         "reopen": _("Case reopened."), "cancel": _("Case cancelled."), "assign": _("Case assigned."),
+        "take": _("You took the case: it is in your folder. Accept it to start work."),
     }[action]
 
 
-@blp.post("/cases/<uuid:case_id>/<any(dispatch, accept, reject, close, reopen, cancel, assign):action>")
+@blp.post("/cases/<uuid:case_id>/<any(dispatch, take, accept, reject, close, reopen, cancel, assign):action>")
 def case_action(case_id, action):
     form = request.form
     if action == "dispatch":

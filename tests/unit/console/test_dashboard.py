@@ -240,3 +240,15 @@ def test_the_supervisor_changes_a_cases_priority_with_the_version_read(console, 
 def flashed(console) -> list[tuple[str, str]]:
     with console.session_transaction() as session:
         return session.pop("_flashes", [])
+
+
+def test_an_agent_takes_the_waiting_case_they_chose_with_the_version_read(console, cases):
+    cases.answers[("POST", f"cases/{CASE}/take")] = Answer(200, {"id": CASE})
+    response = console.post(f"/cases/{CASE}/take", data={"csrf_token": csrf_of(console, "/desk"), "version": "2"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/cases/{CASE}")
+    (_method, _path, body, _params, if_match), = cases.asked(f"cases/{CASE}/take")
+    assert body is None and if_match == '"2"'
+    assert flashed(console) == [("success", "Tomó el caso: está en su carpeta. Acéptelo para empezar a trabajar.")]
+    cases.answers[("POST", f"cases/{CASE}/take")] = Answer(409, {"detail": "Someone took it first."})
+    console.post(f"/cases/{CASE}/take", data={"csrf_token": csrf_of(console, "/desk"), "version": "2"})
+    assert flashed(console)[0][0] == "error"
