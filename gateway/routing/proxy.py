@@ -91,13 +91,24 @@ def forwarded_paths(document: dict) -> Map:
 
 def install_method_guard(app: Flask, document_file: Path = MERGED_DOCUMENT) -> None:
     """Run first of every request hook (before authentication): a forwarded path the services
-    document, asked with a method none of them takes, is a 405 naming the methods it takes."""
-    adapter_map = forwarded_paths(json.loads(document_file.read_text()))
+    document, asked with a method none of them takes, is a 405 naming the methods it takes. The
+    document is read at the first forwarded request (``caredesk openapi`` builds the gateway while
+    it rewrites that file); without it, every method is forwarded and the service answers."""
+    loaded: list[Map] = []
+
+    def paths() -> Map:
+        if not loaded:
+            try:
+                loaded.append(forwarded_paths(json.loads(document_file.read_text())))
+            except (OSError, ValueError) as error:
+                log.warning("no merged OpenAPI document (%s): wrong methods are left to the services", error)
+                loaded.append(Map([]))
+        return loaded[0]
 
     def refuse_wrong_method() -> None:
         if request.endpoint not in ("proxy.forward", "proxy.forward_root") or request.method == "OPTIONS":
             return
-        adapter = adapter_map.bind("localhost")
+        adapter = paths().bind("localhost")
         try:
             adapter.match(request.path, method=request.method)
         except MethodNotAllowed as error:

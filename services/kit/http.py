@@ -76,3 +76,10 @@ def expected_version() -> int:
 def optional_expected_version() -> int | None:
     """``If-Match`` where a route takes it but does not require it (case actions): None when absent."""
     return expected_version() if request.headers.get("If-Match") else None
+
+
+def put_expected_version() -> int | None:
+    """``If-Match`` of a PUT that creates its record when there is none (a template, preferences, a
+    mailbox): None when absent, which only creating allows (``kit.problems.ensure_put_version``
+    answers 428 when the record exists). OpenAPI documents it as optional, with 412 and 428."""
+    return optional_expected_version()

@@ -3,7 +3,9 @@ bearer scheme (or none on a public route), the problem answers it can give and t
 
 Most of it follows from the route itself, so it is filled in here once rather than by hand in every
 view: a route that needs a token can answer 401 and 403; one with an id in its path 404; one with a
-body 400 (unreadable), 413 (too large), 415 (not JSON) and 422; every write that needs a token 409; a view that reads
+body 400 (unreadable), 413 (too large) and 422; every write 415 (a body in a type no view reads); every write
+that needs a token 409; a view that sends an ETag documents it (with If-None-Match and 304 on a GET); a 201
+its Location; a view that reads
 ``expected_version()`` requires If-Match (412, 428), one that reads ``optional_expected_version()``
 takes it (412). Anything a view declares itself (``alt_response``) is kept, with the problem schema
 added where it named none. Every other answer (500, 503) stays under ``default``.
@@ -35,7 +37,7 @@ PROBLEM_ANSWERS = {
     412: ("PreconditionFailed", "Stale version: If-Match is not the record's current ETag "
                                 "(current_version says which is)"),
     413: ("ContentTooLarge", "The body is larger than the service takes"),
-    415: ("UnsupportedMediaType", "A body that is not application/json"),
+    415: ("UnsupportedMediaType", "A body that is not application/json (files: multipart/form-data)"),
     422: ("UNPROCESSABLE_ENTITY", "Some fields are invalid: a problem naming each field in errors"),
     428: ("PreconditionRequired", "If-Match is missing: send the ETag you read"),
     429: ("TooManyRequests", "Too many attempts: wait the seconds Retry-After says"),
@@ -182,14 +184,21 @@ class OperationCompleter(BasePlugin):
                 statuses.add(422)
             if method in WRITE_METHODS and not public:
                 statuses.add(409)
-            if "expected_version" in called or "optional_expected_version" in called:
+            if method in WRITE_METHODS:
+                statuses.add(415)  # a body no view reads is refused even where none is taken (kit.app)
+            reads_if_match = {"expected_version", "optional_expected_version", "put_expected_version"} & called
+            if reads_if_match:
                 statuses |= {412, 422}  # a stale If-Match, an unreadable one
                 required = "expected_version" in called
-                if required:
+                if required or "put_expected_version" in called:  # a PUT replacing what exists needs it
                     statuses.add(428)
                 parameters = operation.setdefault("parameters", [])
                 if not any(p.get("in") == "header" and p.get("name") == "If-Match" for p in parameters):
-                    parameters.append({**IF_MATCH, "required": required})
+                    parameter = {**IF_MATCH, "required": required}
+                    if not required and "put_expected_version" in called:
+                        parameter["description"] = ("Leave it out to create the record; to replace it, the ETag "
+                                                    "you read (428 without it, 412 when stale)")
+                    parameters.append(parameter)
             responses = {str(status): answer for status, answer in operation.get("responses", {}).items()}
             self._document_headers(method, operation, responses, called)
             for status in sorted(statuses):

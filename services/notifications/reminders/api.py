@@ -9,7 +9,7 @@ from sqlalchemy import exists, or_, select
 from services.kit.app import current_principal, service_context
 from services.kit.auth import COMPANY, Principal
 from services.kit.db import utcnow
-from services.kit.http import expected_version, install_id_converter, optional_expected_version, with_etag
+from services.kit.http import expected_version, install_id_converter, put_expected_version, with_etag
 from services.kit.input import Blueprint
 from services.kit.problems import Conflict, Forbidden, InvalidFields, NotFound, ensure_put_version, ensure_version
 from services.notifications.base import directory_users
@@ -255,7 +255,7 @@ def save_my_mailbox(data):
     """Set my outgoing mail account; the password is stored encrypted (omit it to keep the stored one).
     Setting it up needs no If-Match; changing it needs the ETag read (428 without, 412 when stale)."""
     principal = current_principal()
-    version = optional_expected_version()
+    version = put_expected_version()
     with _session() as session, session.begin():
         row = session.get(MailAccount, principal.user_id, with_for_update=True)
         ensure_put_version(row.version if row else 0, version, what="Your mailbox")

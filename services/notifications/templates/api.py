@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from services.kit.app import current_principal, service_context
-from services.kit.http import expected_version, optional_expected_version, with_etag
+from services.kit.http import expected_version, put_expected_version, with_etag
 from services.kit.input import Blueprint
 from services.notifications.templates import use_cases
 from services.notifications.templates.models import CompanySettings, UserPreferences
@@ -45,7 +45,7 @@ def save_template(texts, template: str, channel: str, language: str):
     """Replace the texts (permission manage_templates); refused with each field's line and error
     when it does not render the sample context. The shipped text is version 0: the first save
     needs no If-Match (or "0"); replacing the company's own text needs its ETag (428, 412)."""
-    version = optional_expected_version()
+    version = put_expected_version()
     with _session() as session, session.begin():
         saved = use_cases.save_template(session, principal=current_principal(), template=template, channel=channel,
                                         language=language, texts=texts, expected_version=version)
@@ -89,7 +89,7 @@ def my_preferences():
 def save_my_preferences(data):
     """My language and whether I get e-mail besides the in-app inbox. The first save needs no
     If-Match; a later one needs the ETag read (428 without, 412 when stale)."""
-    version = optional_expected_version()
+    version = put_expected_version()
     with _session() as session, session.begin():
         saved = use_cases.save_preferences(session, principal=current_principal(), expected_version=version, **data)
         return with_etag(saved, saved.version)
@@ -109,7 +109,7 @@ def company_settings():
 @templates.response(200, CompanySettingsSchema)
 def save_company_settings(data):
     """The language of recipients who chose none (administrators; If-Match: the ETag read)."""
-    version = optional_expected_version()
+    version = put_expected_version()
     with _session() as session, session.begin():
         settings: CompanySettings = use_cases.save_default_language(
             session, principal=current_principal(), language=data["default_language"], expected_version=version)
