@@ -86,7 +86,7 @@ def load_demo_data(base_url: str) -> None:
         queue = _when_replicated(lambda: admin.http.post(admin.base + "/api/v1/queues", timeout=30, json={
             "code": code, "name": name, "department_id": departments[code]["id"],
             "supervisor_id": created["sofia.supervisor"]["id"], "calendar_id": calendar["id"]}))
-        admin.call("PUT", f"/api/v1/queues/{queue['id']}/sla", json={"policies": [
+        admin.call("PUT", f"/api/v1/queues/{queue['id']}/sla", headers={"If-Match": f'"{queue["version"]}"'}, json={"policies": [
             {"priority": "urgent", "acceptance_minutes": 30, "resolution_minutes": 240},
             {"priority": "high", "acceptance_minutes": 120, "resolution_minutes": 480},
             {"priority": "normal", "acceptance_minutes": 480, "resolution_minutes": 1440},

@@ -64,8 +64,9 @@ def delivery_on_a_tight_target(system):
         "working_days": [0, 1, 2, 3, 4, 5, 6], "hours": [{"start": "00:00", "end": "24:00"}], "holidays": []}).json()
     delivery = next(q for q in admin.call("GET", "/api/v1/queues").json() if q["code"] == "delivery")
     etag = admin.call("GET", f"/api/v1/queues/{delivery['id']}").headers["ETag"]
-    admin.call("PATCH", f"/api/v1/queues/{delivery['id']}", json={"calendar_id": calendar["id"]}, headers={"If-Match": etag})
-    admin.call("PUT", f"/api/v1/queues/{delivery['id']}/sla", json={"policies": [
+    changed = admin.call("PATCH", f"/api/v1/queues/{delivery['id']}", json={"calendar_id": calendar["id"]},
+                         headers={"If-Match": etag})
+    admin.call("PUT", f"/api/v1/queues/{delivery['id']}/sla", headers={"If-Match": changed.headers["ETag"]}, json={"policies": [
         {"priority": "urgent", "acceptance_minutes": 1, "resolution_minutes": 60},
         {"priority": "high", "acceptance_minutes": 120, "resolution_minutes": 480}]})
     return delivery
