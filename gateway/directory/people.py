@@ -2,12 +2,11 @@
 supervisor picker): within the caller's reach, accents and case ignored ("sofia" finds Sofía
 Vargas, "tran thi" finds Trần Thị Linh), the best matches first.
 
-The directory is small (people, not customers), so the folding is done here on the users in reach
-rather than by the database: SQLite and PostgreSQL fold accents differently, and PostgreSQL's
-unaccent extension is not installed everywhere."""
+The directory is small (people, not customers), so the matching is done here on the users in reach
+rather than by the database, with the one folding every search uses (services.kit.text.fold): "jose"
+finds José, "елка" finds Ёлкина, "nguyen" finds Nguyễn."""
 from __future__ import annotations
 
-import unicodedata
 import uuid
 
 from sqlalchemy import select
@@ -16,15 +15,7 @@ from sqlalchemy.orm import Session
 from gateway.directory.use_cases import visible_users
 from gateway.models import Department, User
 from services.kit.auth import Principal
-
-# Letters that carry no combining mark to drop (Vietnamese đ, Nordic ø...), folded by hand.
-_LETTERS = str.maketrans({"đ": "d", "Đ": "d", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "ß": "ss", "æ": "ae", "œ": "oe"})
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: what a name fragment is compared as."""
-    decomposed = unicodedata.normalize("NFKD", (text or "").translate(_LETTERS))
-    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+from services.kit.text import fold
 
 
 def _rank(words: list[str], name: str, username: str) -> int | None:
@@ -33,12 +24,13 @@ def _rank(words: list[str], name: str, username: str) -> int | None:
     if not words:
         return 2
     folded_name = fold(name)
-    haystack = f"{folded_name} {fold(username)}"
+    # a username's dots part its words ("ana.perez"), where fold would join them as in "S.A.S."
+    haystack = f"{folded_name} {fold(username.replace('.', ' '))}"
     if not all(word in haystack for word in words):
         return None
     if folded_name.startswith(" ".join(words)):
         return 0
-    parts = haystack.replace(".", " ").replace("-", " ").replace("_", " ").split()
+    parts = haystack.split()
     return 1 if all(any(part.startswith(word) for part in parts) for word in words) else 2
 
 

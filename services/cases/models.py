@@ -15,7 +15,9 @@ from dataclasses import astuple, fields
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, Uuid, and_, literal_column
+from sqlalchemy import (
+    JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, Uuid, and_, event, literal_column,
+)
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, object_session, relationship, validates
 
 from services.cases.base import Base, directory_users
@@ -31,6 +33,7 @@ from services.cases.sla.clock import WARNING, SlaClock
 from services.kit.auth import Principal
 from services.kit.db import UtcDateTime, new_id, utcnow
 from services.kit.problems import Forbidden, InvalidFields
+from services.kit.text import search_text
 from services.kit.uow import RecordsEvents
 
 __all__ = ["Base", "directory_users", "Calendar", "Queue", "SlaPolicy", "CaseType", "RoutingRule", "Case",
@@ -158,6 +161,8 @@ class Case(RecordsEvents, Base):
     interaction_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     attachments: Mapped[list] = mapped_column(JSON, default=list)
     custom_fields: Mapped[dict] = mapped_column(JSON, default=dict)
+    # subject, customer's name and the form's values folded (services.kit.text), kept on every write
+    search_text: Mapped[str] = mapped_column(Text, default=" ")
     initiator_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     branch_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
@@ -638,6 +643,20 @@ def waiting_condition():
     return and_(Case.status == literal_column(f"'{OPEN_DISPATCH}'"), Case.owner_id.is_(None))
 
 
+def case_search_text(subject: str | None, customer_name: str | None, custom_fields: dict | None) -> str:
+    """What the case search (``q``) looks in: the subject, the customer's name and the form's values."""
+    return search_text(subject, customer_name, *(custom_fields or {}).values())
+
+
+@event.listens_for(Case, "before_insert")
+@event.listens_for(Case, "before_update")
+def _keep_search_text(_mapper, _connection, case: Case) -> None:
+    case.search_text = case_search_text(case.subject, case.customer_name, case.custom_fields)
+
+
+# Partial words anywhere in the folded text (services.kit.text.matches), from trigrams on PostgreSQL.
+Index("ix_cases_search_text_trgm", Case.search_text, postgresql_using="gin",
+      postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
 # Take next: highest priority, then the oldest dispatch, among the cases nobody holds yet.
 Index("ix_cases_waiting", Case.priority_rank, Case.dispatched_at, Case.id,
       postgresql_where=waiting_condition(), sqlite_where=waiting_condition())

@@ -12,6 +12,7 @@ from services.cases.models import (
 )
 from services.cases.repository import get_case, visible_cases
 from services.kit.auth import Principal
+from services.kit.text import matches
 
 ORDERINGS = {
     "priority": [Case.priority_rank, Case.created_at, Case.id],
@@ -64,8 +65,7 @@ def searched(query, *, principal: Principal, **filters):
         missed = or_(Case.acceptance_met.is_(False), Case.resolution_met.is_(False))
         query = query.where(missed if filters["breached"] else ~missed)
     if "q" in filters:
-        pattern = f"%{filters['q'].lower()}%"
-        query = query.where(or_(func.lower(Case.subject).like(pattern), func.lower(Case.customer_name).like(pattern)))
+        query = query.where(matches(Case.search_text, filters["q"]))
     for column, name in ((Case.created_at, "created"), (Case.dispatched_at, "dispatched"), (Case.closed_at, "closed")):
         if f"{name}_from" in filters:
             query = query.where(column >= filters[f"{name}_from"])

@@ -218,7 +218,9 @@ class CaseFilterSchema(Schema):
     breached = fields.Boolean(metadata={"description": "true: only cases that missed an SLA target (acceptance or "
                                                        "resolution); false: only cases that missed none."})
     q = fields.String(validate=validate.Length(min=1, max=200),
-                      metadata={"description": "Text in the subject or the customer's name."})
+                      metadata={"description": "Words in the subject, the customer's name or the form's values: "
+                                                 "case and accents ignored, every word must occur, "
+                                                 "partial words match (\"jose pere\" finds José Pérez)."})
     created_from = fields.AwareDateTime()
     created_to = fields.AwareDateTime()
     dispatched_from = fields.AwareDateTime()

@@ -6,11 +6,11 @@ so the stored search keys and the keys computed from what an agent types always 
 from __future__ import annotations
 
 import re
-import unicodedata
-from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
+
+from services.kit.text import fold  # re-exported: models, queries, migrations and the benchmark use it from here
 
 # Seed countries: Colombia (000), Mexico (001), Costa Rica (002), Vietnam (003), Russia (004).
 DEFAULT_PHONE_REGIONS = ("CO", "MX", "CR", "VN", "RU")
@@ -151,31 +151,7 @@ def looks_like_phone(typed: str) -> bool:
 
 
 # -- names ------------------------------------------------------------------------------------
-# Letters that Unicode does not decompose into a base letter plus accent (Vietnamese đ above all).
-_SPECIAL_LETTERS = {"đ": "d", "ð": "d", "ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ı": "i",
-                    "ħ": "h", "þ": "th"}
-# Russian й is its own letter, not an accented и (PostgreSQL's unaccent keeps it too); ё folds to е.
-_KEEP = {"й"}
-_JOINERS = {".", "'", "’", "ʼ"}
-
-
-@lru_cache(maxsize=200_000)
-def _fold_word(word: str) -> str:
-    out = []
-    for ch in unicodedata.normalize("NFC", word.casefold()):
-        if ch in _KEEP:
-            out.append(ch)
-        elif ch in _SPECIAL_LETTERS:
-            out.append(_SPECIAL_LETTERS[ch])
-        else:
-            out.extend(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
-    return "".join(ch if ch.isalnum() else "" if ch in _JOINERS else " " for ch in out)
-
-
-def fold(text: str) -> str:
-    """Lower case, accents off, dots and apostrophes dropped, other punctuation to spaces:
-    "JOSÉ Pérez-Gómez" -> "jose perez gomez", "Andina S.A.S." -> "andina sas", "O'Neil" -> "oneil"."""
-    return " ".join(" ".join(_fold_word(word) for word in text.split()).split())
+# The folding itself (``fold``) lives in services.kit.text, shared with every other search.
 
 
 def search_name(name: str) -> str:

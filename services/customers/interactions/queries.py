@@ -16,6 +16,7 @@ from services.customers.interactions.repository import (
 )
 from services.customers.models import Customer, directory_users
 from services.customers.normalisation import fold
+from services.kit.text import matches
 from services.customers.queries import user_names
 from services.kit.auth import Principal
 from services.kit.db import utcnow
@@ -147,9 +148,7 @@ def article_dict(article) -> dict:
 
 def search_articles(session: Session, *, q: str, reason_id: uuid.UUID | None, page: int, per_page: int) -> dict:
     """Articles whose title or body holds every word typed, case and accents ignored."""
-    query = select(KnowledgeArticle)
-    for word in fold(q).split():
-        query = query.where(KnowledgeArticle.search_text.like(f"%{word}%"))
+    query = select(KnowledgeArticle).where(matches(KnowledgeArticle.search_text, q))
     if reason_id is not None:
         query = query.where(KnowledgeArticle.reason_id == reason_id)
     total = session.scalar(select(func.count()).select_from(query.subquery()))

@@ -296,7 +296,8 @@ class ArticleSchema(Schema):
 
 class ArticleQuerySchema(Schema):
     q = fields.String(load_default="", validate=validate.Length(max=200),
-                      metadata={"description": "Words in the title or body, case and accents ignored"})
+                      metadata={"description": "Words in the title or body: case and accents ignored, every word "
+                                                 "must occur, partial words match", "example": "roaming"})
     reason_id = fields.UUID(load_default=None)
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
     per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))

@@ -21,7 +21,7 @@ from services.customers.interactions.repository import (
 )
 from services.customers.errors import CustomerNotFound
 from services.customers.models import Customer, FieldErrors, directory_users
-from services.customers.normalisation import fold
+from services.kit.text import search_text
 from services.customers.repository import get_customer
 from services.kit.auth import COMPANY, DEPARTMENT, OWN, Principal
 from services.kit.db import utcnow
@@ -380,7 +380,7 @@ def change_contact_point(uow: UnitOfWork, *, principal: Principal, contact_point
 
 
 def _article_version(article: KnowledgeArticle) -> ArticleVersion:
-    article.search_text = " " + fold(f"{article.title} {article.body}") + " "
+    article.search_text = search_text(article.title, article.body)
     return ArticleVersion(article_id=article.id, version=article.version, reason_id=article.reason_id,
                           title=article.title, body=article.body, written_by=article.updated_by,
                           written_at=article.updated_at)

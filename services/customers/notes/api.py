@@ -13,8 +13,8 @@ from services.customers.notes import queries, use_cases
 from services.customers.notes.errors import NoteNotFound
 from services.customers.notes.export import LANGUAGES, xlsx_chunks
 from services.customers.notes.schemas import (
-    NoteCreateSchema, NoteDeletionPageSchema, NotePageSchema, NoteSchema, NotesReportSchema, PageQuerySchema,
-    ReportFilterSchema, ReportQuerySchema,
+    NoteCreateSchema, NoteDeletionPageSchema, NoteListQuerySchema, NotePageSchema, NoteSchema, NotesReportSchema,
+    PageQuerySchema, ReportFilterSchema, ReportQuerySchema,
 )
 from services.customers.repository import get_customer, visible_customers
 from services.kit.app import current_principal, new_uow, service_context
@@ -54,10 +54,11 @@ def write_note(data, customer_id: uuid.UUID):
 
 
 @blp.get("/<id:customer_id>/notes")
-@blp.arguments(PageQuerySchema, location="query", unknown=RAISE)
+@blp.arguments(NoteListQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, NotePageSchema)
 def list_notes(args, customer_id: uuid.UUID):
-    """The customer's notes your level shows (by the authors' current branch and department), newest first."""
+    """The customer's notes your level shows (by the authors' current branch and department), newest first;
+    ``q`` keeps those holding every word typed (case and accents ignored, partial words)."""
     with _session() as session:
         principal = current_principal()
         get_customer(session, principal=principal, customer_id=customer_id)

@@ -17,8 +17,13 @@ from services.customers.base import Base
 from services.customers.notes.errors import NoteAuthorWithoutDepartment, NoteDeletionForbidden
 from services.kit.auth import COMPANY, Principal
 from services.kit.db import UtcDateTime, new_id, utcnow
+from services.kit.text import search_text
 
 DELETE_PERMISSION = "delete_notes"
+
+
+def note_search_text(text: str, location: str, next_treatment: str) -> str:
+    return search_text(text, location, next_treatment)
 
 
 class Note(Base):
@@ -29,6 +34,9 @@ class Note(Base):
         Index("ix_notes_customer_id_created_at", "customer_id", "created_at"),
         Index("ix_notes_author_id_created_at", "author_id", "created_at"),
         Index("ix_notes_created_at", "created_at"),
+        # partial words anywhere in the folded text (services.kit.text.matches), from trigrams on PostgreSQL
+        Index("ix_notes_search_text_trgm", "search_text", postgresql_using="gin",
+              postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -41,6 +49,8 @@ class Note(Base):
     written_department_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # text, location and next treatment folded (services.kit.text): what the notes search looks in
+    search_text: Mapped[str] = mapped_column(Text, default=" ")
 
     @classmethod
     def write(cls, *, customer_id: uuid.UUID, author: Principal, department_id: uuid.UUID | None,
@@ -51,7 +61,8 @@ class Note(Base):
                 "You have no department; ask an administrator to give you one before writing notes.")
         return cls(id=uuid.uuid4(), customer_id=customer_id, text=text, location=location,
                    next_treatment=next_treatment, author_id=author.user_id, written_branch_id=branch_id,
-                   written_department_id=department_id, created_at=utcnow(), version=1)
+                   written_department_id=department_id, created_at=utcnow(), version=1,
+                   search_text=note_search_text(text, location, next_treatment))
 
     def deleted_by(self, principal: Principal) -> "NoteDeletion":
         """Seed 001: only level 1 deletes notes; the deletion keeps who, when and the whole note."""

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from services.customers.models import Customer, directory_users
 from services.customers.notes.models import Note, NoteDeletion
 from services.kit.auth import Principal, scope_filter
+from services.kit.text import matches
 
 authors = directory_users.alias("authors")
 
@@ -57,9 +58,12 @@ def find_note(session: Session, *, principal: Principal, customer_id: uuid.UUID,
 
 
 def list_customer_notes(session: Session, *, principal: Principal, customer_id: uuid.UUID, page: int,
-                        per_page: int) -> dict:
-    """The customer's notes the caller may see, newest first."""
+                        per_page: int, q: str = "") -> dict:
+    """The customer's notes the caller may see, newest first; with ``q`` those holding every word
+    typed (text, location, next treatment; case and accents ignored, partial words)."""
     query = _notes().where(Note.customer_id == customer_id, visible_notes(principal))
+    if q:
+        query = query.where(matches(Note.search_text, q))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.execute(query.order_by(Note.created_at.desc(), Note.id)
                            .offset((page - 1) * per_page).limit(per_page)).all()
@@ -98,6 +102,7 @@ class ReportFilters:
     tz: str = "UTC"
     last_three: bool = False
     group_by: str | None = None
+    q: str = ""
 
 
 def report_query(principal: Principal, filters: ReportFilters) -> Select:
@@ -113,6 +118,8 @@ def report_query(principal: Principal, filters: ReportFilters) -> Select:
         query = query.where(note_department == filters.department_id)
     if filters.author_id:
         query = query.where(Note.author_id == filters.author_id)
+    if filters.q:
+        query = query.where(matches(Note.search_text, filters.q))
     if filters.date_from:
         query = query.where(Note.created_at >= datetime.combine(filters.date_from, time.min, zone))
     if filters.date_to:

@@ -41,6 +41,9 @@ class ReportFilterSchema(Schema):
                        metadata={"description": "IANA zone of the dates (filter and export cells)"})
     last_three = fields.Boolean(load_default=False, metadata={"description": "Only each customer's last three notes"})
     group_by = fields.String(load_default=None, validate=validate.OneOf(("department",)))
+    q = fields.String(load_default="", validate=validate.Length(max=200), metadata={
+        "description": "Words in the note's text, location or next treatment: case and accents ignored, every word "
+                       "must occur, partial words match (\"jose pere\" finds José Pérez).", "example": "roaming"})
 
     @validates("tz")
     def _zone(self, value: str, **_kwargs) -> None:
@@ -103,3 +106,8 @@ class NoteDeletionSchema(Schema):
 
 
 NoteDeletionPageSchema = page_of(NoteDeletionSchema, "NoteDeletionPage")
+
+
+class NoteListQuerySchema(PageQuerySchema):
+    q = fields.String(load_default="", validate=validate.Length(max=200),
+                      metadata=ReportFilterSchema().fields["q"].metadata)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.directory.people import fold
+from services.kit import text
 from tests.unit.gateway.test_directory_and_login import auth, gateway, login  # noqa: F401 (fixture)
 
 PASSWORD = "a long pass phrase"
@@ -46,6 +47,23 @@ def test_folding_drops_accents_case_and_vietnamese_letters():
     assert fold("Sofía VARGAS") == "sofia vargas"
     assert fold("Trần Thị Linh") == "tran thi linh"
     assert fold("Đặng") == "dang"
+    assert fold is text.fold, "the one folding every search uses"
+
+
+def test_the_directory_finds_russian_and_vietnamese_names_like_the_other_searches(gateway, people):  # noqa: F811
+    admin, made = people
+    branch = made["ana.front"]["branch_id"]
+    department = made["ana.front"]["department_id"]
+    for username, full_name in (("elka.yo", "Ёлкина Алёна"), ("nguyen.an", "Nguyễn Văn An"),
+                                ("jose.perez", "José Pérez")):
+        assert gateway.post("/api/v1/directory/users", headers=admin, json={
+            "username": username, "full_name": full_name, "password": PASSWORD, "level": 3, "branch_id": branch,
+            "department_id": department}).status_code == 201
+    assert names(gateway, admin, q="ЁЛКИНА") == ["Ёлкина Алёна"]
+    assert names(gateway, admin, q="елкина алена") == ["Ёлкина Алёна"]
+    assert names(gateway, admin, q="nguyen") == ["Nguyễn Văn An"]
+    assert names(gateway, admin, q="jose perez") == ["José Pérez"]
+    assert names(gateway, admin, q="pere") == ["José Pérez"]
 
 
 def test_a_fragment_without_accents_finds_the_name_with_them_best_matches_first(gateway, people):  # noqa: F811
