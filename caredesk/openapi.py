@@ -12,7 +12,9 @@ import copy
 import json
 import logging
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from caredesk.components import COMPONENTS
 from services.kit.openapi import BEARER_SCHEME, RETRY_AFTER, problem_content
@@ -40,14 +42,16 @@ stale); a creation answers 201.
 """
 
 
-def component_documents() -> dict[str, dict]:
-    """Each component's OpenAPI document as its app serves it."""
+@contextmanager
+def component_apps() -> Iterator[dict]:
+    """Each component's app (name -> Flask app), built in process on a throwaway key pair and SQLite
+    URLs that are never opened; disposed on leaving."""
     from gateway import create_app as create_gateway
     from gateway.auth.keys import ensure_key_pair
     from gateway.settings import load_gateway_settings
     from services.kit.settings import load_settings
 
-    documents = {}
+    apps = {}
     previous_level = logging.root.manager.disable
     logging.disable(logging.INFO)  # the request log line of each app would go to stderr
     try:
@@ -58,15 +62,23 @@ def component_documents() -> dict[str, dict]:
                 settings = load_settings(name, data_dir=root, database_url=f"sqlite:///{root / name}.sqlite3",
                                          broker_url="memory://", public_key_file=root / "gateway.pub")
                 if name == "gateway":
-                    app = create_gateway(load_gateway_settings(service=settings,
-                                                               private_key_file=root / "gateway.pem"))
+                    apps[name] = create_gateway(load_gateway_settings(service=settings,
+                                                                      private_key_file=root / "gateway.pem"))
                 else:
-                    app = component.module.create_app(settings)
-                documents[name] = app.test_client().get("/openapi.json").get_json()
-                app.extensions["caredesk"].database.dispose()
+                    apps[name] = component.module.create_app(settings)
+            try:
+                yield apps
+            finally:
+                for app in apps.values():
+                    app.extensions["caredesk"].database.dispose()
     finally:
         logging.disable(previous_level)
-    return documents
+
+
+def component_documents() -> dict[str, dict]:
+    """Each component's OpenAPI document as its app serves it."""
+    with component_apps() as apps:
+        return {name: app.test_client().get("/openapi.json").get_json() for name, app in apps.items()}
 
 
 def _rename_refs(node, renames: dict[str, str]):

@@ -110,7 +110,8 @@ def get_case(case_id: uuid.UUID):
 
 
 @cases.patch("/<id:case_id>")
-@cases.arguments(CaseSaveSchema)
+@cases.arguments(CaseSaveSchema, example={"subject": "Roaming billed while at home", "priority": "high",
+                                               "description": "October and November invoices bill 3 days of roaming each."})
 @cases.response(200, CaseSchema)
 def save_case(data, case_id: uuid.UUID):
     """Save changes (Open or Open-Reject, by the owner; If-Match required)."""
@@ -242,7 +243,7 @@ def add_task(data, case_id: uuid.UUID):
 
 
 @cases.patch("/<id:case_id>/tasks/<id:task_id>")
-@cases.arguments(TaskChangeSchema)
+@cases.arguments(TaskChangeSchema, example={"assignee_id": "2f1c6c2e-6a39-4c8e-9f55-0b7c8a1d2e31", "due_at": "2026-12-08T17:00:00Z"})
 @cases.response(200, TaskSchema)
 def change_task(data, case_id: uuid.UUID, task_id: uuid.UUID):
     """Change a task of the case: title, assignee, due date (If-Match optional; a stale one is refused)."""

@@ -41,6 +41,11 @@ ATTACHMENT_IDS = {"validate": [validate.Length(max=100), _distinct], "metadata":
 
 
 class CaseCreateSchema(Schema):
+    class Meta:
+        description = "Give customer_id or customer_code (one of them is required)."
+        openapi = {"anyOf": [{"required": ["customer_id"], "properties": {"customer_id": {"type": "string"}}},
+                             {"required": ["customer_code"], "properties": {"customer_code": {"type": "string"}}}]}
+
     customer_id = fields.UUID(load_default=None, allow_none=True)
     customer_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=40),
                                   metadata={"description": "Instead of customer_id; \"0\" is the prospect."})

@@ -198,7 +198,7 @@ def add_phone(data, customer_id: uuid.UUID):
 
 
 @blp.patch("/<id:customer_id>/phones/<id:phone_id>")
-@blp.arguments(OtherPhoneUpdateSchema)
+@blp.arguments(OtherPhoneUpdateSchema, example={"label": "Home", "number": "+57 604 444 1234"})
 @blp.response(200, OtherPhoneSchema)
 def change_phone(data, customer_id: uuid.UUID, phone_id: uuid.UUID):
     """Change one of the card's other phones (If-Match with the card's version)."""
@@ -229,7 +229,7 @@ def add_contact(data, customer_id: uuid.UUID):
 
 
 @blp.patch("/<id:customer_id>/contacts/<id:contact_id>")
-@blp.arguments(ContactUpdateSchema)
+@blp.arguments(ContactUpdateSchema, example={"role": "Finance manager", "phones": ["3001234567"], "receives_notices": True})
 @blp.response(200, ContactSchema)
 def change_contact(data, customer_id: uuid.UUID, contact_id: uuid.UUID):
     """Change a contact person of the card (If-Match with the card's version)."""

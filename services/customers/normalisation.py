@@ -19,6 +19,12 @@ E164_MAX_DIGITS = 15
 
 # digits and separators, with + at the start or inside a first bracket: "+57 …", "(+57) …"
 _ALLOWED_PHONE_CHARS = re.compile(r"^\(?\+?[0-9 ().\-]+$")
+# What normalise_phone enforces, as the OpenAPI documents say it on every phone field (the text is
+# stripped first, hence the leading spaces).
+PHONE_RULE = {"pattern": r"^ *\(?\+?[0-9 ().\-]+$", "description": (
+    "One phone number: digits, spaces and + - ( ) . only, no letters and no second number. Written with its "
+    "country code (+57 …, (+57) …, 0057 …) or else read in the customer's country; it must be a number that can "
+    "exist there. Stored and answered as E.164 (+576044441234).")}
 _SEVERAL_NUMBERS = re.compile(r"[,;/|&\n\r\t]|\s(?:y|o|and|or|и|или|và|hoặc)\s", re.IGNORECASE)
 _DIGITS = re.compile(r"\D+")
 

@@ -14,12 +14,13 @@ from services.customers.interactions.schemas import InteractionSchema
 from services.customers.lines.schemas import LineSchema
 from services.customers.offers.schemas import OfferSchema
 from services.customers.models import CAMPAIGN_ROLES, CUSTOMER_KINDS, CUSTOMER_STATUSES
-from services.customers.normalisation import COUNTRIES
+from services.customers.normalisation import COUNTRIES, PHONE_RULE
 from services.customers.queries import SEARCH_BY
 from services.kit.input import MULTILINE
 from services.kit.schemas import PageSchema, page_of
 
 PHONE_TEXT = validate.Length(min=1, max=40)
+PHONE = PHONE_RULE
 
 
 def _text(max_length: int, *, required: bool = False, min_length: int = 0, **kwargs) -> fields.String:
@@ -36,9 +37,14 @@ class Country(fields.String):
         return text.upper()
 
 
-TAX_NUMBER = validate.And(validate.Length(min=1, max=40), validate.Regexp(
-    r"^[0-9A-Za-z][0-9A-Za-z .\-/]*$", error="Use digits, letters, spaces, '.', '-' or '/'."))
+# lists rather than validate.And, so that the document states each rule (length and pattern)
+TAX_NUMBER = [validate.Length(min=1, max=40), validate.Regexp(
+    r"^[0-9A-Za-z][0-9A-Za-z .\-/]*$", error="Use digits, letters, spaces, '.', '-' or '/'.")]
+TAX_NUMBER_DOC = {"description": "Tax or identity number: digits, letters, spaces, '.', '-' or '/'. Compared without "
+                                 "punctuation or case (900.123.456-7 = 9001234567): one customer per number in a "
+                                 "country, so it needs the customer's country. Once set it never changes."}
 LANGUAGE = validate.Regexp(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$", error="Use a language tag such as es, vi, ru or es-CO.")
+LANGUAGE_TAG = [validate.Length(max=16), LANGUAGE]
 
 
 class CampaignSchema(Schema):
@@ -48,41 +54,42 @@ class CampaignSchema(Schema):
 
 class OtherPhoneCreateSchema(Schema):
     label = _text(40, required=True, min_length=1)
-    number = fields.String(required=True, validate=PHONE_TEXT)
+    number = fields.String(required=True, validate=PHONE_TEXT, metadata=PHONE)
 
 
 class OtherPhoneUpdateSchema(Schema):
     label = _text(40, min_length=1)
-    number = fields.String(validate=PHONE_TEXT)
+    number = fields.String(validate=PHONE_TEXT, metadata=PHONE)
 
 
 class ContactCreateSchema(Schema):
     name = _text(200, required=True, min_length=1)
     role = _text(100, load_default="")
-    phones = fields.List(fields.String(validate=PHONE_TEXT), load_default=list, validate=validate.Length(max=5))
+    phones = fields.List(fields.String(validate=PHONE_TEXT, metadata=PHONE), load_default=list,
+                         validate=validate.Length(max=5))
     email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
     receives_notices = fields.Boolean(load_default=False)
-    language = fields.String(load_default=None, allow_none=True, validate=validate.And(validate.Length(max=16), LANGUAGE))
+    language = fields.String(load_default=None, allow_none=True, validate=LANGUAGE_TAG)
 
 
 class ContactUpdateSchema(Schema):
     name = _text(200, min_length=1)
     role = _text(100)
-    phones = fields.List(fields.String(validate=PHONE_TEXT), validate=validate.Length(max=5))
+    phones = fields.List(fields.String(validate=PHONE_TEXT, metadata=PHONE), validate=validate.Length(max=5))
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
     receives_notices = fields.Boolean()
-    language = fields.String(allow_none=True, validate=validate.And(validate.Length(max=16), LANGUAGE))
+    language = fields.String(allow_none=True, validate=LANGUAGE_TAG)
 
 
 class _MasterDataSchema(Schema):
     status = fields.String(validate=validate.OneOf(CUSTOMER_STATUSES))
     country = Country(allow_none=True, validate=validate.Length(equal=2))
-    tax_number = fields.String(allow_none=True, validate=TAX_NUMBER)
+    tax_number = fields.String(allow_none=True, validate=TAX_NUMBER, metadata=TAX_NUMBER_DOC)
     region = _text(100)
-    language = fields.String(allow_none=True, validate=validate.And(validate.Length(max=16), LANGUAGE))
+    language = fields.String(allow_none=True, validate=LANGUAGE_TAG)
     address = _text(500, metadata=MULTILINE)
-    phone = fields.String(allow_none=True, validate=PHONE_TEXT)
-    phone2 = fields.String(allow_none=True, validate=PHONE_TEXT)
+    phone = fields.String(allow_none=True, validate=PHONE_TEXT, metadata=PHONE)
+    phone2 = fields.String(allow_none=True, validate=PHONE_TEXT, metadata=PHONE)
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
     preferred_sales_agent_id = fields.UUID(allow_none=True)
     collections_agent_id = fields.UUID(allow_none=True)

@@ -139,6 +139,13 @@ class OperationCompleter(BasePlugin):
         super().init_spec(spec)
         self.spec = spec
 
+    def schema_helper(self, name, definition, **kwargs) -> dict | None:
+        """A schema's rules over several fields, which no field states ("give customer_id or
+        customer_code"), from its ``Meta.openapi`` (JSON Schema keywords such as ``anyOf``)."""
+        schema = kwargs.get("schema")
+        extra = getattr(getattr(schema, "Meta", None), "openapi", None) if not isinstance(schema, str) else None
+        return copy.deepcopy(extra) if extra else None
+
     def _form_into_body(self, operation: dict) -> None:
         """A multipart upload's form fields (which flask-smorest lists as Swagger 2's ``formData``
         parameters, unknown to OpenAPI 3) become properties of its multipart body beside the file."""

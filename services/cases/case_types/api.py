@@ -50,7 +50,8 @@ def get_case_type_view(case_type_id: uuid.UUID):
 
 
 @case_types.patch("/<id:case_type_id>")
-@case_types.arguments(CaseTypeChangeSchema)
+@case_types.arguments(CaseTypeChangeSchema, example={"default_priority": "high", "form": [
+    {"name": "invoice_number", "label": "Invoice number", "type": "string", "required": True, "max_length": 40}]})
 @case_types.response(200, CaseTypeSchema)
 def change_case_type(data, case_type_id: uuid.UUID):
     """Change a case type (If-Match; permission manage_queues)."""

@@ -42,6 +42,11 @@ class CaseTypeChangeSchema(Schema):
 
 
 class RoutingRuleCreateSchema(Schema):
+    class Meta:
+        description = "A rule names at least one condition: region, priority or line_status."
+        openapi = {"anyOf": [{"required": [name], "properties": {name: {"type": "string"}}}
+                             for name in ("region", "priority", "line_status")]}
+
     position = fields.Integer(load_default=None, validate=validate.Range(min=0, max=1_000_000))
     region = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=100))
     priority = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(PRIORITIES))

@@ -80,7 +80,10 @@ def _period(args) -> tuple:
 
 
 @queues.post("/calendars")
-@queues.arguments(CalendarCreateSchema)
+@queues.arguments(CalendarCreateSchema, example={"code": "bogota-office", "name": "Bogotá office hours", "time_zone": "America/Bogota",
+                                                    "working_days": [0, 1, 2, 3, 4],
+                                                    "hours": [{"start": "08:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}],
+                                                    "holidays": ["2026-12-08", "2026-12-25"]})
 @queues.response(201, CalendarSchema)
 def create_calendar(data):
     """Create a business calendar (permission manage_queues)."""
@@ -106,7 +109,7 @@ def get_calendar_view(calendar_id: uuid.UUID):
 
 
 @queues.patch("/calendars/<id:calendar_id>")
-@queues.arguments(CalendarFieldsSchema)
+@queues.arguments(CalendarFieldsSchema, example={"holidays": ["2026-12-08", "2026-12-25", "2027-01-01"]})
 @queues.response(200, CalendarSchema)
 def change_calendar(data, calendar_id: uuid.UUID):
     """Change a calendar (If-Match; permission manage_queues)."""
@@ -126,7 +129,7 @@ def get_queue_view(queue_id: uuid.UUID):
 
 
 @queues.patch("/<id:queue_id>")
-@queues.arguments(QueueChangeSchema)
+@queues.arguments(QueueChangeSchema, example={"name": "Billing claims", "claim_minutes": 45})
 @queues.response(200, QueueSchema)
 def change_queue(data, queue_id: uuid.UUID):
     """Change name, department, supervisor or calendar (If-Match; permission manage_queues)."""

@@ -98,9 +98,11 @@ class CalendarFieldsSchema(Schema):
     time_zone = fields.String(validate=[validate.Length(min=1, max=64), _check_zone])
     working_days = fields.List(fields.Integer(validate=validate.Range(min=0, max=6)),
                                validate=validate.Length(min=1, max=7),
-                               metadata={"description": "ISO weekdays from Monday = 0 to Sunday = 6."})
+                               metadata={"description": "ISO weekdays from Monday = 0 to Sunday = 6, each once.",
+                                         "uniqueItems": True})
     hours = fields.List(fields.Nested(HoursSchema), validate=validate.Length(min=1, max=8),
-                        metadata={"description": "Working intervals of each working day, local time."})
+                        metadata={"description": "Working intervals of each working day, local time (HH:MM, "
+                                                 "00:00-24:00): each starts before it ends, sorted, none overlapping."})
     holidays = fields.List(fields.Date(), validate=validate.Length(max=1000))
 
     @validates_schema

@@ -54,7 +54,9 @@ def _dump(session, attachment) -> dict:
 
 @blp.post("/<id:customer_id>/attachments")
 @blp.arguments(AttachmentFormSchema, location="form")
-@blp.arguments(AttachmentFileSchema, location="files")
+@blp.arguments(AttachmentFileSchema, location="files", example={
+    "file": "(the bytes of contract.pdf)", "type_id": "7c4d2e9a-1b3f-4a5c-8e6d-2f0a9b8c7d6e",
+    "description": "Contract signed at the Medellín office"})
 @blp.response(201, AttachmentSchema)
 @blp.alt_response(413, description="The file is larger than CAREDESK_CUSTOMERS_ATTACHMENT_MAX_BYTES")
 def upload_attachment(form, files, customer_id: uuid.UUID):
@@ -122,7 +124,7 @@ def list_attachment_types():
 
 
 @blp.post("/attachment-types")
-@blp.arguments(AttachmentTypeCreateSchema)
+@blp.arguments(AttachmentTypeCreateSchema, example={"name": "Signed contract"})
 @blp.response(201, AttachmentTypeSchema)
 def add_attachment_type(data):
     """A new attachment type (level 1)."""
@@ -130,7 +132,7 @@ def add_attachment_type(data):
 
 
 @blp.patch("/attachment-types/<id:type_id>")
-@blp.arguments(AttachmentTypeUpdateSchema)
+@blp.arguments(AttachmentTypeUpdateSchema, example={"name": "Contract (signed)"})
 @blp.response(200, AttachmentTypeSchema)
 def change_attachment_type(data, type_id: uuid.UUID):
     """Rename, retire or bring back an attachment type (If-Match: its version; level 1); "Not in

@@ -26,7 +26,8 @@ install_id_converter(blp)
 
 
 @blp.post("/<id:customer_id>/consents")
-@blp.arguments(ConsentCreateSchema)
+@blp.arguments(ConsentCreateSchema, example={"kind": "marketing", "granted": False, "channel": "phone",
+                                                "note": "Asked not to be offered products by phone."})
 @blp.response(201, ConsentSchema)
 def record_consent(data, customer_id: uuid.UUID):
     """Record a consent given (``granted: true``) or withdrawn (``false``) by the customer or one of its
@@ -68,7 +69,8 @@ def list_consent_kinds():
 
 
 @blp.post("/consent-kinds")
-@blp.arguments(ConsentKindCreateSchema)
+@blp.arguments(ConsentKindCreateSchema, example={"code": "data_sharing", "names": {"es": "Compartir datos", "en": "Data sharing"},
+                                                    "description": "Sharing the customer's data with partners.", "granted_by_default": False})
 @blp.response(201, ConsentKindSchema)
 def add_consent_kind(data):
     """A new consent kind (level 1), named per language."""
@@ -76,7 +78,7 @@ def add_consent_kind(data):
 
 
 @blp.patch("/consent-kinds/<code>")
-@blp.arguments(ConsentKindUpdateSchema)
+@blp.arguments(ConsentKindUpdateSchema, example={"names": {"ru": "Передача данных", "vi": "Chia sẻ dữ liệu"}})
 @blp.response(200, ConsentKindSchema)
 def change_consent_kind(data, code: str):
     """Rename, describe, retire or bring back a consent kind (If-Match: its version; level 1)."""

@@ -9,11 +9,15 @@ from services.kit.schemas import page_of
 CODE = validate.Regexp(r"^[a-z][a-z0-9_]{1,39}$", error="A code of lowercase letters, digits and _ (2-40).")
 
 
+NAMES = {"description": "The kind's name per language (es, en, ru, vi).",
+         "propertyNames": {"enum": list(LANGUAGES)}}
+
+
 class ConsentKindCreateSchema(Schema):
     code = fields.String(required=True, validate=CODE)
     names = fields.Dict(keys=fields.String(validate=validate.OneOf(LANGUAGES)),
                         values=fields.String(validate=validate.Length(min=1, max=100)), load_default=dict,
-                        metadata={"description": "The kind's name per language (es, en, ru, vi)."})
+                        metadata=NAMES)
     description = fields.String(load_default="", validate=validate.Length(max=500))
     granted_by_default = fields.Boolean(load_default=False, metadata={
         "description": "Whether a customer with no consent recorded for this kind counts as consenting."})
@@ -21,7 +25,7 @@ class ConsentKindCreateSchema(Schema):
 
 class ConsentKindUpdateSchema(Schema):
     names = fields.Dict(keys=fields.String(validate=validate.OneOf(LANGUAGES)),
-                        values=fields.String(validate=validate.Length(min=1, max=100)))
+                        values=fields.String(validate=validate.Length(min=1, max=100)), metadata=NAMES)
     description = fields.String(validate=validate.Length(max=500))
     is_retired = fields.Boolean()
 

@@ -28,7 +28,9 @@ def _settings() -> CustomersSettings:
 
 
 @blp.post("/billing/imports")
-@blp.arguments(BillingImportSchema)
+@blp.arguments(BillingImportSchema, example={"kind": "invoices", "rows": [
+    {"invoice_number": "F-2026-000123", "customer_code": "C-100234", "issue_date": "2026-11-01", "due_date": "2026-11-20",
+     "amount": "185000.00", "currency": "COP", "paid_amount": "0"}]})
 @blp.response(200, BillingImportResultSchema)
 @blp.alt_response(422, description="Invalid rows, each with its line (its position in rows, from 1); nothing "
                                    "imported unless partial")

@@ -131,6 +131,19 @@ REQUIRED_COLUMNS = {kind: [name for name, field in schema().fields.items() if fi
                     for kind, schema in ROW_SCHEMAS.items()}
 
 
+def _row_columns(kind: str) -> str:
+    optional = [name for name, field in ROW_SCHEMAS[kind]().fields.items() if not field.required]
+    return ", ".join(REQUIRED_COLUMNS[kind]) + (f" (optional: {', '.join(optional)})" if optional else "")
+
+
+ROWS_DOC = ("The records, each an object of the kind's columns: "
+            + "; ".join(f"{kind}: {_row_columns(kind)}" for kind in KINDS)
+            + ". Dates are YYYY-MM-DD; amounts decimal text with at most two places (\"1234.50\") or whole "
+              "numbers, never floats; currencies ISO 4217 (COP, USD). A due date is not before its issue date, "
+              "a paid amount not above the invoice's, a deposit returned after it was received, a block step "
+              "lifted only once applied and after it; exchange rates are above zero.")
+
+
 class BillingImportSchema(Schema):
     """A batch of billing records of one kind. The rows are checked one by one against the kind's row
     shape (each bad row reported with its line: its position in ``rows``, from 1)."""
@@ -138,7 +151,8 @@ class BillingImportSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     partial = fields.Boolean(load_default=False, metadata={
         "description": "Import the good rows and report the bad ones (default: a bad row stops the batch)."})
-    rows = fields.List(fields.Dict(), required=True, validate=validate.Length(min=1, max=10_000))
+    rows = fields.List(fields.Dict(), required=True, validate=validate.Length(min=1, max=10_000),
+                       metadata={"description": ROWS_DOC})
 
 
 class RejectedRowSchema(Schema):

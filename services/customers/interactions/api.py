@@ -83,7 +83,8 @@ def get_interaction_view(customer_id: uuid.UUID, interaction_id: uuid.UUID):
 
 
 @blp.patch("/<id:customer_id>/interactions/<id:interaction_id>")
-@blp.arguments(InteractionFieldsSchema)
+@blp.arguments(InteractionFieldsSchema, example={"topic": "Roaming charges", "solution": "Explained the daily roaming fee; credit requested.",
+                                                    "pending_items": "Send the credit note by e-mail."})
 @blp.response(200, InteractionDetailSchema)
 def change_interaction(data, customer_id: uuid.UUID, interaction_id: uuid.UUID):
     """Edit an open interaction (If-Match); every change enters the card's history."""
@@ -102,7 +103,7 @@ def close_interaction(customer_id: uuid.UUID, interaction_id: uuid.UUID):
 
 
 @blp.post("/<id:customer_id>/interactions/<id:interaction_id>/next")
-@blp.arguments(InteractionNextSchema)
+@blp.arguments(InteractionNextSchema, example={"direction": "outbound", "channel": "phone", "topic": "Call back about the credit note"})
 @blp.response(201, InteractionPairSchema)
 def open_next_interaction(data, customer_id: uuid.UUID, interaction_id: uuid.UUID):
     """Seed 004's "new": close this interaction (If-Match; its reason chosen) and open the next one,
@@ -142,7 +143,8 @@ def get_followup_view(customer_id: uuid.UUID, interaction_id: uuid.UUID, followu
 
 
 @blp.patch(_followup_path())
-@blp.arguments(FollowupUpdateSchema)
+@blp.arguments(FollowupUpdateSchema, example={"date": "2026-12-04", "time": "09:00", "time_zone": "America/Bogota",
+                                                  "duration_minutes": 15})
 @blp.response(200, FollowupSchema)
 def reschedule_followup(data, customer_id: uuid.UUID, interaction_id: uuid.UUID, followup_id: uuid.UUID):
     """Reschedule or edit a scheduled follow-up (If-Match): its organiser, or a level 1-3 user who
@@ -224,7 +226,7 @@ def add_reason(data):
 
 
 @blp.patch("/interaction-reasons/<id:reason_id>")
-@blp.arguments(ReasonUpdateSchema)
+@blp.arguments(ReasonUpdateSchema, example={"script": "Ask for the invoice number, its date and the amount disputed."})
 @blp.response(200, ReasonSchema)
 def change_reason(data, reason_id: uuid.UUID):
     """Rename, change the script, retire or bring back (If-Match; level 1); past interactions keep it."""
@@ -245,7 +247,9 @@ def list_macros(args):
 
 
 @blp.post("/interaction-macros")
-@blp.arguments(MacroCreateSchema)
+@blp.arguments(MacroCreateSchema, example={"reason_id": "5b7e2c1a-8d3f-4e6a-9b0c-1d2e3f4a5b6c", "name": "Invoice resent",
+                                              "body": "{customer_name} ({customer_code}) got the invoice again on {line_number}. "
+                                                      "Agent: {agent_name}."})
 @blp.response(201, MacroEntrySchema)
 def add_macro(data):
     """A comment template of a reason (level 1)."""
@@ -254,7 +258,7 @@ def add_macro(data):
 
 
 @blp.patch("/interaction-macros/<id:macro_id>")
-@blp.arguments(MacroUpdateSchema)
+@blp.arguments(MacroUpdateSchema, example={"body": "Invoice resent to {customer_name} on {today} by {agent_name}."})
 @blp.response(200, MacroEntrySchema)
 def change_macro(data, macro_id: uuid.UUID):
     """Rename, rewrite or retire a comment template (If-Match; level 1)."""
@@ -281,7 +285,7 @@ def add_contact_point(data):
 
 
 @blp.patch("/contact-points/<id:contact_point_id>")
-@blp.arguments(ContactPointUpdateSchema)
+@blp.arguments(ContactPointUpdateSchema, example={"name": "Tverskaya office", "region": "Moscow"})
 @blp.response(200, ContactPointSchema)
 def change_contact_point(data, contact_point_id: uuid.UUID):
     """Rename a point of contact, change its region or retire it (If-Match; level 1)."""
@@ -323,7 +327,7 @@ def get_article(args, article_id: uuid.UUID):
 
 
 @blp.patch("/knowledge-articles/<id:article_id>")
-@blp.arguments(ArticleUpdateSchema)
+@blp.arguments(ArticleUpdateSchema, example={"body": "Roaming is billed by the day from the first use abroad; a day without use costs nothing."})
 @blp.response(200, ArticleSchema)
 def change_article(data, article_id: uuid.UUID):
     """A new version of the article (If-Match; level 1); earlier versions stay readable."""

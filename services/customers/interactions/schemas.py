@@ -77,11 +77,12 @@ class InteractionQuerySchema(Schema):
 
 # a follow-up's day: far enough out for any plan, near enough that its end time stays a date
 FOLLOWUP_DAYS = validate.Range(min=date(2000, 1, 1), max=date(2199, 12, 31))
+TIME = {"description": "Local time in the follow-up's zone, HH:MM (or HH:MM:SS)", "example": "10:30"}
 
 
 class FollowupCreateSchema(Schema):
     date = fields.Date(required=True, validate=FOLLOWUP_DAYS)
-    time = fields.Time(required=True)
+    time = fields.Time(required=True, metadata=TIME)
     time_zone = fields.String(required=True, validate=_zone)
     duration_minutes = fields.Integer(load_default=30, validate=validate.Range(min=5, max=24 * 60))
     subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -95,8 +96,12 @@ class FollowupUpdateSchema(Schema):
     """Reschedule or edit a follow-up: only the fields sent change. A new ``date`` or ``time`` is read in
     ``time_zone`` if sent, else in the follow-up's own zone; the duration is kept unless sent."""
 
+    class Meta:
+        description = "Only the fields sent change; send at least one."
+        openapi = {"minProperties": 1}
+
     date = fields.Date(validate=FOLLOWUP_DAYS)
-    time = fields.Time()
+    time = fields.Time(metadata=TIME)
     time_zone = fields.String(validate=_zone)
     duration_minutes = fields.Integer(validate=validate.Range(min=5, max=24 * 60))
     subject = fields.String(validate=validate.Length(min=1, max=200))

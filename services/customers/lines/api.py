@@ -43,7 +43,8 @@ def get_line_view(customer_id: uuid.UUID, line_id: uuid.UUID):
 
 
 @blp.patch("/<id:customer_id>/lines/<id:line_id>")
-@blp.arguments(LineUpdateSchema)
+@blp.arguments(LineUpdateSchema, example={"tariff_plan": "POSTPAID-40GB", "tariff_effective_on": "2026-12-01",
+                                            "iccid": "8957001000123456784"})
 @blp.response(200, LineSchema)
 def change_line(data, customer_id: uuid.UUID, line_id: uuid.UUID):
     """Change status (its date is kept), SIM, tariff plan (into its history) or service data."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from services.customers.lines.models import LINE_STATUSES, SERVICE_TYPES
-from services.customers.normalisation import iccid_error
+from services.customers.normalisation import PHONE_RULE, iccid_error
 
 PHONE_TEXT = validate.Length(min=1, max=40)
+ICCID = {"pattern": "^89[0-9]{17,18}$",
+         "description": "The SIM serial: 19 or 20 digits starting 89, the last a Luhn check digit."}
 PIN = validate.Regexp(r"^[0-9]{4,8}$", error="A PIN has 4 to 8 digits.")
 
 
@@ -15,11 +17,12 @@ def _text(max_length: int, *, required: bool = False, min_length: int = 0, **kwa
 
 
 class LineCreateSchema(Schema):
-    number = fields.String(required=True, validate=PHONE_TEXT)
+    number = fields.String(required=True, validate=PHONE_TEXT, metadata={
+        **PHONE_RULE, "description": PHONE_RULE["description"] + " One live line per number."})
     status = fields.String(load_default="active", validate=validate.OneOf(("active", "blocked")))
     service_type = fields.String(load_default="voice", validate=validate.OneOf(SERVICE_TYPES))
     network_standard = _text(20, load_default="")
-    iccid = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=22))
+    iccid = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=22), metadata=ICCID)
     activated_on = fields.Date(load_default=None)
     tariff_plan = _text(80, required=True, min_length=1)
     tariff_effective_on = fields.Date(load_default=None)
@@ -36,7 +39,7 @@ class LineUpdateSchema(Schema):
     status = fields.String(validate=validate.OneOf(LINE_STATUSES))
     service_type = fields.String(validate=validate.OneOf(SERVICE_TYPES))
     network_standard = _text(20)
-    iccid = fields.String(allow_none=True, validate=validate.Length(max=22))
+    iccid = fields.String(allow_none=True, validate=validate.Length(max=22), metadata=ICCID)
     tariff_plan = _text(80, min_length=1)
     tariff_effective_on = fields.Date()
     billing_group = _text(40)

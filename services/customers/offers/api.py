@@ -25,7 +25,8 @@ def _offer(customer_id: uuid.UUID, offer, status: int = 200):
 
 
 @blp.post("/<id:customer_id>/offers")
-@blp.arguments(OfferCreateSchema)
+@blp.arguments(OfferCreateSchema, example={"campaign": "Black Friday 2026", "product": "POSTPAID-40GB at half price for 6 months",
+                                              "offered_on": "2026-11-27", "channel": "phone"})
 @blp.response(201, OfferSchema)
 def record_offer(data, customer_id: uuid.UUID):
     """Record an offer made to the customer: campaign, product, date, channel and outcome (pending by default)."""
@@ -44,7 +45,7 @@ def list_offers(args, customer_id: uuid.UUID):
 
 
 @blp.patch("/<id:customer_id>/offers/<id:offer_id>")
-@blp.arguments(OfferUpdateSchema)
+@blp.arguments(OfferUpdateSchema, example={"outcome": "accepted", "note": "Accepted; starts with the next invoice."})
 @blp.response(200, OfferSchema)
 def change_offer(data, customer_id: uuid.UUID, offer_id: uuid.UUID):
     """The outcome learnt later, or a note (If-Match: the offer's ETag); each change enters the card's history."""

@@ -27,7 +27,8 @@ def list_sales_agents():
 
 
 @blp.post("/sales-agent-changes")
-@blp.arguments(SalesAgentChangeCreateSchema)
+@blp.arguments(SalesAgentChangeCreateSchema, example={"moves": [{"from_agent_id": "8d0c3a6e-2b1f-4c7d-9e5a-6f4b3c2d1e0a",
+                                                                   "to_agent_id": "3f9e1d2c-7a6b-4b5c-8d9e-0a1b2c3d4e5f"}]})
 @blp.response(201, SalesAgentChangeSchema)
 def propose_sales_agent_change(data):
     """Propose moves old agent -> new agent; the answer counts the customers each would move."""

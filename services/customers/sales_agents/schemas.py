@@ -10,6 +10,9 @@ class SalesAgentMoveSchema(Schema):
 
 
 class SalesAgentChangeCreateSchema(Schema):
+    class Meta:
+        description = "Each old agent (from_agent_id) once; each move's new agent differs from its old one."
+
     moves = fields.List(fields.Nested(SalesAgentMoveSchema), required=True, validate=validate.Length(min=1, max=100))
 
     @validates_schema

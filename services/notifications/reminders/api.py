@@ -185,7 +185,9 @@ def _validate_settings(session, customer: CustomerAddresses, data: dict) -> dict
 
 
 @reminders.put("/reminders/settings/<id:customer_id>")
-@reminders.arguments(ReminderSettingsSchema)
+@reminders.arguments(ReminderSettingsSchema, example={"active": True, "send_to_contacts": True, "contact_ids": [],
+    "reminder_body": "Dear {{ recipient.name }}, invoice {{ invoice.number }} for {{ invoice.outstanding }} "
+                     "{{ invoice.currency }} is due on {{ invoice.due_date }}."})
 @reminders.response(200, ReminderSettingsSchema)
 def save_settings(data, customer_id: uuid.UUID):
     """Replace a customer's reminder settings (If-Match: the version read, "0" the first time). The
@@ -213,7 +215,7 @@ def save_settings(data, customer_id: uuid.UUID):
 
 
 @reminders.post("/reminders/run")
-@reminders.arguments(RunRequestSchema)
+@reminders.arguments(RunRequestSchema, example={"date": "2026-12-01"})
 @reminders.response(200, RunReportSchema)
 def run_reminders(data):
     """Run the day's reminder job now (administrators); what it finds already claimed is skipped,
@@ -249,7 +251,9 @@ def my_mailbox():
 
 
 @reminders.put("/account/mailbox")
-@reminders.arguments(MailboxSchema)
+@reminders.arguments(MailboxSchema, example={"host": "smtp.example.com", "port": 587, "security": "starttls",
+                                            "username": "cartera@example.com", "password": "an app password",
+                                            "sender": "cartera@example.com", "sender_name": "Cartera"})
 @reminders.response(200, MailboxSchema)
 def save_my_mailbox(data):
     """Set my outgoing mail account; the password is stored encrypted (omit it to keep the stored one).

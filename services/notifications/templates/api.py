@@ -14,6 +14,10 @@ from services.notifications.templates.schemas import (
 templates = Blueprint("templates", __name__, url_prefix="/api/v1/notifications",
                       description="Message templates, preferences and the company's language")
 KEY = "/templates/<string:template>/<string:channel>/<string:language>"
+# texts of case.dispatched/email/en (they render its sample: placeholders are per template, see GET)
+TEMPLATE_EXAMPLE = {"subject": "Case {{ case.number }} waits in {{ case.queue.name }}",
+                    "body_text": "{{ case.subject }}\nCustomer: {{ case.customer.code }} {{ case.customer.name }}\n"
+                                 "Priority: {{ case.priority }}. Please take it from the queue."}
 
 
 def _session():
@@ -39,7 +43,7 @@ def get_template(template: str, channel: str, language: str):
 
 
 @templates.put(KEY)
-@templates.arguments(TemplateTextsSchema)
+@templates.arguments(TemplateTextsSchema, example=TEMPLATE_EXAMPLE)
 @templates.response(200, TemplateSchema)
 def save_template(texts, template: str, channel: str, language: str):
     """Replace the texts (permission manage_templates); refused with each field's line and error
@@ -64,7 +68,7 @@ def reset_template(template: str, channel: str, language: str):
 
 
 @templates.post(KEY + "/preview")
-@templates.arguments(PreviewRequestSchema)
+@templates.arguments(PreviewRequestSchema, example={"texts": TEMPLATE_EXAMPLE})
 @templates.response(200, PreviewSchema)
 def preview_template(data, template: str, channel: str, language: str):
     """Render the given texts, or the current template, with sample data."""

@@ -20,8 +20,13 @@ class TemplateSchema(Schema):
 
 
 class TemplateTextsSchema(Schema):
+    class Meta:
+        description = ("Jinja2, rendered in a sandbox with the template's context (GET the template or preview it "
+                       "to see its placeholders); texts that do not render the template's sample are refused, "
+                       "each field with its line and error.")
+
     subject = fields.String(load_default="", validate=validate.Length(max=1000))
-    body_text = fields.String(required=True, validate=validate.And(validate.Length(min=1), TEXT), metadata=MULTILINE)
+    body_text = fields.String(required=True, validate=[validate.Length(min=1), TEXT], metadata=MULTILINE)
     body_html = fields.String(load_default=None, allow_none=True, validate=TEXT, metadata=MULTILINE)
 
 
