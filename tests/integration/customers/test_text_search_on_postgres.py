@@ -89,7 +89,7 @@ def test_revision_0012_backfills_the_notes_written_before_it(backend, make_datab
                            json={"text": body}).status_code == 201
     app.extensions["caredesk"].database.dispose()
     config = migrations.alembic_config(MIGRATIONS, url)
-    command.downgrade(config, "0011")  # the notes as they were before the search column
+    command.downgrade(config, "0012")  # the notes as they were before the search column
     command.upgrade(config, "head")
     engine = create_engine(url)
     try:
