@@ -9,7 +9,7 @@ from flask import current_app, request
 from gateway.auth import api_tokens, audit, throttle
 from gateway.auth.tokens import REFRESH, refresh_principal
 from gateway.directory import my_account, use_cases
-from gateway.directory.schemas import (ApiTokenCreatedSchema, ApiTokenCreateSchema, ApiTokenQuerySchema, ApiTokenSchema,
+from gateway.directory.schemas import (ApiTokenCreatedSchema, ApiTokenCreateSchema, ApiTokenPageSchema, ApiTokenQuerySchema, ApiTokenSchema,
                                        LoginSchema, MySettingsSchema, RefreshSchema, TokenSchema,
                                        UserSchema)
 from gateway.models import RevokedToken, User
@@ -142,7 +142,7 @@ def create_api_token(data):
 
 @blp.get("/api-tokens")
 @blp.arguments(ApiTokenQuerySchema, location="query")
-@blp.response(200, ApiTokenSchema(many=True))
+@blp.response(200, ApiTokenPageSchema)
 def list_api_tokens(args):
     """Every API token (never the token itself), newest first; by user and status."""
     with service_context().database.session() as session:

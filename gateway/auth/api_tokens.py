@@ -23,6 +23,7 @@ from services.kit.auth import COMPANY, Principal
 from services.kit.db import utcnow
 from services.kit.directory_replica import prune_revoked_tokens
 from services.kit.problems import Forbidden, InvalidFields, NotFound, ensure_version
+from services.kit.schemas import DEFAULT_PER_PAGE, page_from_query
 from services.kit.uow import UnitOfWork
 
 
@@ -85,13 +86,21 @@ def _get(session: Session, token_id: uuid.UUID, *, for_update: bool = False) -> 
     return token
 
 
-def listed(session: Session, *, principal: Principal, user_id: uuid.UUID | None, status: str | None) -> list[dict]:
+def listed(session: Session, *, principal: Principal, user_id: uuid.UUID | None, status: str | None,
+           page: int = 1, per_page: int = DEFAULT_PER_PAGE) -> dict:
+    """One page of the API tokens, newest first; the status filter is the one :func:`status_of` applies."""
     _require_token_administrator(principal)
-    query = select(ApiToken).order_by(ApiToken.created_at.desc())
+    query = select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id)
     if user_id is not None:
         query = query.where(ApiToken.user_id == user_id)
-    tokens = [described(token) for token in session.scalars(query)]
-    return [token for token in tokens if status is None or token["status"] == status]
+    now = utcnow()
+    if status == "revoked":
+        query = query.where(ApiToken.revoked_at.is_not(None))
+    elif status == "expired":
+        query = query.where(ApiToken.revoked_at.is_(None), ApiToken.expires_at <= now)
+    elif status == "active":
+        query = query.where(ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
+    return page_from_query(session, query, page=page, per_page=per_page, item=described)
 
 
 def shown(session: Session, *, principal: Principal, token_id: uuid.UUID) -> dict:

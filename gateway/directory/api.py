@@ -4,16 +4,19 @@ from __future__ import annotations
 import uuid
 
 from marshmallow import RAISE
+from sqlalchemy import select
 
 from gateway.auth import audit
 from gateway.directory import people, use_cases
-from gateway.directory.schemas import (AuditPageSchema, AuditQuerySchema, BranchCreateSchema, BranchSchema, DepartmentCreateSchema, DepartmentSchema,
+from gateway.directory.schemas import (AuditPageSchema, AuditQuerySchema, BranchCreateSchema, BranchPageSchema, DepartmentCreateSchema,
+                                       BranchSchema, DepartmentPageSchema, DepartmentSchema, UserPageSchema,
                                        PeoplePageSchema, PeopleQuerySchema, SignInLockSchema, UserCreateSchema,
                                        UserSchema, UserUpdateSchema)
 from gateway.models import Branch, Department
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.http import expected_version, install_id_converter, with_etag
 from services.kit.input import Blueprint
+from services.kit.schemas import PageQuerySchema, page_from_query
 
 blp = Blueprint("directory", __name__, url_prefix="/api/v1/directory", description="Branches, departments, users")
 install_id_converter(blp)
@@ -28,11 +31,12 @@ def create_branch(data):
 
 
 @blp.get("/branches")
-@blp.response(200, BranchSchema(many=True))
-def list_branches():
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, BranchPageSchema)
+def list_branches(args):
     """Every branch, by code."""
     with service_context().database.session() as session:
-        return session.query(Branch).order_by(Branch.code).all()
+        return page_from_query(session, select(Branch).order_by(Branch.code), **args)
 
 
 @blp.post("/departments")
@@ -44,11 +48,12 @@ def create_department(data):
 
 
 @blp.get("/departments")
-@blp.response(200, DepartmentSchema(many=True))
-def list_departments():
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, DepartmentPageSchema)
+def list_departments(args):
     """Every department, by code."""
     with service_context().database.session() as session:
-        return session.query(Department).order_by(Department.code).all()
+        return page_from_query(session, select(Department).order_by(Department.code), **args)
 
 
 @blp.post("/users")
@@ -65,11 +70,12 @@ def create_user(data):
 
 
 @blp.get("/users")
-@blp.response(200, UserSchema(many=True))
-def list_users():
-    """The users within your reach."""
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, UserPageSchema)
+def list_users(args):
+    """The users within your reach, by username."""
     with service_context().database.session() as session:
-        return use_cases.list_users(session, principal=current_principal())
+        return use_cases.list_users(session, principal=current_principal(), **args)
 
 
 @blp.get("/users/search")

@@ -5,7 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from gateway.models import PERMISSIONS
 from services.kit.auth import RESOURCES
-from services.kit.schemas import page_of
+from services.kit.schemas import PageQuerySchema, page_of
 
 CODE = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,39}$", error="Use 1-40 lower-case letters, digits, '-' or '_'.")
 
@@ -94,7 +94,7 @@ class AuditEntrySchema(Schema):
 AuditPageSchema = page_of(AuditEntrySchema, "AuditPage")
 
 
-class AuditQuerySchema(Schema):
+class AuditQuerySchema(PageQuerySchema):
     kind = fields.String(load_default=None, validate=validate.Length(min=1, max=60),
                          metadata={"description": "A kind, or a prefix ending in '.' (login.)"})
     actor_id = fields.UUID(load_default=None)
@@ -103,8 +103,6 @@ class AuditQuerySchema(Schema):
     address = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
     since = fields.AwareDateTime(load_default=None)
     until = fields.AwareDateTime(load_default=None)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class LoginSchema(Schema):
@@ -141,7 +139,7 @@ class ApiTokenSchema(Schema):
     version = fields.Integer(metadata={"description": "Send it as If-Match to revoke the token"})
 
 
-class ApiTokenQuerySchema(Schema):
+class ApiTokenQuerySchema(PageQuerySchema):
     user_id = fields.UUID(load_default=None)
     status = fields.String(load_default=None, validate=validate.OneOf(("active", "expired", "revoked")))
 
@@ -175,15 +173,13 @@ class SignInLockSchema(Schema):
     failures = fields.Integer(metadata={"description": "Wrong passwords in a row counted so far"})
 
 
-class PeopleQuerySchema(Schema):
+class PeopleQuerySchema(PageQuerySchema):
     q = fields.String(load_default="", validate=validate.Length(max=100), metadata={
         "description": "A fragment of the name or username, any case, with or without accents (\"sofia\" "
                        "finds Sofía); several words must all match. Empty: everyone in reach, by name."})
     id = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=100), metadata={
         "description": "Only these users (repeat the parameter), such as those already chosen in a form."})
     include_inactive = fields.Boolean(load_default=False)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class PersonSchema(Schema):
@@ -220,3 +216,9 @@ class MySettingsSchema(Schema):
     time_zone = fields.String(allow_none=True, validate=[validate.Length(min=1, max=64), _known_time_zone],
                               metadata={"description": "An IANA time zone such as America/Bogota; null forgets "
                                                        "the choice"})
+
+
+BranchPageSchema = page_of(BranchSchema, "BranchPage")
+DepartmentPageSchema = page_of(DepartmentSchema, "DepartmentPage")
+UserPageSchema = page_of(UserSchema, "UserPage")
+ApiTokenPageSchema = page_of(ApiTokenSchema, "ApiTokenPage")

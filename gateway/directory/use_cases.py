@@ -13,6 +13,7 @@ from gateway.models import Branch, Department, RevokedToken, User
 from services.kit.auth import BRANCH, COMPANY, Principal, scope_filter
 from services.kit.directory_replica import prune_revoked_tokens
 from services.kit.problems import Conflict, Forbidden, InvalidFields, NotFound, Unauthorized, ensure_version
+from services.kit.schemas import DEFAULT_PER_PAGE, page_from_query
 from services.kit.uow import UnitOfWork
 
 password_hasher = PasswordHasher()
@@ -138,8 +139,10 @@ def get_user(session: Session, *, principal: Principal, user_id: uuid.UUID) -> U
     return user
 
 
-def list_users(session: Session, *, principal: Principal) -> list[User]:
-    return list(session.scalars(select(User).where(visible_users(principal)).order_by(User.username)))
+def list_users(session: Session, *, principal: Principal, page: int = 1, per_page: int = DEFAULT_PER_PAGE) -> dict:
+    """One page of the users within the caller's reach, by username."""
+    return page_from_query(session, select(User).where(visible_users(principal)).order_by(User.username),
+                           page=page, per_page=per_page)
 
 
 def update_user(uow: UnitOfWork, *, principal: Principal, user_id: uuid.UUID, changes: dict,

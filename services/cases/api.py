@@ -16,12 +16,14 @@ from services.cases.repository import get_case as load_case
 from services.cases.schemas import (
     AssignSchema, CaseCreateSchema, CaseExportQuerySchema, CasePageSchema, CaseSaveSchema, CaseSchema, CaseSearchQuerySchema, CloseSchema,
     CommentCreateSchema, CommentSchema, FolderPageSchema, FolderQuerySchema, PriorityChangeSchema, RejectSchema, ReopenSchema,
-    TakeNextSchema, TaskChangeSchema, TaskCreateSchema, TaskSchema, TimelineEntrySchema,
+    CommentPageSchema, TakeNextSchema, TaskChangeSchema, TaskCreateSchema, TaskPageSchema, TaskSchema,
+    TimelineEntryPageSchema,
 )
 from services.cases.surveys import survey_of
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.http import expected_version, install_id_converter, optional_expected_version, with_etag
 from services.kit.input import Blueprint
+from services.kit.schemas import PageQuerySchema
 from services.kit.xlsx import XLSX
 
 cases = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
@@ -198,19 +200,21 @@ def reopen_case(data, case_id: uuid.UUID):
 
 
 @cases.get("/<id:case_id>/timeline")
-@cases.response(200, TimelineEntrySchema(many=True))
-def case_timeline(case_id: uuid.UUID):
+@cases.arguments(PageQuerySchema, location="query")
+@cases.response(200, TimelineEntryPageSchema)
+def case_timeline(args, case_id: uuid.UUID):
     """Every action on the case, with its actor and time, oldest first."""
     with service_context().database.session() as session:
-        return queries.case_timeline(session, principal=current_principal(), case_id=case_id)
+        return queries.case_timeline(session, principal=current_principal(), case_id=case_id, **args)
 
 
 @cases.get("/<id:case_id>/comments")
-@cases.response(200, CommentSchema(many=True))
-def list_comments(case_id: uuid.UUID):
+@cases.arguments(PageQuerySchema, location="query")
+@cases.response(200, CommentPageSchema)
+def list_comments(args, case_id: uuid.UUID):
     """The case's comments, oldest first."""
     with service_context().database.session() as session:
-        return queries.case_comments(session, principal=current_principal(), case_id=case_id)
+        return queries.case_comments(session, principal=current_principal(), case_id=case_id, **args)
 
 
 @cases.post("/<id:case_id>/comments")
@@ -222,11 +226,12 @@ def add_comment(data, case_id: uuid.UUID):
 
 
 @cases.get("/<id:case_id>/tasks")
-@cases.response(200, TaskSchema(many=True))
-def list_tasks(case_id: uuid.UUID):
+@cases.arguments(PageQuerySchema, location="query")
+@cases.response(200, TaskPageSchema)
+def list_tasks(args, case_id: uuid.UUID):
     """The case's tasks with their assignee, due date and state."""
     with service_context().database.session() as session:
-        return queries.case_tasks(session, principal=current_principal(), case_id=case_id)
+        return queries.case_tasks(session, principal=current_principal(), case_id=case_id, **args)
 
 
 def _task_response(task: CaseTask, status: int = 200):

@@ -12,6 +12,7 @@ from services.cases.models import (
 )
 from services.cases.repository import get_case, visible_cases
 from services.kit.auth import Principal
+from services.kit.schemas import page_from_query
 from services.kit.text import matches
 
 ORDERINGS = {
@@ -108,20 +109,23 @@ def list_folder(session: Session, *, principal: Principal, box: str, sort: str, 
     return result | {"box": box, "counts": counts}
 
 
-def case_timeline(session: Session, *, principal: Principal, case_id: uuid.UUID) -> list[TimelineEntry]:
+def case_timeline(session: Session, *, principal: Principal, case_id: uuid.UUID, page: int, per_page: int) -> dict:
+    """One page of the case's timeline, oldest first."""
     case = get_case(session, principal=principal, case_id=case_id)
-    return session.scalars(select(TimelineEntry).where(TimelineEntry.case_id == case.id)
-                           .order_by(TimelineEntry.at, TimelineEntry.id)).all()
+    return page_from_query(session, select(TimelineEntry).where(TimelineEntry.case_id == case.id)
+                           .order_by(TimelineEntry.at, TimelineEntry.id), page=page, per_page=per_page)
 
 
-def case_comments(session: Session, *, principal: Principal, case_id: uuid.UUID) -> list[CaseComment]:
+def case_comments(session: Session, *, principal: Principal, case_id: uuid.UUID, page: int, per_page: int) -> dict:
+    """One page of the case's comments, oldest first."""
     case = get_case(session, principal=principal, case_id=case_id)
-    return session.scalars(select(CaseComment).where(CaseComment.case_id == case.id)
-                           .order_by(CaseComment.created_at, CaseComment.id)).all()
+    return page_from_query(session, select(CaseComment).where(CaseComment.case_id == case.id)
+                           .order_by(CaseComment.created_at, CaseComment.id), page=page, per_page=per_page)
 
 
-def case_tasks(session: Session, *, principal: Principal, case_id: uuid.UUID) -> list[CaseTask]:
+def case_tasks(session: Session, *, principal: Principal, case_id: uuid.UUID, page: int, per_page: int) -> dict:
+    """One page of the case's tasks, oldest first."""
     case = get_case(session, principal=principal, case_id=case_id)
-    return session.scalars(select(CaseTask).where(CaseTask.case_id == case.id)
+    return page_from_query(session, select(CaseTask).where(CaseTask.case_id == case.id)
                            .options(selectinload(CaseTask.blocked_by))
-                           .order_by(CaseTask.created_at, CaseTask.id)).all()
+                           .order_by(CaseTask.created_at, CaseTask.id), page=page, per_page=per_page)

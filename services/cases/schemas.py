@@ -9,6 +9,7 @@ from services.cases import clock
 from services.cases.models import PRIORITIES, STATUSES
 from services.cases.queues.schemas import CODE, QueueRefSchema, QueueSchema
 from services.kit.input import MULTILINE
+from services.kit import schemas as kit_schemas
 from services.kit.schemas import page_of
 
 LINE = validate.Regexp(r"^\+?[0-9]{3,20}$", error="A line number: digits with an optional leading '+'.")
@@ -196,9 +197,7 @@ class CaseSchema(CaseSummarySchema):
                                   metadata={"description": "Actions the caller may take now."})
 
 
-class PageQuerySchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
+class PageQuerySchema(kit_schemas.PageQuerySchema):
     sort = fields.String(load_default="-age", validate=validate.OneOf(SORTS),
                          metadata={"description": "priority (highest first), age (oldest first), number; "
                                                   "'-' reverses."})
@@ -318,3 +317,8 @@ class TaskSchema(Schema):
     created_by = fields.UUID()
     created_at = fields.AwareDateTime()
     version = fields.Integer()
+
+
+TimelineEntryPageSchema = page_of(TimelineEntrySchema, "TimelineEntryPage")
+CommentPageSchema = page_of(CommentSchema, "CommentPage")
+TaskPageSchema = page_of(TaskSchema, "TaskPage")

@@ -17,7 +17,7 @@ from services.customers.models import CAMPAIGN_ROLES, CUSTOMER_KINDS, CUSTOMER_S
 from services.customers.normalisation import COUNTRIES, PHONE_RULE
 from services.customers.queries import SEARCH_BY
 from services.kit.input import MULTILINE
-from services.kit.schemas import PageSchema, page_of
+from services.kit.schemas import PageQuerySchema, PageSchema, page_of
 
 PHONE_TEXT = validate.Length(min=1, max=40)
 PHONE = PHONE_RULE
@@ -126,16 +126,11 @@ class FlashCreateSchema(Schema):
 
 
 # -- queries ----------------------------------------------------------------------------------
-class _PageSchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
-
-
-class CustomerListQuerySchema(_PageSchema):
+class CustomerListQuerySchema(PageQuerySchema):
     q = fields.String(load_default="", validate=validate.Length(max=200))
 
 
-class SearchQuerySchema(_PageSchema):
+class SearchQuerySchema(PageQuerySchema):
     q = fields.String(required=True, validate=validate.Length(min=1, max=200))
     by = fields.String(load_default="any", validate=validate.OneOf(SEARCH_BY))
 
@@ -149,16 +144,15 @@ class CallerQuerySchema(Schema):
     number = fields.String(required=True, validate=PHONE_TEXT)
 
 
-class FlashQuerySchema(_PageSchema):
+class FlashQuerySchema(PageQuerySchema):
     state = fields.String(load_default="all", validate=validate.OneOf(("active", "expired", "all")))
 
 
-class HistoryQuerySchema(_PageSchema):
+class HistoryQuerySchema(PageQuerySchema):
     period = fields.String(load_default=None, validate=validate.OneOf(("week", "month", "range")))
     date_from = fields.Date(data_key="from", load_default=None)
     date_to = fields.Date(data_key="to", load_default=None)
     tz = fields.String(load_default="UTC", validate=validate.Length(max=64))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
     @validates("tz")
     def _zone(self, value: str, **_kwargs) -> None:

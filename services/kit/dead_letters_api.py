@@ -21,8 +21,11 @@ from services.kit.http import install_id_converter
 from services.kit.messaging import dead_letters
 from services.kit.messaging.topology import queue_name
 from services.kit.problems import DependencyDown, Forbidden, NotFound
+from services.kit.schemas import PageQuerySchema, PageSchema, page_from_list, page_links, page_of
 
-LISTED_AT_MOST = 200
+# A page of one queue's letters is read from its head (a queue has no offset): pages beyond the
+# first LISTED_AT_MOST letters are empty; count (and total) say how many wait.
+LISTED_AT_MOST = 1_000
 # One replay request sends back at most this many (about 3 s on RabbitMQ, each waiting for its
 # confirm), well within the gateway's and gunicorn's timeouts; the answer says how many still wait.
 REPLAYED_AT_MOST = 500
@@ -52,9 +55,14 @@ class DeadLetterSummarySchema(Schema):
     reason = fields.List(fields.String(), metadata={"description": "The first line of why it died"})
 
 
-class DeadLetterListSchema(DeadLetterQueueSchema):
-    items = fields.List(fields.Nested(DeadLetterSummarySchema),
-                        metadata={"description": f"The oldest {LISTED_AT_MOST} at most; count says how many wait"})
+class DeadLetterListSchema(DeadLetterQueueSchema, PageSchema):
+    """One page of a handler's dead letters, oldest first, with the queue's description."""
+
+    items = fields.List(fields.Nested(DeadLetterSummarySchema), metadata={
+        "description": f"A page of the oldest {LISTED_AT_MOST} at most; count (and total) say how many wait"})
+
+
+DeadLetterQueuePageSchema = page_of(DeadLetterQueueSchema, "DeadLetterQueuePage")
 
 
 class DeadLetterSchema(DeadLetterSummarySchema):
@@ -122,21 +130,29 @@ def dead_letters_blueprint(resource: str, handlers: list) -> Blueprint:
                 for queue, handler in queues]
 
     @blp.get("")
-    @blp.response(200, DeadLetterQueueSchema(many=True))
-    def list_dead_letter_queues():
-        """Every queue of this service with the number of dead letters waiting in it."""
+    @blp.arguments(PageQuerySchema, location="query")
+    @blp.response(200, DeadLetterQueuePageSchema)
+    def list_dead_letter_queues(args):
+        """Every queue of this service with the number of dead letters waiting in it, by handler."""
         _administrator(current_principal())
-        return _described(sorted(by_name))
+        return page_from_list(_described(sorted(by_name)), **args)
 
     @blp.get("/<handler>")
+    @blp.arguments(PageQuerySchema, location="query")
     @blp.response(200, DeadLetterListSchema)
-    def list_queue_dead_letters(handler: str):
+    def list_queue_dead_letters(args, handler: str):
         """The dead letters of one handler's queue, oldest first: event, attempts, when and why."""
         [described] = _described([handler])
+        page, per_page = args["page"], args["per_page"]
+        wanted = min(page * per_page, LISTED_AT_MOST)
         with _broker():
             letters = dead_letters.list_dead_letters(service_context().settings, described["queue"],
-                                                     limit=LISTED_AT_MOST)
-        return described | {"items": [letter.summary() for letter in letters]}
+                                                     limit=wanted) if (page - 1) * per_page < wanted else []
+        answer = page_from_list([letter.summary() for letter in letters], page=page, per_page=per_page)
+        total = max(described["count"], len(letters))
+        # no link leads past the letters a page may show
+        shown = min(total, LISTED_AT_MOST)
+        return described | answer | {"total": total, "links": page_links(page=page, per_page=per_page, total=shown)}
 
     @blp.get("/<handler>/<id:message_id>")
     @blp.response(200, DeadLetterSchema)

@@ -11,11 +11,13 @@ from services.kit.db import utcnow
 from services.kit.http import install_id_converter
 from services.kit.input import Blueprint
 from services.kit.problems import Forbidden, NotFound
+from services.kit.schemas import page_from_list
 from services.notifications import queries
-from services.notifications.catcher import list_caught
+from services.notifications.catcher import caught_files, read_caught
 from services.notifications.models import USER, Notification
 from services.notifications.schemas import (
-    CaughtQuerySchema, CaughtSchema, MarkedSchema, NotificationQuerySchema, NotificationSchema, UnreadSchema,
+    CaughtPageSchema, CaughtQuerySchema, MarkedSchema, NotificationPageSchema, NotificationQuerySchema,
+    NotificationSchema, UnreadSchema,
 )
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications", description="Notifications")
@@ -24,9 +26,9 @@ install_id_converter(blp)
 
 @blp.get("")
 @blp.arguments(NotificationQuerySchema, location="query")
-@blp.response(200, NotificationSchema(many=True))
+@blp.response(200, NotificationPageSchema)
 def list_notifications(args):
-    """Your notifications, newest first: unread only or of one queue if asked, at most limit."""
+    """Your notifications, newest first: unread only or of one queue if asked."""
     with service_context().database.session() as session:
         return queries.list_notifications(session, principal=current_principal(), **args)
 
@@ -65,10 +67,11 @@ def mark_all_read():
 
 @blp.get("/caught")
 @blp.arguments(CaughtQuerySchema, location="query")
-@blp.response(200, CaughtSchema(many=True))
+@blp.response(200, CaughtPageSchema)
 def list_caught_messages(args):
     """What the embedded mode's local mail server and SMS provider kept, newest first
     (administrators; empty when the system sends through real servers)."""
     if current_principal().level != COMPANY:
         raise Forbidden("Only an administrator (level 1) reads the caught messages.")
-    return list_caught(service_context().settings.data_dir, limit=args["limit"])
+    # only the page's files are read
+    return page_from_list(caught_files(service_context().settings.data_dir), item=read_caught, **args)

@@ -74,20 +74,28 @@ def run_catcher(data_dir: Path, *, smtp_port: int, http_port: int, stop: threadi
         controller.stop()
 
 
-def list_caught(data_dir: Path, *, limit: int) -> list[dict]:
-    """The newest caught mails and messages first."""
+def caught_files(data_dir: Path) -> list[Path]:
+    """Every caught mail, newest first, then every caught text message, newest first."""
     mail, messages = caught_folders(data_dir)
-    found = []
-    for path in sorted(mail.glob("*.eml"), reverse=True)[:limit] if mail.exists() else []:
+    mails = sorted(mail.glob("*.eml"), reverse=True) if mail.exists() else []
+    texts = sorted(messages.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True) if messages.exists() else []
+    return mails + texts
+
+
+def read_caught(path: Path) -> dict:
+    """One caught mail (.eml) or text message (.json) as the API shows it."""
+    if path.suffix == ".eml":
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         body = message.get_body(("plain",))
-        found.append({"kind": "email", "file": path.name, "from": message["From"], "to": message["To"],
-                      "subject": message["Subject"], "message_id": message["Message-ID"],
-                      "text": body.get_content() if body else "",
-                      "has_invitation": any(part.get_content_type() == "text/calendar" for part in message.walk())})
-    for path in sorted(messages.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)[:limit] \
-            if messages.exists() else []:
-        data = json.loads(path.read_text())
-        found.append({"kind": data.get("channel", "sms"), "file": path.name, "to": data.get("to"),
-                      "text": data.get("body", ""), "message_id": data.get("id")})
-    return found
+        return {"kind": "email", "file": path.name, "from": message["From"], "to": message["To"],
+                "subject": message["Subject"], "message_id": message["Message-ID"],
+                "text": body.get_content() if body else "",
+                "has_invitation": any(part.get_content_type() == "text/calendar" for part in message.walk())}
+    data = json.loads(path.read_text())
+    return {"kind": data.get("channel", "sms"), "file": path.name, "to": data.get("to"),
+            "text": data.get("body", ""), "message_id": data.get("id")}
+
+
+def list_caught(data_dir: Path, *, limit: int) -> list[dict]:
+    """The newest caught mails and messages first (at most ``limit``)."""
+    return [read_caught(path) for path in caught_files(data_dir)[:limit]]

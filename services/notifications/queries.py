@@ -5,6 +5,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.kit.auth import COMPANY, Principal
+from services.kit.schemas import DEFAULT_PER_PAGE, page_from_query
 from services.notifications.models import QUEUE, USER, Notification
 
 
@@ -22,8 +23,8 @@ def find_own_notification(session: Session, *, principal: Principal, notificatio
     return session.scalar(select(Notification).where(_own(principal), Notification.id == notification_id))
 
 
-def list_notifications(session: Session, *, principal: Principal, queue: str | None, limit: int,
-                       unread: bool = False) -> list:
+def list_notifications(session: Session, *, principal: Principal, queue: str | None, page: int = 1,
+                       per_page: int = DEFAULT_PER_PAGE, unread: bool = False) -> dict:
     """Your own inbox and the queues you are a member of; level 1 may read any queue's notices."""
     mine = _own(principal)
     queue_scope = (Notification.recipient_kind == QUEUE if principal.level == COMPANY
@@ -33,4 +34,5 @@ def list_notifications(session: Session, *, principal: Principal, queue: str | N
         query = query.where(Notification.recipient_kind == QUEUE, Notification.recipient == queue)
     if unread:
         query = query.where(_own(principal), Notification.read_at.is_(None))
-    return session.scalars(query.order_by(Notification.created_at.desc()).limit(limit)).all()
+    return page_from_query(session, query.order_by(Notification.created_at.desc(), Notification.id.desc()),
+                           page=page, per_page=per_page)

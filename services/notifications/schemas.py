@@ -1,6 +1,8 @@
 """Response shapes of the notifications API."""
 from marshmallow import Schema, fields, validate
 
+from services.kit.schemas import PageQuerySchema, page_of
+
 
 class NotificationSchema(Schema):
     id = fields.UUID()
@@ -16,9 +18,8 @@ class NotificationSchema(Schema):
     read_at = fields.AwareDateTime(allow_none=True)
 
 
-class NotificationQuerySchema(Schema):
+class NotificationQuerySchema(PageQuerySchema):
     queue = fields.String(load_default=None, validate=validate.Length(max=40))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     unread = fields.Boolean(load_default=False)
 
 
@@ -41,5 +42,9 @@ class CaughtSchema(Schema):
     has_invitation = fields.Boolean()
 
 
-class CaughtQuerySchema(Schema):
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+class CaughtQuerySchema(PageQuerySchema):
+    pass
+
+
+NotificationPageSchema = page_of(NotificationSchema, "NotificationPage")
+CaughtPageSchema = page_of(CaughtSchema, "CaughtPage")

@@ -9,12 +9,14 @@ from sqlalchemy.orm import selectinload
 from services.cases.case_types import use_cases
 from services.cases.case_types.models import CaseType, RoutingRule
 from services.cases.case_types.schemas import (
-    CaseTypeChangeSchema, CaseTypeCreateSchema, CaseTypeSchema, RoutingRuleCreateSchema, RoutingRuleSchema,
+    CaseTypeChangeSchema, CaseTypeCreateSchema, CaseTypePageSchema, CaseTypeSchema, RoutingRuleCreateSchema,
+    RoutingRulePageSchema, RoutingRuleSchema,
 )
 from services.cases.repository import get_case_type
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.http import expected_version, install_id_converter, no_content, with_etag
 from services.kit.input import Blueprint
+from services.kit.schemas import PageQuerySchema, page_from_list, page_from_query
 
 case_types = Blueprint("case_types", __name__, url_prefix="/api/v1/case-types",
                        description="Case types: target queue, default priority, form, routing rules")
@@ -32,12 +34,14 @@ def create_case_type(data):
 
 
 @case_types.get("")
-@case_types.response(200, CaseTypeSchema(many=True))
-def list_case_types():
-    """Every case type; the front office picks active ones when creating a case."""
+@case_types.arguments(PageQuerySchema, location="query")
+@case_types.response(200, CaseTypePageSchema)
+def list_case_types(args):
+    """Every case type, by name; the front office picks active ones when creating a case."""
     with service_context().database.session() as session:
-        return session.scalars(select(CaseType).options(
-            selectinload(CaseType.routing_rules).joinedload(RoutingRule.queue)).order_by(CaseType.name)).unique().all()
+        return page_from_query(session, select(CaseType).options(
+            selectinload(CaseType.routing_rules).joinedload(RoutingRule.queue)).order_by(CaseType.name, CaseType.id),
+            **args)
 
 
 @case_types.get("/<id:case_type_id>")
@@ -62,13 +66,14 @@ def change_case_type(data, case_type_id: uuid.UUID):
 
 
 @case_types.get("/<id:case_type_id>/routing-rules")
-@case_types.response(200, RoutingRuleSchema(many=True))
-def list_routing_rules(case_type_id: uuid.UUID):
+@case_types.arguments(PageQuerySchema, location="query")
+@case_types.response(200, RoutingRulePageSchema)
+def list_routing_rules(args, case_type_id: uuid.UUID):
     """The case type's routing rules in the order they are tried; the ETag is the case type's
     version (what removing a rule needs as If-Match)."""
     with service_context().database.session() as session:
         case_type = get_case_type(session, case_type_id)
-        return with_etag(list(case_type.routing_rules), case_type.version)
+        return with_etag(page_from_list(case_type.routing_rules, **args), case_type.version)
 
 
 @case_types.post("/<id:case_type_id>/routing-rules")

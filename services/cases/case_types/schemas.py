@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from services.cases.case_types.forms import FormFieldSchema, validate_definition
 from services.cases.queues.models import PRIORITIES
 from services.cases.queues.schemas import CODE, QueueRefSchema
+from services.kit.schemas import page_of
 
 
 class FormField(fields.List):
@@ -78,3 +79,7 @@ class CaseTypeSchema(Schema):
     is_active = fields.Boolean()
     routing_rules = fields.List(fields.Nested(RoutingRuleSchema))
     version = fields.Integer()
+
+
+CaseTypePageSchema = page_of(CaseTypeSchema, "CaseTypePage")
+RoutingRulePageSchema = page_of(RoutingRuleSchema, "RoutingRulePage")

@@ -10,8 +10,9 @@ from services.cases import clock
 from services.cases.queues import history, queries, use_cases
 from services.cases.queues.models import Calendar, Queue
 from services.cases.queues.schemas import (
-    CalendarCreateSchema, CalendarFieldsSchema, CalendarSchema, MemberSchema, QueueChangeSchema, QueueCreateSchema,
-    HistoryQuerySchema, QueueDetailSchema, QueueHistorySchema, QueueSchema, QueueStatisticsSchema, SlaPoliciesSchema, StatisticsQuerySchema,
+    CalendarCreateSchema, CalendarFieldsSchema, CalendarPageSchema, CalendarSchema, MemberPageSchema, QueueChangeSchema,
+    QueueCreateSchema, HistoryQuerySchema, QueueDetailSchema, QueueHistoryPageSchema, QueueHistorySchema, QueuePageSchema, QueueSchema,
+    QueueStatisticsPageSchema, QueueStatisticsSchema, SlaPoliciesSchema, StatisticsQuerySchema,
 )
 from services.cases.errors import QueueNotFound
 from services.kit.problems import InvalidFields
@@ -19,6 +20,7 @@ from services.cases.repository import get_calendar, get_queue, queue_members
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.http import expected_version, install_id_converter, with_etag
 from services.kit.input import Blueprint
+from services.kit.schemas import PageQuerySchema, page_from_list, page_from_query
 
 queues = Blueprint("queues", __name__, url_prefix="/api/v1/queues",
                    description="Department queues, their calendars, SLA targets, members and statistics")
@@ -41,34 +43,38 @@ def create_queue(data):
 
 
 @queues.get("")
-@queues.response(200, QueueSchema(many=True))
-def list_queues():
+@queues.arguments(PageQuerySchema, location="query")
+@queues.response(200, QueuePageSchema)
+def list_queues(args):
     """Every queue, by code."""
     with service_context().database.session() as session:
-        return session.scalars(select(Queue).order_by(Queue.code)).all()
+        return page_from_query(session, select(Queue).order_by(Queue.code), **args)
 
 
 @queues.get("/statistics")
 @queues.arguments(StatisticsQuerySchema, location="query")
-@queues.response(200, QueueStatisticsSchema(many=True))
+@queues.response(200, QueueStatisticsPageSchema)
 def list_statistics(args):
-    """Statistics of every queue the caller is a member or supervisor of (all, for administrators)."""
+    """Statistics of every queue the caller is a member or supervisor of (all, for administrators), by code;
+    only the page's queues are computed."""
     with service_context().database.session() as session:
-        return queries.statistics_for(session, current_principal(), now=clock.now(), hours=args["hours"])
+        now = clock.now()
+        return page_from_list(queries.watched_queues(session, current_principal()), page=args["page"],
+                              per_page=args["per_page"], item=lambda queue: queries.watched_statistics(
+                                  session, queue, now=now, hours=args["hours"]))
 
 
 @queues.get("/history")
 @queues.arguments(HistoryQuerySchema, location="query")
-@queues.response(200, QueueHistorySchema(many=True))
+@queues.response(200, QueueHistoryPageSchema)
 def list_history(args):
-    """History of every queue the caller is a member or supervisor of (all, for administrators):
-    snapshots, accepted and closed per hour, SLA attainment per priority."""
+    """History of every queue the caller is a member or supervisor of (all, for administrators), by code:
+    snapshots, accepted and closed per hour, SLA attainment per priority; only the page's queues are computed."""
     start, end = _period(args)
-    principal = current_principal()
     with service_context().database.session() as session:
-        return [history.queue_history(session, queue, start=start, end=end)
-                for queue in session.scalars(select(Queue).order_by(Queue.code)).all()
-                if queries.may_see_statistics(principal, queue)]
+        return page_from_list(queries.watched_queues(session, current_principal()), page=args["page"],
+                              per_page=args["per_page"], item=lambda queue: history.queue_history(
+                                  session, queue, start=start, end=end))
 
 
 def _period(args) -> tuple:
@@ -92,11 +98,12 @@ def create_calendar(data):
 
 
 @queues.get("/calendars")
-@queues.response(200, CalendarSchema(many=True))
-def list_calendars():
+@queues.arguments(PageQuerySchema, location="query")
+@queues.response(200, CalendarPageSchema)
+def list_calendars(args):
     """Every working-hours calendar, by code."""
     with service_context().database.session() as session:
-        return session.scalars(select(Calendar).order_by(Calendar.code)).all()
+        return page_from_query(session, select(Calendar).order_by(Calendar.code), **args)
 
 
 @queues.get("/calendars/<id:calendar_id>")
@@ -140,11 +147,12 @@ def change_queue(data, queue_id: uuid.UUID):
 
 
 @queues.get("/<id:queue_id>/members")
-@queues.response(200, MemberSchema(many=True))
-def list_members(queue_id: uuid.UUID):
+@queues.arguments(PageQuerySchema, location="query")
+@queues.response(200, MemberPageSchema)
+def list_members(args, queue_id: uuid.UUID):
     """The queue's members (agents who take its cases)."""
     with service_context().database.session() as session:
-        return queue_members(session, get_queue(session, queue_id))
+        return page_from_list(queue_members(session, get_queue(session, queue_id)), **args)
 
 
 @queues.get("/<id:queue_id>/sla")

@@ -134,9 +134,13 @@ def watched_statistics(session: Session, queue: Queue, *, now: datetime, hours: 
     return queue_statistics(session, queue, now=now, hours=hours) | {"holders": queue_holders(session, queue)}
 
 
+def watched_queues(session: Session, principal: Principal) -> list[Queue]:
+    """Every queue the caller may watch (member, supervisor, or any for administrators), by code."""
+    return [queue for queue in session.scalars(select(Queue).order_by(Queue.code)).all()
+            if may_see_statistics(principal, queue)]
+
+
 def statistics_for(session: Session, principal: Principal, *, now: datetime, hours: int) -> list[dict]:
     """Statistics of every queue the caller may watch, by code."""
-    queues = session.scalars(select(Queue).order_by(Queue.code)).all()
-    return [watched_statistics(session, queue, now=now, hours=hours)
-            for queue in queues if may_see_statistics(principal, queue)]
+    return [watched_statistics(session, queue, now=now, hours=hours) for queue in watched_queues(session, principal)]
 

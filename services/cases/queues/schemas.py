@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from services.cases.queues.models import PRIORITIES
 from services.cases.sla.calendar import BusinessCalendar, parse_hhmm
+from services.kit.schemas import PageQuerySchema, page_of
 
 CODE = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,39}$", error="Use 1-40 lower-case letters, digits, '-' or '_'.")
 HHMM = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$", error="Use HH:MM, 00:00-24:00.")
@@ -148,7 +149,7 @@ class CalendarSchema(Schema):
     version = fields.Integer()
 
 
-class StatisticsQuerySchema(Schema):
+class StatisticsQuerySchema(PageQuerySchema):
     hours = fields.Integer(load_default=24, validate=validate.Range(min=1, max=24 * 366),
                            metadata={"description": "The window for per-hour rates and SLA attainment."})
 
@@ -198,7 +199,7 @@ class QueueStatisticsSchema(Schema):
     as_of = fields.AwareDateTime()
 
 
-class HistoryQuerySchema(Schema):
+class HistoryQuerySchema(PageQuerySchema):
     """The period of a queue's history: ``to`` defaults to now, ``from`` to 24 hours before ``to``;
     at most 92 days."""
 
@@ -256,3 +257,10 @@ class QueueHistorySchema(Schema):
         "description": "Targets decided in the period (met, or breached) per target and priority."})
     satisfaction = fields.Nested(SatisfactionSchema, metadata={
         "description": "Survey answers of the queue's closed cases given in the period, and their average score (1-5)."})
+
+
+QueuePageSchema = page_of(QueueSchema, "QueuePage")
+MemberPageSchema = page_of(MemberSchema, "MemberPage")
+CalendarPageSchema = page_of(CalendarSchema, "CalendarPage")
+QueueStatisticsPageSchema = page_of(QueueStatisticsSchema, "QueueStatisticsPage")
+QueueHistoryPageSchema = page_of(QueueHistorySchema, "QueueHistoryPage")

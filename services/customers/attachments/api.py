@@ -21,6 +21,7 @@ from services.customers.settings import CustomersSettings
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.http import expected_version, with_etag
 from services.kit.input import Blueprint
+from services.kit.schemas import PageQuerySchema
 
 blp = Blueprint("attachments", __name__, url_prefix="/api/v1/customers",
                 description="Attachments on a customer account or an interaction, and the attachment types")
@@ -116,11 +117,12 @@ def download_attachment(customer_id: uuid.UUID, attachment_id: uuid.UUID):
 
 # -- the catalogue ----------------------------------------------------------------------------
 @blp.get("/attachment-types")
+@blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, AttachmentTypeListSchema)
-def list_attachment_types():
-    """Every attachment type; "Not in CRM" is listed but cannot be chosen (``is_selectable: false``)."""
+def list_attachment_types(args):
+    """Every attachment type, by name; "Not in CRM" is listed but cannot be chosen (``is_selectable: false``)."""
     with service_context().database.session() as session:
-        return queries.list_types(session)
+        return queries.list_types(session, **args)
 
 
 @blp.post("/attachment-types")

@@ -8,6 +8,7 @@ from services.customers.attachments.models import Attachment, AttachmentType
 from services.customers.interactions.models import Interaction
 from services.customers.interactions.repository import visible_interactions
 from services.customers.models import Customer
+from services.kit.schemas import DEFAULT_PER_PAGE, page_from_query
 
 
 def type_dict(kind: AttachmentType) -> dict:
@@ -15,8 +16,9 @@ def type_dict(kind: AttachmentType) -> dict:
             "is_retired": kind.is_retired, "version": kind.version}
 
 
-def list_types(session: Session) -> dict:
-    return {"items": [type_dict(k) for k in session.scalars(select(AttachmentType).order_by(AttachmentType.name))]}
+def list_types(session: Session, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE) -> dict:
+    return page_from_query(session, select(AttachmentType).order_by(AttachmentType.name, AttachmentType.id),
+                           page=page, per_page=per_page, item=type_dict)
 
 
 def attachment_dict(attachment: Attachment, type_name: str | None) -> dict:

@@ -5,7 +5,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from services.kit.input import text_problem
-from services.kit.schemas import page_of
+from services.kit.schemas import PageQuerySchema, page_of
 
 
 class AttachmentFormSchema(Schema):
@@ -44,11 +44,9 @@ class AttachmentSchema(Schema):
 AttachmentPageSchema = page_of(AttachmentSchema, "AttachmentPage")
 
 
-class AttachmentQuerySchema(Schema):
+class AttachmentQuerySchema(PageQuerySchema):
     interaction_id = fields.UUID(metadata={"description": "Only the files of this interaction."})
     on_account = fields.Boolean(metadata={"description": "true: only the files kept on the customer account."})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class AttachmentTypeCreateSchema(Schema):
@@ -69,5 +67,4 @@ class AttachmentTypeSchema(Schema):
     version = fields.Integer(dump_only=True, metadata={"description": "Send it as If-Match to change the type"})
 
 
-class AttachmentTypeListSchema(Schema):
-    items = fields.List(fields.Nested(AttachmentTypeSchema))
+AttachmentTypeListSchema = page_of(AttachmentTypeSchema, "AttachmentTypeListSchema")

@@ -19,6 +19,7 @@ from services.customers.repository import get_customer
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.http import expected_version, with_etag
 from services.kit.input import Blueprint
+from services.kit.schemas import PageQuerySchema, page_from_list
 
 blp = Blueprint("consents", __name__, url_prefix="/api/v1/customers",
                 description="Consents of a customer and its contacts, and the consent-kind catalogue")
@@ -47,7 +48,8 @@ def consents_in_force(args, customer_id: uuid.UUID):
     with service_context().database.session() as session:
         customer = get_customer(session, principal=current_principal(), customer_id=customer_id)
         language = args.get("language") or request.accept_languages.best_match(LANGUAGES) or "en"
-        return queries.consent_states(session, customer, language=language)
+        states = queries.consent_states(session, customer, language=language)["items"]
+    return page_from_list(states, page=args["page"], per_page=args["per_page"])
 
 
 @blp.get("/<id:customer_id>/consents/history")
@@ -61,11 +63,12 @@ def consent_history(args, customer_id: uuid.UUID):
 
 
 @blp.get("/consent-kinds")
+@blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, ConsentKindListSchema)
-def list_consent_kinds():
-    """The consent-kind catalogue, retired kinds included."""
+def list_consent_kinds(args):
+    """The consent-kind catalogue, retired kinds included, by code."""
     with service_context().database.session() as session:
-        return queries.list_kinds(session)
+        return queries.list_kinds(session, **args)
 
 
 @blp.post("/consent-kinds")

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from services.customers.consents.models import Consent, ConsentKind
 from services.customers.models import Customer, directory_users
+from services.kit.schemas import DEFAULT_PER_PAGE, page_from_query
 
 
 def kind_dict(kind: ConsentKind) -> dict:
@@ -13,8 +14,9 @@ def kind_dict(kind: ConsentKind) -> dict:
             "granted_by_default": kind.granted_by_default, "is_retired": kind.is_retired, "version": kind.version}
 
 
-def list_kinds(session: Session) -> dict:
-    return {"items": [kind_dict(k) for k in session.scalars(select(ConsentKind).order_by(ConsentKind.code))]}
+def list_kinds(session: Session, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE) -> dict:
+    return page_from_query(session, select(ConsentKind).order_by(ConsentKind.code), page=page, per_page=per_page,
+                           item=kind_dict)
 
 
 def consent_states(session: Session, customer: Customer, *, language: str) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from services.customers.consents.models import CHANNELS, LANGUAGES
-from services.kit.schemas import page_of
+from services.kit.schemas import PageQuerySchema, page_of
 
 CODE = validate.Regexp(r"^[a-z][a-z0-9_]{1,39}$", error="A code of lowercase letters, digits and _ (2-40).")
 
@@ -39,8 +39,7 @@ class ConsentKindSchema(Schema):
     version = fields.Integer(dump_only=True, metadata={"description": "Send it as If-Match to change the kind"})
 
 
-class ConsentKindListSchema(Schema):
-    items = fields.List(fields.Nested(ConsentKindSchema))
+ConsentKindListSchema = page_of(ConsentKindSchema, "ConsentKindListSchema")
 
 
 class ConsentCreateSchema(Schema):
@@ -80,21 +79,18 @@ class ConsentStateSchema(Schema):
     recorded_by = fields.UUID(allow_none=True)
 
 
-class ConsentStatesSchema(Schema):
-    items = fields.List(fields.Nested(ConsentStateSchema))
+ConsentStatesSchema = page_of(ConsentStateSchema, "ConsentStatesSchema")
 
 
 ConsentPageSchema = page_of(ConsentSchema, "ConsentPage")
 
 
-class ConsentHistoryQuerySchema(Schema):
+class ConsentHistoryQuerySchema(PageQuerySchema):
     kind = fields.String(validate=validate.Length(min=1, max=40))
     contact_id = fields.UUID()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
-class LanguageQuerySchema(Schema):
+class LanguageQuerySchema(PageQuerySchema):
     language = fields.String(validate=validate.OneOf(LANGUAGES), metadata={
         "description": "The language of the kinds' names (es, en, ru, vi); without it, the request's "
                        "Accept-Language, else en."})

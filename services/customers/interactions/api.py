@@ -17,10 +17,12 @@ from services.customers.interactions.models import KnowledgeArticle, Reason
 from services.customers.interactions.repository import get_entry, get_followup, get_interaction, reason_tree
 from services.customers.interactions.schemas import (
     ArticleCreateSchema, ArticlePageSchema, ArticleQuerySchema, ArticleSchema, ArticleUpdateSchema,
-    ArticleVersionQuerySchema, ContactPointCreateSchema, ContactPointSchema, ContactPointUpdateSchema, DialSchema,
+    ArticleVersionQuerySchema, ContactPointCreateSchema, ContactPointPageSchema, ContactPointSchema,
+    ContactPointUpdateSchema, DialSchema,
     FollowupCreateSchema, FollowupSchema, FollowupUpdateSchema, InteractionCreateSchema, InteractionDetailSchema,
     InteractionFieldsSchema, InteractionNextSchema, InteractionPageSchema, InteractionPairSchema,
-    InteractionQuerySchema, MacroCreateSchema, MacroEntrySchema, MacroQuerySchema, MacroUpdateSchema, ReasonCreateSchema, ReasonMaterialSchema, ReasonSchema,
+    InteractionQuerySchema, MacroCreateSchema, MacroEntryPageSchema, MacroEntrySchema, MacroQuerySchema, MacroUpdateSchema,
+    ReasonCreateSchema, ReasonMaterialSchema, ReasonPageSchema, ReasonSchema,
     ReasonUpdateSchema,
 )
 from services.customers.repository import get_contact, get_customer, get_line
@@ -29,6 +31,7 @@ from services.customers.telephony import PROVIDERS
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.http import expected_version, install_id_converter, with_etag
 from services.kit.input import Blueprint
+from services.kit.schemas import PageQuerySchema, page_from_list
 
 blp = Blueprint("interactions", __name__, url_prefix="/api/v1/customers",
                 description="Interactions, follow-ups, click-to-call and the interaction catalogues")
@@ -208,11 +211,13 @@ def dial_contact(customer_id: uuid.UUID, contact_id: uuid.UUID, index: int):
 
 # -- catalogues -------------------------------------------------------------------------------
 @blp.get("/interaction-reasons")
-@blp.response(200, ReasonSchema(many=True))
-def list_reasons():
-    """The reason tree in path order; retired reasons are left out unless an administrator asks."""
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, ReasonPageSchema)
+def list_reasons(args):
+    """The reason tree in path order; retired reasons are left out unless an administrator asks.
+    The tree is built whole, then paged: ask per_page=200 (or follow links.next) for all of it."""
     with _session() as session:
-        return queries.list_reasons(session, include_retired=current_principal().level == 1)
+        return page_from_list(queries.list_reasons(session, include_retired=current_principal().level == 1), **args)
 
 
 @blp.post("/interaction-reasons")
@@ -238,12 +243,12 @@ def change_reason(data, reason_id: uuid.UUID):
 
 @blp.get("/interaction-macros")
 @blp.arguments(MacroQuerySchema, location="query", unknown=RAISE)
-@blp.response(200, MacroEntrySchema(many=True))
+@blp.response(200, MacroEntryPageSchema)
 def list_macros(args):
     """The comment templates, retired ones too (level 1: what the administration edits)."""
     use_cases.ensure_catalogue_administrator(current_principal())
     with _session() as session:
-        return queries.list_macros(session, reason_id=args["reason_id"])
+        return queries.list_macros(session, **args)
 
 
 @blp.post("/interaction-macros")
@@ -268,11 +273,12 @@ def change_macro(data, macro_id: uuid.UUID):
 
 
 @blp.get("/contact-points")
-@blp.response(200, ContactPointSchema(many=True))
-def list_contact_points():
-    """Every flow or point of contact an interaction may name."""
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, ContactPointPageSchema)
+def list_contact_points(args):
+    """Every flow or point of contact an interaction may name, by name."""
     with _session() as session:
-        return queries.list_contact_points(session)
+        return queries.list_contact_points(session, **args)
 
 
 @blp.post("/contact-points")

@@ -20,6 +20,7 @@ from services.kit.text import matches
 from services.customers.queries import user_names
 from services.kit.auth import Principal
 from services.kit.db import utcnow
+from services.kit.schemas import DEFAULT_PER_PAGE, page_from_query
 
 FIELDS = ("id", "number", "customer_id", "line_id", "customer_reached", "direction", "channel", "contact_point_id",
           "contact_person", "reason_id", "topic", "comments", "inputs", "pending_items", "solution",
@@ -123,9 +124,9 @@ def list_reasons(session: Session, *, include_retired: bool) -> list[dict]:
     return sorted(rows, key=lambda row: [fold(name) for name in row["path"]])
 
 
-def list_contact_points(session: Session) -> list[dict]:
-    points = session.scalars(select(ContactPoint).order_by(ContactPoint.name)).all()
-    return [contact_point_dict(point) for point in points]
+def list_contact_points(session: Session, *, page: int = 1, per_page: int = DEFAULT_PER_PAGE) -> dict:
+    return page_from_query(session, select(ContactPoint).order_by(ContactPoint.name, ContactPoint.id), page=page,
+                           per_page=per_page, item=contact_point_dict)
 
 
 def contact_point_dict(point: ContactPoint) -> dict:
@@ -133,12 +134,13 @@ def contact_point_dict(point: ContactPoint) -> dict:
             "version": point.version}
 
 
-def list_macros(session: Session, *, reason_id: uuid.UUID | None) -> list[Macro]:
-    """Every macro (retired ones too), by reason and name."""
+def list_macros(session: Session, *, reason_id: uuid.UUID | None, page: int = 1,
+                per_page: int = DEFAULT_PER_PAGE) -> dict:
+    """One page of the macros (retired ones too), by reason and name."""
     query = select(Macro).order_by(Macro.reason_id, Macro.name, Macro.id)
     if reason_id is not None:
         query = query.where(Macro.reason_id == reason_id)
-    return list(session.scalars(query))
+    return page_from_query(session, query, page=page, per_page=per_page)
 
 
 def article_dict(article) -> dict:

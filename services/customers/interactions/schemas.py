@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from services.customers.interactions.models import CHANNELS, DIRECTIONS
 from services.kit.input import MULTILINE
-from services.kit.schemas import page_of
+from services.kit.schemas import PageQuerySchema, page_of
 
 
 def _text(max_length: int, **kwargs) -> fields.String:
@@ -63,7 +63,7 @@ class InteractionNextSchema(InteractionCreateSchema):
     customer_id = fields.UUID(load_default=None, metadata={"description": "Default: the same customer"})
 
 
-class InteractionQuerySchema(Schema):
+class InteractionQuerySchema(PageQuerySchema):
     date_from = fields.Date(data_key="from", load_default=None)
     date_to = fields.Date(data_key="to", load_default=None)
     tz = fields.String(load_default="UTC", validate=_zone)
@@ -71,8 +71,6 @@ class InteractionQuerySchema(Schema):
     line_id = fields.UUID(load_default=None)
     contact_point_id = fields.UUID(load_default=None)
     reason_id = fields.UUID(load_default=None, metadata={"description": "The reason or any reason under it"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
 
 
 # a follow-up's day: far enough out for any plan, near enough that its end time stays a date
@@ -254,7 +252,7 @@ class MacroUpdateSchema(Schema):
     is_retired = fields.Boolean(metadata={"description": "No longer offered when the reason is chosen"})
 
 
-class MacroQuerySchema(Schema):
+class MacroQuerySchema(PageQuerySchema):
     reason_id = fields.UUID(load_default=None, metadata={"description": "The macros of this reason only"})
 
 
@@ -299,13 +297,11 @@ class ArticleSchema(Schema):
     updated_at = fields.AwareDateTime()
 
 
-class ArticleQuerySchema(Schema):
+class ArticleQuerySchema(PageQuerySchema):
     q = fields.String(load_default="", validate=validate.Length(max=200),
                       metadata={"description": "Words in the title or body: case and accents ignored, every word "
                                                  "must occur, partial words match", "example": "roaming"})
     reason_id = fields.UUID(load_default=None)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
 
 
 class ArticleVersionQuerySchema(Schema):
@@ -319,3 +315,8 @@ class DialSchema(Schema):
     provider = fields.String()
     number = fields.String()
     action = fields.String(metadata={"description": "What the console opens to dial, such as tel:+5716012345"})
+
+
+ReasonPageSchema = page_of(ReasonSchema, "ReasonPage")
+MacroEntryPageSchema = page_of(MacroEntrySchema, "MacroEntryPage")
+ContactPointPageSchema = page_of(ContactPointSchema, "ContactPointPage")

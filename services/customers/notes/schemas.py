@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from services.kit.input import MULTILINE
-from services.kit.schemas import page_of
+from services.kit.schemas import PageQuerySchema, page_of
 
 
 class NoteCreateSchema(Schema):
@@ -21,11 +21,6 @@ class NoteCreateSchema(Schema):
     def _not_blank(self, value: str, **_kwargs) -> None:
         if not value.strip():
             raise ValidationError("Write the note.")
-
-
-class PageQuerySchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
 
 
 class ReportFilterSchema(Schema):

@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from services.customers.offers.models import CHANNELS, OUTCOMES
 from services.kit.input import MULTILINE
-from services.kit.schemas import page_of
+from services.kit.schemas import PageQuerySchema, page_of
 
 
 class OfferCreateSchema(Schema):
@@ -42,8 +42,6 @@ class OfferSchema(Schema):
 OfferPageSchema = page_of(OfferSchema, "OfferPage")
 
 
-class OfferQuerySchema(Schema):
+class OfferQuerySchema(PageQuerySchema):
     campaign = fields.String(validate=validate.Length(min=1, max=100))
     outcome = fields.String(validate=validate.OneOf(OUTCOMES))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))

@@ -5,11 +5,12 @@ import uuid
 
 from services.customers.sales_agents import queries, use_cases
 from services.customers.sales_agents.schemas import (
-    SalesAgentChangeCreateSchema, SalesAgentChangeSchema, SalesAgentSchema,
+    SalesAgentChangeCreateSchema, SalesAgentChangeSchema, SalesAgentPageSchema,
 )
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.http import install_id_converter
 from services.kit.input import Blueprint
+from services.kit.schemas import PageQuerySchema
 
 blp = Blueprint("sales_agents", __name__, url_prefix="/api/v1/customers",
                 description="Bulk change of preferred sales agent")
@@ -17,13 +18,14 @@ install_id_converter(blp)
 
 
 @blp.get("/sales-agents")
-@blp.response(200, SalesAgentSchema(many=True))
-def list_sales_agents():
-    """Preferred sales agents of the customers you reach, with their counts."""
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, SalesAgentPageSchema)
+def list_sales_agents(args):
+    """Preferred sales agents of the customers you reach, with their counts (most customers first)."""
     principal = current_principal()
     principal.require(use_cases.BULK_PERMISSION)
     with service_context().database.session() as session:
-        return queries.preferred_sales_agents(session, principal=principal)
+        return queries.preferred_sales_agents(session, principal=principal, **args)
 
 
 @blp.post("/sales-agent-changes")

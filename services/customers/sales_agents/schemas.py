@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from services.kit.schemas import page_of
+
 
 class SalesAgentMoveSchema(Schema):
     from_agent_id = fields.UUID(required=True)
@@ -44,3 +46,6 @@ class SalesAgentChangeSchema(Schema):
     moved = fields.Integer(allow_none=True)
     created_at = fields.AwareDateTime()
     confirmed_at = fields.AwareDateTime(allow_none=True)
+
+
+SalesAgentPageSchema = page_of(SalesAgentSchema, "SalesAgentPage")

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.kit.schemas import page_of
+from services.kit.schemas import PageQuerySchema, page_of
 from services.notifications.deliveries.models import CHANNELS, STATUSES
 
 
@@ -40,7 +40,7 @@ def _zone(value: str) -> None:
         raise ValidationError("Use an IANA time zone such as America/Bogota or Europe/Moscow.") from None
 
 
-class DeliveryQuerySchema(Schema):
+class DeliveryQuerySchema(PageQuerySchema):
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
     channel = fields.String(load_default=None, validate=validate.OneOf(CHANNELS))
     event_type = fields.String(load_default=None, validate=validate.Length(min=1, max=100),
@@ -56,8 +56,6 @@ class DeliveryQuerySchema(Schema):
     date_to = fields.Date(data_key="to", load_default=None,
                           metadata={"description": "Recorded on or before this day (in tz)"})
     tz = fields.String(load_default="UTC", validate=_zone)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
     @validates_schema
     def _range(self, data, **kwargs):

@@ -12,6 +12,7 @@ from services.kit.db import utcnow
 from services.kit.http import expected_version, install_id_converter, put_expected_version, with_etag
 from services.kit.input import Blueprint
 from services.kit.problems import Conflict, Forbidden, InvalidFields, NotFound, ensure_put_version, ensure_version
+from services.kit.schemas import PageQuerySchema, page_from_query
 from services.notifications.base import directory_users
 from services.notifications.deliveries.channels import (
     OutgoingMessage, PermanentFailure, SmtpMailer, TemporaryFailure,
@@ -22,7 +23,7 @@ from services.notifications.reminders.models import (
     AFTER_DUE, BEFORE_DUE, CustomerAddresses, MailAccount, Receivable, ReminderConcept, ReminderSettings,
 )
 from services.notifications.reminders.schemas import (
-    ConceptSchema, MailboxSchema, MailboxTestSchema, ReminderSettingsSchema, RunReportSchema, RunRequestSchema,
+    ConceptPageSchema, ConceptSchema, MailboxSchema, MailboxTestSchema, ReminderSettingsSchema, RunReportSchema, RunRequestSchema,
 )
 from services.notifications.settings import NotificationsSettings
 from services.notifications.templates.defaults import SAMPLES
@@ -49,11 +50,13 @@ def _require_manage(principal: Principal) -> None:
 
 # -- concepts --------------------------------------------------------------------------------
 @reminders.get("/reminders/concepts")
-@reminders.response(200, ConceptSchema(many=True))
-def list_concepts():
+@reminders.arguments(PageQuerySchema, location="query")
+@reminders.response(200, ConceptPageSchema)
+def list_concepts(args):
     """The catalogue: reminders some days before the due date, notices some days after it."""
     with _session() as session:
-        return session.scalars(select(ReminderConcept).order_by(ReminderConcept.kind, ReminderConcept.days)).all()
+        return page_from_query(session, select(ReminderConcept).order_by(
+            ReminderConcept.kind, ReminderConcept.days, ReminderConcept.id), **args)
 
 
 @reminders.post("/reminders/concepts")

@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from services.kit.input import MULTILINE
+from services.kit.schemas import page_of
 from services.notifications.reminders.models import CONCEPT_KINDS
 
 TEXT = validate.Length(max=20000)
@@ -73,3 +74,6 @@ class MailboxTestSchema(Schema):
     ok = fields.Boolean()
     to = fields.String()
     answer = fields.String()
+
+
+ConceptPageSchema = page_of(ConceptSchema, "ConceptPage")

@@ -4,10 +4,11 @@ from __future__ import annotations
 from services.kit.app import current_principal, service_context
 from services.kit.http import expected_version, put_expected_version, with_etag
 from services.kit.input import Blueprint
+from services.kit.schemas import PageQuerySchema, page_from_list
 from services.notifications.templates import use_cases
 from services.notifications.templates.models import CompanySettings, UserPreferences
 from services.notifications.templates.schemas import (
-    CompanySettingsSchema, PreferencesSchema, PreviewRequestSchema, PreviewSchema, TemplateSchema,
+    CompanySettingsSchema, PreferencesSchema, PreviewRequestSchema, PreviewSchema, TemplatePageSchema, TemplateSchema,
     TemplateTextsSchema,
 )
 
@@ -25,11 +26,13 @@ def _session():
 
 
 @templates.get("/templates")
-@templates.response(200, TemplateSchema(many=True))
-def list_templates():
+@templates.arguments(PageQuerySchema, location="query")
+@templates.response(200, TemplatePageSchema)
+def list_templates(args):
     """Every template in every language: the administrators' version or the shipped one."""
     with _session() as session:
-        return use_cases.list_templates(session)
+        return page_from_list(use_cases.template_keys(), item=lambda key: use_cases.effective_template(session, *key),
+                              **args)
 
 
 @templates.get(KEY)

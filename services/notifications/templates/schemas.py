@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from services.kit.input import MULTILINE
+from services.kit.schemas import page_of
 from services.notifications.templates.models import LANGUAGES
 
 TEXT = validate.Length(max=20000)
@@ -48,3 +49,6 @@ class PreferencesSchema(Schema):
 
 class CompanySettingsSchema(Schema):
     default_language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+
+
+TemplatePageSchema = page_of(TemplateSchema, "TemplatePage")

@@ -60,9 +60,13 @@ def effective_template(session: Session, template: str, channel: str, language: 
             "updated_at": edited.updated_at if edited else None}
 
 
+def template_keys() -> list[tuple[str, str, str]]:
+    """Every (template, channel, language) there is, in the order lists show them."""
+    return [(template, channel, language) for template, channel in sorted(DEFAULTS) for language in LANGUAGES]
+
+
 def list_templates(session: Session) -> list[dict]:
-    return [effective_template(session, template, channel, language)
-            for template, channel in sorted(DEFAULTS) for language in LANGUAGES]
+    return [effective_template(session, *key) for key in template_keys()]
 
 
 def _known(template: str, channel: str, language: str) -> None:
