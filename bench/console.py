@@ -175,16 +175,16 @@ def main() -> int:
             return [service("customers", f"customers/{customer_id}"),
                     service("cases", f"cases?customer_id={customer_id}&{open_cases}&sort=priority&per_page=20"),
                     service("customers", f"customers/{customer_id}/financial-summary"),
-                    service("customers", f"customers/{customer_id}/consents"),
+                    service("customers", f"customers/{customer_id}/consents?per_page=200"),
                     service("customers", f"customers/{customer_id}/offers?per_page=5"),
                     service("customers", f"customers/{customer_id}/notes?per_page=10"),
                     service("customers", f"customers/{customer_id}/attachments?per_page=20"),
-                    service("customers", "customers/attachment-types"),
-                    service("customers", "customers/interaction-reasons"),
-                    service("customers", "customers/contact-points"), inbox]
+                    service("customers", "customers/attachment-types?per_page=200"),
+                    service("customers", "customers/interaction-reasons?per_page=200"),
+                    service("customers", "customers/contact-points?per_page=200"), inbox]
         pages = {
             "card": (lambda i: f"{base}/customers/{card_ids[i % len(card_ids)]}", lambda i: card_calls(card_ids[i % len(card_ids)])),
-            "queues": (lambda i: f"{base}/queues", lambda i: [service("cases", "queues/statistics"), inbox]),
+            "queues": (lambda i: f"{base}/queues", lambda i: [service("cases", "queues/statistics?per_page=200"), inbox]),
             "folder": (lambda i: f"{base}/folder?box=created",
                        lambda i: [service("cases", "cases/folder?box=created&sort=priority&page=1&per_page=25"),
                                   inbox]),

@@ -229,7 +229,7 @@ def main() -> int:
             composed = timed_get(session, f"{gateway}/customer-cards/{customer_id}")
             parts = sum(timed_get(session, url) for url in (
                 f"{customers}/customers/{customer_id}", f"{customers}/customers/{customer_id}/financial-summary",
-                f"{customers}/customers/{customer_id}/consents", f"{customers}/customers/{customer_id}/offers?per_page=5",
+                f"{customers}/customers/{customer_id}/consents?per_page=200", f"{customers}/customers/{customer_id}/offers?per_page=5",
                 f"{cases}/cases?customer_id={customer_id}&status=open&status=open_dispatch&status=open_reject"
                 "&sort=priority&per_page=20"))
             return {"gateway": composed, "direct": parts}

@@ -59,9 +59,10 @@ def load_demo_data(base_url: str) -> None:
     admin = Client(base_url)
     admin.login(os.environ.get("CAREDESK_ADMIN_USERNAME", "admin"),
                 os.environ.get("CAREDESK_ADMIN_PASSWORD", "caredesk-admin"))
-    if any(d["code"] == "delivery" for d in admin.call("GET", "/api/v1/directory/departments").json()):
+    if any(d["code"] == "delivery" for d in admin.call("GET", "/api/v1/directory/departments?per_page=200").json()["items"]):
         return
-    branch = next(b for b in admin.call("GET", "/api/v1/directory/branches").json() if b["code"] == "hq")
+    branch = next(b for b in admin.call("GET", "/api/v1/directory/branches?per_page=200").json()["items"]
+                  if b["code"] == "hq")
     departments = {code: admin.call("POST", "/api/v1/directory/departments", json={"code": code, "name": name}).json()
                    for code, name in DEPARTMENTS}
     users = [
@@ -120,8 +121,7 @@ def _payment_reminders(admin: Client, customer: dict) -> None:
     admin.call("POST", "/api/v1/customers/billing/imports", json={"kind": "invoices", "rows": [
         {"invoice_number": number, "customer_code": customer["code"], "issue_date": (due - timedelta(days=30)).isoformat(),
          "due_date": due.isoformat(), "amount": "89900.00", "currency": "COP"} for number, due in invoices]})
-    concepts = admin.call("GET", "/api/v1/notifications/reminders/concepts").json()
-    concepts = concepts["items"] if isinstance(concepts, dict) else concepts
+    concepts = admin.call("GET", "/api/v1/notifications/reminders/concepts?per_page=200").json()["items"]
     before = next(c["id"] for c in concepts if c["kind"] == "before_due" and c["days"] == 7)
     after = next(c["id"] for c in concepts if c["kind"] == "after_due" and c["days"] == 7)
     path = f"/api/v1/notifications/reminders/settings/{customer['id']}"

@@ -18,6 +18,7 @@ import requests
 
 from gateway.routing.policies import Timeouts
 from gateway.routing.upstream import UpstreamFailure, send
+from services.kit.schemas import MAX_PER_PAGE
 
 log = logging.getLogger("caredesk.gateway.cards")
 
@@ -45,7 +46,8 @@ def parts_of(customer_id: str) -> list[Part]:
         Part("open_cases", "cases", "cases", (("customer_id", customer_id), *(("status", s) for s in OPEN_CASE_STATES),
                                                 ("sort", "priority"), ("per_page", OPEN_CASES_SHOWN))),
         Part("financial_summary", "customers", f"customers/{customer_id}/financial-summary"),
-        Part("consents", "customers", f"customers/{customer_id}/consents"),
+        # every consent in force (kinds x the customer and its contacts), not the default page
+        Part("consents", "customers", f"customers/{customer_id}/consents", (("per_page", MAX_PER_PAGE),)),
         Part("offers", "customers", f"customers/{customer_id}/offers", (("per_page", OFFERS_SHOWN),)),
     ]
 

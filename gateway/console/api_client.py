@@ -10,8 +10,11 @@ import requests
 from flask import current_app, g, request
 
 from gateway.routing.proxy import RESOURCE_OWNERS
+from services.kit.schemas import MAX_PER_PAGE
 
 log = logging.getLogger("caredesk.console")
+# every() follows at most this many pages (40,000 items): a list the console shows whole is far smaller
+PAGES_FOLLOWED_AT_MOST = 200
 
 
 @dataclass
@@ -63,6 +66,27 @@ class Api:
 
     def get(self, path: str, **params) -> Answer:
         return self.call("GET", path, params={k: v for k, v in params.items() if v not in (None, "")})
+
+    def every(self, path: str, **params) -> Answer:
+        """Every item of a list, however many pages it has: pages of MAX_PER_PAGE (one call for the small
+        lists the console shows whole: reasons, queues, members), then ``links.next`` until it is null.
+        The answer's body is the list of the items; the first refusal comes back as it is."""
+        answer = self.get(path, **{"per_page": MAX_PER_PAGE} | params)
+        if not answer.ok or not isinstance(answer.body, dict):
+            return answer
+        items, pages = list(answer.body.get("items") or []), 1
+        following = (answer.body.get("links") or {}).get("next")
+        while following:
+            if pages >= PAGES_FOLLOWED_AT_MOST:
+                log.warning("%s: stopped after %d pages of %d items", path, pages, MAX_PER_PAGE)
+                break
+            # the link is the path the API was called with, below /api/v1, and its query
+            answer = self.call("GET", following.removeprefix("/api/v1/"))
+            if not answer.ok or not isinstance(answer.body, dict):
+                return answer
+            items.extend(answer.body.get("items") or [])
+            following, pages = (answer.body.get("links") or {}).get("next"), pages + 1
+        return Answer(answer.status, items, answer.etag)
 
     def call(self, method: str, path: str, *, json=None, params=None, if_match: str | None = None,
              allow_signed_out: bool = False) -> Answer:

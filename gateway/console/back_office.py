@@ -16,7 +16,7 @@ CASE_STATUSES = ("open", "open_dispatch", "open_reject", "closed")
 
 @blp.get("/queues")
 def queues():
-    answer = g.api.get("queues/statistics")
+    answer = g.api.every("queues/statistics")
     return render_template("queues.html", queues=answer.body if answer.ok else [])
 
 
@@ -36,7 +36,7 @@ def take_next():
 
 def _people() -> dict:
     """Names for the user ids a case page shows, from the directory the user may read."""
-    answer = g.api.get("directory/users")
+    answer = g.api.every("directory/users")
     return {user["id"]: user["full_name"] for user in (answer.body if answer.ok else [])}
 
 
@@ -47,12 +47,12 @@ def render_case(case_id: str, *, status: int = 200, errors: dict | None = None, 
     if not answer.ok:
         abort(answer.status)
     case = answer.body
-    comments = g.api.get(f"cases/{case_id}/comments")
-    tasks = g.api.get(f"cases/{case_id}/tasks")
-    timeline = g.api.get(f"cases/{case_id}/timeline")
+    comments = g.api.every(f"cases/{case_id}/comments")
+    tasks = g.api.every(f"cases/{case_id}/tasks")
+    timeline = g.api.every(f"cases/{case_id}/timeline")
     case_type = g.api.get(f"case-types/{case['type']['id']}") if case.get("type") else None
     people = _people()
-    members = (g.api.get(f"queues/{case['queue']['id']}/members") if "assign" in case.get("allowed_actions", [])
+    members = (g.api.every(f"queues/{case['queue']['id']}/members") if "assign" in case.get("allowed_actions", [])
                else None)
     missing = {item["name"] for item in case.get("missing_fields", [])}
     return render_template(
@@ -212,8 +212,8 @@ def case_search():
             params["breached"] = breached
         answer = g.api.call("GET", "cases", params=params)
         results, errors = (answer.body, {}) if answer.ok else (None, answer.field_errors)
-    queues = g.api.get("queues")
-    types = g.api.get("case-types")
+    queues = g.api.every("queues")
+    types = g.api.every("case-types")
     return render_template("cases.html", results=results, errors=errors, statuses=statuses, priorities=priorities,
                            breached=breached, people=_people(),
                            queues=queues.body if queues.ok else [], types=types.body if types.ok else [])

@@ -24,7 +24,7 @@ def card_sections(card: dict, *, finance: dict | None, consents: dict | None, of
     section saying so rather than failing the card."""
     customer_id = card["id"]
     attachments = g.api.get(f"customers/{customer_id}/attachments", per_page=ATTACHMENTS_SHOWN)
-    types = g.api.get("customers/attachment-types")
+    types = g.api.every("customers/attachment-types")
     consent_history = None
     if request.args.get("consents") == "history":
         consent_history = g.api.get(f"customers/{customer_id}/consents/history", per_page=CONSENT_HISTORY_SHOWN,
@@ -33,7 +33,7 @@ def card_sections(card: dict, *, finance: dict | None, consents: dict | None, of
     return {
         "finance": finance,
         "attachments": attachments.body if attachments.ok else None,
-        "attachment_types": [t for t in (types.body or {}).get("items", []) if t["is_selectable"] and not t["is_retired"]]
+        "attachment_types": [t for t in types.body or [] if t["is_selectable"] and not t["is_retired"]]
         if types.ok else [],
         "consents": states if consents is not None else None,
         "consent_kinds": list({state["kind"]: state for state in states}.values()),
@@ -147,7 +147,7 @@ def change_offer(customer_id, offer_id):
 # -- follow-ups -------------------------------------------------------------------------------
 def directory_people() -> list[dict]:
     """The users this user may invite or copy: the active ones of the directory within their reach."""
-    answer = g.api.get("directory/users")
+    answer = g.api.every("directory/users")
     users = answer.body if answer.ok and isinstance(answer.body, list) else []
     return sorted(({"id": u["id"], "full_name": u["full_name"]} for u in users if u.get("is_active")),
                   key=lambda u: u["full_name"].casefold())

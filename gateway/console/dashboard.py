@@ -52,17 +52,17 @@ def dashboard():
     errors: dict = {}
     first = _day("from", today - timedelta(days=DEFAULT_DAYS - 1), errors)
     last = _day("to", today, errors)
-    queues = g.api.get("queues")
+    queues = g.api.every("queues")
     supervised = {queue["id"] for queue in (queues.body if queues.ok else []) if supervises(g.user, queue)}
     if not supervised:
         return render_template("error.html", title=_("Supervisor dashboard"),
                                message=_("The dashboard shows the queues you supervise, and you supervise none.")), 403
-    statistics = g.api.get("queues/statistics", hours=NOW_WINDOW_HOURS)
+    statistics = g.api.every("queues/statistics", hours=NOW_WINDOW_HOURS)
     now_rows = [row for row in (statistics.body if statistics.ok else []) if row["queue"]["id"] in supervised]
     history: list = []
     if not errors:
         start, end = period_of(first, last, zone)
-        answer = g.api.get("queues/history", **{"from": start.isoformat(), "to": end.isoformat()})
+        answer = g.api.every("queues/history", **{"from": start.isoformat(), "to": end.isoformat()})
         if answer.ok:
             history = [row for row in answer.body if row["queue"]["id"] in supervised]
         else:

@@ -30,7 +30,7 @@ def _or_404(answer):
 @blp.get("/desk")
 def desk():
     folder = g.api.get("cases/folder", per_page=5, sort="priority")
-    statistics = g.api.get("queues/statistics")
+    statistics = g.api.every("queues/statistics")
     return render_template("desk.html", folder=folder.body if folder.ok else None,
                            queues=statistics.body if statistics.ok else [])
 
@@ -235,7 +235,7 @@ def verify_pin(customer_id, line_id):
 
 # -- creating a case ---------------------------------------------------------------------------
 def _case_types() -> list[dict]:
-    answer = g.api.get("case-types")
+    answer = g.api.every("case-types")
     return [t for t in (answer.body if answer.ok else []) if t.get("is_active", True)]
 
 

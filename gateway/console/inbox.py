@@ -28,8 +28,8 @@ def _unread():
 
 @blp.get("/inbox")
 def inbox():
-    answer = g.api.get("notifications", limit=INBOX_SIZE)
-    return render_template("inbox.html", notices=answer.body if answer.ok else [])
+    answer = g.api.get("notifications", per_page=INBOX_SIZE)
+    return render_template("inbox.html", notices=answer.body["items"] if answer.ok else [])
 
 
 @blp.post("/inbox/<uuid:notification_id>/read")

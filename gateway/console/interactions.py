@@ -124,8 +124,8 @@ def panel_context(card: dict, *, panel: dict | None = None) -> dict:
         if answer.ok:
             interaction = answer.body
     values = panel.get("values") or (values_of(interaction) if interaction else fresh_values())
-    reasons = g.api.get("customers/interaction-reasons")
-    points = g.api.get("customers/contact-points")
+    reasons = g.api.every("customers/interaction-reasons")
+    points = g.api.every("customers/contact-points")
     material = panel.get("material")
     if material is None and values.get("reason_id"):
         if interaction and str(interaction.get("reason_id") or "") == values["reason_id"]:

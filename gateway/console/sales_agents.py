@@ -32,7 +32,7 @@ def _not_allowed(_error):
 
 
 def _agents() -> list[dict]:
-    answer = g.api.get("customers/sales-agents")
+    answer = g.api.every("customers/sales-agents")
     if answer.status == 403:
         raise NoPermission()
     return answer.body if answer.ok and isinstance(answer.body, list) else []

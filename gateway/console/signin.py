@@ -68,8 +68,8 @@ def _profile(login: dict) -> dict:
     """Who is signed in, as the header shows it: name, level and unit."""
     user = login["user"]
     g.api.token = login["access_token"]
-    departments = g.api.get("directory/departments")
-    branches = g.api.get("directory/branches")
+    departments = g.api.every("directory/departments")
+    branches = g.api.every("directory/branches")
     names = {item["id"]: item["name"] for answer in (departments, branches) if answer.ok for item in answer.body}
     profile = {"id": user["id"], "username": user["username"], "full_name": user["full_name"], "level": user["level"],
                "email": user.get("email"),
@@ -83,7 +83,7 @@ def supervises_a_queue(profile: dict) -> bool:
     """Whether the header offers the supervisor dashboard; with the cases service down at sign-in
     it is left out (the page itself asks again when opened)."""
     try:
-        queues = g.api.get("queues")
+        queues = g.api.every("queues")
     except ServiceDown:
         return False
     return any(supervises(profile, queue) for queue in (queues.body if queues.ok else []))

@@ -27,7 +27,7 @@ LINE_STATUSES = ("active", "blocked", "deactivated")
 
 
 def _queue_options() -> list:
-    return [(queue["code"], queue["name"]) for queue in listed(g.api.get("queues"))]
+    return [(queue["code"], queue["name"]) for queue in listed(g.api.every("queues"))]
 
 
 def _get(case_type_id):
@@ -44,7 +44,7 @@ def admin_case_types():
 
 
 def render_case_types(*, status: int = 200, errors: dict | None = None, values: dict | None = None):
-    return render_template("admin/case_types.html", case_types=listed(g.api.get("case-types")),
+    return render_template("admin/case_types.html", case_types=listed(g.api.every("case-types")),
                            queues=_queue_options(), priorities=PRIORITIES, errors=errors or {},
                            values=values or {"default_priority": "normal"}), status
 

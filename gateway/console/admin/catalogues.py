@@ -12,8 +12,8 @@ from gateway.console.i18n import LANGUAGES
 
 
 def _items(path: str) -> list:
-    answer = g.api.get(path)
-    return answer.body.get("items", []) if answer.ok and isinstance(answer.body, dict) else []
+    answer = g.api.every(path)
+    return answer.body if answer.ok and isinstance(answer.body, list) else []
 
 
 def render_catalogues(*, status: int = 200, errors: dict | None = None, values: dict | None = None):

@@ -14,6 +14,7 @@ from gateway.console.admin.common import require, require_company_level
 from gateway.console.api_client import ServiceDown
 from gateway.console.blueprint import blp
 from gateway.console.words import problem_text
+from services.kit.schemas import MAX_PER_PAGE
 
 SERVICE_NAMES = {"customers": _l("Customers"), "cases": _l("Cases and queues"), "notifications": _l("Notifications")}
 
@@ -29,8 +30,8 @@ def _service(service: str) -> str:
     return service
 
 
-def _answer_or_404(path: str):
-    answer = g.api.get(path)
+def _answer_or_404(path: str, **params):
+    answer = g.api.get(path, **params)
     if answer.status == 404:
         abort(404)
     return answer
@@ -44,7 +45,7 @@ def admin_dead_letters():
     services = {}
     for service in SERVICE_NAMES:
         try:
-            answer = g.api.get(f"{service}/dead-letters")
+            answer = g.api.every(f"{service}/dead-letters")
             services[service] = answer.body if answer.ok else problem_text(answer)
         except ServiceDown:
             services[service] = None
@@ -55,7 +56,8 @@ def admin_dead_letters():
 def admin_dead_letter_queue(service: str, handler: str):
     """The letters of one queue, oldest first, with what replaying all of them does."""
     _require_administrator()
-    answer = _answer_or_404(f"{_service(service)}/dead-letters/{handler}")
+    # the oldest MAX_PER_PAGE, as the page says ("Shown: the oldest ...") when more wait
+    answer = _answer_or_404(f"{_service(service)}/dead-letters/{handler}", per_page=MAX_PER_PAGE)
     if not answer.ok:
         abort(answer.status)
     return render_template("admin/dead_letter_queue.html", service=service, service_names=SERVICE_NAMES,

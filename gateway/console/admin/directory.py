@@ -23,7 +23,7 @@ def admin_home():
 
 
 def _units() -> tuple[list, list]:
-    return listed(g.api.get("directory/branches")), listed(g.api.get("directory/departments"))
+    return listed(g.api.every("directory/branches")), listed(g.api.every("directory/departments"))
 
 
 def render_units(*, status: int = 200, errors: dict | None = None, values: dict | None = None):
@@ -60,7 +60,7 @@ def _names(items: list) -> dict:
 def admin_users():
     require("manage_users")
     branches, departments = _units()
-    users = listed(g.api.get("directory/users"))
+    users = listed(g.api.every("directory/users"))
     shown = request.args.get("show", "active")
     if shown == "active":
         users = [user for user in users if user["is_active"]]
@@ -74,7 +74,7 @@ def _queues() -> list | None:
     """The queues to choose from; None while the cases service does not answer (the form then keeps
     the user's queues as they are rather than taking them away)."""
     try:
-        return listed(g.api.get("queues"))
+        return listed(g.api.every("queues"))
     except ServiceDown:
         return None
 

@@ -17,7 +17,7 @@ ARTICLES_PER_PAGE = 25
 
 
 def _reasons() -> list:
-    return listed(g.api.get("customers/interaction-reasons"))
+    return listed(g.api.every("customers/interaction-reasons"))
 
 
 def _reason_options(reasons: list, *, leaving_out: str | None = None) -> list:
@@ -67,7 +67,7 @@ def render_reason(reason_id, *, status: int = 200, errors: dict | None = None, v
     reason = next((item for item in reasons if item["id"] == str(reason_id)), None)
     if reason is None:
         abort(404)
-    macros = listed(g.api.get("customers/interaction-macros", reason_id=reason_id))
+    macros = listed(g.api.every("customers/interaction-macros", reason_id=reason_id))
     articles = g.api.get("customers/knowledge-articles", reason_id=reason_id, per_page=100)
     children = [item for item in reasons if item.get("parent_id") == reason["id"]]
     return render_template("admin/reason.html", reason=reason, children=children, macros=macros,
@@ -191,7 +191,7 @@ def admin_save_article(article_id):
 
 
 def render_contact_points(*, status: int = 200, errors: dict | None = None, values: dict | None = None):
-    return render_template("admin/contact_points.html", points=listed(g.api.get("customers/contact-points")),
+    return render_template("admin/contact_points.html", points=listed(g.api.every("customers/contact-points")),
                            errors=errors or {}, values=values or {}), status
 
 

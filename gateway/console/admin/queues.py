@@ -26,10 +26,10 @@ def _options(items: list, label: str = "name") -> list:
 
 
 def _choices() -> dict:
-    users = [user for user in listed(g.api.get("directory/users")) if user["is_active"]]
-    return {"departments": _options(listed(g.api.get("directory/departments"))),
+    users = [user for user in listed(g.api.every("directory/users")) if user["is_active"]]
+    return {"departments": _options(listed(g.api.every("directory/departments"))),
             "people": _options(users, "full_name"), "users": users,
-            "calendars": _options(listed(g.api.get("queues/calendars")))}
+            "calendars": _options(listed(g.api.every("queues/calendars")))}
 
 
 def _number(value: str | None):
@@ -53,7 +53,7 @@ def render_queues(*, status: int = 200, errors: dict | None = None, values: dict
     choices = _choices()
     choices.pop("users")
     names = {str(code): name for key in ("departments", "people", "calendars") for code, name in choices[key]}
-    return render_template("admin/queues.html", queues=listed(g.api.get("queues")), names=names,
+    return render_template("admin/queues.html", queues=listed(g.api.every("queues")), names=names,
                            errors=errors or {}, values=values or {}, **choices), status
 
 
@@ -221,7 +221,7 @@ def render_calendar(calendar_id, *, status: int = 200, errors: dict | None = Non
         calendar, etag = answer.body, answer.etag
     defaults = {"time_zone": chosen_time_zone(), "working_days": [0, 1, 2, 3, 4],
                 "hours": [{"start": "08:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}], "holidays": []}
-    return render_template("admin/calendars.html", calendars=listed(g.api.get("queues/calendars")),
+    return render_template("admin/calendars.html", calendars=listed(g.api.every("queues/calendars")),
                            calendar=calendar, etag=etag, values=values or calendar or defaults, errors=errors or {},
                            hour_rows=HOUR_ROWS, zones=ZONES), status
 

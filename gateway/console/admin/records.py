@@ -41,7 +41,7 @@ def _page() -> int:
 
 
 def _people() -> dict:
-    return {str(user["id"]): user for user in listed(g.api.get("directory/users"))}
+    return {str(user["id"]): user for user in listed(g.api.every("directory/users"))}
 
 
 @blp.get("/admin/audit")
@@ -66,7 +66,7 @@ def render_tokens(*, status: int = 200, errors: dict | None = None, values: dict
                   created: dict | None = None):
     people = _people()
     response = make_response(render_template(
-        "admin/api_tokens.html", tokens=listed(g.api.get("auth/api-tokens")), people=people,
+        "admin/api_tokens.html", tokens=listed(g.api.every("auth/api-tokens")), people=people,
         candidates=[(uid, person["full_name"]) for uid, person in people.items() if person["is_active"]],
         resources=RESOURCE_NAMES, statuses=TOKEN_STATUS_NAMES, errors=errors or {},
         values=values or {"days": 90, "resources": list(RESOURCE_NAMES)}, created=created), status)

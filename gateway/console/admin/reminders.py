@@ -15,7 +15,7 @@ KIND_NAMES = {"before_due": _l("Before the due date"), "after_due": _l("After th
 
 
 def render_reminders(*, status: int = 200, errors: dict | None = None, values: dict | None = None):
-    return render_template("admin/reminders.html", concepts=listed(g.api.get("notifications/reminders/concepts")),
+    return render_template("admin/reminders.html", concepts=listed(g.api.every("notifications/reminders/concepts")),
                            kinds=KIND_NAMES, errors=errors or {}, values=values or {"kind": "before_due"}), status
 
 

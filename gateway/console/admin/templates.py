@@ -16,7 +16,7 @@ PERMISSION = "manage_templates"
 @blp.get("/admin/templates")
 def admin_templates():
     require(PERMISSION)
-    return render_template("admin/templates.html", templates=listed(g.api.get("notifications/templates")))
+    return render_template("admin/templates.html", templates=listed(g.api.every("notifications/templates")))
 
 
 def _path(template: str, channel: str, language: str) -> str:
