@@ -39,6 +39,12 @@ header alike. 404 means missing *or* outside your reach.
 
 **Changes** to an existing record send `If-Match` with the `ETag` read (428 without it, 412 when
 stale); a creation answers 201.
+
+**Lists** all answer one envelope: `items`, `total` (in the whole list), `page`, `per_page` and
+`links` with `next` and `previous` (this request's path and query with another `page`; null on the
+last and the first page). Every list takes `page` (from 1, default 1) and `per_page` (1 to 200,
+default 50); anything else is a 422 naming the parameter. To read a whole list, follow `links.next`
+until it is null.
 """
 
 

@@ -31,6 +31,7 @@ from services.customers.surveys import card_satisfaction
 from services.kit.app import current_principal, new_uow, read_back, service_context
 from services.kit.http import expected_version, install_id_converter, no_content, with_etag
 from services.kit.input import Blueprint
+from services.kit.schemas import page_links
 
 blp = Blueprint("customers", __name__, url_prefix="/api/v1/customers", description="Customers (accounts)")
 
@@ -111,7 +112,7 @@ def search_customers(args):
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")
     with connection:
         found = queries.search_customers(connection, principal=current_principal(), regions=_regions(), **args)
-    return jsonify(found)
+    return jsonify(found | {"links": page_links(page=found["page"], per_page=found["per_page"], total=found["total"])})
 
 
 @blp.get("/caller")

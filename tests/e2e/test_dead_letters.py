@@ -71,7 +71,7 @@ def test_a_dead_letter_is_listed_shown_and_replayed_through_the_gateway(system):
 
 def test_dead_letters_are_refused_to_a_branch_administrator_through_the_gateway(system):
     admin = ApiClient(system).login("admin", ADMIN_PASSWORD)
-    branch = next(b for b in admin.get("/api/v1/directory/branches").json() if b["code"] == "hq")
+    branch = next(b for b in admin.get("/api/v1/directory/branches").json()["items"] if b["code"] == "hq")
     username = f"branch.admin.{uuid.uuid4().hex[:6]}"
     created = admin.post("/api/v1/directory/users", json={
         "username": username, "full_name": "Branch admin", "password": "branch-admin-password", "level": 2,

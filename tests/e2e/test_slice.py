@@ -26,7 +26,7 @@ def eventually(probe, *, timeout: float = 30.0, interval: float = 0.2):
 def test_slice_from_login_to_queue_notification(system):
     admin = ApiClient(system).login("admin", ADMIN_PASSWORD)
 
-    branch = next(b for b in admin.get("/api/v1/directory/branches").json() if b["code"] == "hq")
+    branch = next(b for b in admin.get("/api/v1/directory/branches").json()["items"] if b["code"] == "hq")
     department = admin.post("/api/v1/directory/departments", json={"code": "delivery", "name": "Delivery"})
     assert department.status_code == 201, department.text
     user = admin.post("/api/v1/directory/users", json={
@@ -60,7 +60,7 @@ def test_slice_from_login_to_queue_notification(system):
     boris = ApiClient(system).login("boris.delivery", "boris-password-1")
 
     def notices():
-        found = boris.get("/api/v1/notifications").json()
+        found = boris.get("/api/v1/notifications").json()["items"]
         return found if len(found) == 2 else None
 
     found = eventually(notices)

@@ -99,7 +99,7 @@ def test_api_tokens_are_shown_once_listed_without_the_secret_and_managed_by_admi
     again = gateway.delete(path, headers=_bearer(admin) | {"If-Match": revoked.headers["ETag"]})
     assert again.get_json()["revoked_at"] == revoked.get_json()["revoked_at"]
     assert [t["id"] for t in gateway.get("/api/v1/auth/api-tokens?status=revoked",
-                                         headers=_bearer(admin)).get_json()] == [created["id"]]
+                                         headers=_bearer(admin)).get_json()["items"]] == [created["id"]]
     missing = gateway.delete(f"/api/v1/auth/api-tokens/{uuid.uuid4()}", headers=_bearer(admin) | {"If-Match": '"1"'})
     assert missing.status_code == 404
 

@@ -36,7 +36,7 @@ def test_every_kind_is_recorded_without_secrets_and_searchable_by_administrators
     for _ in range(3):
         client.post("/api/v1/auth/login", json={"username": "ghost", "password": "wrong-password"})
     assert client.post("/api/v1/auth/login", json={"username": "ghost", "password": "wrong-password"}).status_code == 429
-    hq = client.get("/api/v1/directory/branches", headers=_bearer(admin)).get_json()[0]
+    hq = client.get("/api/v1/directory/branches", headers=_bearer(admin)).get_json()["items"][0]
     created = client.post("/api/v1/directory/users", headers=_bearer(admin), json={
         "username": "ana.front", "full_name": "Ana", "password": PASSWORD, "level": 4, "branch_id": hq["id"]})
     assert created.status_code == 201

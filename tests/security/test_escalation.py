@@ -66,7 +66,7 @@ def test_nobody_grants_beyond_their_reach_nor_changes_their_own_access(gateway):
                      permissions=["manage_users"], queues=["north-delivery"])
     assert granted.status_code == 201, granted.get_json()
 
-    users = {u["username"]: u for u in client.get("/api/v1/directory/users", headers=root).get_json()}
+    users = {u["username"]: u for u in client.get("/api/v1/directory/users", headers=root).get_json()["items"]}
     me = users["north.admin"]
     for change in ({"level": 1}, {"permissions": ["manage_users", "edit_customers"]},
                    {"queues": ["north-delivery", "south-delivery"]}, {"branch_id": south["id"]},

@@ -165,7 +165,7 @@ def test_task_assignee_supervisor_and_queue_references_stay_in_reach(cases_app, 
         assert fingerprint(cases_app) == before
         assert api.post(path, as_=dept_admin, json=body("front")).status_code == 201
         cells += 3
-    delivery = next(q for q in api.get("/api/v1/queues", as_=admin).get_json() if q["code"] == "delivery")
+    delivery = next(q for q in api.get("/api/v1/queues", as_=admin).get_json()["items"] if q["code"] == "delivery")
     refused = api.patch(f"/api/v1/queues/{delivery['id']}", as_=dept_admin, if_match=delivery["version"],
                         json={"name": "Mine now"})
     assert refused.status_code == 404

@@ -85,7 +85,7 @@ def test_logout_password_change_and_disabling_end_tokens_everywhere(system):
     apps, services = system
     gateway = apps["gateway"].test_client()
     admin = {"Authorization": f"Bearer {_login(gateway, 'admin')}"}
-    hq = gateway.get("/api/v1/directory/branches", headers=admin).get_json()[0]
+    hq = gateway.get("/api/v1/directory/branches", headers=admin).get_json()["items"][0]
     created = gateway.post("/api/v1/directory/users", headers=admin, json={
         "username": "ana.front", "full_name": "Ana", "password": PASSWORD, "level": 2, "branch_id": hq["id"]})
     assert created.status_code == 201

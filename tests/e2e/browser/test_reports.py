@@ -132,7 +132,7 @@ def _preferred_agent(admin: ApiClient, code: str, agent_id: str) -> None:
 @pytest.mark.parametrize("language", ["es", "vi"])
 def test_seed_001_bulk_change_of_preferred_sales_agent(agent, console_url, language):
     admin_api = api(console_url, "admin")
-    users = {user["username"]: user for user in admin_api.get("/api/v1/directory/users").json()}
+    users = {user["username"]: user for user in admin_api.get("/api/v1/directory/users").json()["items"]}
     for code in ("C-1002", "C-1003"):
         _preferred_agent(admin_api, code, users["linh.billing"]["id"])
     _preferred_agent(admin_api, "C-1004", users["boris.delivery"]["id"])

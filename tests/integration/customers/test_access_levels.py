@@ -183,7 +183,7 @@ def test_bulk_change_needs_the_permission_and_stays_in_reach(client, headers, ca
 
     allowed = person.principal.__class__(**{**person.principal.__dict__,
                                             "permissions": frozenset({"bulk_change_sales_agent"})})
-    agents = client.get("/api/v1/customers/sales-agents", headers=headers(allowed)).get_json()
+    agents = client.get("/api/v1/customers/sales-agents", headers=headers(allowed)).get_json()["items"]
     seller_counts = [a["customers"] for a in agents if a["agent_id"] == str(SELLER.user_id)]
     assert bool(seller_counts) is person.reads
     proposed = client.post("/api/v1/customers/sales-agent-changes", headers=headers(allowed), json=moves).get_json()

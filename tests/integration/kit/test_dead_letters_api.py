@@ -68,13 +68,17 @@ def test_an_administrator_lists_shows_and_replays_dead_letters(settings, client,
 
     queues = client.get("/api/v1/cases/dead-letters", headers=auth)
     assert queues.status_code == 200
-    counts = {item["handler"]: item["count"] for item in queues.json}
+    counts = {item["handler"]: item["count"] for item in queues.json["items"]}
     assert counts["replicate_customer"] == 3 and set(counts.values()) == {0, 3}
-    [described] = [item for item in queues.json if item["handler"] == "replicate_customer"]
+    [described] = [item for item in queues.json["items"] if item["handler"] == "replicate_customer"]
     assert described["queue"] == queue and "customer.created.v1" in described["events"]
 
     listed = client.get("/api/v1/cases/dead-letters/replicate_customer", headers=auth)
     assert listed.status_code == 200 and listed.json["count"] == 3
+    assert (listed.json["total"], listed.json["page"], listed.json["links"]) == (3, 1, {"next": None, "previous": None})
+    second_page = client.get("/api/v1/cases/dead-letters/replicate_customer?per_page=2&page=2", headers=auth).json
+    assert [item["message_id"] for item in second_page["items"]] == [third] and second_page["links"]["next"] is None
+    assert second_page["links"]["previous"] == "/api/v1/cases/dead-letters/replicate_customer?per_page=2&page=1"
     assert [item["message_id"] for item in listed.json["items"]] == [first, second, third]
     assert listed.json["items"][0] | {"message_id": None} == {
         "message_id": None, "event_type": "customer.created", "event_version": 1, "attempts": 5,

@@ -15,7 +15,7 @@ def expire(api, at) -> int:
 
 
 def set_claim_minutes(api, people, minutes) -> dict:
-    queue = api.ok(api.get("/queues", as_=people.admin))[0]
+    queue = api.ok(api.get("/queues", as_=people.admin))["items"][0]
     return api.ok(api.patch(f"/queues/{queue['id']}", as_=people.admin, if_match=queue["version"],
                             json={"claim_minutes": minutes}))
 
@@ -37,7 +37,7 @@ def test_a_taken_case_not_accepted_in_time_goes_back_to_the_queue(api, people, f
     [event] = outbox_events(api.app, "case.claim_expired.v1")
     assert event["id"] == case["id"] and event["previous_owner_id"] == str(people.agent.user_id)
     assert event["claim_minutes"] == 15
-    timeline = api.ok(api.get(f"/cases/{case['id']}/timeline", as_=people.supervisor))
+    timeline = api.ok(api.get(f"/cases/{case['id']}/timeline", as_=people.supervisor))["items"]
     assert timeline[-1]["action"] == "claim_expired"
     assert timeline[-1]["detail"]["previous_owner_id"] == str(people.agent.user_id)
     # waiting again: anyone of the queue takes it
@@ -62,7 +62,7 @@ def test_accepted_cases_fresh_claims_and_queues_without_a_claim_time_are_left_al
 
 
 def test_claim_minutes_are_validated(api, people):
-    queue = api.ok(api.get("/queues", as_=people.admin))[0]
+    queue = api.ok(api.get("/queues", as_=people.admin))["items"][0]
     response = api.patch(f"/queues/{queue['id']}", as_=people.admin, if_match=queue["version"],
                          json={"claim_minutes": 0})
     assert response.status_code == 422 and "claim_minutes" in response.get_json()["errors"]

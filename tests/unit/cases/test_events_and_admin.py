@@ -47,7 +47,7 @@ def test_every_action_is_an_event_with_its_actor_and_the_case_snapshot(api, peop
         ("take_next", str(boris.user_id)), ("supervisor", str(boris.user_id))]
     rejected = next(e["data"] for e in events if e["type"] == "case.rejected")
     assert (rejected["reason"], rejected["owner_id"]) == ("No address.", str(ana.user_id))
-    comments = api.ok(api.get(f"{path}/comments", as_=ana))
+    comments = api.ok(api.get(f"{path}/comments", as_=ana))["items"]
     assert [(c["body"], c["author_id"]) for c in comments] == [("Courier booked for 15:00.", str(boris.user_id))]
 
 
@@ -100,7 +100,7 @@ def test_take_next_gives_the_highest_priority_then_the_oldest(api, people, froze
 
 def test_queue_administration(api, people):
     admin = people.admin
-    queue = api.ok(api.get("/queues", as_=people.initiator))[0]
+    queue = api.ok(api.get("/queues", as_=people.initiator))["items"][0]
     detail = api.ok(api.get(f"/queues/{queue['id']}", as_=admin))
     assert sorted(m["username"] for m in detail["members"]) == ["boris.delivery", "vera.delivery"]
     assert detail["supervisor_id"] == str(people.supervisor.user_id)

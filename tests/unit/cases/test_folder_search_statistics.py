@@ -81,7 +81,7 @@ def test_search_finds_closed_cases_by_every_criterion(api, people, cases, frozen
 
 def test_queue_statistics(api, people, frozen_clock):
     admin, ana, boris = people.admin, people.initiator, people.agent
-    queue = api.ok(api.get("/queues", as_=admin))[0]
+    queue = api.ok(api.get("/queues", as_=admin))["items"][0]
     api.ok(api.put(f"/queues/{queue['id']}/sla", as_=admin, if_match=queue_version(api, queue, admin), json={"policies": [
         {"priority": "normal", "acceptance_minutes": 30, "resolution_minutes": 120}]}))
     start = frozen_clock.current
@@ -113,8 +113,8 @@ def test_queue_statistics(api, people, frozen_clock):
     assert api.get(f"/queues/{queue['id']}/statistics", as_=people.outsider).status_code == 404
     assert api.get(f"/queues/{queue['id']}/history", as_=people.outsider).status_code == 404
     assert api.get(f"/queues/{queue['id']}/statistics", as_=boris).status_code == 200
-    assert [s["queue"]["code"] for s in api.ok(api.get("/queues/statistics", as_=people.supervisor))] == ["delivery"]
-    assert api.ok(api.get("/queues/statistics", as_=people.outsider)) == []
+    assert [s["queue"]["code"] for s in api.ok(api.get("/queues/statistics", as_=people.supervisor))["items"]] == ["delivery"]
+    assert api.ok(api.get("/queues/statistics", as_=people.outsider))["items"] == []
 
 
 def test_level_two_and_department_reach(api, people, cases):

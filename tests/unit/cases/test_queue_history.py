@@ -16,7 +16,7 @@ def known_timeline(api, people, frozen_clock) -> tuple[dict, object]:
     """Five normal cases dispatched at +0, +30, +60, +70, +80 minutes; at +85 the two oldest are
     accepted (both late against a 30-minute target) and the first is closed (in time)."""
     admin, ana, boris = people.admin, people.initiator, people.agent
-    queue = api.ok(api.get("/queues", as_=admin))[0]
+    queue = api.ok(api.get("/queues", as_=admin))["items"][0]
     api.ok(api.put(f"/queues/{queue['id']}/sla", as_=admin, if_match=queue_version(api, queue, admin), json={"policies": [
         {"priority": "normal", "acceptance_minutes": 30, "resolution_minutes": 120}]}))
     start = frozen_clock.current
@@ -64,23 +64,23 @@ def test_the_job_twice_in_a_slot_keeps_one_row_and_history_adds_the_timeline(api
     assert (normal["resolution"]["decided"], normal["resolution"]["met"], normal["resolution"]["rate"]) == (1, 1, 1.0)
     assert {a["priority"] for a in history["sla_attainment"] if a["decided"] == 0} == {"low", "high", "urgent"}
 
-    listed = api.ok(api.get("/queues/history", as_=people.supervisor, query={"from": start.isoformat()}))
+    listed = api.ok(api.get("/queues/history", as_=people.supervisor, query={"from": start.isoformat()}))["items"]
     assert [h["queue"]["code"] for h in listed] == ["delivery"] and len(listed[0]["snapshots"]) == 2
 
 
 def test_only_members_supervisors_and_administrators_read_history_and_others_get_404(api, people):
-    queue = api.ok(api.get("/queues", as_=people.admin))[0]
+    queue = api.ok(api.get("/queues", as_=people.admin))["items"][0]
     for who in (people.supervisor, people.agent, people.admin):
         assert api.get(f"/queues/{queue['id']}/history", as_=who).status_code == 200
     hidden = api.get(f"/queues/{queue['id']}/history", as_=people.outsider)
     missing = api.get("/queues/00000000-0000-0000-0000-000000000000/history", as_=people.supervisor)
     assert hidden.status_code == missing.status_code == 404
     assert hidden.get_json()["type"] == missing.get_json()["type"]
-    assert api.ok(api.get("/queues/history", as_=people.outsider)) == []
+    assert api.ok(api.get("/queues/history", as_=people.outsider))["items"] == []
 
 
 def test_bad_periods_are_422_naming_each_parameter(api, people):
-    queue = api.ok(api.get("/queues", as_=people.admin))[0]
+    queue = api.ok(api.get("/queues", as_=people.admin))["items"][0]
     both = api.get(f"/queues/{queue['id']}/history", as_=people.supervisor, query={"from": "yesterday", "to": "2026-13-01"})
     assert both.status_code == 422 and set(both.get_json()["errors"]) >= {"from", "to"}
     naive = api.get("/queues/history", as_=people.supervisor, query={"from": "2026-03-02T09:00:00"})

@@ -117,7 +117,7 @@ def test_sim_delivery_flow(api, frozen_clock):
     assert case["age_seconds"] == 29 * 3600
     assert case["allowed_actions"] == ["reopen"]
 
-    timeline = api.ok(api.get(f"/cases/{case['id']}/timeline", as_=ana))
+    timeline = api.ok(api.get(f"/cases/{case['id']}/timeline", as_=ana))["items"]
     assert [(entry["action"], entry["status_to"]) for entry in timeline] == [
         ("created", "open"), ("saved", "open"), ("dispatched", "open_dispatch"), ("taken", "open_dispatch"),
         ("rejected", "open_reject"), ("saved", "open_reject"), ("dispatched", "open_dispatch"),

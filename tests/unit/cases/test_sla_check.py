@@ -33,7 +33,7 @@ def make_sla_queue(api, people) -> dict:
     business minutes, warned at half-time."""
     calendar = api.ok(api.post("/queues/calendars", as_=people.admin, json={
         "code": "moscow", "name": "Moscow", "time_zone": "Europe/Moscow"}), 201)
-    queue = api.ok(api.get("/queues", as_=people.admin))[0]
+    queue = api.ok(api.get("/queues", as_=people.admin))["items"][0]
     queue = api.ok(api.patch(f"/queues/{queue['id']}", as_=people.admin, if_match=queue["version"],
                              json={"calendar_id": calendar["id"]}))
     api.ok(api.put(f"/queues/{queue['id']}/sla", as_=people.admin, if_match=queue_version(api, queue, people.admin), json={"policies": [
@@ -91,7 +91,7 @@ def test_warning_breach_and_escalation_once_each_and_never_while_paused(api, peo
     assert check(api, msk(3, 11, 29)) == {}  # already warned on Monday
     assert check(api, msk(3, 11, 31)) == {"resolution_breach": 1}
 
-    timeline = api.ok(api.get(f"/cases/{case['id']}/timeline", as_=people.supervisor))
+    timeline = api.ok(api.get(f"/cases/{case['id']}/timeline", as_=people.supervisor))["items"]
     system = [(entry["action"], entry["detail"]["kind"]) for entry in timeline if entry["actor_id"] is None]
     assert system == [("sla_warning", "acceptance"), ("sla_breached", "acceptance"), ("escalated", "acceptance"),
                       ("sla_warning", "resolution"), ("sla_breached", "resolution"), ("escalated", "resolution")]

@@ -69,7 +69,7 @@ def test_the_statistics_say_who_holds_what_every_member_included(api, people, fr
                        ("Linh.Billing", False): (1, 0, 1)}
     assert [row["user"]["full_name"] for row in stats["holders"]] == ["Boris.Delivery", "Linh.Billing", "Vera.Delivery"]
     assert stats["depth"] == 1 and stats["breached_open"] == 3
-    listed = api.ok(api.get("/queues/statistics", as_=people.supervisor))
+    listed = api.ok(api.get("/queues/statistics", as_=people.supervisor))["items"]
     assert listed[0]["holders"] == stats["holders"]
 
 
@@ -91,7 +91,7 @@ def test_the_supervisor_changes_the_priority_and_the_new_targets_apply(api, peop
     assert changed["sla"]["resolution"]["due_at"] == msk(2, 12).isoformat()
     [saved] = outbox_events(api.app, "case.saved.v1")
     assert saved["changed"] == ["priority"] and saved["saved_by"] == str(people.supervisor.user_id)
-    timeline = api.ok(api.get(f"/cases/{case['id']}/timeline", as_=people.supervisor))
+    timeline = api.ok(api.get(f"/cases/{case['id']}/timeline", as_=people.supervisor))["items"]
     assert timeline[-1]["action"] == "priority_changed"
     assert timeline[-1]["detail"] == {"from": "normal", "to": "urgent"}
 

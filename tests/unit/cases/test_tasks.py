@@ -41,13 +41,13 @@ def test_a_task_cannot_be_done_before_the_task_that_blocks_it(api, people, case)
     training = api.ok(api.post(f"{tasks}/{training['id']}/complete", as_=boris))
     assert training["is_done"] is True and training["is_blocked"] is False
 
-    listed = api.ok(api.get(tasks, as_=people.initiator))
+    listed = api.ok(api.get(tasks, as_=people.initiator))["items"]
     assert [(t["title"], t["is_done"]) for t in listed] == [("Migrate the inventory", True), ("Billing training", True)]
     assigned = outbox(api.app, "case.task_assigned.v1")
     assert [(e["task"]["title"], e["task"]["assignee_id"]) for e in assigned] == [
         ("Migrate the inventory", str(vera.user_id)), ("Billing training", str(boris.user_id))]
     assert len(outbox(api.app, "case.task_completed.v1")) == 2
-    actions = [entry["action"] for entry in api.ok(api.get(f"/cases/{case['id']}/timeline", as_=boris))]
+    actions = [entry["action"] for entry in api.ok(api.get(f"/cases/{case['id']}/timeline", as_=boris))["items"]]
     assert actions[-6:] == ["task_added", "task_assigned", "task_added", "task_assigned", "task_done", "task_done"]
 
 

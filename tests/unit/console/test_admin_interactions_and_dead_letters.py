@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from gateway.console.api_client import Answer, Api
+from tests.unit.console.conftest import enveloped
 from tests.unit.console.test_console import csrf_of, sign_in
 
 # Fixed ids: they name parametrized tests, which every pytest-xdist worker must collect alike.
@@ -72,7 +73,8 @@ def services(console, monkeypatch):
     with console.session_transaction() as session:
         session["user"] = dict(session["user"], level=1, permissions=["manage_users"])
     fake = FakeServices()
-    monkeypatch.setattr(Api, "call", lambda api, method, path, **kwargs: fake.call(method, path, **kwargs))
+    monkeypatch.setattr(Api, "call", lambda api, method, path, **kwargs:
+                        enveloped(fake.call(method, path, **kwargs), method, path))
     return fake
 
 

@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from gateway.console.api_client import Api, Answer
+from tests.unit.console.conftest import enveloped
 from tests.unit.console.test_console import csrf_of, sign_in
 
 QUEUE, CALENDAR, CASE_TYPE, BORIS, RULE = (str(uuid.uuid4()) for _ in range(5))
@@ -64,7 +65,8 @@ def api(console, monkeypatch):
     with console.session_transaction() as session:
         session["user"] = dict(session["user"], permissions=["manage_queues", "manage_users", "manage_templates"])
     fake = FakeApi()
-    monkeypatch.setattr(Api, "call", lambda api, method, path, **kwargs: fake.call(api, method, path, **kwargs))
+    monkeypatch.setattr(Api, "call", lambda api, method, path, **kwargs:
+                        enveloped(fake.call(api, method, path, **kwargs), method, path))
     return fake
 
 

@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from gateway.console.api_client import Answer, Api
+from tests.unit.console.conftest import enveloped
 from tests.unit.console.test_interaction_panel import CARD, CUSTOMER, FakeCustomers, composed
 from tests.unit.console.test_console import sign_in
 
@@ -24,7 +25,8 @@ SATISFIED = {"answers": 3, "average": 4.33, "latest": [
 def customers(console, monkeypatch):
     sign_in(console, lang="es", tz="America/Bogota")
     fake = FakeCustomers()
-    monkeypatch.setattr(Api, "call", lambda api, method, path, **kwargs: fake.call(api, method, path, **kwargs))
+    monkeypatch.setattr(Api, "call", lambda api, method, path, **kwargs:
+                        enveloped(fake.call(api, method, path, **kwargs), method, path))
     return fake
 
 

@@ -12,7 +12,9 @@ from datetime import datetime, timezone
 import pytest
 
 from gateway.console import charts
+from services.cases.schemas import FOLDER_BOXES
 from gateway.console.api_client import Api, Answer
+from tests.unit.console.conftest import enveloped
 from tests.unit.console.test_console import csrf_of, sign_in
 
 SOFIA, BORIS, VERA = (str(uuid.uuid4()) for _ in range(3))
@@ -77,6 +79,9 @@ class FakeCases:
             return Answer(200, [history(queue, start=params["from"], end=params["to"]) for queue in QUEUES])
         if path == "notifications/unread":
             return Answer(200, {"unread": 0})
+        if path == "cases/folder":
+            return Answer(200, {"items": [], "total": 0, "page": 1, "per_page": 5, "box": "owned",
+                                "counts": {box: 0 for box in FOLDER_BOXES}, "links": {"next": None, "previous": None}})
         if method == "GET":
             return Answer(200, [])
         return Answer(500, {"detail": "unexpected"})
@@ -96,7 +101,8 @@ def as_user(console, **user) -> None:
 def cases(console, monkeypatch):
     sign_in(console, lang="es", tz="America/Bogota")
     fake = FakeCases()
-    monkeypatch.setattr(Api, "call", lambda api, method, path, **kwargs: fake.call(method, path, **kwargs))
+    monkeypatch.setattr(Api, "call", lambda api, method, path, **kwargs:
+                        enveloped(fake.call(method, path, **kwargs), method, path))
     return fake
 
 
@@ -180,8 +186,9 @@ def test_the_dashboard_shows_the_queues_the_user_supervises_over_whole_days_of_t
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     (_method, _path, _json, params, _if_match), = cases.asked("queues/history")
-    assert params == {"from": "2026-11-24T00:00:00-05:00", "to": "2026-12-01T00:00:00-05:00"}
-    assert cases.asked("queues/statistics")[0][3] == {"hours": 24}
+    # every queue's row: the largest page (a list the dashboard shows whole)
+    assert params == {"from": "2026-11-24T00:00:00-05:00", "to": "2026-12-01T00:00:00-05:00", "per_page": 200}
+    assert cases.asked("queues/statistics")[0][3] == {"hours": 24, "per_page": 200}
     assert "Delivery" in html and "Billing" not in html, "Billing has another supervisor"
     assert html.count("<svg") == 5 and "Nada que dibujar" in html and "<script" not in html.split("</head>")[1]
     assert '<caption id="states-caption">' in html and 'role="region"' in html

@@ -10,6 +10,7 @@ import pytest
 
 from gateway.console import interactions
 from gateway.console.api_client import Answer, Api
+from tests.unit.console.conftest import enveloped
 from tests.unit.console.test_console import csrf_of, sign_in
 
 CUSTOMER = str(uuid.uuid4())
@@ -110,7 +111,8 @@ class FakeCustomers:
 def customers(console, monkeypatch):
     sign_in(console, lang="es", tz="America/Bogota")
     fake = FakeCustomers()
-    monkeypatch.setattr(Api, "call", lambda api, method, path, **kwargs: fake.call(api, method, path, **kwargs))
+    monkeypatch.setattr(Api, "call", lambda api, method, path, **kwargs:
+                        enveloped(fake.call(api, method, path, **kwargs), method, path))
     return fake
 
 

@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from gateway.console.api_client import Answer, Api
+from tests.unit.console.conftest import enveloped
 from tests.unit.console.test_console import csrf_of, session_of, sign_in
 from tests.unit.console.test_interaction_panel import CUSTOMER, INTERACTION, FakeCustomers, saved
 
@@ -47,7 +48,8 @@ class FakeWithDirectory(FakeCustomers):
 def fake(console, monkeypatch):
     sign_in(console, lang="es", tz="America/Bogota")
     fake = FakeWithDirectory()
-    monkeypatch.setattr(Api, "call", lambda api, method, path, **kwargs: fake.call(api, method, path, **kwargs))
+    monkeypatch.setattr(Api, "call", lambda api, method, path, **kwargs:
+                        enveloped(fake.call(api, method, path, **kwargs), method, path))
     return fake
 
 

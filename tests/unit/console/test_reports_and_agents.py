@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from gateway.console.api_client import Api, Answer
+from tests.unit.console.conftest import enveloped
 from tests.unit.console.test_console import csrf_of, session_of, sign_in
 
 LINH, BORIS, SOFIA = (str(uuid.uuid4()) for _ in range(3))
@@ -50,7 +51,8 @@ class FakeApi:
 def api(console, monkeypatch):
     sign_in(console, lang="en", tz="America/Bogota")
     fake = FakeApi()
-    monkeypatch.setattr(Api, "call", lambda api, method, path, **kwargs: fake.call(api, method, path, **kwargs))
+    monkeypatch.setattr(Api, "call", lambda api, method, path, **kwargs:
+                        enveloped(fake.call(api, method, path, **kwargs), method, path))
     return fake
 
 

@@ -67,7 +67,7 @@ def test_after_sign_out_the_refresh_token_renews_nothing(console, app):
 def test_a_disabled_agent_is_signed_out_at_the_next_renewal(console, app):
     sign_in(console)
     admin = session_of(app, console)["token"]
-    branch = api(app, "get", "directory/branches", admin).get_json()[0]
+    branch = api(app, "get", "directory/branches", admin).get_json()["items"][0]
     created = api(app, "post", "directory/users", admin, json={
         "username": "ana.front", "full_name": "Ana Restrepo", "password": "ana-password-1", "level": 3,
         "branch_id": branch["id"]})

@@ -181,7 +181,7 @@ def test_references_are_resolved_and_retired_entries_cannot_be_chosen(client, ad
     assert set(response.get_json()["errors"]) == {"line_id", "reason_id", "contact_point_id"}
     assert client.get(f"/api/v1/customers/{card['id']}/interactions", headers=admin[1]).get_json()["total"] == 0
     names = [r["name"] for r in client.get("/api/v1/customers/interaction-reasons",
-                                           headers=admin[1]).get_json() if not r["is_retired"]]
+                                           headers=admin[1]).get_json()["items"] if not r["is_retired"]]
     assert "Invoice" not in names and "Duplicate invoice" in names
 
 
@@ -249,7 +249,7 @@ def test_catalogue_changes_take_if_match_and_retired_macros_are_no_longer_offere
     assert stale.status_code == 412
 
     macros = client.get("/api/v1/customers/interaction-macros", headers=admin[1],
-                        query_string={"reason_id": catalogue["duplicate"]["id"]}).get_json()
+                        query_string={"reason_id": catalogue["duplicate"]["id"]}).get_json()["items"]
     assert [(m["name"], m["version"], m["is_retired"]) for m in macros] == [("Resent", 1, False)]
     macro_url = f"/api/v1/customers/interaction-macros/{macros[0]['id']}"
     refused = client.patch(macro_url, headers=if_match(admin[1], 1), json={"body": "Dear {customer}", "name": ""})
@@ -280,7 +280,7 @@ def test_a_reason_moves_anywhere_in_the_tree_but_never_under_itself(client, admi
         assert refused.status_code == 422 and set(refused.get_json()["errors"]) == {"parent_id"}, parent
     moved = client.patch(url, headers=if_match(admin[1], 1), json={"parent_id": None})
     assert moved.status_code == 200 and moved.get_json()["path"] == ["Invoice"]
-    reasons = {r["name"]: r for r in client.get("/api/v1/customers/interaction-reasons", headers=admin[1]).get_json()}
+    reasons = {r["name"]: r for r in client.get("/api/v1/customers/interaction-reasons", headers=admin[1]).get_json()["items"]}
     assert reasons["Duplicate invoice"]["path"] == ["Invoice", "Duplicate invoice"]  # its subtree goes with it
     back = client.patch(url, headers=if_match(admin[1], 2), json={"parent_id": catalogue["billing"]["id"]})
     assert back.status_code == 200 and back.get_json()["path"] == ["Billing", "Invoice"]

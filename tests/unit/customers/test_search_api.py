@@ -92,6 +92,10 @@ def test_search_is_paged(client, admin, make_customer):
                         query_string={"q": "pham", "per_page": 3, "page": 9}).get_json()
     assert first["total"] == third["total"] == beyond["total"] == 7
     assert len(first["items"]) == 3 and len(third["items"]) == 1 and beyond["items"] == []
+    # the search, answered without its schema for speed, carries the links every list carries
+    assert first["links"] == {"next": "/api/v1/customers/search?q=pham&per_page=3&page=2", "previous": None}
+    assert third["links"] == {"next": None, "previous": "/api/v1/customers/search?q=pham&per_page=3&page=2"}
+    assert beyond["links"]["previous"].endswith("page=3")
 
 
 def test_search_respects_access_levels(client, bearer, make_customer, register_users):
@@ -114,7 +118,8 @@ def test_search_respects_access_levels(client, bearer, make_customer, register_u
 
 @pytest.mark.parametrize("params,field", [
     ({}, "q"), ({"q": " "}, "q"), ({"q": "x" * 201}, "q"), ({"q": "a", "by": "shoe size"}, "by"),
-    ({"q": "a", "per_page": 0}, "per_page"), ({"q": "a", "sort": "name"}, "sort")])
+    ({"q": "a", "per_page": 0}, "per_page"), ({"q": "a", "per_page": 201}, "per_page"), ({"q": "a", "page": 0}, "page"),
+    ({"q": "a", "sort": "name"}, "sort")])
 def test_bad_search_parameters_are_field_errors(client, admin, params, field):
     response = client.get("/api/v1/customers/search", headers=admin[1], query_string=params)
     assert response.status_code == 422 and field in response.get_json()["errors"]
@@ -184,7 +189,7 @@ def test_agents_are_listed_with_counts_then_moved_in_one_go(client, manager, bea
     make_customer(headers=manager[1], preferred_sales_agent_id=str(AGENT_3))
     other_branch = bearer(make_principal(level=1, branch_id=BRANCH_B, permissions=EDITOR))
     theirs = make_customer(headers=other_branch, preferred_sales_agent_id=str(AGENT_1))
-    agents = client.get("/api/v1/customers/sales-agents", headers=manager[1]).get_json()
+    agents = client.get("/api/v1/customers/sales-agents", headers=manager[1]).get_json()["items"]
     assert agents == [{"agent_id": str(AGENT_1), "name": "Ana Restrepo", "customers": 3},
                       {"agent_id": str(AGENT_3), "name": "agent", "customers": 1}]
     proposed = client.post("/api/v1/customers/sales-agent-changes", headers=manager[1],

@@ -53,7 +53,7 @@ def test_logout_revokes_the_token(gateway):
 
 def test_user_creation_is_validated_field_by_field_and_changes_nothing(gateway):
     headers = auth(login(gateway))
-    before = gateway.get("/api/v1/directory/users", headers=headers).get_json()
+    before = gateway.get("/api/v1/directory/users", headers=headers).get_json()["items"]
     response = gateway.post("/api/v1/directory/users", headers=headers, json={
         "username": "X", "full_name": "", "password": "short", "level": 7, "branch_id": "not-a-uuid",
         "permissions": ["fly"], "extra": True})
@@ -61,12 +61,12 @@ def test_user_creation_is_validated_field_by_field_and_changes_nothing(gateway):
     assert response.content_type == "application/problem+json"
     assert set(response.get_json()["errors"]) == {"username", "full_name", "password", "level", "branch_id",
                                                    "permissions", "extra"}
-    assert gateway.get("/api/v1/directory/users", headers=headers).get_json() == before
+    assert gateway.get("/api/v1/directory/users", headers=headers).get_json()["items"] == before
 
 
 def test_a_branch_administrator_sees_only_their_branch(gateway):
     admin = auth(login(gateway))
-    hq = gateway.get("/api/v1/directory/branches", headers=admin).get_json()[0]
+    hq = gateway.get("/api/v1/directory/branches", headers=admin).get_json()["items"][0]
     north = gateway.post("/api/v1/directory/branches", headers=admin, json={"code": "north", "name": "North"}).get_json()
     for username, branch, level in (("north.admin", north, 2), ("north.agent", north, 4), ("hq.agent", hq, 4)):
         created = gateway.post("/api/v1/directory/users", headers=admin, json={
@@ -74,9 +74,9 @@ def test_a_branch_administrator_sees_only_their_branch(gateway):
             "branch_id": branch["id"], "permissions": ["manage_users"] if level == 2 else []})
         assert created.status_code == 201, created.get_json()
     north_admin = auth(login(gateway, "north.admin", "long-enough-1"))
-    visible = {u["username"] for u in gateway.get("/api/v1/directory/users", headers=north_admin).get_json()}
+    visible = {u["username"] for u in gateway.get("/api/v1/directory/users", headers=north_admin).get_json()["items"]}
     assert visible == {"north.admin", "north.agent"}
-    hq_agent = next(u for u in gateway.get("/api/v1/directory/users", headers=admin).get_json()
+    hq_agent = next(u for u in gateway.get("/api/v1/directory/users", headers=admin).get_json()["items"]
                     if u["username"] == "hq.agent")
     assert gateway.get(f"/api/v1/directory/users/{hq_agent['id']}", headers=north_admin).status_code == 404
     # and may not place a user in another branch, nor grant level 1
@@ -119,7 +119,7 @@ def test_the_console_start_page_opens_without_a_token(gateway):
 
 
 def _user(gateway, headers, username="ana.gomez", **overrides) -> dict:
-    hq = gateway.get("/api/v1/directory/branches", headers=headers).get_json()[0]
+    hq = gateway.get("/api/v1/directory/branches", headers=headers).get_json()["items"][0]
     return gateway.post("/api/v1/directory/users", headers=headers, json={
         "username": username, "full_name": "Ana Gómez", "password": "ana-password", "level": 3,
         "branch_id": hq["id"], **overrides}).get_json()

@@ -17,7 +17,7 @@ def people(gateway):  # noqa: F811
     """Two departments of the first branch: Ana and Sofía in delivery, Boris in billing, and an
     inactive Sofia Inés; Ana (level 3) reaches her department only."""
     admin = auth(login(gateway))
-    branch = gateway.get("/api/v1/directory/branches", headers=admin).get_json()[0]["id"]
+    branch = gateway.get("/api/v1/directory/branches", headers=admin).get_json()["items"][0]["id"]
     units = {code: gateway.post("/api/v1/directory/departments", headers=admin,
                                 json={"code": code, "name": code.title()}).get_json()["id"]
              for code in ("delivery", "billing")}

@@ -248,7 +248,7 @@ def test_the_embedded_catcher_keeps_every_mail_and_message_and_the_api_lists_the
         assert send(runtime, sms_id) == "sent"
         caught = app.test_client().get("/api/v1/notifications/caught", headers=bearer(make_principal(level=1)))
         assert caught.status_code == 200
-        kinds = {item["kind"]: item for item in caught.get_json()}
+        kinds = {item["kind"]: item for item in caught.get_json()["items"]}
         assert kinds["email"]["subject"] == "Khảo sát" and kinds["email"]["message_id"] == f"<{mail_id}@caredesk>"
         assert kinds["sms"]["text"] == "Cảm ơn quý khách" and kinds["sms"]["to"] == "+84901234567"
         refused = app.test_client().get("/api/v1/notifications/caught", headers=bearer(make_principal(level=3)))

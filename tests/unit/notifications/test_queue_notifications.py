@@ -31,8 +31,8 @@ def test_dispatched_case_notifies_the_queue_and_its_active_members_once(worker, 
     member = make_principal(user_id=uuid.UUID(boris.data["id"]), level=3, queues=frozenset({"delivery"}))
     outsider = make_principal(user_id=uuid.UUID(olga.data["id"]), level=3, queues=frozenset({"billing"}))
     client = app.test_client()
-    assert len(client.get("/api/v1/notifications", headers=bearer(member)).get_json()) == 2
-    assert client.get("/api/v1/notifications", headers=bearer(outsider)).get_json() == []
+    assert len(client.get("/api/v1/notifications", headers=bearer(member)).get_json()["items"]) == 2
+    assert client.get("/api/v1/notifications", headers=bearer(outsider)).get_json()["items"] == []
 
 
 def inbox(consumer) -> list[tuple[str, str, str]]:
@@ -81,10 +81,10 @@ def test_the_inbox_counts_unread_notices_and_marks_one_or_all_read(worker, beare
     me = bearer(make_principal(user_id=initiator, level=3))
     client = app.test_client()
     assert client.get("/api/v1/notifications/unread", headers=me).get_json() == {"unread": 3}
-    first = client.get("/api/v1/notifications?unread=true", headers=me).get_json()[0]
+    first = client.get("/api/v1/notifications?unread=true", headers=me).get_json()["items"][0]
     assert client.post(f"/api/v1/notifications/{first['id']}/read", headers=bearer(other)).status_code == 404
     read = client.post(f"/api/v1/notifications/{first['id']}/read", headers=me).get_json()
     assert read["read_at"] is not None
     assert client.get("/api/v1/notifications/unread", headers=me).get_json() == {"unread": 2}
     assert client.post("/api/v1/notifications/read-all", headers=me).get_json() == {"marked": 2}
-    assert client.get("/api/v1/notifications?unread=true", headers=me).get_json() == []
+    assert client.get("/api/v1/notifications?unread=true", headers=me).get_json()["items"] == []

@@ -87,7 +87,7 @@ def count(runtime, model) -> int:
 def test_the_migration_seeds_the_two_concepts_of_seed_001(worker, runtime, bearer):
     client = worker[1].test_client()
     concepts = client.get("/api/v1/notifications/reminders/concepts", headers=bearer(make_principal(level=4)))
-    assert [(c["kind"], c["days"]) for c in concepts.get_json()] == [("after_due", 7), ("before_due", 7)]
+    assert [(c["kind"], c["days"]) for c in concepts.get_json()["items"]] == [("after_due", 7), ("before_due", 7)]
     admin = make_principal(level=1)
     made = client.post("/api/v1/notifications/reminders/concepts", headers=bearer(admin),
                        json={"description": "3 días antes", "days": 3, "kind": "before_due"})
@@ -262,5 +262,5 @@ def test_a_failing_sender_mailbox_is_retried_then_reported_to_the_administrator_
     assert told == {str(portfolio["admin"].user_id), str(portfolio["ana"].user_id)}
     assert len(notices) == 4  # two failed reminders, each told to both
     assert all("F-1" in subject for _, subject in notices)
-    ana_inbox = client.get("/api/v1/notifications", headers=bearer(portfolio["ana"])).get_json()
+    ana_inbox = client.get("/api/v1/notifications", headers=bearer(portfolio["ana"])).get_json()["items"]
     assert len([notice for notice in ana_inbox if notice["event_type"] == "payment.reminder_failed"]) == 2

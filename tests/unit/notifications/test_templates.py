@@ -141,8 +141,10 @@ def test_preview_renders_sample_data_and_unknown_templates_are_not_found(worker,
     assert preview.get_json()["subject"] == "Yêu cầu 2026-000042 đã bị trả lại cho bạn"
     assert client.get(f"{API}/templates/case.unknown/email/es", headers=editor).status_code == 404
     assert client.get(f"{API}/templates/case.closed/email/fr", headers=editor).status_code == 404
-    listed = client.get(f"{API}/templates", headers=editor).get_json()
-    assert len(listed) == len(DEFAULTS) * 4
+    first = client.get(f"{API}/templates", headers=editor, query_string={"per_page": 50}).get_json()
+    assert first["total"] == len(DEFAULTS) * 4 and len(first["items"]) == 50 and first["links"]["next"]
+    listed = first["items"] + client.get(first["links"]["next"], headers=editor).get_json()["items"]
+    assert len(listed) == len(DEFAULTS) * 4 and len({(t["template"], t["channel"], t["language"]) for t in listed}) == len(listed)
 
 
 def test_my_preferences_are_created_without_if_match_and_replaced_with_it(worker, bearer):
