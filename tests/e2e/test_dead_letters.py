@@ -54,7 +54,7 @@ def test_a_dead_letter_is_listed_shown_and_replayed_through_the_gateway(system):
 
     queues = admin.get("/api/v1/cases/dead-letters")
     assert queues.status_code == 200, queues.text
-    assert {item["handler"]: item["count"] for item in queues.json()}["replicate_customer"] >= 1
+    assert {item["handler"]: item["count"] for item in queues.json()["items"]}["replicate_customer"] >= 1
     listed = admin.get("/api/v1/cases/dead-letters/replicate_customer").json()
     assert message_id in [item["message_id"] for item in listed["items"]]
     shown = admin.get(f"/api/v1/cases/dead-letters/replicate_customer/{message_id}")

@@ -62,7 +62,7 @@ def test_api_tokens_are_shown_once_listed_without_the_secret_and_managed_by_admi
     listed = gateway.get("/api/v1/auth/api-tokens", headers=_bearer(admin))
     shown = gateway.get(f"/api/v1/auth/api-tokens/{created['id']}", headers=_bearer(admin))
     assert listed.status_code == shown.status_code == 200
-    assert [t["id"] for t in listed.get_json()] == [created["id"]] and shown.get_json()["name"] == "Billing import"
+    assert [t["id"] for t in listed.get_json()["items"]] == [created["id"]] and shown.get_json()["name"] == "Billing import"
     for answer in (listed, shown):
         assert "access_token" not in answer.get_data(as_text=True) and token not in answer.get_data(as_text=True)
     database = apps["gateway"].extensions["caredesk"].database
