@@ -55,7 +55,7 @@ class ComposedCardSchema(Schema):
     open_cases = _part("The customer's cases not closed (a page of the cases search, highest priority first, "
                        "at most 20; total counts them all).")
     financial_summary = _part("Balance, debt, open receivables, ARPU (GET /customers/{id}/financial-summary).")
-    consents = _part("Consents in force of the customer and its contacts.")
+    consents = _part("Consents in force of the customer and its contacts (a page of up to 200; total counts them all).")
     offers = _part("The five latest offers made to the customer (a page; total counts them all).")
     unavailable_parts = fields.List(fields.String(), metadata={
         "description": "The parts marked unavailable in this answer (empty when the card is whole)."})

@@ -30,6 +30,10 @@ def card_sections(card: dict, *, finance: dict | None, consents: dict | None, of
         consent_history = g.api.get(f"customers/{customer_id}/consents/history", per_page=CONSENT_HISTORY_SHOWN,
                                     page=request.args.get("consents_page", 1, type=int))
     states = (consents or {}).get("items", [])
+    if consents is not None and consents.get("total", 0) > len(states):
+        # more than the card's one page (200): the rest, rather than a card missing some
+        more = g.api.every(f"customers/{customer_id}/consents")
+        states = more.body if more.ok else states
     return {
         "finance": finance,
         "attachments": attachments.body if attachments.ok else None,
