@@ -52,7 +52,7 @@ def report_filters(args) -> tuple[dict, dict, dict | None]:
 
 def _choices() -> dict:
     """Branches, departments and people of the directory the user may filter by."""
-    lists = {name: g.api.get(f"directory/{name}") for name in ("branches", "departments", "users")}
+    lists = {name: g.api.every(f"directory/{name}") for name in ("branches", "departments", "users")}
     return {name: sorted((item for item in answer.body if isinstance(item, dict)),
                          key=lambda item: (item.get("name") or item.get("full_name") or "").casefold())
             if answer.ok and isinstance(answer.body, list) else [] for name, answer in lists.items()}
