@@ -12,14 +12,14 @@ from flask import Response, request, stream_with_context
 
 from services.cases import export, queries, use_cases
 from services.cases.models import Case, CaseTask
-from services.cases.repository import get_case as load_case
+from services.cases.repository import read_case
 from services.cases.schemas import (
     AssignSchema, CaseCreateSchema, CaseExportQuerySchema, CasePageSchema, CaseSaveSchema, CaseSchema, CaseSearchQuerySchema, CloseSchema,
     CommentCreateSchema, CommentSchema, FolderPageSchema, FolderQuerySchema, PriorityChangeSchema, RejectSchema, ReopenSchema,
     CommentPageSchema, TakeNextSchema, TaskChangeSchema, TaskCreateSchema, TaskPageSchema, TaskSchema,
     TimelineEntryPageSchema,
 )
-from services.cases.surveys import survey_of
+from services.cases.surveys import survey_answer
 from services.kit.app import current_principal, new_uow, service_context
 from services.kit.http import expected_version, install_id_converter, optional_expected_version, with_etag
 from services.kit.input import Blueprint
@@ -105,9 +105,9 @@ def take_next(data):
 def get_case(case_id: uuid.UUID):
     """One case within your reach with its form, state, queue, owner, SLA and allowed actions; the ETag is its
     version."""
-    with service_context().database.session() as session:
-        case = load_case(session, principal=current_principal(), case_id=case_id)
-        case.survey = survey_of(session, case.id)
+    with service_context().database.single_statement_session() as session:
+        case, survey = read_case(session, principal=current_principal(), case_id=case_id)
+    case.survey = survey_answer(survey)
     return _present(case)
 
 

@@ -11,8 +11,10 @@ Who reaches a case (every read and every action goes through :func:`visible_case
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, false, or_, select, true
+from sqlalchemy import Uuid, and_, bindparam, false, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from services.cases.errors import (
@@ -22,6 +24,7 @@ from services.cases.models import (
     Calendar, Case, CaseTask, CaseType, CustomerAttachmentReadModel, CustomerReadModel, Queue, RoutingRule,
     directory_users, waiting_condition,
 )
+from services.cases.surveys import CaseSurvey
 from services.kit.directory_replica import (
     is_queue_member as is_directory_queue_member, queue_members as directory_queue_members, reachable_users,
 )
@@ -31,17 +34,18 @@ from services.kit.problems import InvalidFields
 PROSPECT_CODE = "0"
 
 
-def reachable_queue_ids(principal: Principal):
-    """Ids of the queues whose cases the principal works or supervises (a subquery)."""
+def reachable_queue_ids(principal: Principal, *, queue_codes=None):
+    """Ids of the queues whose cases the principal works or supervises (a subquery); ``queue_codes``:
+    what stands for the principal's queue codes in the statement (default: the codes themselves)."""
     reach = [Queue.supervisor_id == principal.user_id]
     if principal.queues:
-        reach.append(Queue.code.in_(sorted(principal.queues)))
+        reach.append(Queue.code.in_(sorted(principal.queues) if queue_codes is None else queue_codes))
     if principal.level in (BRANCH, DEPARTMENT) and principal.department_id is not None:
         reach.append(Queue.department_id == principal.department_id)
     return select(Queue.id).where(or_(*reach))
 
 
-def visible_cases(principal: Principal):
+def visible_cases(principal: Principal, *, queue_codes=None):
     """The WHERE clause of every case read."""
     return or_(
         scope_filter(principal, branch_column=Case.branch_id, department_column=Case.department_id,
@@ -49,7 +53,7 @@ def visible_cases(principal: Principal):
         Case.initiator_id == principal.user_id,
         Case.owner_id == principal.user_id,
         # a draft stays with its initiator until it is dispatched
-        and_(Case.dispatched_at.is_not(None), Case.queue_id.in_(reachable_queue_ids(principal))),
+        and_(Case.dispatched_at.is_not(None), Case.queue_id.in_(reachable_queue_ids(principal, queue_codes=queue_codes))),
     )
 
 
@@ -61,6 +65,53 @@ def get_case(session: Session, *, principal: Principal, case_id: uuid.UUID, for_
     if case is None:
         raise CaseNotFound(f"No case {case_id}.")
     return case
+
+
+@dataclass(frozen=True)
+class _BoundReach:
+    """A principal's shape (its level, which of its ids it has, whether it has queues) with bind
+    parameters in place of its values: a statement built from it serves every principal of that shape."""
+
+    level: int
+    user_id: object
+    branch_id: object
+    department_id: object
+    queues: frozenset[str]  # a stand-in: non-empty when the principal has queues
+
+
+def _reach_shape(principal: Principal) -> tuple:
+    return (principal.level, principal.branch_id is not None, principal.department_id is not None,
+            bool(principal.queues))
+
+
+def _reach_values(principal: Principal) -> dict:
+    values = {"reach_user": principal.user_id, "reach_branch": principal.branch_id,
+              "reach_department": principal.department_id}
+    if principal.queues:
+        values["reach_queues"] = sorted(principal.queues)
+    return values
+
+
+@lru_cache(maxsize=64)
+def _read_case_statement(shape: tuple):
+    level, has_branch, has_department, has_queues = shape
+    reach = _BoundReach(level=level, user_id=bindparam("reach_user", type_=Uuid()),
+                        branch_id=bindparam("reach_branch", type_=Uuid()) if has_branch else None,
+                        department_id=bindparam("reach_department", type_=Uuid()) if has_department else None,
+                        queues=frozenset({"*"}) if has_queues else frozenset())
+    return (select(Case, CaseSurvey).outerjoin(CaseSurvey, CaseSurvey.case_id == Case.id)
+            .where(Case.id == bindparam("case_id", type_=Uuid()),
+                   visible_cases(reach, queue_codes=bindparam("reach_queues", expanding=True))))
+
+
+def read_case(session: Session, *, principal: Principal, case_id: uuid.UUID) -> tuple[Case, CaseSurvey | None]:
+    """A case within reach and its survey answer, in one statement (its queue and type joined),
+    built once for every principal of the same shape."""
+    row = session.execute(_read_case_statement(_reach_shape(principal)),
+                          {"case_id": case_id, **_reach_values(principal)}).first()
+    if row is None:
+        raise CaseNotFound(f"No case {case_id}.")
+    return row[0], row[1]
 
 
 # Built once: a statement object keeps its compiled form and cache key, and take-next is the

@@ -52,7 +52,10 @@ def keep_survey_answer(uow: UnitOfWork, envelope: Envelope) -> None:
 
 
 def survey_of(session: Session, case_id: uuid.UUID) -> dict | None:
-    row = session.get(CaseSurvey, case_id)
+    return survey_answer(session.get(CaseSurvey, case_id))
+
+
+def survey_answer(row: CaseSurvey | None) -> dict | None:
     return None if row is None else {"score": row.score, "comment": row.comment, "answered_at": row.answered_at}
 
 

@@ -4,12 +4,14 @@ Levels (SPEC.md): 1 whole company, 2 own branch, 3 own department, 4 own records
 """
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import jwt
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from sqlalchemy import ColumnElement, false, or_, true
 
 from services.kit.problems import Forbidden, Unauthorized
@@ -85,18 +87,38 @@ class Principal:
 
 
 class TokenVerifier:
-    """Checks signature, issuer, audience and expiry; returns the principal."""
+    """Checks signature, issuer, audience and expiry; returns the principal.
+
+    The public key is parsed once. A token that passed every check is remembered with its principal
+    (by its whole text, signature included, so only that exact token matches; bounded): the same
+    token on a later request skips the parsing and the signature check, but its time limits (exp,
+    iat, nbf) are checked again on every use. Revocation and changes of access are not decided here:
+    the service's token guard checks them on every request."""
+
+    REMEMBERED = 2048  # verified tokens kept; past that the memory starts over
 
     def __init__(self, public_key_pem: bytes) -> None:
         self.public_key = public_key_pem
+        self._key = load_pem_public_key(public_key_pem)
+        # token -> (principal, exp, the instant before which it is not valid yet)
+        self._verified: dict[str, tuple[Principal, float, float]] = {}
 
     @classmethod
     def from_file(cls, path: Path) -> "TokenVerifier":
         return cls(Path(path).read_bytes())
 
     def verify(self, token: str) -> Principal:
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            principal, expires, not_before = remembered
+            now = time.time()
+            if expires <= now:
+                self._verified.pop(token, None)
+                raise Unauthorized("The access token has expired; log in again.")
+            if not_before <= now:
+                return principal
         try:
-            claims = jwt.decode(token, self.public_key, algorithms=[ALGORITHM], audience=AUDIENCE,
+            claims = jwt.decode(token, self._key, algorithms=[ALGORITHM], audience=AUDIENCE,
                                 issuer=ISSUER, options={"require": ["exp", "iat", "sub", "jti"]})
         except jwt.ExpiredSignatureError:
             raise Unauthorized("The access token has expired; log in again.") from None
@@ -104,7 +126,12 @@ class TokenVerifier:
             raise Unauthorized("The access token is not valid.") from None
         if claims.get("typ") not in ("access", "api"):
             raise Unauthorized("The access token is not valid.")
-        return Principal.from_claims(claims)
+        principal = Principal.from_claims(claims)
+        if len(self._verified) >= self.REMEMBERED:
+            self._verified = {}
+        # PyJWT has checked that exp, iat and nbf (when present) are integers
+        self._verified[token] = (principal, int(claims["exp"]), max(int(claims["iat"]), int(claims.get("nbf", 0))))
+        return principal
 
 
 def bearer_token(authorization_header: str | None) -> str:
@@ -119,7 +146,7 @@ def scope_filter(principal: Principal, *, branch_column, department_column,
     if principal.level == COMPANY:
         return true()
     if principal.level == BRANCH:
-        return branch_column == principal.branch_id if principal.branch_id else false()
+        return branch_column == principal.branch_id if principal.branch_id is not None else false()
     if principal.level == DEPARTMENT:
-        return department_column == principal.department_id if principal.department_id else false()
+        return department_column == principal.department_id if principal.department_id is not None else false()
     return or_(*(column == principal.user_id for column in owner_columns))

@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, MetaData, String, Table, Uuid, create_engine, event
 from sqlalchemy.types import TypeDecorator
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -131,6 +131,14 @@ class Database:
         self.metadata = metadata
         self.engine = make_engine(url, **engine_options)
         self.session = make_session_factory(self.engine)
+        self._autocommit_reads = self.engine.dialect.name == "postgresql"
+        self.single_statement_session = sessionmaker(
+            bind=self.engine.execution_options(isolation_level="AUTOCOMMIT") if self._autocommit_reads else self.engine,
+            expire_on_commit=False, autoflush=False)
+        """Sessions for a read made of one statement (a record by id with what it shows): on
+        PostgreSQL in autocommit, the statement its own transaction, with no BEGIN and ROLLBACK
+        round trips; on SQLite like :attr:`session`. Never for writes, nor for reads of several
+        statements that must agree with one another."""
 
     @property
     def outbox(self) -> Table:
@@ -147,6 +155,16 @@ class Database:
     @property
     def is_postgresql(self) -> bool:
         return self.engine.dialect.name == "postgresql"
+
+    def single_statement_connection(self) -> Connection:
+        """A connection for one statement that reads (``with database.single_statement_connection() as
+        connection``): on PostgreSQL in autocommit, so the statement is its own transaction and no
+        BEGIN and ROLLBACK round trips go with it; on SQLite a plain connection, rolled back when
+        closed."""
+        connection = self.engine.connect()
+        if self._autocommit_reads:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        return connection
 
     def dispose(self) -> None:
         self.engine.dispose()

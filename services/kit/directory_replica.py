@@ -13,7 +13,9 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import JSON, Boolean, Column, ColumnElement, Integer, MetaData, String, Table, Uuid, and_, delete, select
+from sqlalchemy import (
+    JSON, Boolean, Column, ColumnElement, Integer, MetaData, String, Table, Uuid, and_, bindparam, delete, select,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -60,11 +62,15 @@ def define_revoked_tokens(metadata: MetaData) -> Table:
 
 def token_guard(database, *, users: Table, revoked: Table) -> Callable[[Principal], None]:
     """The check run on every request's principal: ``users`` and ``revoked`` are a service's
-    replica, or the gateway's own directory tables (which need no event to be current)."""
+    replica, or the gateway's own directory tables (which need no event to be current). One
+    statement, built once, on a connection of its own (on PostgreSQL without a transaction)."""
+    statement = token_refusal_statement(users=users, revoked=revoked)
 
     def guard(principal: Principal) -> None:
-        with database.session() as session:
-            reason = token_refusal(session, users=users, revoked=revoked, principal=principal)
+        with database.single_statement_connection() as connection:
+            row = connection.execute(statement, {"user_id": principal.user_id,
+                                                 "token_id": principal.token_id or ""}).one()
+        reason = refusal_reason(principal, *row)
         if reason:
             raise Unauthorized(reason)
 
@@ -76,14 +82,25 @@ def replica_token_guard(database) -> Callable[[Principal], None]:
     return token_guard(database, users=tables["directory_users"], revoked=tables["revoked_tokens"])
 
 
+def token_refusal_statement(*, users: Table, revoked: Table):
+    """Whether the token (``:token_id``) is revoked, and its user's (``:user_id``) active flag and
+    token version, in one round trip."""
+    user = select(users.c.is_active, users.c.token_version).where(
+        users.c.id == bindparam("user_id", type_=users.c.id.type)).subquery()
+    return select(
+        select(revoked.c.token_id).where(revoked.c.token_id == bindparam("token_id", type_=revoked.c.token_id.type)).exists(),
+        select(user.c.is_active).scalar_subquery(), select(user.c.token_version).scalar_subquery())
+
+
 def token_refusal(session, *, users: Table, revoked: Table, principal: Principal) -> str | None:
     """Why this token may no longer be used (None: it may), in one round trip: revoked, user
     disabled, or issued before the user's access or password last changed."""
-    user = select(users.c.is_active, users.c.token_version).where(users.c.id == principal.user_id).subquery()
-    row = session.execute(select(
-        select(revoked.c.token_id).where(revoked.c.token_id == (principal.token_id or "")).exists(),
-        select(user.c.is_active).scalar_subquery(), select(user.c.token_version).scalar_subquery())).one()
-    is_revoked, is_active, token_version = row
+    row = session.execute(token_refusal_statement(users=users, revoked=revoked),
+                          {"user_id": principal.user_id, "token_id": principal.token_id or ""}).one()
+    return refusal_reason(principal, *row)
+
+
+def refusal_reason(principal: Principal, is_revoked, is_active, token_version) -> str | None:
     if is_revoked:
         return "This token was revoked; log in again."
     if is_active is False:

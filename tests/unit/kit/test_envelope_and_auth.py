@@ -1,8 +1,10 @@
 """Envelope naming and validation; token verification; the access-level filter."""
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
+import jwt
 import pytest
 from marshmallow import ValidationError
 from sqlalchemy import Column, MetaData, Table, Uuid, select
@@ -49,6 +51,24 @@ def test_tokens_are_verified_and_expired_ones_refused(key_pair):
         verifier.verify(expired)
     with pytest.raises(Unauthorized):
         verifier.verify(token[:-4] + "AAAA")
+
+
+def test_a_verified_token_is_checked_once_and_refused_when_it_expires(key_pair, monkeypatch):
+    issuer = TokenIssuer.from_file(key_pair[0], lifetime_seconds=60)
+    verifier = TokenVerifier.from_file(key_pair[1])
+    token, _ = issuer.issue(make_principal())
+    decoded = []
+    real_decode = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *args, **kwargs: decoded.append(1) or real_decode(*args, **kwargs))
+    first, second = verifier.verify(token), verifier.verify(token)
+    assert first is second and len(decoded) == 1
+    # the same token with another signature is a token of its own: checked, and refused
+    with pytest.raises(Unauthorized, match="not valid"):
+        verifier.verify(token[:-4] + "AAAA")
+    issued_at = time.time()
+    monkeypatch.setattr(time, "time", lambda: issued_at + 61)
+    with pytest.raises(Unauthorized, match="expired"):
+        verifier.verify(token)
 
 
 def test_permissions_are_required_by_name():
