@@ -12,7 +12,7 @@ from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 
 from gateway.routing.policies import RoutePolicies
-from gateway.routing.upstream import UpstreamFailure, send
+from gateway.routing.upstream import UpstreamFailure, send_prepared
 from services.kit.problems import DomainError, NotFound
 
 log = logging.getLogger("caredesk.gateway.proxy")
@@ -131,15 +131,20 @@ def forward(resource: str, rest: str = ""):
     url = f"{base}/api/v1/{below}"
     policies: RoutePolicies = current_app.extensions["caredesk.route_policies"]
     refuse_large_body(policies.max_body_bytes.lookup(below))
-    headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
-    headers["X-Correlation-ID"] = g.correlation_id
     session: requests.Session = current_app.extensions["caredesk.http"]
+    headers = dict(session.headers)
+    sent = request.headers
+    headers.update((name, sent[name]) for name in FORWARDED_REQUEST_HEADERS if name in sent)
+    headers["X-Correlation-ID"] = g.correlation_id
     timeouts = policies.timeouts.lookup(below)
+    # prepared here and sent as is: the session has no cookies, hooks or environment to merge
+    prepared = requests.PreparedRequest()
+    # every value of a repeated query parameter (?status=a&status=b) goes along
+    prepared.prepare(method=request.method, url=url, headers=headers, data=request.get_data(),
+                     params=list(request.args.items(multi=True)))
     try:
-        # every value of a repeated query parameter (?status=a&status=b) goes along
-        upstream = send(session, request.method, url, params=list(request.args.items(multi=True)),
-                                   data=request.get_data(), headers=headers, stream=True,
-                                   timeout=timeouts.as_requests(), allow_redirects=False)
+        upstream = send_prepared(session, prepared, stream=True, timeout=timeouts.as_requests(),
+                                 allow_redirects=False)
     except requests.RequestException as error:
         failure = UpstreamFailure.of(owner, error, timeouts)
         log.warning("%s service %s: %s", owner, failure.reason, error)

@@ -67,13 +67,23 @@ def dropped_connection(error: requests.RequestException) -> bool:
 
 def send(session: requests.Session, method: str, url: str, **kwargs) -> requests.Response:
     """``session.request``, once more on a fresh connection when a read's connection broke under it."""
+    return _again_if_dropped(method, url, lambda: session.request(method, url, **kwargs))
+
+
+def send_prepared(session: requests.Session, prepared: requests.PreparedRequest, **kwargs) -> requests.Response:
+    """``session.send`` of a request the caller prepared (no cookies, hooks or environment to merge:
+    the gateway's forwarding), once more on a fresh connection like :func:`send`."""
+    return _again_if_dropped(prepared.method, prepared.url, lambda: session.send(prepared, **kwargs))
+
+
+def _again_if_dropped(method: str, url: str, attempt) -> requests.Response:
     try:
-        return session.request(method, url, **kwargs)
+        return attempt()
     except requests.ConnectionError as error:
         if method.upper() not in IDEMPOTENT or not dropped_connection(error):
             raise
         log.info("%s %s: the connection broke (%s); sending it again", method, url, error)
-        return session.request(method, url, **kwargs)
+        return attempt()
 
 
 def new_http_session(pool_size: int = 32) -> requests.Session:
