@@ -15,11 +15,10 @@ from sqlalchemy.orm import Session
 from services.customers import queries, use_cases
 from services.customers.consents.models import LANGUAGES as CONSENT_LANGUAGES
 from services.customers.consents.queries import consent_states
-from services.customers.errors import CustomerNotFound
 from services.customers.interactions.queries import latest_interactions
 from services.customers.models import Customer
 from services.customers.offers.queries import active_offers
-from services.customers.repository import CARD_OPTIONS, get_customer
+from services.customers.repository import get_customer
 from services.customers.schemas import (
     CallerQuerySchema, ContactCreateSchema, ContactSchema, ContactUpdateSchema, CustomerCardSchema,
     CustomerCreateSchema, CustomerListQuerySchema, CustomerPageSchema, CustomerUpdateSchema, FlashCreateSchema,
@@ -47,21 +46,35 @@ def _session() -> Session:
     return service_context().database.session()
 
 
-def _card(customer_id: uuid.UUID, *, status: int = 200):
-    """The card as just written: read again (fresh version, flashes), the writer needs no re-check."""
+def _written_card(customer: Customer, *, status: int = 200, new: bool = False):
+    """The card as just written, from the writer's own objects (its master data, phones, contacts
+    and lines are what the transaction committed; nothing of them is read again); what the card
+    shows besides (flashes, the summary) is read, except for a ``new`` card, which has none yet."""
     with _session() as session:
-        customer = session.get(Customer, customer_id, options=CARD_OPTIONS)
-        if customer is None:
-            raise CustomerNotFound(f"No customer {customer_id}.")
-        return with_etag(_card_with_summary(session, customer), customer.version, status)
+        session.add(customer)  # detached after the commit: lazy loads (if any) run in this session
+        try:
+            return with_etag(_card_with_summary(session, customer, new=new), customer.version, status)
+        finally:
+            session.expunge(customer)
 
 
-def _card_with_summary(session: Session, customer: Customer) -> dict:
+# The parts of the card a customer gets only after it exists: a card just created has none.
+NEW_CARD_SATISFACTION = {"answers": 0, "average": None, "latest": []}
+
+
+def _card_with_summary(session: Session, customer: Customer, *, new: bool = False) -> dict:
     """The card, its summary of the latest interactions (seed 004's lower part of the card), the
     consents in force (the customer's and each contact's, per kind; kinds named in the caller's
     Accept-Language), the active offers and the answers to its cases' satisfaction surveys, so the
-    card needs no further calls."""
+    card needs no further calls. ``new``: the card was created by this request, so it has no
+    flashes, interactions, consent records, offers or survey answers to read (only the consent
+    kinds' defaults)."""
     language = request.accept_languages.best_match(CONSENT_LANGUAGES) or "en"
+    if new:
+        return queries.card(session, customer, flashes=[]) | {
+            "latest_interactions": [],
+            "consents": consent_states(session, customer, language=language, recorded=[])["items"],
+            "active_offers": [], "satisfaction": dict(NEW_CARD_SATISFACTION, latest=[])}
     return queries.card(session, customer) | {
         "latest_interactions": latest_interactions(session, principal=current_principal(), customer=customer),
         "consents": consent_states(session, customer, language=language)["items"],
@@ -84,7 +97,7 @@ def create_customer(data):
     """Create a customer in your branch and department (phones normalised to E.164 with its country)."""
     customer = use_cases.create_customer(new_uow(), principal=current_principal(), data=data)
     written = {column.key: getattr(customer, column.key) for column in Customer.__table__.columns}
-    return read_back(lambda: _card(customer.id, status=201),
+    return read_back(lambda: _written_card(customer, status=201, new=True),
                      written=lambda: with_etag(written, customer.version, 201))
 
 
@@ -144,9 +157,9 @@ def get_customer_card(customer_id: uuid.UUID):
 @blp.response(200, CustomerCardSchema)
 def update_customer(data, customer_id: uuid.UUID):
     """Change master data (If-Match required). The code and, once set, the tax number never change."""
-    use_cases.update_customer(new_uow(), principal=current_principal(), customer_id=customer_id,
-                              expected_version=expected_version(), data=data)
-    return _card(customer_id)
+    customer = use_cases.update_customer(new_uow(), principal=current_principal(), customer_id=customer_id,
+                                         expected_version=expected_version(), data=data)
+    return _written_card(customer)
 
 
 @blp.get("/<id:customer_id>/history")

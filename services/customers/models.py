@@ -317,7 +317,9 @@ class Customer(RecordsEvents, Base):
         customer = cls(id=uuid.uuid4(), code=data["code"], kind=data["kind"], name=data["name"],
                        branch_id=principal.branch_id, department_id=principal.department_id,
                        created_by=principal.user_id, campaigns=[], description="", status="active",
-                       region="", address="")
+                       region="", address="",
+                       # a new card has none yet: set, so that nothing loads them (an empty SELECT each)
+                       other_phones=[], contacts=[], lines=[], search_terms=[])
         values = {key: value for key, value in data.items()
                   if key in MASTER_DATA_FIELDS and key not in ("kind", "name")}
         values = customer._normalised(values, errors, country=country)

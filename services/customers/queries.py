@@ -196,11 +196,13 @@ def find_caller(session: Session, *, principal: Principal, number: str,
 
 
 # -- the card ---------------------------------------------------------------------------------
-def card(session: Session, customer: Customer) -> dict:
-    """Everything the front office sees when the card opens: active flashes first (seed 004)."""
+def card(session: Session, customer: Customer, *, flashes: list | None = None) -> dict:
+    """Everything the front office sees when the card opens: active flashes first (seed 004).
+    ``flashes``: the active ones when the caller knows them (a card just created has none)."""
     now = utcnow()
-    flashes = session.scalars(select(Flash).where(Flash.customer_id == customer.id, Flash.ends_at > now)
-                              .order_by(Flash.created_at.desc(), Flash.id)).all()
+    if flashes is None:
+        flashes = session.scalars(select(Flash).where(Flash.customer_id == customer.id, Flash.ends_at > now)
+                                  .order_by(Flash.created_at.desc(), Flash.id)).all()
     people = {customer.salesperson_id, customer.preferred_sales_agent_id, customer.collections_agent_id,
               *(f.author_id for f in flashes)}
     names = user_names(session, people)

@@ -28,9 +28,13 @@ def visible_customers(principal: Principal, customers=Customer) -> ColumnElement
 
 
 def get_customer(session: Session, *, principal: Principal, customer_id: uuid.UUID,
-                 for_update: bool = False) -> Customer:
-    """The whole card of a customer the caller reaches; CustomerNotFound otherwise."""
-    query = select(Customer).where(Customer.id == customer_id, visible_customers(principal)).options(*CARD_OPTIONS)
+                 for_update: bool = False, card: bool = True) -> Customer:
+    """The whole card of a customer the caller reaches; CustomerNotFound otherwise. ``card=False``:
+    the customer's row alone (one statement; its phones, contacts and lines load when touched), for
+    a caller that only needs the reach check or the master data."""
+    query = select(Customer).where(Customer.id == customer_id, visible_customers(principal))
+    if card:
+        query = query.options(*CARD_OPTIONS)
     if for_update:
         # Writers queue on the row, so the version check after the wait sees the winner's version.
         query = query.with_for_update(of=Customer)

@@ -20,7 +20,7 @@ from services.customers.models import (
     Contact, Customer, Flash, OtherPhone, directory_users, ensure_may_edit_customers, reaches_changed,
 )
 from services.customers.normalisation import tax_key
-from services.customers.repository import customer_ids_with_code, get_contact, get_customer, get_phone
+from services.customers.repository import get_contact, get_customer, get_phone
 from services.kit.auth import Principal
 from services.kit.directory_replica import is_reachable_user
 from services.kit.problems import InvalidFields, StaleVersion, ensure_version
@@ -38,8 +38,10 @@ _CONFLICTS = (
 
 
 @contextmanager
-def database_rules() -> Iterator[None]:
-    """A concurrent writer that got there first shows up here, as a stale version or a taken key."""
+def database_rules(details: dict[type, str] | None = None) -> Iterator[None]:
+    """A concurrent writer that got there first shows up here, as a stale version or a taken key.
+    The unique keys are checked by the database alone (no SELECT before the INSERT): ``details``
+    names the value in the answer's detail, per problem."""
     try:
         yield
     except StaleDataError:
@@ -48,7 +50,7 @@ def database_rules() -> Iterator[None]:
         message = str(error.orig)
         for names, problem, detail in _CONFLICTS:
             if any(name in message for name in names):
-                raise problem(detail) from None
+                raise problem((details or {}).get(problem, detail)) from None
         raise
 
 
@@ -71,13 +73,13 @@ def create_customer(uow: UnitOfWork, *, principal: Principal, data: dict) -> Cus
     permission edit_customers needed). Emits customer.created.v1. Raises EditCustomersPermissionRequired,
     CustomerCodeTaken, TaxNumberTaken, InvalidFields."""
     ensure_may_edit_customers(principal)
-    with uow, database_rules():
+    # the code (as typed and as its search key) and the tax number are unique keys of the database:
+    # a taken one fails the INSERT, answered as the same 409 a SELECT before it would give
+    taken = {CustomerCodeTaken: f"A customer with code '{data['code']}' exists.",
+             TaxNumberTaken: f"Another customer of {data.get('country')} has the tax number {data.get('tax_number')}."}
+    with uow, database_rules(taken):
         check_people(uow, principal, {field: data[field] for field in PEOPLE_FIELDS if field in data})
-        if customer_ids_with_code(uow.session, data["code"]) or uow.session.scalar(
-                select(Customer.id).where(Customer.code == data["code"])):
-            raise CustomerCodeTaken(f"A customer with code '{data['code']}' exists.")
         customer = Customer.register(data, principal=principal)
-        _ensure_tax_number_free(uow, customer)
         uow.session.add(customer)
         uow.session.flush()
         customer.record_event("customer.created.v1", customer.snapshot())

@@ -19,13 +19,16 @@ def list_kinds(session: Session, *, page: int = 1, per_page: int = DEFAULT_PER_P
                            item=kind_dict)
 
 
-def consent_states(session: Session, customer: Customer, *, language: str) -> dict:
-    """Each current kind for the customer itself and for each contact: the latest record, or the default."""
+def consent_states(session: Session, customer: Customer, *, language: str, recorded: list | None = None) -> dict:
+    """Each current kind for the customer itself and for each contact: the latest record, or the default.
+    ``recorded``: the card's consent records when the caller knows them (a card just created has none)."""
     kinds = list(session.scalars(select(ConsentKind).where(ConsentKind.is_retired.is_(False))
                                  .order_by(ConsentKind.code)))
     latest: dict = {}
-    for consent in session.scalars(select(Consent).where(Consent.customer_id == customer.id)
-                                   .order_by(Consent.recorded_at, Consent.id)):
+    if recorded is None:
+        recorded = session.scalars(select(Consent).where(Consent.customer_id == customer.id)
+                                   .order_by(Consent.recorded_at, Consent.id))
+    for consent in recorded:
         latest[(consent.contact_id, consent.kind)] = consent
     items = []
     for contact_id, contact_name in [(None, None), *((c.id, c.name) for c in customer.contacts)]:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from services.customers.interactions import queries, use_cases
 from services.customers.interactions.errors import CatalogueEntryNotFound
-from services.customers.interactions.models import KnowledgeArticle, Reason
+from services.customers.interactions.models import Interaction, KnowledgeArticle, Reason
 from services.customers.interactions.repository import get_entry, get_followup, get_interaction, reason_tree
 from services.customers.interactions.schemas import (
     ArticleCreateSchema, ArticlePageSchema, ArticleQuerySchema, ArticleSchema, ArticleUpdateSchema,
@@ -25,6 +25,7 @@ from services.customers.interactions.schemas import (
     ReasonCreateSchema, ReasonMaterialSchema, ReasonPageSchema, ReasonSchema,
     ReasonUpdateSchema,
 )
+from services.customers.models import Customer
 from services.customers.repository import get_contact, get_customer, get_line
 from services.customers.settings import CustomersSettings
 from services.customers.telephony import PROVIDERS
@@ -45,10 +46,24 @@ def _session() -> Session:
 def _detail(customer_id: uuid.UUID, interaction_id: uuid.UUID, *, status: int = 200):
     with _session() as session:
         principal = current_principal()
-        customer = get_customer(session, principal=principal, customer_id=customer_id)
+        # the row alone: the detail touches the lines only for an interaction on one
+        customer = get_customer(session, principal=principal, customer_id=customer_id, card=False)
         interaction = get_interaction(session, principal=principal, customer=customer, interaction_id=interaction_id)
         return with_etag(queries.interaction_detail(session, customer, interaction, principal), interaction.version,
                          status)
+
+
+def _written_detail(interaction: Interaction, *, status: int):
+    """The detail of an interaction just written, from the writer's object (not read again; the
+    writer checked the card's reach), with what the detail adds read."""
+    with _session() as session:
+        customer = session.get(Customer, interaction.customer_id)
+        session.add(interaction)  # detached after the commit
+        try:
+            return with_etag(queries.interaction_detail(session, customer, interaction, current_principal()),
+                             interaction.version, status)
+        finally:
+            session.expunge(interaction)
 
 
 # -- interactions -----------------------------------------------------------------------------
@@ -62,7 +77,7 @@ def open_interaction(data, customer_id: uuid.UUID):
     ``customer_reached: false`` only the attempt is kept (time, channel, number dialled)."""
     interaction = use_cases.open_interaction(new_uow(), principal=current_principal(), customer_id=customer_id,
                                              data=data)
-    return _detail(interaction.customer_id, interaction.id, status=201)
+    return _written_detail(interaction, status=201)
 
 
 @blp.get("/<id:customer_id>/interactions")

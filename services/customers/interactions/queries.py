@@ -33,7 +33,7 @@ def _dicts(session: Session, customer: Customer, interactions: list[Interaction]
     point_ids = {i.contact_point_id for i in interactions if i.contact_point_id}
     points = dict(session.execute(select(ContactPoint.id, ContactPoint.name)
                                   .where(ContactPoint.id.in_(point_ids))).all()) if point_ids else {}
-    lines = {line.id: line.number for line in customer.lines}
+    lines = {line.id: line.number for line in customer.lines} if any(i.line_id for i in interactions) else {}
     return [{key: getattr(i, key) for key in FIELDS} | {
         "agent_name": agents.get(i.agent_id), "contact_point_name": points.get(i.contact_point_id),
         "line_number": lines.get(i.line_id)} for i in interactions]

@@ -67,7 +67,8 @@ def open_interaction(uow: UnitOfWork, *, principal: Principal, customer_id: uuid
     customer not reached leaves only the attempt and closes at once; the card itself never changes.
     Raises CustomerNotFound, InvalidFields, NotReachedKeepsOnlyTheAttempt, ReasonRequired."""
     with uow:
-        customer = get_customer(uow.session, principal=principal, customer_id=customer_id)
+        # the row alone: the lines load only if the body names one (check_references)
+        customer = get_customer(uow.session, principal=principal, customer_id=customer_id, card=False)
         interaction = _open(uow, principal, customer, data)
         uow.commit()
     return interaction

@@ -20,10 +20,14 @@ def add_line(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID, e
              data: dict) -> tuple[Customer, Line]:
     """A subscriber line; its number and SIM may not be on another live line. Emits customer.updated.v1.
     Raises LineNumberTaken, SimSerialTaken."""
-    with uow, database_rules():
+    # the live number and SIM are unique keys of the database: one on another live line fails the
+    # INSERT, answered as the same 409 (naming the value) a SELECT before it would give
+    taken: dict = {}
+    with uow, database_rules(taken):
         customer = card_to_change(uow, principal, customer_id, expected_version)
         line, changed = card.add_line(customer, data, principal=principal)
-        _ensure_line_free(uow, line)
+        taken |= {LineNumberTaken: f"{line.number} belongs to another live line; deactivate that line first.",
+                  SimSerialTaken: f"The SIM {line.iccid} is on another live line."}
         finish(uow, customer, changed)
     return customer, line
 

@@ -36,7 +36,7 @@ def _session():
 def _note(customer_id: uuid.UUID, note_id: uuid.UUID) -> dict:
     with _session() as session:
         principal = current_principal()
-        get_customer(session, principal=principal, customer_id=customer_id)
+        get_customer(session, principal=principal, customer_id=customer_id, card=False)
         row = queries.find_note(session, principal=principal, customer_id=customer_id, note_id=note_id)
         if row is None:
             raise NoteNotFound(f"The customer has no note {note_id} you can see.")
@@ -49,8 +49,8 @@ def _note(customer_id: uuid.UUID, note_id: uuid.UUID) -> dict:
 @blp.response(201, NoteSchema)
 def write_note(data, customer_id: uuid.UUID):
     """Write a note on a customer you reach; you need a department (seed 001)."""
-    note = use_cases.write_note(new_uow(), principal=current_principal(), customer_id=customer_id, data=data)
-    return with_etag(_note(customer_id, note.id), note.version, 201)
+    note, written = use_cases.write_note(new_uow(), principal=current_principal(), customer_id=customer_id, data=data)
+    return with_etag(written, note.version, 201)
 
 
 @blp.get("/<id:customer_id>/notes")
