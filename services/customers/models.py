@@ -492,7 +492,11 @@ class Customer(RecordsEvents, Base):
 
     def _record(self, entity: str, entity_id: uuid.UUID | None, field: str, old: Any, new: Any,
                 actor: uuid.UUID | None) -> None:
-        self.history.add(Change(id=uuid.uuid4(), entity=entity, entity_id=entity_id, field=field,
+        # the write-only collection is a new object on every attribute access (a costly one): one per card
+        history = self.__dict__.get("_history_writer")
+        if history is None:
+            history = self.__dict__["_history_writer"] = self.history
+        history.add(Change(id=uuid.uuid4(), entity=entity, entity_id=entity_id, field=field,
                                 old_value=as_text(old), new_value=as_text(new), actor_id=actor,
                                 changed_at=utcnow()))
 

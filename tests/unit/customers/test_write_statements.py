@@ -1,11 +1,18 @@
-"""The SQL statements each customer write sends, pinned: a write answers from what it wrote and loads
-only what it needs, so a new relationship load or a second read-back shows up here (issue 16)."""
+"""Customer writes send few SQL statements (issue 16): a write answers from the objects it wrote
+instead of reading the card again, a reach check loads the customer's row alone, and the unique
+keys are checked by the database's indexes (no SELECT before the INSERT). The count of each write
+is pinned here so that a new relationship load or a second read-back cannot grow back silently;
+the answers stay what a read gives."""
 from __future__ import annotations
 
 from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event
+
+# Statements per write on SQLite, the request's own included (BEGIN of each session, the token's
+# revocation check). Lower is welcome: lower the figure with the change that earns it.
+STATEMENTS = {"create": 9, "update": 21, "line": 14, "interaction": 11, "note": 6}
 
 
 @pytest.fixture
@@ -30,42 +37,93 @@ def statements(app):
 def _create(client, headers, n):
     return client.post("/api/v1/customers", headers=headers, json={
         "code": f"W-{n}", "kind": "person", "name": f"Cliente {n}", "country": "CO", "tax_number": f"{9_000_000_000 + n}",
-        "language": "es", "region": "Antioquia", "address": "Calle 10 # 43-12, Medellín", "phone": f"604{4_000_000 + n:07d}",
-        "phone2": f"300{n:07d}", "email": f"w{n}@example.com"})
+        "language": "es", "region": "Antioquia", "address": "Calle 10 # 43-12, Medellín",
+        "phone": f"604{4_000_000 + n:07d}", "phone2": f"300{n:07d}", "email": f"w{n}@example.com"})
 
 
-ALL = {}
+def _without_clock(body: dict) -> dict:
+    return {key: value for key, value in body.items() if key not in ("updated_at",)}
 
 
-def test_statements_per_write(client, admin, statements):
+def test_each_write_sends_its_pinned_number_of_statements(client, admin, statements):
     headers = admin[1]
-    _create(client, headers, 1)  # warm: the directory replica, counters, caches
+    assert _create(client, headers, 1).status_code == 201  # warm: caches, the directory replica
+    counts = {}
     with statements() as sent:
         created = _create(client, headers, 2)
     assert created.status_code == 201, created.get_json()
-    counts = {"create": len(sent)}; ALL["create"] = list(sent)
+    counts["create"] = len(sent)
     customer_id, etag = created.get_json()["id"], created.headers["ETag"]
     with statements() as sent:
         updated = client.patch(f"/api/v1/customers/{customer_id}", headers=headers | {"If-Match": etag},
                                json={"address": "Carrera 70 # 52-20, Medellín", "phone2": "3017654321"})
     assert updated.status_code == 200, updated.get_json()
-    counts["update"] = len(sent); ALL["update"] = list(sent)
+    counts["update"] = len(sent)
     with statements() as sent:
         line = client.post(f"/api/v1/customers/{customer_id}/lines", headers=headers | {"If-Match": updated.headers["ETag"]},
                            json={"number": "3100000002", "tariff_plan": "POSTPAID-20GB", "service_type": "voice",
                                  "status": "active", "activated_on": "2026-01-15"})
     assert line.status_code == 201, line.get_json()
-    counts["line"] = len(sent); ALL["line"] = list(sent)
+    counts["line"] = len(sent)
     with statements() as sent:
         interaction = client.post(f"/api/v1/customers/{customer_id}/interactions", headers=headers, json={
             "direction": "inbound", "channel": "phone", "topic": "Roaming charges", "comments": "Asked why."})
     assert interaction.status_code == 201, interaction.get_json()
-    counts["interaction"] = len(sent); ALL["interaction"] = list(sent)
+    counts["interaction"] = len(sent)
     with statements() as sent:
         note = client.post(f"/api/v1/customers/{customer_id}/notes", headers=headers, json={
             "text": "Called about roaming charges.", "location": "Call centre", "next_treatment": "Call back."})
     assert note.status_code == 201, note.get_json()
-    counts["note"] = len(sent); ALL["note"] = list(sent)
-    print(counts)
-    import json; json.dump(ALL, open("/tmp/perf-writes-stmts.json", "w"), indent=1)
-    assert counts == {}
+    counts["note"] = len(sent)
+    assert counts == STATEMENTS
+
+
+def test_writes_answer_what_a_read_gives(client, admin):
+    headers = admin[1]
+    created = _create(client, headers, 3)
+    customer_id = created.get_json()["id"]
+    card = client.get(f"/api/v1/customers/{customer_id}", headers=headers)
+    assert created.get_json() == card.get_json() and created.headers["ETag"] == card.headers["ETag"]
+
+    client.post(f"/api/v1/customers/{customer_id}/flashes", headers=headers | {"If-Match": card.headers["ETag"]},
+                json={"text": "Disputes the October invoice.", "ends_at": "2099-12-31T23:00:00Z"})
+    client.post(f"/api/v1/customers/{customer_id}/interactions", headers=headers,
+                json={"direction": "inbound", "channel": "phone", "topic": "Roaming"})
+    etag = client.get(f"/api/v1/customers/{customer_id}", headers=headers).headers["ETag"]
+    updated = client.patch(f"/api/v1/customers/{customer_id}", headers=headers | {"If-Match": etag},
+                           json={"address": "Carrera 70 # 52-20, Medellín", "phone2": "3017654321"})
+    assert updated.status_code == 200, updated.get_json()
+    card = client.get(f"/api/v1/customers/{customer_id}", headers=headers)
+    assert updated.get_json() == card.get_json() and updated.headers["ETag"] == card.headers["ETag"]
+    assert updated.get_json()["flashes"] and updated.get_json()["latest_interactions"]
+
+    interaction = client.post(f"/api/v1/customers/{customer_id}/interactions", headers=headers,
+                              json={"direction": "outbound", "channel": "phone", "topic": "Call back"})
+    read = client.get(f"/api/v1/customers/{customer_id}/interactions/{interaction.get_json()['id']}", headers=headers)
+    assert interaction.status_code == 201 and interaction.get_json() == read.get_json()
+    assert interaction.headers["ETag"] == read.headers["ETag"]
+
+    note = client.post(f"/api/v1/customers/{customer_id}/notes", headers=headers,
+                       json={"text": "Called.", "location": "Call centre", "next_treatment": "None."})
+    read = client.get(f"/api/v1/customers/{customer_id}/notes/{note.get_json()['id']}", headers=headers)
+    assert note.status_code == 201 and note.get_json() == read.get_json()
+    assert note.headers["ETag"] == read.headers["ETag"]
+
+
+def test_taken_keys_answer_409_naming_the_value(client, admin, make_customer):
+    headers = admin[1]
+    assert _create(client, headers, 4).status_code == 201
+    again = client.post("/api/v1/customers", headers=headers, json={"code": "W-4", "kind": "person", "name": "X"})
+    assert again.status_code == 409 and again.get_json()["type"].endswith("/customer-code-taken")
+    assert "W-4" in again.get_json()["detail"]
+    tax = client.post("/api/v1/customers", headers=headers, json={
+        "code": "W-5", "kind": "person", "name": "X", "country": "CO", "tax_number": "9000000004"})
+    assert tax.status_code == 409 and tax.get_json()["type"].endswith("/tax-number-taken")
+    assert "9000000004" in tax.get_json()["detail"]
+    first, second = make_customer(), make_customer()
+    body = {"number": "3100000009", "tariff_plan": "POSTPAID-20GB", "service_type": "voice", "status": "active"}
+    assert client.post(f"/api/v1/customers/{first['id']}/lines", headers=headers | {"If-Match": '"1"'},
+                       json=body).status_code == 201
+    taken = client.post(f"/api/v1/customers/{second['id']}/lines", headers=headers | {"If-Match": '"1"'}, json=body)
+    assert taken.status_code == 409 and taken.get_json()["type"].endswith("/line-number-taken")
+    assert "+573100000009" in taken.get_json()["detail"]
