@@ -16,6 +16,7 @@ from services.kit.db import utcnow
 from services.kit.uow import UnitOfWork
 
 BULK_PERMISSION = "bulk_change_sales_agent"
+CHUNK_SIZE = 1_000  # customers moved in one transaction of a confirmation
 
 
 def propose_sales_agent_change(uow: UnitOfWork, *, principal: Principal, moves: list[dict]) -> SalesAgentChange:
@@ -39,35 +40,48 @@ def propose_sales_agent_change(uow: UnitOfWork, *, principal: Principal, moves: 
     return change
 
 
-def confirm_sales_agent_change(uow: UnitOfWork, *, principal: Principal, change_id: uuid.UUID) -> SalesAgentChange:
-    """Move every reachable customer of each old agent to the new one in one transaction: a history
-    entry and one customer.updated.v1 per customer. Only whoever proposed it confirms it. Raises
-    Forbidden, SalesAgentChangeNotFound, SalesAgentChangeDone, StaleVersion."""
+def confirm_sales_agent_change(uow: UnitOfWork, *, principal: Principal, change_id: uuid.UUID,
+                               chunk_size: int | None = None) -> SalesAgentChange:
+    """Move every reachable customer of each old agent to the new one: a history entry and one
+    customer.updated.v1 per customer. The customers are walked in id order, ``chunk_size`` a
+    transaction, each chunk committing its moves, their events and the change's progress together
+    (memory and lock time bounded by the chunk, not the customer count). Confirming a change whose
+    confirmation was interrupted resumes after the last committed chunk; no customer moves twice.
+    Only whoever proposed it confirms it. Raises Forbidden, SalesAgentChangeNotFound,
+    SalesAgentChangeDone, StaleVersion."""
     principal.require(BULK_PERMISSION)
-    with uow, database_rules():
-        change = uow.session.scalar(select(SalesAgentChange).where(
-            SalesAgentChange.id == change_id, SalesAgentChange.requested_by == principal.user_id).with_for_update())
-        if change is None:
-            raise SalesAgentChangeNotFound(f"You proposed no sales agent change {change_id}.")
-        change.ensure_pending()
-        mapping = change.mapping()
-        # Row locks in id order: a concurrent edit of one of these customers waits or makes this fail whole.
-        customers = uow.session.scalars(
-            select(Customer).where(Customer.preferred_sales_agent_id.in_(list(mapping)),
-                                   Customer.code != PROSPECT_CODE, visible_customers(principal))
-            .order_by(Customer.id).with_for_update(of=Customer)
-            .options(selectinload(Customer.lines))).all()  # the events carry each customer's lines
-        moved: dict[uuid.UUID, int] = {}
-        touched = []
-        for customer in customers:
-            old = customer.preferred_sales_agent_id
-            if customer.change_preferred_sales_agent(mapping[old], actor=principal.user_id):
-                moved[old] = moved.get(old, 0) + 1
-                touched.append(customer)
-        uow.session.flush()  # the new versions go into the events
-        for customer in touched:
-            customer.record_event("customer.updated.v1",
-                                  customer.snapshot() | {"changed": ["customer.preferred_sales_agent_id"]})
-        change.confirmed(moved)
-        uow.commit()
-    return change
+    chunk_size = chunk_size or CHUNK_SIZE
+    while True:
+        with uow, database_rules():
+            change = uow.session.scalar(select(SalesAgentChange).where(
+                SalesAgentChange.id == change_id, SalesAgentChange.requested_by == principal.user_id)
+                .with_for_update())
+            if change is None:
+                raise SalesAgentChangeNotFound(f"You proposed no sales agent change {change_id}.")
+            change.ensure_pending()
+            mapping = change.mapping()
+            query = (select(Customer)
+                     .where(Customer.preferred_sales_agent_id.in_(list(mapping)),
+                            Customer.code != PROSPECT_CODE, visible_customers(principal))
+                     .order_by(Customer.id).limit(chunk_size)
+                     .with_for_update(of=Customer)  # row locks in id order, a chunk at a time
+                     .options(selectinload(Customer.lines)))  # the events carry each customer's lines
+            if change.resume_after is not None:
+                query = query.where(Customer.id > change.resume_after)
+            customers = uow.session.scalars(query).all()
+            moved: dict[uuid.UUID, int] = {}
+            touched = []
+            for customer in customers:
+                old = customer.preferred_sales_agent_id
+                if customer.change_preferred_sales_agent(mapping[old], actor=principal.user_id):
+                    moved[old] = moved.get(old, 0) + 1
+                    touched.append(customer)
+            uow.session.flush()  # the new versions go into the events
+            for customer in touched:
+                customer.record_event("customer.updated.v1",
+                                      customer.snapshot() | {"changed": ["customer.preferred_sales_agent_id"]})
+            finished = len(customers) < chunk_size
+            change.chunk_done(moved, customers[-1].id if customers else None, finished=finished)
+            uow.commit()
+        if finished:
+            return change
