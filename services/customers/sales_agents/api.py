@@ -40,6 +40,8 @@ def propose_sales_agent_change(data):
 @blp.post("/sales-agent-changes/<id:change_id>/confirm")
 @blp.response(200, SalesAgentChangeSchema)
 def confirm_sales_agent_change(change_id: uuid.UUID):
-    """Move the customers, each with its history entry and event, a chunk of customers per transaction;
-    confirming a change interrupted part-way (status "confirming", moved so far) resumes it."""
+    """Move the customers, each with its history entry and event, a chunk per transaction.
+
+    A confirmation interrupted part-way leaves the change "confirming" with the customers moved so
+    far; confirming it again resumes after the last committed chunk."""
     return use_cases.confirm_sales_agent_change(new_uow(), principal=current_principal(), change_id=change_id)
