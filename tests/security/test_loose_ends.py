@@ -107,7 +107,7 @@ def test_a_committed_write_whose_read_back_fails_never_answers_503(make_app, cli
         reads.append(1)
         raise OperationalError("SELECT", {}, Exception("server closed the connection unexpectedly"))
 
-    monkeypatch.setattr(customers_api, "_card", unreadable)
+    monkeypatch.setattr(customers_api, "_card_with_summary", unreadable)
     created = api.post("/api/v1/customers", as_=writer, json={"code": "RB-1", "kind": "person", "name": "Read Back",
                                                               "country": "CO"})
     assert created.status_code == 201, created.get_json()

@@ -62,7 +62,7 @@ def delivery_on_a_tight_target(system):
     calendar = admin.call("POST", "/api/v1/queues/calendars", json={
         "code": "round-the-clock", "name": "Round the clock", "time_zone": "UTC",
         "working_days": [0, 1, 2, 3, 4, 5, 6], "hours": [{"start": "00:00", "end": "24:00"}], "holidays": []}).json()
-    delivery = next(q for q in admin.call("GET", "/api/v1/queues").json() if q["code"] == "delivery")
+    delivery = next(q for q in admin.call("GET", "/api/v1/queues").json()["items"] if q["code"] == "delivery")
     etag = admin.call("GET", f"/api/v1/queues/{delivery['id']}").headers["ETag"]
     changed = admin.call("PATCH", f"/api/v1/queues/{delivery['id']}", json={"calendar_id": calendar["id"]},
                          headers={"If-Match": etag})
