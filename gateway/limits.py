@@ -1,4 +1,4 @@
-"""Rate limits on the API, per user and per token, with Flask-Limiter: 429 problem+json with
+"""Rate limits on the API, per user and per token, with the ``limits`` library: 429 problem+json with
 Retry-After past either limit.
 
 Every authenticated request under /api/ counts once against its user (all their sign-ins and API
@@ -26,9 +26,12 @@ import math
 import time
 from dataclasses import dataclass
 
+from typing import Callable
+
 from flask import Flask, g, request
-from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
-from limits.storage import Storage
+from limits import RateLimitItem, parse_many
+from limits.storage import Storage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import Float, Integer, String, bindparam, case, delete, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -41,7 +44,7 @@ from services.kit.problems import problem_response
 log = logging.getLogger("caredesk.gateway.limits")
 
 DATABASE = "database"
-STORAGE_SCHEME = "caredesk-database"
+KEY_PREFIX = "caredesk"
 OFF = "off"
 PRUNE_EVERY = 1000  # increments between two sweeps of ended windows
 PRUNE_BATCH = 1000
@@ -63,8 +66,6 @@ class RateLimits:
 class DatabaseStorage(Storage):
     """The ``limits`` storage of fixed windows in the gateway's database: ``incr`` is one upsert
     that starts a new window when the old one has ended (atomic on PostgreSQL and SQLite alike)."""
-
-    STORAGE_SCHEME = [STORAGE_SCHEME]
 
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, *, database: Database, **options) -> None:
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
@@ -148,40 +149,65 @@ def _token_key() -> str:
     return f"token:{g.principal.token_id or g.principal.user_id}"
 
 
+@dataclass(frozen=True)
+class _Check:
+    """One scope's limits (several windows, e.g. per minute and per hour) and how a request is keyed."""
+    scope: str
+    items: tuple[RateLimitItem, ...]
+    key_of: Callable[[], str]
+
+
 def is_rate_limited(limits: RateLimits) -> bool:
     """Whether any per-user or per-token limit is on (then every authenticated route may answer 429)."""
     return any(value.strip().lower() != OFF for value in (limits.per_token, limits.per_user))
 
 
-def install_rate_limits(app: Flask, limits: RateLimits, *, database: Database) -> Limiter | None:
+def _storage(limits: RateLimits, database: Database) -> Storage:
+    if limits.storage == DATABASE:
+        return DatabaseStorage(database=database)
+    return storage_from_string(limits.storage)
+
+
+def install_rate_limits(app: Flask, limits: RateLimits, *, database: Database) -> None:
     """Per-user and per-token limits on every authenticated API request of ``app``. Call after the
-    app's authentication is installed: the limits read the principal it leaves in ``g``."""
-    application_limits = [
-        ApplicationLimit(value, key_function=key, scope=scope, exempt_when=lambda: not _counted())
+    app's authentication is installed: the limits read the principal it leaves in ``g``.
+
+    The ``limits`` library's fixed windows are hit straight from one ``before_request`` hook: the
+    per-request cost is the storage's increments and nothing else."""
+    checks = [
+        _Check(scope, tuple(parse_many(value)), key_of)
         # the token first: a request its token refuses does not use up its user's other tokens' share
-        for value, key, scope in ((limits.per_token, _token_key, "token"), (limits.per_user, _user_key, "user"))
+        for scope, value, key_of in (("token", limits.per_token, _token_key), ("user", limits.per_user, _user_key))
         if value.strip().lower() != OFF
     ]
-    if not application_limits:
+    if not checks:
+        return
+    storage = _storage(limits, database)
+    windows = FixedWindowRateLimiter(storage)
+
+    @app.before_request
+    def _count():
+        if not _counted():
+            return None
+        for check in checks:
+            key = check.key_of()
+            for item in check.items:
+                try:
+                    if windows.hit(item, KEY_PREFIX, key):
+                        continue
+                    reset_at = windows.get_window_stats(item, KEY_PREFIX, key).reset_time
+                except storage.base_exceptions:
+                    log.warning("rate-limit storage failed; the request goes through", exc_info=True)
+                    return None
+                return _too_many(item, check.scope, reset_at)
         return None
-    if limits.storage == DATABASE:
-        storage_uri, options = f"{STORAGE_SCHEME}://", {"database": database}
-    else:
-        storage_uri, options = limits.storage, {}
-    limiter = Limiter(key_func=_user_key, app=app, application_limits=application_limits,
-                      storage_uri=storage_uri, storage_options=options, strategy="fixed-window",
-                      headers_enabled=False, swallow_errors=True, key_prefix="caredesk")
 
-    @app.errorhandler(RateLimitExceeded)
-    def _too_many(error: RateLimitExceeded):
-        breached = limiter.current_limit
-        retry_after = max(1, math.ceil(breached.window[0] - time.time())) if breached else 1
-        which = breached.request_args[-1] if breached else "user"  # the limit's scope: user or token
-        response = problem_response(
-            status=429, title="Too many requests", type_="too-many-requests", retry_after=retry_after,
-            detail=f"More than {error.description} for this {which}; wait {retry_after} s before the next request.",
-            limit=str(error.description), limited_by=which)
-        response.headers["Retry-After"] = str(retry_after)
-        return response
 
-    return limiter
+def _too_many(item: RateLimitItem, scope: str, reset_at: float):
+    retry_after = max(1, math.ceil(reset_at - time.time()))
+    response = problem_response(
+        status=429, title="Too many requests", type_="too-many-requests", retry_after=retry_after,
+        detail=f"More than {item} for this {scope}; wait {retry_after} s before the next request.",
+        limit=str(item), limited_by=scope)
+    response.headers["Retry-After"] = str(retry_after)
+    return response

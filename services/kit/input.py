@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from functools import cache
 from typing import Any
 
 import flask_smorest
@@ -131,8 +132,20 @@ def clean_payload(data: dict, schema: Schema, errors: dict) -> dict:
     return {key: _clean(value, by_key.get(key), errors, key) for key, value in data.items()}
 
 
+@cache
+def _schema_instance(schema_class: type[Schema]) -> Schema:
+    return schema_class()
+
+
 class StrictParser(FlaskParser):
     """webargs' Flask parser with the rules of this module in front of the schema."""
+
+    def _get_schema(self, argmap, req) -> Schema:
+        """One instance per schema class, made on first use: webargs would build one (a deep copy of
+        its declared fields) on every request. A marshmallow schema keeps no state between loads."""
+        if isinstance(argmap, type) and issubclass(argmap, Schema):
+            return _schema_instance(argmap)
+        return super()._get_schema(argmap, req)
 
     def load_json(self, req, schema: Schema):
         if not is_json_request(req):
