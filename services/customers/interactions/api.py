@@ -53,17 +53,20 @@ def _detail(customer_id: uuid.UUID, interaction_id: uuid.UUID, *, status: int = 
                          status)
 
 
-def _written_detail(interaction: Interaction, *, status: int):
-    """The detail of an interaction just written, from the writer's object (not read again; the
-    writer checked the card's reach), with what the detail adds read."""
+def _written_detail(customer: Customer, interaction: Interaction, *, status: int):
+    """The detail of an interaction just opened, from the writer's objects (neither is read again; the
+    writer checked the card's reach), with what the detail adds read. A new interaction has no
+    follow-ups yet."""
     with _session() as session:
-        customer = session.get(Customer, interaction.customer_id)
-        session.add(interaction)  # detached after the commit
+        # detached after the commit: the customer's lines load in this session if the detail shows one
+        session.add(customer)
+        session.add(interaction)
         try:
-            return with_etag(queries.interaction_detail(session, customer, interaction, current_principal()),
-                             interaction.version, status)
+            return with_etag(queries.interaction_detail(session, customer, interaction, current_principal(),
+                                                        new=True), interaction.version, status)
         finally:
             session.expunge(interaction)
+            session.expunge(customer)
 
 
 # -- interactions -----------------------------------------------------------------------------
@@ -75,9 +78,9 @@ def open_interaction(data, customer_id: uuid.UUID):
     """Save an interaction (the prospect "0" for unregistered callers): open and visible at once to a
     colleague who opens the card, or closed with ``close: true`` (needs ``reason_id``). With
     ``customer_reached: false`` only the attempt is kept (time, channel, number dialled)."""
-    interaction = use_cases.open_interaction(new_uow(), principal=current_principal(), customer_id=customer_id,
-                                             data=data)
-    return _written_detail(interaction, status=201)
+    customer, interaction = use_cases.open_interaction(new_uow(), principal=current_principal(),
+                                                       customer_id=customer_id, data=data)
+    return _written_detail(customer, interaction, status=201)
 
 
 @blp.get("/<id:customer_id>/interactions")

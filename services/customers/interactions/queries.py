@@ -40,16 +40,17 @@ def _dicts(session: Session, customer: Customer, interactions: list[Interaction]
 
 
 def interaction_detail(session: Session, customer: Customer, interaction: Interaction,
-                       principal: Principal) -> dict:
+                       principal: Principal, *, new: bool = False) -> dict:
     """The interaction with what its reason brings: the reason's path and script, its macros filled
-    in for this customer, its knowledge articles; and its follow-ups."""
+    in for this customer, its knowledge articles; and its follow-ups (none for a ``new`` one, which
+    this request opened)."""
     answer = _dicts(session, customer, [interaction])[0]
     answer |= {"reason": None, "macros": [], "articles": []}
     if interaction.reason_id:
         answer |= reason_material(session, customer=customer, reason_id=interaction.reason_id, principal=principal,
                                   line_id=interaction.line_id)
-    followups = session.scalars(select(Followup).where(Followup.interaction_id == interaction.id)
-                                .order_by(Followup.starts_at)).all()
+    followups = [] if new else session.scalars(select(Followup).where(Followup.interaction_id == interaction.id)
+                                               .order_by(Followup.starts_at)).all()
     answer["followups"] = [followup_dict(f) for f in followups]
     return answer
 

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -32,12 +32,16 @@ from services.kit.uow import UnitOfWork
 COUNTER = "interactions"
 
 
+# Built once: its compiled form is reused.
+_TAKE_NUMBER = (update(InteractionCounter.__table__).where(InteractionCounter.__table__.c.name == COUNTER)
+                .values(last=InteractionCounter.__table__.c.last + 1).returning(InteractionCounter.__table__.c.last))
+
+
 def _next_number(session) -> int:
-    """Numbers in order without gaps between concurrent writers: the counter row (made by the
-    migration) is locked until the interaction commits."""
-    counter = session.scalar(select(InteractionCounter).where(InteractionCounter.name == COUNTER).with_for_update())
-    counter.last += 1
-    return counter.last
+    """Numbers in order without gaps between concurrent writers: taking one locks the counter row
+    (made by the migration) until the interaction commits. Every writer queues on that row, so it is
+    taken in one statement (no SELECT … FOR UPDATE and a later UPDATE) and as late as possible."""
+    return session.execute(_TAKE_NUMBER).scalar_one()
 
 
 def _open(uow: UnitOfWork, principal: Principal, customer: Customer, data: dict) -> Interaction:
@@ -48,12 +52,13 @@ def _open(uow: UnitOfWork, principal: Principal, customer: Customer, data: dict)
     check_references(uow.session, customer, fields).raise_if_any()
     now = utcnow()
     interaction = Interaction(
-        id=uuid.uuid4(), number=_next_number(uow.session), customer_id=customer.id, customer_reached=reached,
-        status=OPEN, agent_id=principal.user_id, branch_id=principal.branch_id,
-        department_id=principal.department_id, created_at=now, version=1,
+        id=uuid.uuid4(), customer_id=customer.id, customer_reached=reached, status=OPEN,
+        agent_id=principal.user_id, branch_id=principal.branch_id, department_id=principal.department_id,
+        created_at=now, version=1,
         **({"contact_person": "", "topic": "", "comments": "", "inputs": "", "pending_items": "", "solution": "",
             "protocol_applied": "", "dialled_number": "", "started_at": now} | {k: v for k, v in fields.items()
                                                                                 if v is not None}))
+    interaction.number = _next_number(uow.session)  # last: the counter stays locked until the commit
     uow.session.add(interaction)
     uow.session.flush()
     if data.get("close") or not reached:
@@ -61,17 +66,19 @@ def _open(uow: UnitOfWork, principal: Principal, customer: Customer, data: dict)
     return interaction
 
 
-def open_interaction(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID, data: dict) -> Interaction:
+def open_interaction(uow: UnitOfWork, *, principal: Principal, customer_id: uuid.UUID,
+                     data: dict) -> tuple[Customer, Interaction]:
     """Save an interaction on a card you reach (the prospect "0" for unregistered callers): open, so a
     colleague who opens the card sees it at once, or closed with ``close`` (a reason needed). A
     customer not reached leaves only the attempt and closes at once; the card itself never changes.
+    Returns the customer as read (its row) and the interaction.
     Raises CustomerNotFound, InvalidFields, NotReachedKeepsOnlyTheAttempt, ReasonRequired."""
     with uow:
         # the row alone: the lines load only if the body names one (check_references)
         customer = get_customer(uow.session, principal=principal, customer_id=customer_id, card=False)
         interaction = _open(uow, principal, customer, data)
         uow.commit()
-    return interaction
+    return customer, interaction
 
 
 def _to_change(uow: UnitOfWork, principal: Principal, customer_id: uuid.UUID, interaction_id: uuid.UUID,

@@ -44,7 +44,7 @@ def test_a_case_carries_the_files_of_the_interaction_it_was_created_from(custome
 
     def visit():
         return open_interaction(uow(), principal=front, customer_id=customer.id,
-                                data=InteractionCreateSchema().load({"direction": "inbound", "channel": "office_visit"}))
+                                data=InteractionCreateSchema().load({"direction": "inbound", "channel": "office_visit"}))[1]
 
     def upload(interaction):
         return upload_attachment(uow(), LocalDirectoryStore(tmp_path / "files"), principal=front,

@@ -36,7 +36,7 @@ def test_concurrent_agents_get_distinct_consecutive_numbers(customers):
 
     def log(agent):
         return open_interaction(uow(customers, agent), principal=agent, customer_id=PROSPECT,
-                                data={"direction": "inbound", "channel": "phone", "topic": "price"}).number
+                                data={"direction": "inbound", "channel": "phone", "topic": "price"})[1].number
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         numbers = sorted(pool.map(log, agents * 3))
@@ -58,8 +58,8 @@ def test_follow_up_reaches_the_broker_in_the_agreed_shape(customers):
                   durable=False, auto_delete=False)
     with connect(customers.settings) as connection:
         queue(connection.default_channel).declare()
-    interaction = open_interaction(uow(customers, agent), principal=agent, customer_id=customer.id,
-                                   data={"direction": "outbound", "channel": "skype_teams"})
+    _customer, interaction = open_interaction(uow(customers, agent), principal=agent, customer_id=customer.id,
+                                              data={"direction": "outbound", "channel": "skype_teams"})
     followup = schedule_followup(uow(customers, agent), principal=agent, customer_id=customer.id,
                                  interaction_id=interaction.id, data={
                                      "date": date(2026, 12, 3), "time": time(9, 0), "time_zone": "Europe/Moscow",
