@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, Uuid, bindparam, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from services.customers.errors import ContactNotFound, CustomerNotFound, LineNotFound, PhoneNotFound
@@ -27,18 +29,47 @@ def visible_customers(principal: Principal, customers=Customer) -> ColumnElement
                             owner_columns=[customers.salesperson_id, customers.created_by]))
 
 
-def get_customer(session: Session, *, principal: Principal, customer_id: uuid.UUID,
-                 for_update: bool = False, card: bool = True) -> Customer:
-    """The whole card of a customer the caller reaches; CustomerNotFound otherwise. ``card=False``:
-    the customer's row alone (one statement; its phones, contacts and lines load when touched), for
-    a caller that only needs the reach check or the master data."""
-    query = select(Customer).where(Customer.id == customer_id, visible_customers(principal))
+@dataclass(frozen=True)
+class _BoundReach:
+    """A principal's shape (its level, which of its ids it has) with bind parameters in place of its
+    values: a statement built from it serves every principal of that shape."""
+
+    level: int
+    user_id: object
+    branch_id: object
+    department_id: object
+
+
+def _reach_shape(principal: Principal) -> tuple[int, bool, bool]:
+    return principal.level, principal.branch_id is not None, principal.department_id is not None
+
+
+@lru_cache(maxsize=64)
+def _customer_statement(shape: tuple[int, bool, bool], card: bool, for_update: bool):
+    """Built once per shape of principal and kind of load: the statement keeps its cache key and
+    compiled form, where one built per request is built and keyed again (the card's loader options
+    and the reach filter: a measurable part of every customer write)."""
+    level, has_branch, has_department = shape
+    reach = _BoundReach(level=level, user_id=bindparam("reach_user", type_=Uuid()),
+                        branch_id=bindparam("reach_branch", type_=Uuid()) if has_branch else None,
+                        department_id=bindparam("reach_department", type_=Uuid()) if has_department else None)
+    query = select(Customer).where(Customer.id == bindparam("customer_id", type_=Uuid()), visible_customers(reach))
     if card:
         query = query.options(*CARD_OPTIONS)
     if for_update:
         # Writers queue on the row, so the version check after the wait sees the winner's version.
         query = query.with_for_update(of=Customer)
-    customer = session.scalar(query)
+    return query
+
+
+def get_customer(session: Session, *, principal: Principal, customer_id: uuid.UUID,
+                 for_update: bool = False, card: bool = True) -> Customer:
+    """The whole card of a customer the caller reaches; CustomerNotFound otherwise. ``card=False``:
+    the customer's row alone (one statement; its phones, contacts and lines load when touched), for
+    a caller that only needs the reach check or the master data."""
+    customer = session.scalar(_customer_statement(_reach_shape(principal), card, for_update), {
+        "customer_id": customer_id, "reach_user": principal.user_id, "reach_branch": principal.branch_id,
+        "reach_department": principal.department_id})
     if customer is None:
         raise CustomerNotFound(f"No customer {customer_id}.")
     return customer
