@@ -6,6 +6,7 @@ so the stored search keys and the keys computed from what an agent types always 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
@@ -121,18 +122,21 @@ def _legacy_mexican_mobile(number):
 
 def first_mobile(numbers) -> str | None:
     """The first E.164 number of ``numbers`` that is a mobile (or may be one), else None."""
-    for number in numbers:
-        if not number:
-            continue
-        try:
-            kind = phonenumbers.number_type(phonenumbers.parse(number, None))
-        except NumberParseException:
-            continue
-        if kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
-            return number
-    return None
+    return next((number for number in numbers if number and _may_be_mobile(number)), None)
 
 
+# Parsing a number and telling its type are pure and cost tens of microseconds each; every change of
+# a card asks them again of the same stored numbers (search keys, addresses event): remembered.
+@lru_cache(maxsize=100_000)
+def _may_be_mobile(e164: str) -> bool:
+    try:
+        kind = phonenumbers.number_type(phonenumbers.parse(e164, None))
+    except NumberParseException:
+        return False
+    return kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+@lru_cache(maxsize=100_000)
 def phone_terms(e164: str) -> tuple[str, ...]:
     """Search keys of a stored number: its E.164 digits and its national significant number, so a
     number typed with or without country code (and without the trunk prefix) finds it."""
