@@ -227,7 +227,6 @@ class Customer(RecordsEvents, Base):
                                                           order_by=lambda: OtherPhone.created_at)
     contacts: Mapped[list[Contact]] = relationship(cascade="all, delete-orphan", order_by=lambda: Contact.created_at)
     lines: Mapped[list[Line]] = relationship(cascade="all, delete-orphan", order_by=lambda: Line.created_at)
-    search_terms: Mapped[list[SearchTerm]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     flashes: WriteOnlyMapped[Flash] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     history: WriteOnlyMapped[Change] = relationship(cascade="all, delete-orphan", passive_deletes=True)
 
@@ -319,7 +318,7 @@ class Customer(RecordsEvents, Base):
                        created_by=principal.user_id, campaigns=[], description="", status="active",
                        region="", address="",
                        # a new card has none yet: set, so that nothing loads them (an empty SELECT each)
-                       other_phones=[], contacts=[], lines=[], search_terms=[])
+                       other_phones=[], contacts=[], lines=[])
         values = {key: value for key, value in data.items()
                   if key in MASTER_DATA_FIELDS and key not in ("kind", "name")}
         values = customer._normalised(values, errors, country=country)
@@ -345,7 +344,7 @@ class Customer(RecordsEvents, Base):
                                              phones=phones, email=_email(item.get("email")),
                                              receives_notices=item.get("receives_notices", False),
                                              language=item.get("language")), actor)
-        customer.refresh_search_terms()
+        customer.__dict__.update(_stored_search_keys=set(), _search_keys_stale=True)  # none stored yet
         return customer
 
     def update(self, data: dict, *, principal: Principal) -> list[str]:
@@ -501,21 +500,32 @@ class Customer(RecordsEvents, Base):
                                 changed_at=utcnow()))
 
     def _touched(self, changed: list[str], *, search_keys_changed: bool = True) -> list[str]:
-        """Anything on the card changed: bump the card's version (its ETag) and its search keys."""
+        """Anything on the card changed: bump the card's version (its ETag); its search keys are
+        written again (search_key_changes)."""
         if changed:
             self.updated_at = utcnow()
             if search_keys_changed:
-                self.refresh_search_terms()
+                self.__dict__["_search_keys_stale"] = True
         return changed
 
-    def refresh_search_terms(self) -> None:
+    # customer_search_terms holds search_keys() of the card as last written: derived data, so a card
+    # loaded whole remembers its keys and a change writes only the difference, without the stored
+    # terms ever being loaded (services.customers.repository.write_search_keys).
+    def remember_search_keys(self) -> None:
+        """Call on a card loaded whole (phones, contacts, lines), before changing it."""
+        self.__dict__["_stored_search_keys"] = self.search_keys()
+
+    def search_key_changes(self) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+        """(keys to add, keys to remove) since the keys were remembered, if a change touched them; the
+        card then remembers its keys as written."""
+        if not self.__dict__.pop("_search_keys_stale", False):
+            return set(), set()
+        stored = self.__dict__.get("_stored_search_keys")
+        if stored is None:
+            raise RuntimeError("A card's search keys changed without remember_search_keys() when it was loaded.")
         wanted = self.search_keys()
-        current = {(term.kind, term.term): term for term in self.search_terms}
-        for key, term in current.items():
-            if key not in wanted:
-                self.search_terms.remove(term)
-        for kind, term in sorted(wanted - current.keys()):
-            self.search_terms.append(SearchTerm(kind=kind, term=term))
+        self.__dict__["_stored_search_keys"] = wanted
+        return wanted - stored, stored - wanted
 
 
 NOTICE_LANGUAGES = ("es", "en", "ru", "vi")

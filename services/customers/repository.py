@@ -5,7 +5,9 @@ import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Uuid, bindparam, or_, select
+from sqlalchemy import ColumnElement, Uuid, bindparam, delete, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from services.customers.errors import ContactNotFound, CustomerNotFound, LineNotFound, PhoneNotFound
@@ -15,7 +17,7 @@ from services.kit.auth import Principal, scope_filter
 
 CARD_OPTIONS = (
     selectinload(Customer.other_phones), selectinload(Customer.contacts),
-    selectinload(Customer.lines).selectinload(Line.tariff_history), selectinload(Customer.search_terms),
+    selectinload(Customer.lines).selectinload(Line.tariff_history),
 )
 
 
@@ -73,6 +75,28 @@ def get_customer(session: Session, *, principal: Principal, customer_id: uuid.UU
     if customer is None:
         raise CustomerNotFound(f"No customer {customer_id}.")
     return customer
+
+
+# Built once per dialect. A key already stored is left as it is: the stored terms are not read
+# before writing (Customer.search_key_changes), so terms written by an older normalisation must not
+# turn into a conflict. Only the primary key is the arbiter: a taken code (its unique index) still fails.
+_ADD_SEARCH_TERMS = {dialect: insert(SearchTerm.__table__).on_conflict_do_nothing(
+                         index_elements=[SearchTerm.term, SearchTerm.kind, SearchTerm.customer_id])
+                     for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
+_REMOVE_SEARCH_TERMS = delete(SearchTerm.__table__).where(
+    SearchTerm.customer_id == bindparam("customer_id", type_=Uuid()),
+    tuple_(SearchTerm.kind, SearchTerm.term).in_(bindparam("keys", expanding=True)))
+
+
+def write_search_keys(session: Session, customer: Customer) -> None:
+    """The card's search keys that a change touched, into customer_search_terms (after the card's
+    own row is flushed): the removed ones deleted, the new ones inserted, one statement each."""
+    added, removed = customer.search_key_changes()
+    if removed:
+        session.execute(_REMOVE_SEARCH_TERMS, {"customer_id": customer.id, "keys": sorted(removed)})
+    if added:
+        session.execute(_ADD_SEARCH_TERMS[session.get_bind().dialect.name],
+                        [{"kind": kind, "term": term, "customer_id": customer.id} for kind, term in sorted(added)])
 
 
 def get_phone(customer: Customer, phone_id: uuid.UUID) -> OtherPhone:

@@ -20,7 +20,7 @@ from services.customers.models import (
     Contact, Customer, Flash, OtherPhone, directory_users, ensure_may_edit_customers, reaches_changed,
 )
 from services.customers.normalisation import tax_key
-from services.customers.repository import get_contact, get_customer, get_phone
+from services.customers.repository import get_contact, get_customer, get_phone, write_search_keys
 from services.kit.auth import Principal
 from services.kit.directory_replica import is_reachable_user
 from services.kit.problems import InvalidFields, StaleVersion, ensure_version
@@ -82,6 +82,7 @@ def create_customer(uow: UnitOfWork, *, principal: Principal, data: dict) -> Cus
         customer = Customer.register(data, principal=principal)
         uow.session.add(customer)
         uow.session.flush()
+        write_search_keys(uow.session, customer)
         customer.record_event("customer.created.v1", customer.snapshot())
         customer.record_event("customer.addresses.v1", customer.addresses())
         uow.commit()
@@ -108,12 +109,14 @@ def card_to_change(uow: UnitOfWork, principal: Principal, customer_id: uuid.UUID
     customer = get_customer(uow.session, principal=principal, customer_id=customer_id, for_update=True)
     customer.ensure_editable_by(principal)
     ensure_version(customer.version, expected_version, what=f"Customer {customer.code}")
+    customer.remember_search_keys()
     return customer
 
 
 def finish(uow: UnitOfWork, customer: Customer, changed: list[str]) -> None:
     if changed:
         uow.session.flush()  # the new version goes into the event
+        write_search_keys(uow.session, customer)
         customer.record_event("customer.updated.v1", customer.snapshot() | {"changed": sorted(set(changed))})
         if reaches_changed(changed):
             customer.record_event("customer.addresses.v1", customer.addresses())

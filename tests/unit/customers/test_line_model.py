@@ -64,7 +64,7 @@ def test_wrong_pins_in_a_row_lock_the_check_and_a_new_pin_lifts_the_lock():
 def test_the_card_records_a_new_line_and_hides_its_pin():
     admin = make_principal(level=1, permissions=frozenset({"edit_customers"}))
     customer = Customer(id=uuid.uuid4(), code="C-7", name="Дмитрий", country="RU", kind="person", status="active",
-                        lines=[], search_terms=[])
+                        lines=[])
     recorded = []
     customer._record = lambda entity, entity_id, field, old, new, actor: recorded.append((field, old, new))
     line, changed = card.add_line(customer, {"number": "8 916 123-45-67", "tariff_plan": "Basic", "pin": "9090"},
