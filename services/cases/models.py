@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, Uuid, and_, event, literal_column,
+    JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, Uuid, and_, event, func, literal_column,
+    or_,
 )
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, object_session, relationship, validates
 
@@ -643,6 +644,23 @@ def waiting_condition():
     return and_(Case.status == literal_column(f"'{OPEN_DISPATCH}'"), Case.owner_id.is_(None))
 
 
+def breached_open_condition():
+    """Open cases that missed a target: the partial index's predicate, with the status written as a
+    literal (see waiting_condition)."""
+    return and_(Case.status != literal_column(f"'{CLOSED}'"),
+                or_(Case.acceptance_met.is_(False), Case.resolution_met.is_(False)))
+
+
+def acceptance_decided_at():
+    """When a case's acceptance target was decided: breached, or else accepted."""
+    return func.coalesce(Case.acceptance_breached_at, Case.first_accepted_at)
+
+
+def resolution_decided_at():
+    """When a case's resolution target was decided: breached, or else closed."""
+    return func.coalesce(Case.resolution_breached_at, Case.closed_at)
+
+
 def case_search_text(subject: str | None, customer_name: str | None, custom_fields: dict | None) -> str:
     """What the case search (``q``) looks in: the subject, the customer's name and the form's values."""
     return search_text(subject, customer_name, *(custom_fields or {}).values())
@@ -663,5 +681,13 @@ Index("ix_cases_waiting", Case.priority_rank, Case.dispatched_at, Case.id,
 # A queue's oldest and median wait (queue statistics and snapshots).
 Index("ix_cases_waiting_by_queue", Case.queue_id, Case.dispatched_at,
       postgresql_where=waiting_condition(), sqlite_where=waiting_condition())
+# A queue's open breaches, and its targets decided in a window (queue statistics): read from these
+# rather than from every case the queue ever had.
+Index("ix_cases_breached_open", Case.queue_id,
+      postgresql_where=breached_open_condition(), sqlite_where=breached_open_condition())
+Index("ix_cases_acceptance_decided", Case.queue_id, acceptance_decided_at(),
+      postgresql_where=Case.acceptance_met.is_not(None), sqlite_where=Case.acceptance_met.is_not(None))
+Index("ix_cases_resolution_decided", Case.queue_id, resolution_decided_at(),
+      postgresql_where=Case.resolution_met.is_not(None), sqlite_where=Case.resolution_met.is_not(None))
 
 from services.cases.surveys import CaseSurvey  # noqa: E402,F401 - survey answers' table in Base.metadata

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from services.cases import clock
-from services.cases.models import Case, Queue, TimelineEntry
+from services.cases.models import Case, Queue, TimelineEntry, acceptance_decided_at, resolution_decided_at
 from services.cases.queues.models import PRIORITIES, QueueSnapshot
 from services.cases.queues.queries import queue_statistics
 from services.cases.surveys import satisfaction
@@ -88,8 +88,7 @@ def _per_hour(session: Session, queue: Queue, start: datetime, end: datetime) ->
 
 def _attainment(session: Session, queue: Queue, start: datetime, end: datetime) -> list[dict]:
     result = []
-    for kind, decided_at in (("acceptance", func.coalesce(Case.acceptance_breached_at, Case.first_accepted_at)),
-                             ("resolution", func.coalesce(Case.resolution_breached_at, Case.closed_at))):
+    for kind, decided_at in (("acceptance", acceptance_decided_at()), ("resolution", resolution_decided_at())):
         met_column = getattr(Case, f"{kind}_met")
         rows = session.execute(select(Case.priority, met_column, func.count()).where(
             Case.queue_id == queue.id, met_column.is_not(None), decided_at >= start, decided_at < end)

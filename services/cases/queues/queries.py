@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from services.cases.errors import QueueNotFound
 from services.cases.models import (
-    CLOSED, OPEN, OPEN_DISPATCH, OPEN_REJECT, Case, Queue, TimelineEntry, directory_users, waiting_condition,
+    OPEN, OPEN_DISPATCH, OPEN_REJECT, Case, Queue, TimelineEntry, acceptance_decided_at, breached_open_condition,
+    directory_users, resolution_decided_at, waiting_condition,
 )
 from services.cases.repository import queue_members
 from services.cases.surveys import satisfaction
@@ -34,32 +35,28 @@ def _attainment(decided: int, met: int) -> dict:
 
 
 def _queue_counts(session: Session, queue: Queue, *, since: datetime):
-    """Every count of the queue's cases in one pass over its rows (aggregates with FILTER), rather
-    than a scan per figure: what waits, by state, open breaches, and the SLA targets decided since
-    ``since`` (when the case was accepted or closed, or when the target breached)."""
-    waiting = waiting_condition()
-
-    def count(*conditions):
-        return func.count().filter(and_(*conditions))
+    """Every count of the queue's cases in one statement, each figure a subquery over the rows it is
+    about, read from the index made for it (the waiting cases, the cases by state, the open breaches,
+    the targets decided since ``since``: when the case was accepted or closed, or when the target
+    breached), rather than a pass over every case the queue ever had."""
+    def figure(aggregate, *conditions):
+        return select(aggregate).where(Case.queue_id == queue.id, *conditions).scalar_subquery()
 
     def decided(met_column, decided_at, *, met: bool = False):
         conditions = [met_column.is_not(None), decided_at >= since]
-        return count(*conditions, met_column.is_(True)) if met else count(*conditions)
-    acceptance_at = func.coalesce(Case.acceptance_breached_at, Case.first_accepted_at)
-    resolution_at = func.coalesce(Case.resolution_breached_at, Case.closed_at)
+        return figure(func.count(), *conditions, met_column.is_(True)) if met else figure(func.count(), *conditions)
     return session.execute(select(
-        count(waiting).label("depth"),
-        func.min(Case.dispatched_at).filter(waiting).label("first_dispatch"),
-        count(Case.status == OPEN_DISPATCH).label("open_dispatch"),
-        count(Case.status == OPEN, Case.dispatched_at.is_not(None)).label("in_work"),
-        count(Case.status == OPEN_REJECT).label("returned"),
-        count(Case.status != CLOSED, or_(Case.acceptance_met.is_(False), Case.resolution_met.is_(False)))
-        .label("breached_open"),
-        decided(Case.acceptance_met, acceptance_at).label("acceptance_decided"),
-        decided(Case.acceptance_met, acceptance_at, met=True).label("acceptance_met"),
-        decided(Case.resolution_met, resolution_at).label("resolution_decided"),
-        decided(Case.resolution_met, resolution_at, met=True).label("resolution_met"),
-    ).where(Case.queue_id == queue.id)).one()
+        figure(func.count(), waiting_condition()).label("depth"),
+        figure(func.min(Case.dispatched_at), waiting_condition()).label("first_dispatch"),
+        figure(func.count(), Case.status == OPEN_DISPATCH).label("open_dispatch"),
+        figure(func.count(), Case.status == OPEN, Case.dispatched_at.is_not(None)).label("in_work"),
+        figure(func.count(), Case.status == OPEN_REJECT).label("returned"),
+        figure(func.count(), breached_open_condition()).label("breached_open"),
+        decided(Case.acceptance_met, acceptance_decided_at()).label("acceptance_decided"),
+        decided(Case.acceptance_met, acceptance_decided_at(), met=True).label("acceptance_met"),
+        decided(Case.resolution_met, resolution_decided_at()).label("resolution_decided"),
+        decided(Case.resolution_met, resolution_decided_at(), met=True).label("resolution_met"),
+    )).one()
 
 
 def _median_dispatch(session: Session, queue: Queue, depth: int) -> list[datetime]:
