@@ -3,7 +3,9 @@ gateway's routing forwards them), the gateway's own (auth, directory) through it
 process. Nothing here reads a database: every page sees what the API lets this user see."""
 from __future__ import annotations
 
+import contextvars
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import requests
@@ -15,6 +17,8 @@ from services.kit.schemas import MAX_PER_PAGE
 log = logging.getLogger("caredesk.console")
 # every() follows at most this many pages (40,000 items): a list the console shows whole is far smaller
 PAGES_FOLLOWED_AT_MOST = 200
+# Threads for the reads a page starts at once (get_soon, every_soon), shared by the gateway process.
+READ_THREADS = 32
 
 
 @dataclass
@@ -87,6 +91,21 @@ class Api:
             items.extend(answer.body.get("items") or [])
             following, pages = (answer.body.get("links") or {}).get("next"), pages + 1
         return Answer(answer.status, items, answer.etag)
+
+    def get_soon(self, path: str, **params) -> Future:
+        """get(), started now: a page starts the reads that do not depend on each other at once and
+        waits for the slowest rather than for their sum. ``.result()`` is the answer, or raises what
+        get() raises (SignedOut, ServiceDown), where the page takes it."""
+        return self._soon(self.get, path, **params)
+
+    def every_soon(self, path: str, **params) -> Future:
+        """every(), started now (see get_soon)."""
+        return self._soon(self.every, path, **params)
+
+    def _soon(self, read, path: str, **params) -> Future:
+        pool: ThreadPoolExecutor = current_app.extensions["caredesk.console_reads"]
+        # the request's contexts go along (app, request, g): the read runs as it would in the page
+        return pool.submit(contextvars.copy_context().run, read, path, **params)
 
     def call(self, method: str, path: str, *, json=None, params=None, if_match: str | None = None,
              allow_signed_out: bool = False) -> Answer:

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from gateway.console.blueprint import blp
 from gateway.console.forms import INPUT_TYPES, blank_to_none, case_errors, custom_values, local_instant
 from gateway.console.front_office import dispatch_and_show
+from gateway.console.inbox import start_unread_count
 from gateway.console.words import PRIORITY_NAMES, problem_text
 
 FOLDER_SORTS = ("priority", "-age", "age", "number", "-number")
@@ -16,6 +17,7 @@ CASE_STATUSES = ("open", "open_dispatch", "open_reject", "closed")
 
 @blp.get("/queues")
 def queues():
+    start_unread_count()
     answer = g.api.every("queues/statistics")
     return render_template("queues.html", queues=answer.body if answer.ok else [])
 
@@ -182,6 +184,7 @@ def complete_task(case_id, task_id):
 def folder():
     box = request.args.get("box", "owned")
     sort = request.args.get("sort", "priority")
+    start_unread_count()
     answer = g.api.get("cases/folder", box=box, sort=sort if sort in FOLDER_SORTS else "priority",
                        page=request.args.get("page", 1, type=int), per_page=25)
     if not answer.ok:

@@ -18,17 +18,25 @@ DOWNLOAD_CHUNK = 64 * 1024
 DOWNLOAD_HEADERS = ("Content-Type", "Content-Length", "Content-Disposition", "ETag", "X-Content-Type-Options")
 
 
-def card_sections(card: dict, *, finance: dict | None, consents: dict | None, offers: dict | None) -> dict:
+def start_section_reads(customer_id: str) -> dict:
+    """card_sections' reads, started at once: the attachments and their types, and on demand the
+    consents' history."""
+    return {"attachments": g.api.get_soon(f"customers/{customer_id}/attachments", per_page=ATTACHMENTS_SHOWN),
+            "types": g.api.every_soon("customers/attachment-types"),
+            "consent_history": g.api.get_soon(
+                f"customers/{customer_id}/consents/history", per_page=CONSENT_HISTORY_SHOWN,
+                page=request.args.get("consents_page", 1, type=int))
+            if request.args.get("consents") == "history" else None}
+
+
+def card_sections(card: dict, reads: dict, *, finance: dict | None, consents: dict | None,
+                  offers: dict | None) -> dict:
     """What the card shows beyond the composed card's parts (given here; None when unavailable): the
-    attachments and their types, and on demand the consents' history; a call that fails leaves its
-    section saying so rather than failing the card."""
+    attachments and their types, and on demand the consents' history (``reads`` from
+    start_section_reads); a call that fails leaves its section saying so rather than failing the card."""
     customer_id = card["id"]
-    attachments = g.api.get(f"customers/{customer_id}/attachments", per_page=ATTACHMENTS_SHOWN)
-    types = g.api.every("customers/attachment-types")
-    consent_history = None
-    if request.args.get("consents") == "history":
-        consent_history = g.api.get(f"customers/{customer_id}/consents/history", per_page=CONSENT_HISTORY_SHOWN,
-                                    page=request.args.get("consents_page", 1, type=int))
+    attachments, types = reads["attachments"].result(), reads["types"].result()
+    consent_history = reads["consent_history"].result() if reads["consent_history"] is not None else None
     states = (consents or {}).get("items", [])
     if consents is not None and consents.get("total", 0) > len(states):
         # more than the card's one page (200): the rest, rather than a card missing some

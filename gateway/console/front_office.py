@@ -6,10 +6,11 @@ from flask import abort, flash, g, redirect, render_template, request, session, 
 from flask_babel import gettext as _
 
 from gateway.console.blueprint import blp
-from gateway.console.card_sections import card_sections, followup_people
+from gateway.console.card_sections import card_sections, followup_people, start_section_reads
 from gateway.console.forms import INPUT_TYPES, blank_to_none, case_errors, custom_values, local_instant
 from gateway.console.i18n import chosen_time_zone
-from gateway.console.interactions import panel_context
+from gateway.console.inbox import start_unread_count
+from gateway.console.interactions import panel_context, start_panel_reads
 from gateway.console.words import CONSENT_CHANNELS, OFFER_CHANNELS, OFFER_OUTCOMES, problem_text
 
 SEARCH_PAGE_SIZE = 20
@@ -78,10 +79,11 @@ def _may_edit(card: dict) -> bool:
     return not card.get("is_prospect") and (user["level"] in (1, 2) or card.get("salesperson_id") == user["id"])
 
 
-def composed_card(customer_id: str) -> dict:
-    """The card in one call (GET /customer-cards/{id}): the gateway asks every service at once with
-    this user's token; a part whose service is down comes back marked unavailable."""
-    answer = _or_404(g.api.get(f"customer-cards/{customer_id}"))
+def composed_card(started) -> dict:
+    """The card in one call (GET /customer-cards/{id}, ``started`` with get_soon): the gateway asks
+    every service at once with this user's token; a part whose service is down comes back marked
+    unavailable."""
+    answer = _or_404(started.result())
     if not answer.ok:
         abort(answer.status)
     return answer.body
@@ -96,17 +98,23 @@ def _available(composed: dict, name: str):
 def render_card(customer_id: str, *, status: int = 200, form_values: dict | None = None, errors: dict | None = None,
                 stale: bool = False, section_errors: dict | None = None, panel: dict | None = None,
                 composed: dict | None = None, caller: str | None = None, followup_search: bool = False):
-    composed = composed or composed_card(customer_id)
+    # Every read of the page but those that depend on another's answer starts at once, beside the
+    # composed card: the page waits for the slowest, not for their sum.
+    started_card = None if composed else g.api.get_soon(f"customer-cards/{customer_id}")
+    start_unread_count()
+    period = request.args.get("history")
+    started_history = g.api.get_soon(
+        f"customers/{customer_id}/history", period=period, tz=chosen_time_zone(),
+        **{"from": request.args.get("from"), "to": request.args.get("to")}) if period else None
+    started_notes = g.api.get_soon(f"customers/{customer_id}/notes", per_page=10)
+    panel_reads, section_reads = start_panel_reads(customer_id, panel=panel), start_section_reads(customer_id)
+    composed = composed or composed_card(started_card)
     card = composed["customer"] | {name: composed.get(name, []) for name in COMPOSED_LISTS}
     etag = f'"{card["version"]}"' if "version" in card else None
     acknowledged = set(session.get("acknowledged_flashes", []))
-    period = request.args.get("history")
-    history = None
-    if period:
-        history = g.api.get(f"customers/{customer_id}/history", period=period, tz=chosen_time_zone(),
-                            **{"from": request.args.get("from"), "to": request.args.get("to")})
-    notes = g.api.get(f"customers/{customer_id}/notes", per_page=10)
-    panel_data = panel_context(card, panel=panel)
+    history = started_history.result() if started_history else None
+    notes = started_notes.result()
+    panel_data = panel_context(card, panel_reads, panel=panel)
     unavailable = [composed[name] | {"part": name} for name in composed.get("unavailable_parts", [])]
     return render_template(
         "card.html", card=card, etag=etag, may_edit=_may_edit(card), saved={name: card.get(name) for name in MASTER_FIELDS},
@@ -115,7 +123,7 @@ def render_card(customer_id: str, *, status: int = 200, form_values: dict | None
         section_errors=section_errors or {}, stale=stale, history=history, period=period,
         cases=_available(composed, "open_cases"), caller=caller or request.args.get("caller"),
         unavailable_parts=unavailable, notes=notes.body if notes.ok else None, panel=panel_data,
-        **card_sections(card, finance=_available(composed, "financial_summary"),
+        **card_sections(card, section_reads, finance=_available(composed, "financial_summary"),
                         consents=_available(composed, "consents"), offers=_available(composed, "offers")),
         followup_search=followup_search, **followup_people(panel_data["interaction"], searching=followup_search),
         consent_channels=CONSENT_CHANNELS, offer_channels=OFFER_CHANNELS, offer_outcomes=OFFER_OUTCOMES,

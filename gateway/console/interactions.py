@@ -113,19 +113,30 @@ def dial_links(card: dict) -> dict:
     return links
 
 
-def panel_context(card: dict, *, panel: dict | None = None) -> dict:
+def start_panel_reads(customer_id: str, *, panel: dict | None = None) -> dict:
+    """panel_context's reads, started at once: the saved interaction being written (when it is not
+    given), and the catalogues."""
+    panel = panel or {}
+    interaction_id = panel.get("interaction_id") or request.args.get("interaction")
+    reads_interaction = panel.get("interaction") is None and interaction_id
+    return {"interaction": g.api.get_soon(f"customers/{customer_id}/interactions/{interaction_id}")
+            if reads_interaction else None,
+            "reasons": g.api.every_soon("customers/interaction-reasons"),
+            "points": g.api.every_soon("customers/contact-points")}
+
+
+def panel_context(card: dict, reads: dict, *, panel: dict | None = None) -> dict:
     """What the card's interaction panel shows: the interaction being written (saved or not), the
-    catalogues, what the chosen reason brings and the click-to-call links."""
+    catalogues, what the chosen reason brings and the click-to-call links; ``reads`` from
+    start_panel_reads."""
     panel = dict(panel or {})
     interaction = panel.get("interaction")
-    interaction_id = panel.get("interaction_id") or request.args.get("interaction")
-    if interaction is None and interaction_id:
-        answer = g.api.get(f"customers/{card['id']}/interactions/{interaction_id}")
+    if reads["interaction"] is not None:
+        answer = reads["interaction"].result()
         if answer.ok:
             interaction = answer.body
     values = panel.get("values") or (values_of(interaction) if interaction else fresh_values())
-    reasons = g.api.every("customers/interaction-reasons")
-    points = g.api.every("customers/contact-points")
+    reasons, points = reads["reasons"].result(), reads["points"].result()
     material = panel.get("material")
     if material is None and values.get("reason_id"):
         if interaction and str(interaction.get("reason_id") or "") == values["reason_id"]:
