@@ -79,7 +79,7 @@ def list_attachments(args, customer_id: uuid.UUID):
     """The card's files you may see, newest first; by interaction, or only those on the account."""
     with service_context().database.session() as session:
         principal = current_principal()
-        customer = get_customer(session, principal=principal, customer_id=customer_id)
+        customer = get_customer(session, principal=principal, customer_id=customer_id, card=False)
         return queries.list_attachments(session, principal=principal, customer=customer, **args)
 
 

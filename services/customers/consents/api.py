@@ -46,7 +46,7 @@ def consents_in_force(args, customer_id: uuid.UUID):
     """For the customer and each contact, every current consent kind: given or not, by a record or by
     the kind's default (payment reminders and surveys given, marketing not)."""
     with service_context().database.session() as session:
-        customer = get_customer(session, principal=current_principal(), customer_id=customer_id)
+        customer = get_customer(session, principal=current_principal(), customer_id=customer_id, card=False)
         language = args.get("language") or request.accept_languages.best_match(LANGUAGES) or "en"
         states = queries.consent_states(session, customer, language=language)["items"]
     return page_from_list(states, page=args["page"], per_page=args["per_page"])
@@ -58,7 +58,7 @@ def consents_in_force(args, customer_id: uuid.UUID):
 def consent_history(args, customer_id: uuid.UUID):
     """Every consent given and withdrawn on the card (who, when, channel), newest first."""
     with service_context().database.session() as session:
-        customer = get_customer(session, principal=current_principal(), customer_id=customer_id)
+        customer = get_customer(session, principal=current_principal(), customer_id=customer_id, card=False)
         return queries.consent_history(session, customer, **args)
 
 

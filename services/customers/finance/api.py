@@ -53,6 +53,6 @@ def financial_summary(customer_id: uuid.UUID):
     """Seed 004's "Fin. info": balance, open receivables with due dates, debt, deposits, block steps and
     ARPU (mean of the last three invoices) in the account's currency and the reporting currency."""
     with service_context().database.session() as session:
-        customer = get_customer(session, principal=current_principal(), customer_id=customer_id)
+        customer = get_customer(session, principal=current_principal(), customer_id=customer_id, card=False)
         return queries.financial_summary(session, customer, reporting_currency=_settings().reporting_currency,
                                          today=utcnow().date())

@@ -40,7 +40,7 @@ def record_offer(data, customer_id: uuid.UUID):
 def list_offers(args, customer_id: uuid.UUID):
     """The offers made to the customer, newest first, each beside the card's flag for its campaign."""
     with service_context().database.session() as session:
-        customer = get_customer(session, principal=current_principal(), customer_id=customer_id)
+        customer = get_customer(session, principal=current_principal(), customer_id=customer_id, card=False)
         return queries.list_offers(session, customer, **args)
 
 
