@@ -3,11 +3,12 @@ for the customer and its parts, a part its service did not give shown as unavail
 of the card works, the survey answers, and the consents' history on demand."""
 from __future__ import annotations
 
+import threading
 import uuid
 
 import pytest
 
-from gateway.console.api_client import Answer, Api
+from gateway.console.api_client import Answer, Api, ServiceDown, SignedOut
 from tests.unit.console.conftest import enveloped
 from tests.unit.console.test_interaction_panel import CARD, CUSTOMER, FakeCustomers, composed
 from tests.unit.console.test_console import sign_in
@@ -95,3 +96,41 @@ def test_the_telephony_link_opens_the_card_composed_by_the_callers_number(consol
     assert "José Pérez" in answer.get_data(as_text=True)
     assert "Llama desde el 315 222 3344" in answer.get_data(as_text=True)
     assert [path for path in reads(customers) if path.startswith("customer")][0] == "customer-cards"
+
+
+def test_the_pages_other_reads_are_asked_while_the_composed_card_is_on_its_way(console, customers, monkeypatch):
+    """The card waits for its slowest read, not for their sum: the composed card is held back here
+    until every other read of the page has been asked, which would never happen one after another."""
+    others = {f"customers/{CUSTOMER}/notes", f"customers/{CUSTOMER}/attachments", "customers/attachment-types",
+              "customers/interaction-reasons", "customers/contact-points", "notifications/unread"}
+    all_asked = threading.Event()
+    answer_of = customers.call
+
+    def call(api, method, path, **kwargs):
+        if path == f"customer-cards/{CUSTOMER}":
+            assert all_asked.wait(timeout=10), f"not asked alongside the card: {others - set(reads(customers))}"
+        answer = answer_of(api, method, path, **kwargs)
+        if others <= set(reads(customers)):
+            all_asked.set()
+        return answer
+    monkeypatch.setattr(Api, "call", lambda api, method, path, **kwargs: enveloped(call(api, method, path, **kwargs),
+                                                                                   method, path))
+    page = console.get(f"/customers/{CUSTOMER}")
+    assert page.status_code == 200 and "José Pérez" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("failure, status", [(SignedOut(), 302), (ServiceDown("customers"), 503)])
+def test_a_read_started_beside_the_card_fails_the_page_as_it_did_when_asked_in_turn(console, customers, monkeypatch,
+                                                                                    failure, status):
+    answer_of = customers.call
+
+    def call(api, method, path, **kwargs):
+        if path == "customers/attachment-types":
+            raise failure
+        return answer_of(api, method, path, **kwargs)
+    monkeypatch.setattr(Api, "call", lambda api, method, path, **kwargs: enveloped(call(api, method, path, **kwargs),
+                                                                                   method, path))
+    answer = console.get(f"/customers/{CUSTOMER}")
+    assert answer.status_code == status
+    if status == 302:
+        assert "/signin" in answer.headers["Location"], "signed out: sign in again"
