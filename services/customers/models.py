@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Iterable, Sequence
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid, text
-from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship, validates
+from sqlalchemy import (
+    JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid, case, insert, select, text, update,
+)
+from sqlalchemy.orm import Mapped, Session, WriteOnlyMapped, mapped_column, relationship, validates
 
 from services.customers.base import Base, directory_users  # noqa: F401 - directory_users: handlers, queries
 from services.customers.errors import (
@@ -245,17 +247,7 @@ class Customer(RecordsEvents, Base):
     def snapshot(self) -> dict:
         """What other services replicate (the cases service's customer read model); its shape is
         events.CustomerSnapshot."""
-        return {
-            "id": self.id, "code": self.code, "kind": self.kind, "name": self.name, "status": self.status,
-            "country": self.country, "language": self.language,
-            "branch_id": self.branch_id, "department_id": self.department_id,
-            "salesperson_id": self.salesperson_id, "preferred_sales_agent_id": self.preferred_sales_agent_id,
-            "collections_agent_id": self.collections_agent_id, "created_by": self.created_by,
-            # routing facts of the cases service's rules (region, a line's status)
-            "region": self.region or None,
-            "lines": [{"id": line.id, "number": line.number, "status": line.status} for line in self.lines],
-            "version": self.version,
-        }
+        return customer_snapshot(self, self.lines)
 
     def addresses(self) -> dict:
         """Where the customer and its contacts can be reached (customer.addresses.v1, CONTRACTS.md):
@@ -471,13 +463,37 @@ class Customer(RecordsEvents, Base):
         return flash, self._touched(["flash.created"])
 
     # bulk reassignment
-    def change_preferred_sales_agent(self, agent_id: uuid.UUID, *, actor: uuid.UUID) -> list[str]:
-        """Seed 001's bulk change: the permission was checked for the whole move, not per customer."""
-        if agent_id == self.preferred_sales_agent_id:
+    @classmethod
+    def move_preferred_sales_agents(cls, session: Session, moves: dict[uuid.UUID, uuid.UUID],
+                                    chunk: Sequence[tuple[uuid.UUID, uuid.UUID]], *,
+                                    actor: uuid.UUID) -> list[tuple[uuid.UUID, dict]]:
+        """Seed 001's bulk change, a chunk of customers at a time (the permission was checked for the whole
+        move, not per customer). ``chunk``: (id, current agent) of customers the caller locked; each whose
+        agent ``moves`` maps to another one gets the new agent, a history entry and a new version, as
+        a change on its card would, but set-based: one UPDATE … RETURNING for the chunk, one INSERT of
+        the history rows and one SELECT of the lines the snapshots carry. Returns (old agent, snapshot
+        after the change) for each customer moved."""
+        old_agents = {customer_id: agent for customer_id, agent in chunk if moves[agent] != agent}
+        if not old_agents:
             return []
-        self._record("customer", self.id, "preferred_sales_agent_id", self.preferred_sales_agent_id, agent_id, actor)
-        self.preferred_sales_agent_id = agent_id
-        return self._touched(["customer.preferred_sales_agent_id"], search_keys_changed=False)
+        now = utcnow()
+        moved = session.execute(
+            update(cls).where(cls.id.in_(list(old_agents)))
+            .values(preferred_sales_agent_id=case(moves, value=cls.preferred_sales_agent_id),
+                    version=cls.version + 1, updated_at=now)
+            .returning(*(getattr(cls, name) for name in SNAPSHOT_COLUMNS))
+            .execution_options(synchronize_session=False)).all()
+        session.execute(insert(Change), [
+            {"id": uuid.uuid4(), "customer_id": row.id, "entity": "customer", "entity_id": row.id,
+             "field": "preferred_sales_agent_id", "old_value": as_text(old_agents[row.id]),
+             "new_value": as_text(row.preferred_sales_agent_id), "actor_id": actor, "changed_at": now}
+            for row in moved])
+        lines: dict[uuid.UUID, list] = {}
+        for line in session.execute(select(Line.customer_id, Line.id, Line.number, Line.status)
+                                    .where(Line.customer_id.in_(list(old_agents)))
+                                    .order_by(Line.customer_id, Line.created_at)):
+            lines.setdefault(line.customer_id, []).append(line)
+        return [(old_agents[row.id], customer_snapshot(row, lines.get(row.id, ()))) for row in moved]
 
     # -- bookkeeping --------------------------------------------------------------------------
     def _apply(self, entity: str, obj, values: dict, actor: uuid.UUID) -> list[str]:
@@ -526,6 +542,28 @@ class Customer(RecordsEvents, Base):
         wanted = self.search_keys()
         self.__dict__["_stored_search_keys"] = wanted
         return wanted - stored, stored - wanted
+
+
+# what customer_snapshot reads of a customer (a loaded card or a row of these columns)
+SNAPSHOT_COLUMNS = ("id", "code", "kind", "name", "status", "country", "language", "branch_id", "department_id",
+                    "salesperson_id", "preferred_sales_agent_id", "collections_agent_id", "created_by", "region",
+                    "version")
+
+
+def customer_snapshot(customer, lines: Iterable) -> dict:
+    """events.CustomerSnapshot of ``customer`` (a Customer, or a row of SNAPSHOT_COLUMNS) and its
+    ``lines`` (anything with id, number and status), in their order of creation."""
+    return {
+        "id": customer.id, "code": customer.code, "kind": customer.kind, "name": customer.name,
+        "status": customer.status, "country": customer.country, "language": customer.language,
+        "branch_id": customer.branch_id, "department_id": customer.department_id,
+        "salesperson_id": customer.salesperson_id, "preferred_sales_agent_id": customer.preferred_sales_agent_id,
+        "collections_agent_id": customer.collections_agent_id, "created_by": customer.created_by,
+        # routing facts of the cases service's rules (region, a line's status)
+        "region": customer.region or None,
+        "lines": [{"id": line.id, "number": line.number, "status": line.status} for line in lines],
+        "version": customer.version,
+    }
 
 
 NOTICE_LANGUAGES = ("es", "en", "ru", "vi")

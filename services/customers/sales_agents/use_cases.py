@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from services.customers.models import PROSPECT_CODE, Customer
 from services.customers.repository import visible_customers
@@ -60,26 +60,19 @@ def confirm_sales_agent_change(uow: UnitOfWork, *, principal: Principal, change_
                 raise SalesAgentChangeNotFound(f"You proposed no sales agent change {change_id}.")
             change.ensure_pending()
             mapping = change.mapping()
-            query = (select(Customer)
+            query = (select(Customer.id, Customer.preferred_sales_agent_id)
                      .where(Customer.preferred_sales_agent_id.in_(list(mapping)),
                             Customer.code != PROSPECT_CODE, visible_customers(principal))
                      .order_by(Customer.id).limit(chunk_size)
-                     .with_for_update(of=Customer)  # row locks in id order, a chunk at a time
-                     .options(selectinload(Customer.lines)))  # the events carry each customer's lines
+                     .with_for_update(of=Customer))  # row locks in id order, a chunk at a time
             if change.resume_after is not None:
                 query = query.where(Customer.id > change.resume_after)
-            customers = uow.session.scalars(query).all()
-            moved: dict[uuid.UUID, int] = {}
-            touched = []
-            for customer in customers:
-                old = customer.preferred_sales_agent_id
-                if customer.change_preferred_sales_agent(mapping[old], actor=principal.user_id):
-                    moved[old] = moved.get(old, 0) + 1
-                    touched.append(customer)
-            uow.session.flush()  # the new versions go into the events
-            for customer in touched:
-                customer.record_event("customer.updated.v1",
-                                      customer.snapshot() | {"changed": ["customer.preferred_sales_agent_id"]})
+            customers = uow.session.execute(query).all()
+            moved: Counter[uuid.UUID] = Counter()
+            for old_agent, snapshot in Customer.move_preferred_sales_agents(
+                    uow.session, mapping, customers, actor=principal.user_id):
+                moved[old_agent] += 1
+                uow.emit("customer.updated.v1", snapshot | {"changed": ["customer.preferred_sales_agent_id"]})
             finished = len(customers) < chunk_size
             change.chunk_done(moved, customers[-1].id if customers else None, finished=finished)
             uow.commit()

@@ -77,19 +77,20 @@ def test_an_interrupted_confirmation_resumes_without_doubles(client, app, manage
     mine = [make_customer(headers=manager[1], preferred_sales_agent_id=str(AGENT_1)) for _ in range(5)]
     change_id = propose(client, manager, (AGENT_1, AGENT_2))
     before = len(outbox())
-    real, calls = Customer.change_preferred_sales_agent, []
+    declared, chunks = Customer.__dict__["move_preferred_sales_agents"], []
 
-    def dies_in_the_second_chunk(self, agent_id, *, actor):
-        calls.append(self.id)
-        if len(calls) == 4:  # the second customer of the second chunk
+    def dies_in_the_second_chunk(session, moves, chunk, *, actor):
+        moved = declared.__get__(None, Customer)(session, moves, chunk, actor=actor)
+        chunks.append(chunk)
+        if len(chunks) == 2:  # the second chunk's rows are written, not committed
             raise RuntimeError("the process stopped")
-        return real(self, agent_id, actor=actor)
+        return moved
 
-    monkeypatch.setattr(Customer, "change_preferred_sales_agent", dies_in_the_second_chunk)
+    monkeypatch.setattr(Customer, "move_preferred_sales_agents", staticmethod(dies_in_the_second_chunk))
     uow = UnitOfWork(app.extensions["caredesk"].database, producer="customers")
     with pytest.raises(RuntimeError):
         confirm_sales_agent_change(uow, principal=manager[0], change_id=uuid.UUID(change_id))
-    monkeypatch.setattr(Customer, "change_preferred_sales_agent", real)
+    monkeypatch.setattr(Customer, "move_preferred_sales_agents", declared)
 
     # the first chunk is committed with its two events and the progress; the second left no trace
     assert len(outbox()) - before == 2
