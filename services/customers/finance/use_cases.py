@@ -28,7 +28,7 @@ from services.customers.finance.errors import BillingImportersOnly, BillingRowsI
 from services.customers.finance.models import (
     CHANGE_CREATED, BlockStep, Deposit, ExchangeRate, Payment, Receivable,
 )
-from services.customers.finance.schemas import ROW_SCHEMAS
+from services.customers.finance.schemas import ROW_SCHEMAS, RowLoader
 from services.customers.models import PROSPECT_CODE, Customer, SearchTerm
 from services.customers.normalisation import code_key
 from services.customers.repository import visible_customers
@@ -83,7 +83,7 @@ def import_billing(new_uow: Callable[[], UnitOfWork], *, principal: Principal, k
         checked = ImportResult(kind)
         for batch in _batches(rows(), batch_size):
             with new_uow() as uow:
-                _good, bad = importer.prepare(uow, batch)
+                _good, bad, _known = importer.prepare(uow, batch)
             checked.received += len(batch)
             for line, errors in bad:
                 checked.reject(line, errors)
@@ -96,13 +96,13 @@ def import_billing(new_uow: Callable[[], UnitOfWork], *, principal: Principal, k
     result = ImportResult(kind)
     for batch in _batches(rows(), batch_size):
         with new_uow() as uow:
-            good, bad = importer.prepare(uow, batch)
+            good, bad, known = importer.prepare(uow, batch, lock=True)
             if bad and not partial:  # changed since the check: stop here rather than import a part
                 raise BillingRowsInvalid({"rows": {str(line): errors for line, errors in bad}},
                                          detail="Rows changed meaning while importing; the batch was not written.")
             for line, errors in bad:
                 result.reject(line, errors)
-            for outcome in importer.apply(uow, good):
+            for outcome in importer.apply(uow, good, known):
                 setattr(result, outcome, getattr(result, outcome) + 1)
             try:
                 uow.commit()
@@ -125,11 +125,14 @@ def clean_values(values: dict) -> tuple[dict, dict]:
     cleaned, errors = {}, {}
     for key, value in values.items():
         if isinstance(value, str):
-            problem = text_problem(value, multiline=False)
-            if problem:
-                errors[key] = [problem]
-                continue
-            value = unicodedata.normalize("NFC", value.strip())
+            if value.isascii() and value.isprintable():  # nearly every cell: nothing to refuse or normalise
+                value = value.strip()
+            else:
+                problem = text_problem(value, multiline=False)
+                if problem:
+                    errors[key] = [problem]
+                    continue
+                value = unicodedata.normalize("NFC", value.strip())
             if value == "":
                 continue
         cleaned[key] = value
@@ -139,14 +142,15 @@ def clean_values(values: dict) -> tuple[dict, dict]:
 class _Importer:
     def __init__(self, kind: str, principal: Principal, reporting_currency: str, today: date) -> None:
         self.kind = kind
-        self.schema = ROW_SCHEMAS[kind]()
+        self.rows = RowLoader(ROW_SCHEMAS[kind]())
         self.principal = principal
         self.reporting_currency = reporting_currency
         self.today = today
 
     # -- checking ----------------------------------------------------------------------------
-    def prepare(self, uow: UnitOfWork, batch: list[Row]) -> tuple[list, list]:
-        """Each row parsed and its references resolved: (good [(line, data, account)], bad [(line, errors)])."""
+    def prepare(self, uow: UnitOfWork, batch: list[Row], *, lock: bool = False) -> tuple[list, list, dict]:
+        """Each row parsed and its references resolved: (good [(line, data, account)], bad [(line, errors)],
+        the records the rows name by natural key, locked with ``lock`` for the writing that follows)."""
         parsed, bad = [], []
         for line, values in batch:
             if isinstance(values, str):  # what a reader could tell of an unreadable row
@@ -157,7 +161,7 @@ class _Importer:
                 continue
             cleaned, errors = clean_values(values)
             try:
-                data = self.schema.load(cleaned)
+                data = self.rows.load(cleaned)
             except ValidationError as error:
                 errors = error.normalized_messages() | errors
                 data = None
@@ -175,7 +179,7 @@ class _Importer:
                     bad.append((line, {"customer_code": ["No such customer."]}))
                     continue
             resolved.append((line, data, account))
-        known = self._known(uow, [(data, account) for _line, data, account in resolved])
+        known = self._known(uow, [(data, account) for _line, data, account in resolved], lock=lock)
         good = []
         for line, data, account in resolved:
             errors = self._conflicts(data, account, known.get(self._key(data, account)))
@@ -184,7 +188,7 @@ class _Importer:
             else:
                 good.append((line, data, account))
         bad.sort(key=lambda item: item[0])
-        return good, bad
+        return good, bad, known
 
     def _accounts(self, uow: UnitOfWork, codes: set[str]) -> dict[str, Account]:
         """Customers by code key, within the importer's reach (missing and out of reach alike)."""
@@ -246,9 +250,9 @@ class _Importer:
         return {}
 
     # -- writing -----------------------------------------------------------------------------
-    def apply(self, uow: UnitOfWork, good: list) -> Iterator[str]:
-        """Writes the good rows; yields "created", "changed" or "unchanged" for each."""
-        known = self._known(uow, [(data, account) for _line, data, account in good], lock=True)
+    def apply(self, uow: UnitOfWork, good: list, known: dict) -> Iterator[str]:
+        """Writes the good rows over the ``known`` records (prepare's, locked); yields "created",
+        "changed" or "unchanged" for each."""
         for _line, data, account in good:
             key = self._key(data, account)
             record = known.get(key)
