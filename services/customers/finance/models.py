@@ -75,6 +75,18 @@ class Receivable(Base):
 
     FIELDS = ("issue_date", "due_date", "amount", "paid_amount")
 
+    @staticmethod
+    def first_report(row: dict, *, customer_id: uuid.UUID, today: date) -> dict:
+        """The column values of an invoice billing reports for the first time (version 1; settled
+        today if nothing is owed), for a set-based INSERT of many."""
+        outstanding = row["amount"] - row["paid_amount"]
+        now = utcnow()
+        return {"id": uuid.uuid4(), "invoice_number": row["invoice_number"], "customer_id": customer_id,
+                "issue_date": row["issue_date"], "due_date": row["due_date"], "amount": row["amount"],
+                "currency": row["currency"], "paid_amount": row["paid_amount"], "outstanding": outstanding,
+                "settled_on": today if outstanding == 0 else None, "version": 1, "created_at": now,
+                "updated_at": now}
+
     def apply(self, row: dict, *, today: date) -> tuple[str | None, date | None]:
         """Billing's current word on this invoice. Returns the change to announce (None: nothing
         changed) and the previous due date when it moved. The due date outranks the amount, which

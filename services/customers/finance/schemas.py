@@ -7,10 +7,9 @@ numbers, never binary floats.
 from __future__ import annotations
 
 import re
-from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from marshmallow import Schema, ValidationError, fields, missing, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 KINDS = ("invoices", "payments", "deposits", "block_steps", "exchange_rates")
 _AMOUNT = re.compile(r"^-?[0-9]{1,15}(\.[0-9]{1,2})?$")
@@ -62,7 +61,7 @@ class InvoiceRowSchema(Schema):
     paid_amount = DecimalText(load_default=Decimal("0"))
 
     @validates_schema
-    def check_row(self, data: dict, **_kwargs) -> None:
+    def _consistent(self, data: dict, **_kwargs) -> None:
         errors = {}
         if data.get("issue_date") and data.get("due_date") and data["due_date"] < data["issue_date"]:
             errors["due_date"] = ["The due date cannot come before the issue date."]
@@ -91,7 +90,7 @@ class DepositRowSchema(Schema):
     returned_on = fields.Date(load_default=None, allow_none=True)
 
     @validates_schema
-    def check_row(self, data: dict, **_kwargs) -> None:
+    def _consistent(self, data: dict, **_kwargs) -> None:
         if data.get("returned_on") and data.get("received_on") and data["returned_on"] < data["received_on"]:
             raise ValidationError({"returned_on": ["A deposit is returned after it was received."]})
 
@@ -105,7 +104,7 @@ class BlockStepRowSchema(Schema):
     lifted_on = fields.Date(load_default=None, allow_none=True)
 
     @validates_schema
-    def check_row(self, data: dict, **_kwargs) -> None:
+    def _consistent(self, data: dict, **_kwargs) -> None:
         if data.get("lifted_on") and not data.get("applied_on"):
             raise ValidationError({"lifted_on": ["Only an applied step is lifted."]})
         if data.get("lifted_on") and data.get("applied_on") and data["lifted_on"] < data["applied_on"]:
@@ -119,77 +118,9 @@ class ExchangeRateRowSchema(Schema):
                        message="A positive decimal rate, such as \"0.0109\" (reporting currency per unit).")
 
     @validates_schema
-    def check_row(self, data: dict, **_kwargs) -> None:
+    def _positive(self, data: dict, **_kwargs) -> None:
         if data.get("rate") is not None and data["rate"] <= 0:
             raise ValidationError({"rate": ["A rate is greater than zero."]})
-
-
-class RowLoader:
-    """A row schema's ``load``, cheap for the rows it accepts (nearly all of a billing file).
-
-    Each field is checked by plain code that accepts no more than the schema does and gives the same
-    value — text as it is, ISO dates by ``date.fromisoformat`` (the schema's own), other fields by the
-    field's own ``deserialize`` — then by the field's validators and the schema's ``check_row``. A row
-    that fails any of it goes through ``schema.load``, whose ValidationError names every error as
-    before: the schema stays the one statement of the rules, this only skips its per-row machinery."""
-
-    def __init__(self, schema: Schema) -> None:
-        self.schema = schema
-        self.fields = [(name, field, self._converter(field)) for name, field in schema.fields.items()
-                       if not field.dump_only]
-        self.names = frozenset(name for name, _field, _convert in self.fields)
-        self.check_row = getattr(schema, "check_row", None)
-
-    @staticmethod
-    def _converter(field: fields.Field):
-        """str for text taken as it is, date for an ISO date, else the field itself (its deserialize)."""
-        if type(field) is fields.String:
-            return str
-        if type(field) is fields.Date and field.format in (None, "iso", "iso8601"):
-            return date
-        return field
-
-    def load(self, values: dict) -> dict:
-        """``schema.load(values)``: the loaded row, or ValidationError."""
-        try:
-            return self._load(values)
-        except (_Unusual, ValidationError, ValueError, TypeError):
-            return self.schema.load(values)
-
-    def _load(self, values: dict) -> dict:
-        if not self.names.issuperset(values):
-            raise _Unusual  # an unknown field
-        data = {}
-        for name, field, convert in self.fields:
-            value = values.get(name, missing)
-            if value is missing:
-                if field.required:
-                    raise _Unusual
-                if field.load_default is not missing:
-                    data[name] = field.load_default() if callable(field.load_default) else field.load_default
-                continue
-            if value is None:
-                if not field.allow_none:
-                    raise _Unusual
-                data[name] = None
-                continue
-            if convert is str or convert is date:
-                if type(value) is not str:
-                    raise _Unusual
-                if convert is date:
-                    value = date.fromisoformat(value)  # what the schema's Date does with "iso"
-                for validator in field.validators:
-                    validator(value)
-            else:
-                value = convert.deserialize(value, name, values)  # the field's own, its validators included
-            data[name] = value
-        if self.check_row is not None:
-            self.check_row(data)
-        return data
-
-
-class _Unusual(Exception):
-    """A row the fast checks leave to the schema."""
 
 
 ROW_SCHEMAS: dict[str, type[Schema]] = {

@@ -21,14 +21,14 @@ from itertools import islice
 from typing import Callable, Iterable, Iterator
 
 from marshmallow import ValidationError
-from sqlalchemy import select, tuple_
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from services.customers.finance.errors import BillingImportersOnly, BillingRowsInvalid
 from services.customers.finance.models import (
     CHANGE_CREATED, BlockStep, Deposit, ExchangeRate, Payment, Receivable,
 )
-from services.customers.finance.schemas import ROW_SCHEMAS, RowLoader
+from services.customers.finance.schemas import ROW_SCHEMAS
 from services.customers.models import PROSPECT_CODE, Customer, SearchTerm
 from services.customers.normalisation import code_key
 from services.customers.repository import visible_customers
@@ -36,9 +36,13 @@ from services.kit.auth import COMPANY, Principal
 from services.kit.db import utcnow
 from services.kit.input import text_problem
 from services.kit.problems import Conflict
+from services.kit.quick_load import QuickLoader
 from services.kit.uow import UnitOfWork
 
 CENTS = Decimal("0.01")
+# what the events of an invoice carry of it
+ANNOUNCED = ("id", "invoice_number", "issue_date", "due_date", "amount", "paid_amount", "outstanding", "currency",
+             "settled_on", "version")
 MAX_REPORTED = 1_000  # bad rows listed in one answer; the count covers the rest
 Row = tuple[int, dict]  # (line number, the row's values as sent)
 
@@ -142,7 +146,7 @@ def clean_values(values: dict) -> tuple[dict, dict]:
 class _Importer:
     def __init__(self, kind: str, principal: Principal, reporting_currency: str, today: date) -> None:
         self.kind = kind
-        self.rows = RowLoader(ROW_SCHEMAS[kind]())
+        self.rows = QuickLoader(ROW_SCHEMAS[kind]())
         self.principal = principal
         self.reporting_currency = reporting_currency
         self.today = today
@@ -253,12 +257,13 @@ class _Importer:
     def apply(self, uow: UnitOfWork, good: list, known: dict) -> Iterator[str]:
         """Writes the good rows over the ``known`` records (prepare's, locked); yields "created",
         "changed" or "unchanged" for each."""
+        if self.kind == "invoices":
+            yield from self._invoices(uow, good, known)
+            return
         for _line, data, account in good:
             key = self._key(data, account)
             record = known.get(key)
-            if self.kind == "invoices":
-                outcome, record = self._invoice(uow, data, account, record)
-            elif record is None:
+            if record is None:
                 record = self._new(data, account)
                 uow.session.add(record)
                 outcome = "created"
@@ -291,42 +296,58 @@ class _Importer:
                 changed = True
         return "changed" if changed else "unchanged"
 
-    def _invoice(self, uow: UnitOfWork, data: dict, account: Account,
-                 receivable: Receivable | None) -> tuple[str, Receivable]:
-        if receivable is None:
-            outstanding = data["amount"] - data["paid_amount"]
-            receivable = Receivable(
-                id=uuid.uuid4(), invoice_number=data["invoice_number"], customer_id=account.id,
-                issue_date=data["issue_date"], due_date=data["due_date"], amount=data["amount"],
-                currency=data["currency"], paid_amount=data["paid_amount"], outstanding=outstanding,
-                settled_on=self.today if outstanding == 0 else None, version=1, created_at=utcnow(),
-                updated_at=utcnow())
-            uow.session.add(receivable)
-            self._announce(uow, receivable, account, CHANGE_CREATED, None, was_open=True)
-            return "created", receivable
-        was_open = receivable.outstanding != 0
-        change, previous_due = receivable.apply(data, today=self.today)
-        if change is None:
-            return "unchanged", receivable
-        self._announce(uow, receivable, account, change, previous_due, was_open=was_open)
-        return "changed", receivable
+    def _invoices(self, uow: UnitOfWork, good: list, known: dict[str, Receivable]) -> Iterator[str]:
+        """New invoices are inserted together at the end (one INSERT of many rows); known ones change
+        through Receivable.apply. An invoice named twice in one batch is first written, then
+        changed as a known one."""
+        new: dict[str, dict] = {}  # invoice number -> its first report, not written yet
+        for _line, data, account in good:
+            number = data["invoice_number"]
+            if number in new:
+                known |= self._insert(uow, new)
+                new = {}
+            receivable = known.get(number)
+            if receivable is None:
+                values = new[number] = Receivable.first_report(data, customer_id=account.id, today=self.today)
+                self._announce(uow, values, account, CHANGE_CREATED, None, was_open=True)
+                yield "created"
+                continue
+            was_open = receivable.outstanding != 0
+            change, previous_due = receivable.apply(data, today=self.today)
+            if change is None:
+                yield "unchanged"
+                continue
+            self._announce(uow, {key: getattr(receivable, key) for key in ANNOUNCED}, account, change,
+                           previous_due, was_open=was_open)
+            yield "changed"
+        self._insert(uow, new)
 
     @staticmethod
-    def _announce(uow: UnitOfWork, receivable: Receivable, account: Account, change: str,
+    def _insert(uow: UnitOfWork, new: dict[str, dict]) -> dict[str, Receivable]:
+        """Write the new invoices; returns them as loaded records (used only when one is named again)."""
+        if not new:
+            return {}
+        uow.session.execute(insert(Receivable), list(new.values()))
+        return {receivable.invoice_number: receivable for receivable in uow.session.scalars(
+            select(Receivable).where(Receivable.invoice_number.in_(list(new))))}
+
+    @staticmethod
+    def _announce(uow: UnitOfWork, receivable: dict, account: Account, change: str,
                   previous_due: date | None, *, was_open: bool) -> None:
+        """The events of an invoice written or changed; ``receivable``: its ANNOUNCED values as now."""
         uow.emit("receivable.recorded.v1", {
-            "id": receivable.id, "customer_id": account.id, "customer_code": account.code,
-            "invoice_number": receivable.invoice_number, "issue_date": receivable.issue_date,
-            "due_date": receivable.due_date, "previous_due_date": previous_due,
-            "amount": money(receivable.amount), "paid_amount": money(receivable.paid_amount),
-            "outstanding": money(receivable.outstanding), "currency": receivable.currency, "change": change,
-            "collections_agent_id": account.collections_agent_id, "version": receivable.version})
-        if was_open and receivable.outstanding == 0:
+            "id": receivable["id"], "customer_id": account.id, "customer_code": account.code,
+            "invoice_number": receivable["invoice_number"], "issue_date": receivable["issue_date"],
+            "due_date": receivable["due_date"], "previous_due_date": previous_due,
+            "amount": money(receivable["amount"]), "paid_amount": money(receivable["paid_amount"]),
+            "outstanding": money(receivable["outstanding"]), "currency": receivable["currency"], "change": change,
+            "collections_agent_id": account.collections_agent_id, "version": receivable["version"]})
+        if was_open and receivable["outstanding"] == 0:
             uow.emit("receivable.settled.v1", {
-                "id": receivable.id, "customer_id": account.id, "customer_code": account.code,
-                "invoice_number": receivable.invoice_number, "currency": receivable.currency,
-                "amount": money(receivable.amount), "settled_on": receivable.settled_on,
-                "version": receivable.version})
+                "id": receivable["id"], "customer_id": account.id, "customer_code": account.code,
+                "invoice_number": receivable["invoice_number"], "currency": receivable["currency"],
+                "amount": money(receivable["amount"]), "settled_on": receivable["settled_on"],
+                "version": receivable["version"]})
 
 
 def money(value) -> str:

@@ -79,6 +79,22 @@ def test_invoices_import_once_and_announce_each_change(send, make_customer, outb
     assert (k2, d2["invoice_number"], d2["version"]) == ("receivable.settled.v1", "F-1", 3)
 
 
+
+def test_an_invoice_named_twice_in_one_batch_is_created_then_changed(send, make_customer, outbox):
+    customer = make_customer(collections_agent_id=None)
+    rows = [invoice("F-7", customer["code"]), invoice("F-8", customer["code"]),
+            invoice("F-7", customer["code"], paid="1000.00"), invoice("F-8", customer["code"])]
+    answer = send("invoices", rows)
+    assert answer.status_code == 200, answer.get_json()
+    assert {k: answer.get_json()[k] for k in ("created", "changed", "unchanged")} == {
+        "created": 2, "changed": 1, "unchanged": 1}
+    assert [(key, data["invoice_number"], data.get("change"), data["version"])
+            for key, data in receivable_events(outbox)] == [
+        ("receivable.recorded.v1", "F-7", "created", 1), ("receivable.recorded.v1", "F-8", "created", 1),
+        ("receivable.recorded.v1", "F-7", "payment", 2), ("receivable.settled.v1", "F-7", None, 2)]
+    again = send("invoices", rows[2:])
+    assert (again.get_json()["created"], again.get_json()["unchanged"]) == (0, 2)
+
 def test_bad_rows_are_reported_by_line_and_nothing_is_imported_unless_partial(send, make_customer, outbox):
     customer = make_customer()
     rows = [invoice("G-1", customer["code"]),
