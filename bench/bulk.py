@@ -25,7 +25,9 @@ What one round does:
             pass, batches of 500); the same figures, RSS at 10% and 100% of the writing pass.
      floor  raw psycopg: the CSV read with the csv module, customer ids from one query, the
             receivables and one outbox-shaped row each COPYed into copies of those tables.
-Printed: each job's figure, its floor, and the ratio floor time / our time.
+Printed: each job's figure, its floor, and the ratio floor time / our time; the CPU time of this
+process per row (``process_time``: the job, plus the few GETs of the reading thread), steadier than
+the rates on a shared machine, and the load average at the start.
 """
 from __future__ import annotations
 
@@ -234,15 +236,15 @@ def agent_change_ours(database: Database, principal: Principal, customers: int) 
             marks["rss_10"] = vm_hwm_mb()
 
     reset_hwm()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     uow = ProbedUnitOfWork(database, producer="customers", actor=str(principal.user_id), after_commit=after_commit)
     change = agents.propose_sales_agent_change(uow, principal=principal,
                                                moves=[{"from_agent_id": AGENT_A, "to_agent_id": AGENT_B}])
     change = agents.confirm_sales_agent_change(uow, principal=principal, change_id=change.id)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     if change.moved != customers:
         raise RuntimeError(f"moved {change.moved} of {customers}")
-    return {"rows": change.moved, "seconds": elapsed, "rss_10": marks.get("rss_10", float("nan")),
+    return {"rows": change.moved, "seconds": elapsed, "cpu_seconds": cpu, "rss_10": marks.get("rss_10", float("nan")),
             "rss_100": vm_hwm_mb()}
 
 
@@ -294,14 +296,14 @@ def import_ours(database: Database, principal: Principal, path: Path, invoices: 
             yield row
 
     reset_hwm()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = import_billing(
         lambda: UnitOfWork(database, producer="customers", actor=str(principal.user_id)),
         principal=principal, kind="invoices", rows=rows, partial=False, reporting_currency="USD")
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     if result.created != invoices:
         raise RuntimeError(f"created {result.created} of {invoices}: {result}")
-    return {"rows": result.created, "seconds": elapsed, "rss_10": marks.get("rss_10", float("nan")),
+    return {"rows": result.created, "seconds": elapsed, "cpu_seconds": cpu, "rss_10": marks.get("rss_10", float("nan")),
             "rss_100": vm_hwm_mb()}
 
 
@@ -408,8 +410,9 @@ def print_round(number: int, out: dict) -> None:
         reads, box = ours["reads"], ours["outbox"]
         print(f"[{number}] {job:<6} {ours['rows']:>9,} rows in {ours['seconds']:7.1f} s = "
               f"{ours['rows'] / ours['seconds']:8,.0f} rows/s; floor {floor['rows'] / floor['seconds']:9,.0f} rows/s; "
-              f"ratio {floor['seconds'] / ours['seconds']:.2f}; peak RSS {ours['rss_10']:.0f} MB at 10%, "
-              f"{ours['rss_100']:.0f} MB at 100%")
+              f"ratio {floor['seconds'] / ours['seconds']:.2f}; "
+              f"CPU {ours['cpu_seconds'] / ours['rows'] * 1000:.3f} ms/row; "
+              f"peak RSS {ours['rss_10']:.0f} MB at 10%, {ours['rss_100']:.0f} MB at 100%")
         print(f"[{number}] {job:<6} outbox {box['events']:,} events, backlog at the end {box['backlog_at_end']:,}, "
               f"drained {box['drain_after_end_s']:.1f} s later, relay {box['relay_rate']:,.0f} events/s; "
               f"GET during the job n={reads['n']} p50 {reads['p50']:.1f} ms p95 {reads['p95']:.1f} ms "
@@ -439,7 +442,8 @@ def main() -> int:
     print(f"  GET a customer, no job: p95 {med(lambda r: r['reads_idle']['p95']):.1f} ms")
     for job, size in (("agent", args.customers), ("import", args.invoices)):
         print(f"  {job:<6} {size:,} rows: {med(lambda r: r[job]['rows'] / r[job]['seconds']):,.0f} rows/s "
-              f"({med(lambda r: r[job]['seconds']):.1f} s), floor "
+              f"({med(lambda r: r[job]['seconds']):.1f} s; CPU "
+              f"{med(lambda r: r[job]['cpu_seconds'] / r[job]['rows']) * 1000:.3f} ms/row), floor "
               f"{med(lambda r: r[job + '_floor']['rows'] / r[job + '_floor']['seconds']):,.0f} rows/s, ratio "
               f"{med(lambda r: r[job + '_floor']['seconds'] / r[job]['seconds']):.2f}; peak RSS "
               f"{med(lambda r: r[job]['rss_10']):.0f} MB at 10%, {med(lambda r: r[job]['rss_100']):.0f} MB at 100%; "

@@ -49,8 +49,8 @@ def test_a_billing_row_loads_as_the_schema_loads_it(kind, row):
         assert QuickLoader(schema).load(row) == expected
 
 
-CUSTOMER = {"id": "7f0c2f39-4a51-4a3e-9d4b-2c8d1a8e6b10", "code": "C-1", "kind": "person", "name": "Ana", "status": "active",
-            "country": "CO", "language": None, "region": None, "branch_id": None, "department_id": None,
+CUSTOMER = {"id": "7f0c2f39-4a51-4a3e-9d4b-2c8d1a8e6b10", "code": "C-1", "kind": "person", "name": "Ana",
+            "status": "active", "country": "CO", "language": None, "region": None, "branch_id": None, "department_id": None,
             "salesperson_id": None, "preferred_sales_agent_id": "00000000-0000-0000-0000-00000000a6e2",
             "collections_agent_id": None, "created_by": None, "version": 2, "changed": ["customer.name"],
             "lines": [{"id": "00000000-0000-0000-0000-000000000001", "number": "+5712345678", "status": "active"}]}
