@@ -304,7 +304,9 @@ class _Importer:
         for _line, data, account in good:
             number = data["invoice_number"]
             if number in new:
-                known |= self._insert(uow, new)
+                self._insert(uow, new)
+                known |= {receivable.invoice_number: receivable for receivable in uow.session.scalars(
+                    select(Receivable).where(Receivable.invoice_number.in_(list(new))))}
                 new = {}
             receivable = known.get(number)
             if receivable is None:
@@ -323,13 +325,11 @@ class _Importer:
         self._insert(uow, new)
 
     @staticmethod
-    def _insert(uow: UnitOfWork, new: dict[str, dict]) -> dict[str, Receivable]:
-        """Write the new invoices; returns them as loaded records (used only when one is named again)."""
-        if not new:
-            return {}
-        uow.session.execute(insert(Receivable), list(new.values()))
-        return {receivable.invoice_number: receivable for receivable in uow.session.scalars(
-            select(Receivable).where(Receivable.invoice_number.in_(list(new))))}
+    def _insert(uow: UnitOfWork, new: dict[str, dict]) -> None:
+        """Write the new invoices: one executemany. ``render_nulls``: a None is sent as NULL rather than
+        left out, so that every row has the same columns and the rows are not split into small groups."""
+        if new:
+            uow.session.execute(insert(Receivable).execution_options(render_nulls=True), list(new.values()))
 
     @staticmethod
     def _announce(uow: UnitOfWork, receivable: dict, account: Account, change: str,
