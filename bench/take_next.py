@@ -26,8 +26,11 @@ One run:
                row. The gap between 3 and 4 is the cost of those writes; between 4 and ours, of the
                ORM, the domain model and the unit of work.
 Printed: claims/s of each phase, the ratio ours/floor (goal >= 0.5), take-next latency p50/p95/p99,
-the CPU the agent processes spent per claim, and the double-assignment and lost-case counts of every
-phase (all must be 0; the exit status is 1 otherwise).
+the CPU per claim of the agent processes, of PostgreSQL (the phase's backends, /proc) and, in http
+mode, of the cases API (gunicorn and its workers), the load average before and after, and the
+double-assignment and lost-case counts of every phase (all must be 0; the exit status is 1
+otherwise). On a shared machine the CPU per claim is the steadier figure. ``--port`` (default
+``CAREDESK_BENCH_PORT_BASE``, else a free one) is the cases API's port in http mode.
 """
 from __future__ import annotations
 
@@ -54,11 +57,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from services.cases import MIGRATIONS  # noqa: E402
-from services.cases.models import PRIORITIES, PRIORITY_RANK  # noqa: E402
+from services.cases.models import PRIORITIES, PRIORITY_RANK, case_search_text  # noqa: E402
 from services.kit import migrations  # noqa: E402
 from services.kit.auth import Principal  # noqa: E402
 
 GOAL = 0.5
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 FLOOR_CLAIM = """
 UPDATE cases SET owner_id = %(agent)s, assigned_at = now(), version = version + 1
  WHERE id = (SELECT id FROM cases
@@ -97,7 +101,8 @@ def throwaway_database(admin_url: str, name: str):
 
 def seed(url: str, *, cases: int, queues: int) -> dict[str, uuid.UUID]:
     """Queues q0..qN and ``cases`` dispatched cases round-robin over them, every priority, dispatch
-    times a second apart; returns queue code -> id."""
+    times a second apart, their search text as the service keeps it (so a claim does not rewrite
+    it); returns queue code -> id."""
     codes = {f"q{index}": uuid.uuid4() for index in range(queues)}
     customer, initiator = uuid.UUID(int=0), uuid.uuid4()
     start = datetime.now(timezone.utc) - timedelta(seconds=cases)
@@ -109,16 +114,18 @@ def seed(url: str, *, cases: int, queues: int) -> dict[str, uuid.UUID]:
                 [(queue_id, code, code.upper()) for code, queue_id in codes.items()])
             queue_ids = list(codes.values())
             columns = ("id, number, subject, description, priority, priority_rank, status, queue_id, is_queue_chosen,"
-                       " customer_id, customer_code, customer_name, attachments, custom_fields, initiator_id,"
+                       " customer_id, customer_code, customer_name, attachments, custom_fields, search_text, initiator_id,"
                        " is_cancelled, created_at, dispatched_at, queue_seconds, sla_started_at,"
                        " sla_paused_seconds, version")
             with cursor.copy(f"COPY cases ({columns}) FROM STDIN") as copy:
                 for index in range(cases):
                     priority = PRIORITIES[(index * 7) % len(PRIORITIES)]
                     dispatched = start + timedelta(seconds=index)
-                    copy.write_row((uuid.uuid4(), f"{year}-{index + 1:06d}", f"Bench case {index}", "", priority,
+                    subject = f"Bench case {index}"
+                    copy.write_row((uuid.uuid4(), f"{year}-{index + 1:06d}", subject, "", priority,
                                     PRIORITY_RANK[priority], "open_dispatch", queue_ids[index % queues], True,
-                                    customer, "0", "Prospect", "[]", "{}", initiator, False, dispatched,
+                                    customer, "0", "Prospect", "[]", "{}", case_search_text(subject, "Prospect", {}),
+                                    initiator, False, dispatched,
                                     dispatched, 0.0, dispatched, 0.0, 2))
             cursor.execute("INSERT INTO case_number_counters (year, last_value) VALUES (%s, %s)", (year, cases))
         conn.commit()
@@ -160,7 +167,11 @@ def agent_usecase(url: str, go: threading.Event, pool_size: int):
 
     def setup():
         if "database" not in state:
-            state["database"] = Database(url, Base.metadata, pool_size=pool_size, max_overflow=0)
+            database = state["database"] = Database(url, Base.metadata, pool_size=pool_size, max_overflow=0)
+            # every pooled connection opened before the start, so its backend is measured from there
+            warm = [database.engine.connect() for _ in range(pool_size)]
+            for connection in warm:
+                connection.close()
         return state["database"]
 
     def run(agent: Principal) -> tuple[list[str], list[float], float]:
@@ -179,50 +190,52 @@ def agent_usecase(url: str, go: threading.Event, pool_size: int):
     return setup, run
 
 
-def agent_floor(url: str, queue_ids: dict[str, uuid.UUID], go: threading.Event):
+def agent_floor(url: str, queue_ids: dict[str, uuid.UUID], go: threading.Event, opened: list):
     def run(agent: Principal) -> tuple[list[str], list[float], float]:
         ids = [queue_ids[code] for code in agent.queues]
         claimed, latencies = [], []
-        with closing(psycopg.connect(url)) as conn:
-            go.wait()
-            while True:
-                started = time.monotonic()
-                row = conn.execute(FLOOR_CLAIM, {"agent": agent.user_id, "queues": ids}).fetchone()
-                conn.commit()
-                latencies.append(time.monotonic() - started)
-                if row is None:
-                    return claimed, latencies[:-1], time.monotonic()
-                claimed.append(str(row[0]))
+        conn = psycopg.connect(url)
+        opened.append(conn)  # closed once the parent has read its backend's CPU
+        go.wait()
+        while True:
+            started = time.monotonic()
+            row = conn.execute(FLOOR_CLAIM, {"agent": agent.user_id, "queues": ids}).fetchone()
+            conn.commit()
+            latencies.append(time.monotonic() - started)
+            if row is None:
+                return claimed, latencies[:-1], time.monotonic()
+            claimed.append(str(row[0]))
 
     return None, run
 
 
-def agent_floor_writes(url: str, queue_ids: dict[str, uuid.UUID], go: threading.Event):
+def agent_floor_writes(url: str, queue_ids: dict[str, uuid.UUID], go: threading.Event, opened: list):
     import json
 
     def run(agent: Principal) -> tuple[list[str], list[float], float]:
         ids = [queue_ids[code] for code in agent.queues]
         claimed, latencies = [], []
-        with closing(psycopg.connect(url)) as conn:
-            go.wait()
-            while True:
-                started = time.monotonic()
-                row = conn.execute(FLOOR_WRITES_CLAIM, {"agent": agent.user_id, "queues": ids}).fetchone()
-                if row is not None:
-                    case_id, number, subject, priority, queue_id, initiator = row
-                    conn.execute(FLOOR_WRITES_TIMELINE, (uuid.uuid4(), case_id, agent.user_id, queue_id,
-                                                         json.dumps({"assignee_id": str(agent.user_id)})))
-                    envelope = {"id": str(uuid.uuid4()), "type": "case.assigned", "version": 1, "producer": "cases",
-                                "occurred_at": datetime.now(timezone.utc).isoformat(), "actor": str(agent.user_id),
-                                "data": {"id": str(case_id), "number": number, "subject": subject, "priority": priority,
-                                         "queue": {"id": str(queue_id)}, "initiator_id": str(initiator),
-                                         "owner_id": str(agent.user_id), "assignee_id": str(agent.user_id)}}
-                    conn.execute(FLOOR_WRITES_OUTBOX, (envelope["id"], json.dumps(envelope)))
-                conn.commit()
-                latencies.append(time.monotonic() - started)
-                if row is None:
-                    return claimed, latencies[:-1], time.monotonic()
-                claimed.append(str(row[0]))
+        conn = psycopg.connect(url)
+        opened.append(conn)  # closed once the parent has read its backend's CPU
+        go.wait()
+        while True:
+            started = time.monotonic()
+            row = conn.execute(FLOOR_WRITES_CLAIM, {"agent": agent.user_id, "queues": ids}).fetchone()
+            if row is not None:
+                case_id, number, subject, priority, queue_id, initiator = row
+                conn.execute(FLOOR_WRITES_TIMELINE, (uuid.uuid4(), case_id, agent.user_id, queue_id,
+                                                     json.dumps({"assignee_id": str(agent.user_id)})))
+                envelope = {"id": str(uuid.uuid4()), "type": "case.assigned", "version": 1, "producer": "cases",
+                            "occurred_at": datetime.now(timezone.utc).isoformat(), "actor": str(agent.user_id),
+                            "data": {"id": str(case_id), "number": number, "subject": subject, "priority": priority,
+                                     "queue": {"id": str(queue_id)}, "initiator_id": str(initiator),
+                                     "owner_id": str(agent.user_id), "assignee_id": str(agent.user_id)}}
+                conn.execute(FLOOR_WRITES_OUTBOX, (envelope["id"], json.dumps(envelope)))
+            conn.commit()
+            latencies.append(time.monotonic() - started)
+            if row is None:
+                return claimed, latencies[:-1], time.monotonic()
+            claimed.append(str(row[0]))
 
     return None, run
 
@@ -248,16 +261,18 @@ def agent_http(base_url: str, tokens: dict[uuid.UUID, str], go: threading.Event)
     return None, run
 
 
-def worker_process(mode: str, options: dict, agents: list[Principal], ready, go, results) -> None:
-    """One process with its agents as threads; reports (claims, latencies, finish time) per agent."""
+def worker_process(mode: str, options: dict, agents: list[Principal], ready, go, results, release) -> None:
+    """One process with its agents as threads; reports (claims, latencies, finish time) per agent,
+    then keeps its connections open until ``release``, so the parent can read their backends' CPU."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     local_go = threading.Event()
+    opened: list = []
     if mode == "usecase":
         setup, run = agent_usecase(options["url"], local_go, pool_size=len(agents))
     elif mode == "floor":
-        setup, run = agent_floor(options["url"], options["queue_ids"], local_go)
+        setup, run = agent_floor(options["url"], options["queue_ids"], local_go, opened)
     elif mode == "floor_writes":
-        setup, run = agent_floor_writes(options["url"], options["queue_ids"], local_go)
+        setup, run = agent_floor_writes(options["url"], options["queue_ids"], local_go, opened)
     else:
         setup, run = agent_http(options["base_url"], options["tokens"], local_go)
     if setup:
@@ -273,6 +288,9 @@ def worker_process(mode: str, options: dict, agents: list[Principal], ready, go,
     threads = [threading.Thread(target=thread, args=(index,)) for index in range(len(agents))]
     for item in threads:
         item.start()
+    while len(opened) < len(agents) and mode in ("floor", "floor_writes") \
+            and not any(out is not None for out in outcome):
+        time.sleep(0.01)  # every floor agent connected (or one failed) before the start
     ready.put(os.getpid())
     go.wait()
     cpu = time.process_time()
@@ -281,35 +299,84 @@ def worker_process(mode: str, options: dict, agents: list[Principal], ready, go,
         item.join()
     results.put((time.process_time() - cpu, [(str(agent.user_id), out if not isinstance(out, Exception) else repr(out))
                                              for agent, out in zip(agents, outcome)]))
+    release.wait(timeout=120)
+    for conn in opened:
+        conn.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it (gunicorn's master and its workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def sample_cpu(options: dict) -> dict[str, dict[int, float]]:
+    """CPU seconds so far of the bench database's backends and (http) of the cases API's processes."""
+    with closing(psycopg.connect(options["admin_url"], autocommit=True)) as conn:
+        backends = [row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s",
+                                                   (options["database"],))]
+    groups = {"postgres": backends}
+    if options.get("server_pid"):
+        groups["api"] = descendants(options["server_pid"])
+    return {name: {pid: cpu_seconds(pid) for pid in pids} for name, pids in groups.items()}
 
 
 def run_phase(mode: str, options: dict, agents: list[Principal], processes: int) -> dict:
     context = multiprocessing.get_context("fork")
-    ready, results, go = context.Queue(), context.Queue(), context.Event()
+    ready, results, go, release = context.Queue(), context.Queue(), context.Event(), context.Event()
     groups = [agents[index::processes] for index in range(processes)]
-    children = [context.Process(target=worker_process, args=(mode, options, group, ready, go, results))
+    children = [context.Process(target=worker_process, args=(mode, options, group, ready, go, results, release))
                 for group in groups if group]
     for child in children:
         child.start()
     for _ in children:
         ready.get(timeout=120)
     time.sleep(0.2)  # let every thread reach its wait
+    before = sample_cpu(options)
     started = time.monotonic()
     go.set()
     per_agent, client_cpu = {}, 0.0
-    for _ in children:
-        cpu, outcomes = results.get(timeout=900)
-        client_cpu += cpu
-        for agent_id, out in outcomes:
-            if isinstance(out, str):
-                raise RuntimeError(f"agent {agent_id} failed in {mode}: {out}")
-            per_agent[agent_id] = out
+    try:
+        for _ in children:
+            cpu, outcomes = results.get(timeout=900)
+            client_cpu += cpu
+            for agent_id, out in outcomes:
+                if isinstance(out, str):
+                    raise RuntimeError(f"agent {agent_id} failed in {mode}: {out}")
+                per_agent[agent_id] = out
+        after = sample_cpu(options)  # every agent done, every connection still open
+    finally:
+        release.set()
     for child in children:
         child.join(timeout=60)
+    used = {name: sum(seconds - before.get(name, {}).get(pid, 0.0) for pid, seconds in pids.items())
+            for name, pids in after.items()}
     finished = max(out[2] for out in per_agent.values())
     claims = [case_id for out in per_agent.values() for case_id in out[0]]
     latencies = sorted(latency for out in per_agent.values() for latency in out[1])
     return {"seconds": finished - started, "claims": claims, "latencies": latencies, "client_cpu": client_cpu,
+            "postgres_cpu": used["postgres"], "api_cpu": used.get("api"),
             "per_agent": {agent_id: len(out[0]) for agent_id, out in per_agent.items()}}
 
 
@@ -347,12 +414,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def cases_api(url: str, workdir: Path, *, workers: int, threads: int):
+def cases_api(url: str, workdir: Path, *, workers: int, threads: int, port: int):
     from gateway.auth.keys import ensure_key_pair
 
     private, public = workdir / "gateway.pem", workdir / "gateway.pub"
     ensure_key_pair(private, public)
-    port = _free_port()
+    port = port or _free_port()
     env = dict(os.environ, CAREDESK_CASES_DATABASE_URL=url, CAREDESK_JWT_PUBLIC_KEY_FILE=str(public),
                CAREDESK_DATA_DIR=str(workdir), CAREDESK_BROKER_URL="memory://", CAREDESK_LOG_LEVEL="WARNING")
     log = open(workdir / "gunicorn.log", "wb")
@@ -372,7 +439,7 @@ def cases_api(url: str, workdir: Path, *, workers: int, threads: int):
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise RuntimeError(f"the cases API did not start: {(workdir / 'gunicorn.log').read_text()[-2000:]}")
             time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}", private
+        yield f"http://127.0.0.1:{port}", private, proc.pid
     finally:
         proc.terminate()
         try:
@@ -393,14 +460,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mode", choices=["usecase", "http"], default="usecase")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (http mode)")
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (http mode)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("CAREDESK_BENCH_PORT_BASE", "0")),
+                        help="the cases API's port in http mode (0: a free one)")
     parser.add_argument("--postgres-url", default=os.environ.get(
         "CAREDESK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--prefix", default="bench",
                         help="name prefix of the throwaway database (a shared server: your own, e.g. h4)")
     args = parser.parse_args(argv)
     began = time.monotonic()
+    load_before = os.getloadavg()
     print(f"{args.cases} cases in {args.queues} queues, {args.agents} agents in {args.processes} processes, "
-          f"mode {args.mode}, {os.cpu_count()} cores", flush=True)
+          f"mode {args.mode}, {os.cpu_count()} cores, load average {load_before[0]:.2f}", flush=True)
     name = f"{args.prefix}_take_next_{uuid.uuid4().hex[:10]}"
     with throwaway_database(args.postgres_url, name) as url, tempfile.TemporaryDirectory() as workdir:
         migrations.upgrade(MIGRATIONS, url)
@@ -408,6 +478,7 @@ def main(argv: list[str] | None = None) -> None:
         queue_ids = seed(url, cases=args.cases, queues=args.queues)
         print(f"seeded in {time.monotonic() - t:.1f} s", flush=True)
         codes = sorted(queue_ids)
+        measured = {"admin_url": args.postgres_url, "database": name}
         agents = [Principal(user_id=uuid.uuid4(), username=f"agent{index}", level=4, branch_id=None,
                             department_id=None, queues=frozenset(queues))
                   for index, queues in enumerate(memberships(args.agents, codes))]
@@ -415,22 +486,24 @@ def main(argv: list[str] | None = None) -> None:
         if args.mode == "http":
             from gateway.auth.tokens import TokenIssuer
 
-            with cases_api(url, Path(workdir), workers=args.workers, threads=args.threads) as (base, private):
+            with cases_api(url, Path(workdir), workers=args.workers, threads=args.threads, port=args.port) \
+                    as (base, private, server_pid):
                 issuer = TokenIssuer.from_file(private, lifetime_seconds=3600)
                 tokens = {agent.user_id: issuer.issue(agent)[0] for agent in agents}
-                ours = run_phase("http", {"base_url": base, "tokens": tokens}, agents, args.processes)
+                ours = run_phase("http", {"base_url": base, "tokens": tokens, "server_pid": server_pid, **measured},
+                                 agents, args.processes)
         else:
-            ours = run_phase("usecase", {"url": url}, agents, args.processes)
+            ours = run_phase("usecase", {"url": url, **measured}, agents, args.processes)
         ours_check = verify(url, ours["claims"], check_timeline=True)
         print(f"ours:  {len(ours['claims'])} claims in {ours['seconds']:.1f} s", flush=True)
 
         reset(url)
-        floor = run_phase("floor", {"url": url, "queue_ids": queue_ids}, agents, args.processes)
+        floor = run_phase("floor", {"url": url, "queue_ids": queue_ids, **measured}, agents, args.processes)
         floor_check = verify(url, floor["claims"], check_timeline=False)
         print(f"floor: {len(floor['claims'])} claims in {floor['seconds']:.1f} s", flush=True)
 
         reset(url)
-        writes = run_phase("floor_writes", {"url": url, "queue_ids": queue_ids}, agents, args.processes)
+        writes = run_phase("floor_writes", {"url": url, "queue_ids": queue_ids, **measured}, agents, args.processes)
         writes_check = verify(url, writes["claims"], check_timeline=False)
         print(f"floor with the same writes: {len(writes['claims'])} claims in {writes['seconds']:.1f} s", flush=True)
 
@@ -450,6 +523,10 @@ def main(argv: list[str] | None = None) -> None:
         row(label, [f"{percentile(phase['latencies'], q) * 1000:.1f}" for phase, _ in phases.values()])
     row("agent-process CPU per claim (ms)",
         [f"{phase['client_cpu'] / len(phase['claims']) * 1000:.2f}" for phase, _ in phases.values()])
+    if ours["api_cpu"] is not None:
+        row("cases API CPU per claim (ms)", [f"{ours['api_cpu'] / len(ours['claims']) * 1000:.2f}", "-", "-"])
+    row("PostgreSQL CPU per claim (ms)",
+        [f"{phase['postgres_cpu'] / len(phase['claims']) * 1000:.2f}" for phase, _ in phases.values()])
     row("double assignments", [check["double"] for _, check in phases.values()])
     row("lost cases", [check["lost"] for _, check in phases.values()])
     row("case.assigned.v1 events", [ours_check["events"], "-", "-"])
@@ -457,7 +534,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nratio ours/floor = {ratio:.2f} ({'meets' if ratio >= GOAL else 'below'} the {GOAL} goal); "
           f"ours/floor+writes = {rate['ours'] / rate['floor+writes']:.2f}; "
           f"p95 take-next {percentile(ours['latencies'], 0.95) * 1000:.1f} ms; "
-          f"{time.monotonic() - began:.0f} s in all, database {name} dropped")
+          f"{time.monotonic() - began:.0f} s in all, database {name} dropped; "
+          f"load average {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after")
     failed = any(check["double"] or check["lost"] for _, check in phases.values()) \
         or ours_check["events"] != args.cases
     if failed:
