@@ -130,18 +130,21 @@ class UnitOfWork:
 
 
 # One INSERT statement per outbox table, built once: its compiled form and cache key are reused.
+# Inline: nobody reads back a row's position, so no RETURNING (nor a sequence fetched first).
 _OUTBOX_INSERTS: dict[Table, object] = {}
 
 
 def write_outbox(session: Session, outbox: Table, envelopes: list[Envelope], *,
                  bodies: list[dict] | None = None) -> None:
-    """The envelopes' outbox rows (``bodies``: their ``to_dict()``, when the caller has them)."""
+    """The envelopes' outbox rows (``bodies``: their ``to_dict()``, when the caller has them),
+    written on the session's connection: a plain table needs none of the ORM's execute path
+    (nor its autoflush)."""
     statement = _OUTBOX_INSERTS.get(outbox)
     if statement is None:
-        statement = _OUTBOX_INSERTS[outbox] = insert(outbox)
+        statement = _OUTBOX_INSERTS[outbox] = insert(outbox).inline()
     now = utcnow()
     bodies = bodies if bodies is not None else [e.to_dict() for e in envelopes]
-    session.execute(statement, [
+    session.connection().execute(statement, [
         {"event_id": e.id, "routing_key": e.routing_key, "envelope": body, "created_at": now}
         for e, body in zip(envelopes, bodies)
     ])
