@@ -166,7 +166,7 @@ def attainment_chart(history: list[dict], *, target: str) -> Chart:
     to the cases of that queue and priority that missed a target."""
     title = {"acceptance": _("Accepted on time, per queue and priority"),
              "resolution": _("Resolved on time, per queue and priority")}[target]
-    chart = _new(pygal.Bar, range=(0, 100), y_title=_("% on time"), print_values=True,
+    chart = _new(pygal.Bar, range=(0, 100), y_title=_("On time (%)"), print_values=True,
                  value_formatter=lambda value: percent(value / 100) if value is not None else "")
     chart.x_labels = [row["queue"]["name"] for row in history]
     decided = {(row["queue"]["id"], item["priority"]): item for row in history for item in row["sla_attainment"]

@@ -109,12 +109,15 @@ API_MESSAGES = {
 API_PATTERNS = [
     (re.compile(r"^This number cannot exist( in [A-Z]{2})?: check the digits\.$"),
      _l("This number cannot exist: check the digits.")),
-    (re.compile(r"^Length must be between \d+ and (\d+)\.$|^Longer than maximum length (\d+)\.$"),
-     _l("This text is too long.")),
+    (re.compile(r"^Longer than maximum length (\d+)\.$"), _l("This text is too long.")),
     (re.compile(r"^Must be one of: "), _l("Choose one of the options.")),
     (re.compile(r"^Unknown placeholders: "),
      _l("This text has a placeholder that does not exist: use only the ones listed above.")),
 ]
+
+
+# Too short (an empty required field) and too long share one API message when a field has both bounds.
+LENGTH_BETWEEN = re.compile(r"^Length must be between (\d+) and (\d+)\.$")
 
 
 def api_text(message: str) -> Markup | str:
@@ -123,6 +126,9 @@ def api_text(message: str) -> Markup | str:
     known = API_MESSAGES.get(message)
     if known is not None:
         return str(known)
+    between = LENGTH_BETWEEN.match(message)
+    if between:
+        return _("Type between %(least)s and %(most)s characters.", least=int(between[1]), most=int(between[2]))
     for pattern, text in API_PATTERNS:
         if pattern.search(message):
             return str(text)

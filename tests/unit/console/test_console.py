@@ -142,6 +142,18 @@ def test_an_api_message_without_a_translation_is_shown_marked_as_english(app):
         assert str(unknown) == 'Revise este dato. <span lang="en">(Some new rule.)</span>'
 
 
+def test_a_length_refusal_names_both_bounds_not_only_too_long(app):
+    """An empty required field and a too long one get the same API message when the field has both
+    bounds: the console must not call an empty field "too long"."""
+    from gateway.console.words import api_text
+
+    with app.test_request_context(headers={"Accept-Language": "es"}):
+        assert api_text("Length must be between 1 and 200.") == "Escriba entre 1 y 200 caracteres."
+        assert api_text("Longer than maximum length 80.") == "El texto es demasiado largo."
+    with app.test_request_context(headers={"Accept-Language": "ru"}):
+        assert api_text("Length must be between 1 and 200.") == "Введите от 1 до 200 символов."
+
+
 def test_the_pager_keeps_every_value_of_a_repeated_filter(app):
     from flask import render_template_string
 
