@@ -12,6 +12,7 @@ import requests
 from flask import current_app, g, request
 
 from gateway.routing.proxy import RESOURCE_OWNERS
+from gateway.routing.upstream import send
 from services.kit.schemas import MAX_PER_PAGE
 
 log = logging.getLogger("caredesk.console")
@@ -19,6 +20,11 @@ log = logging.getLogger("caredesk.console")
 PAGES_FOLLOWED_AT_MOST = 200
 # Threads for the reads a page starts at once (get_soon, every_soon), shared by the gateway process.
 READ_THREADS = 32
+
+
+class ApiMessage(str):
+    """A message as the API wrote it (English): the console translates the ones it knows and marks
+    the others as English (words.api_text); its own words, already translated, are plain str."""
 
 
 @dataclass
@@ -37,14 +43,30 @@ class Answer:
         errors = (self.body or {}).get("errors") or {} if isinstance(self.body, dict) else {}
         return {name: _flatten(messages) for name, messages in errors.items()}
 
+    def nested_errors(self, name: str):
+        """The problem's messages under one field as the API nested them (per row, per member),
+        each message marked as the API's."""
+        errors = (self.body or {}).get("errors") or {} if isinstance(self.body, dict) else {}
+        return _marked(errors.get(name)) if isinstance(errors, dict) else None
+
     @property
     def detail(self) -> str:
-        return (self.body or {}).get("detail", "") if isinstance(self.body, dict) else ""
+        return ApiMessage((self.body or {}).get("detail", "") if isinstance(self.body, dict) else "")
+
+
+def _marked(messages):
+    if isinstance(messages, str):
+        return ApiMessage(messages)
+    if isinstance(messages, dict):
+        return {key: _marked(value) for key, value in messages.items()}
+    if isinstance(messages, list):
+        return [_marked(value) for value in messages]
+    return messages
 
 
 def _flatten(messages) -> list[str]:
     if isinstance(messages, str):
-        return [messages]
+        return [ApiMessage(messages)]
     if isinstance(messages, dict):
         return [text for value in messages.values() for text in _flatten(value)]
     return [text for value in messages for text in _flatten(value)]
@@ -149,7 +171,8 @@ class Api:
         url = current_app.extensions["caredesk.service_urls"][owner] + "/api/v1/" + path.lstrip("/")
         http: requests.Session = current_app.extensions["caredesk.http"]
         try:
-            response = http.get(url, params=params, headers=self._headers(accept), stream=True, timeout=(3, 120))
+            response = send(http, "GET", url, params=params, headers=self._headers(accept), stream=True,
+                            timeout=(3, 120))
         except requests.RequestException as exc:
             log.warning("%s service unreachable: %s", owner, exc)
             raise ServiceDown(owner) from None
@@ -163,8 +186,9 @@ class Api:
         url = current_app.extensions["caredesk.service_urls"][owner] + "/api/v1/" + path.lstrip("/")
         http: requests.Session = current_app.extensions["caredesk.http"]
         try:
-            response = http.request(method, url, json=json, params=params, headers=headers, data=data, files=files,
-                                    timeout=(3, 30 if files is None else 300))
+            # a read whose kept-alive connection the service closed just then is sent again (send)
+            response = send(http, method, url, json=json, params=params, headers=headers, data=data, files=files,
+                            timeout=(3, 30 if files is None else 300))
         except requests.RequestException as exc:
             log.warning("%s service unreachable: %s", owner, exc)
             raise ServiceDown(owner) from None

@@ -10,6 +10,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
+from gateway.console.api_client import ApiMessage
+
 STATUS_NAMES = {"open": _l("Open"), "open_dispatch": _l("In queue"), "open_reject": _l("Returned"),
                 "closed": _l("Closed")}
 PRIORITY_NAMES = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
@@ -122,7 +124,8 @@ LENGTH_BETWEEN = re.compile(r"^Length must be between (\d+) and (\d+)\.$")
 
 def api_text(message: str) -> Markup | str:
     """An API message in the user's language; one we do not know keeps its English words, marked
-    as English so screen readers pronounce it right."""
+    as English so screen readers pronounce it right. Text that did not come from the API (the
+    console's own words, already in the user's language) is shown as it is."""
     known = API_MESSAGES.get(message)
     if known is not None:
         return str(known)
@@ -132,7 +135,7 @@ def api_text(message: str) -> Markup | str:
     for pattern, text in API_PATTERNS:
         if pattern.search(message):
             return str(text)
-    if str(get_locale()) == "en":
+    if not isinstance(message, ApiMessage) or str(get_locale()) == "en":
         return message
     return Markup('{} <span lang="en">({})</span>').format(_("Check this value."), escape(message))
 

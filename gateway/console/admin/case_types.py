@@ -156,7 +156,7 @@ def admin_save_form(case_type_id):
 
 def _row_errors(answer, kept: list[dict]) -> dict:
     """``errors.form.<n>.<field>`` of the definition sent, at the row it came from."""
-    form_errors = ((answer.body or {}).get("errors") or {}).get("form") if isinstance(answer.body, dict) else None
+    form_errors = answer.nested_errors("form")
     found = {}
     if isinstance(form_errors, dict):
         for position, messages in form_errors.items():
@@ -167,7 +167,7 @@ def _row_errors(answer, kept: list[dict]) -> dict:
 
 
 def _form_level_errors(answer) -> dict:
-    form_errors = ((answer.body or {}).get("errors") or {}).get("form") if isinstance(answer.body, dict) else None
+    form_errors = answer.nested_errors("form")
     if isinstance(form_errors, list):
         return {"_": form_errors}
     if isinstance(form_errors, dict):  # rows are shown at their row; a whole-form rule (names repeat) here

@@ -137,7 +137,7 @@ def admin_save_sla(queue_id):
 def _sla_errors(answer, policies: list) -> dict:
     """``errors.policies.<n>.<field>`` back to the cell of its priority's row."""
     names = {"acceptance_minutes": "acceptance", "resolution_minutes": "resolution", "warning_percent": "warning"}
-    nested = ((answer.body or {}).get("errors") or {}).get("policies") if isinstance(answer.body, dict) else None
+    nested = answer.nested_errors("policies")
     errors: dict = {}
     if isinstance(nested, dict):
         for position, messages in nested.items():

@@ -64,7 +64,7 @@ def _template_errors(answer) -> dict:
     for key in list(errors):
         if key.startswith("texts."):
             errors[key.removeprefix("texts.")] = errors.pop(key)
-    nested = ((answer.body or {}).get("errors") or {}).get("texts") if isinstance(answer.body, dict) else None
+    nested = answer.nested_errors("texts")
     if isinstance(nested, dict):
         errors.pop("texts", None)
         errors.update({name: texts if isinstance(texts, list) else [str(texts)] for name, texts in nested.items()})

@@ -134,12 +134,15 @@ def test_a_service_that_is_down_gets_a_page_saying_nothing_changed(console):
 
 
 def test_an_api_message_without_a_translation_is_shown_marked_as_english(app):
+    from gateway.console.api_client import ApiMessage
     from gateway.console.words import api_text
 
     with app.test_request_context(headers={"Accept-Language": "es"}):
         assert api_text("Missing data for required field.") == "Complete este campo."
-        unknown = api_text("Some new rule.")
+        unknown = api_text(ApiMessage("Some new rule."))
         assert str(unknown) == 'Revise este dato. <span lang="en">(Some new rule.)</span>'
+        # the console's own words, already in Spanish, are shown as they are
+        assert api_text("Alguien modificó este registro.") == "Alguien modificó este registro."
 
 
 def test_a_length_refusal_names_both_bounds_not_only_too_long(app):
@@ -164,3 +167,36 @@ def test_the_pager_keeps_every_value_of_a_repeated_filter(app):
     for link, page in ((previous, "1"), (following, "3")):
         query = parse_qs(urlsplit(link.replace("&amp;", "&")).query)
         assert query == {"status": ["open", "closed"], "q": ["sim"], "page": [page]}
+
+
+def test_a_read_whose_kept_alive_connection_was_closed_is_sent_again(app):
+    """A service closes an idle kept-alive connection just as the console reuses it (the more reads a
+    page starts at once, the more idle connections it keeps): the read is sent again on a fresh one,
+    not shown as a service that does not answer."""
+    import requests
+    from requests.adapters import BaseAdapter
+    from urllib3.exceptions import ProtocolError
+
+    from gateway.console.api_client import Api
+
+    class ClosedOnce(BaseAdapter):
+        sent = 0
+
+        def send(self, request, **kwargs):
+            ClosedOnce.sent += 1
+            if ClosedOnce.sent == 1:
+                raise requests.ConnectionError(ProtocolError("Connection aborted.", ConnectionResetError()))
+            response = requests.Response()
+            response.status_code, response._content = 200, b'{"id": "c-1"}'
+            response.headers["Content-Type"] = "application/json"
+            return response
+
+        def close(self):
+            pass
+
+    http = requests.Session()
+    http.mount("http://", ClosedOnce())
+    app.extensions["caredesk.http"] = http
+    with app.test_request_context():
+        answer = Api(token="t").get("customers/c-1")
+    assert (answer.status, answer.body, ClosedOnce.sent) == (200, {"id": "c-1"}, 2)
