@@ -47,7 +47,8 @@ def visit_every_page(person) -> list[str]:
     yield "card-consents-history"
     person.go(card.removeprefix(person.base) + "#interaction")  # the interaction panel with a reason chosen
     person.page.select_option("#f-i_reason_id", label="Facturación › Doble cobro")
-    person.page.locator("button[name=apply_reason]").click()
+    with person.page.expect_navigation():  # loaded, stylesheet included: on a busy machine it lags the DOM
+        person.page.locator("button[name=apply_reason]").click()
     assert person.page.locator(".guidance button[name=macro]").count() == 1
     yield "card-interaction-reason"
     article = person.page.locator(".guidance .articles a").first.get_attribute("href")
