@@ -8,6 +8,8 @@ write changes nothing (same version, no event).
 """
 from __future__ import annotations
 
+import itertools
+import random
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -18,6 +20,13 @@ from sqlalchemy import insert
 from services.customers.models import directory_users
 from tests.conftest import make_principal
 from tests.integration.customers.conftest import EDITOR, if_match, iccid
+
+# Line numbers this module gives out: each one once (a random one of 10^7 met a taken number now and then).
+_LINE_NUMBERS = itertools.count(random.randrange(10**6))
+
+
+def unique_line_number() -> str:
+    return f"8 912 {next(_LINE_NUMBERS) % 10**7:07d}"
 
 pytestmark = pytest.mark.integration
 
@@ -83,7 +92,7 @@ def _card(client, headers, pin: bool) -> dict:
     assigned = client.patch(url, headers=if_match(admin, 1), json={
         "salesperson_id": str(SELLER.user_id), "preferred_sales_agent_id": str(SELLER.user_id)})
     assert assigned.status_code == 200, assigned.get_json()
-    number = f"8 912 {uuid.uuid4().int % 10**7:07d}"
+    number = unique_line_number()
     phone = client.post(f"{url}/phones", headers=if_match(admin, 2),
                         json={"label": "дача", "number": "8 495 123 45 67"})
     contact = client.post(f"{url}/contacts", headers=if_match(admin, 3), json={"name": "Olga", "phones": []})
@@ -114,7 +123,7 @@ WRITES = {
     "add a contact": lambda c: ("POST", f"{c['url']}/contacts", {"name": "Ivan"}, None),
     "change a contact": lambda c: ("PATCH", f"{c['url']}/contacts/{c['contact']}", {"role": "son"}, None),
     "remove a contact": lambda c: ("DELETE", f"{c['url']}/contacts/{c['contact']}", None, None),
-    "add a line": lambda c: ("POST", f"{c['url']}/lines", {"number": f"8 912 {uuid.uuid4().int % 10**7:07d}",
+    "add a line": lambda c: ("POST", f"{c['url']}/lines", {"number": unique_line_number(),
                                                           "tariff_plan": "Basic"}, None),
     "change a line": lambda c: ("PATCH", f"{c['url']}/lines/{c['line']}", {"status": "blocked"}, None),
     "set a line PIN": lambda c: ("PUT", f"{c['url']}/lines/{c['line']}/pin", {"pin": "1357"}, None),

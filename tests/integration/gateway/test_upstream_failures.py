@@ -119,7 +119,7 @@ def _check_problem(response, status: int) -> dict:
 
 
 def test_a_refused_connection_is_a_503_at_once(make_gateway, nothing_listens, token_issuer):
-    gateway = make_gateway({"customers": nothing_listens})
+    gateway = _warmed(make_gateway({"customers": nothing_listens}), token_issuer)
     response, elapsed = _timed(gateway.test_client(), "GET", "/api/v1/customers/search?q=ana", token_issuer)
     body = _check_problem(response, 503)
     assert body["type"].endswith("/dependency-down")
