@@ -60,7 +60,6 @@ GOAL_HOP = 1.3
 GOAL_SERVICE_CPU_MS = 1.5
 WARMUP = 10
 ADMIN_PASSWORD = "bench-admin-password"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PORTS = range(int(os.environ.get("CAREDESK_BENCH_PORT_BASE", "22000")),
               int(os.environ.get("CAREDESK_BENCH_PORT_BASE", "22000")) + 100)
@@ -85,32 +84,6 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
-
-
-def descendants(pid: int) -> list[int]:
-    """``pid`` and every process below it (gunicorn's master and its worker)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (FileNotFoundError, ProcessLookupError, IndexError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(children.get(current, []))
-    return found
-
-
 class CpuMeter:
     """CPU seconds of named groups of processes, read before and after a round."""
 
@@ -121,10 +94,10 @@ class CpuMeter:
         with closing(psycopg.connect(self.admin_url, autocommit=True)) as conn:
             backends = [row[0] for row in conn.execute(
                 "SELECT pid FROM pg_stat_activity WHERE datname = ANY(%s)", (self.databases,))]
-        return {**{name: descendants(pid) for name, pid in self.servers.items()}, "postgres": backends}
+        return {**{name: cases_bench.descendants(pid) for name, pid in self.servers.items()}, "postgres": backends}
 
     def sample(self) -> dict[str, dict[int, float]]:
-        return {name: {pid: cpu_seconds(pid) for pid in pids} for name, pids in self.groups().items()}
+        return {name: {pid: cases_bench.cpu_seconds(pid) for pid in pids} for name, pids in self.groups().items()}
 
     @staticmethod
     def used(before: dict, after: dict) -> dict[str, float]:
