@@ -2,10 +2,12 @@
 
 Run: ``.venv/bin/python bench/api_writes.py`` (real PostgreSQL; ``CAREDESK_TEST_POSTGRES_URL`` chooses
 another server). Options: ``--operations N`` per kind of write (default 2,000), ``--clients N``
-(default 8), ``--repeat N`` (whole runs; medians printed at the end), ``--profile`` (instead of
-measuring: cProfile of ``--operations`` requests of each phase through the app in this process). Each run makes throwaway
-databases and drops them; ``CAREDESK_BENCH_PORT_BASE`` chooses the 100 ports it may listen on
-(default 22000-22099), ``CAREDESK_BENCH_DB_PREFIX`` the databases' names.
+(default 8), ``--repeat N`` (whole runs; medians printed at the end), ``--workers N`` (gunicorn
+processes of the service and of the bare stack, 8 threads each; default 1, as deployed),
+``--profile`` (instead of measuring: cProfile of ``--operations`` requests of each phase through
+the app in this process). Each run makes throwaway databases and drops them;
+``CAREDESK_BENCH_PORT_BASE`` chooses the 100 ports it may listen on (default 22000-22099),
+``CAREDESK_BENCH_DB_PREFIX`` the databases' names.
 
 One run:
   1. ``caredesk init`` migrates the gateway and the customers database A; a copy of A, database B,
@@ -25,9 +27,15 @@ One run:
      and written again into database B over psycopg, one transaction per API request, by as many
      connections as there were clients (``INSERT … ON CONFLICT (primary key) DO UPDATE``, so a
      row an earlier phase created is updated as the API updated it).
+  4. The bare stack: the same transactions once more, as HTTP requests (with the phase's request
+     bodies) to bench/bare_stack.py, a Flask app with nothing of Caredesk under the same gunicorn,
+     which writes each transaction's rows with the floor's statements into database C (another
+     copy of A). It shows what the web stack alone costs for the same rows: the ceiling of any
+     Flask service of ours on this machine.
 Printed per phase: operations/s, p50/p95 in ms, for ours and the floor; the ratio ours/floor of the
 throughput (goal ≥ 0.3); CPU ms per operation of the customers service and of PostgreSQL (ours and
-floor); rows written per operation.
+floor); rows written per operation; then the bare stack's operations/s, p50/p95, its ratio to the
+floor, ours to it, and the CPU per operation of the bare app and of PostgreSQL.
 """
 from __future__ import annotations
 
@@ -35,6 +43,7 @@ import argparse
 import cProfile
 import io
 import os
+import pickle
 import pstats
 import random
 import statistics
@@ -265,6 +274,87 @@ def floor_phase(url: str, statements: dict[str, str], transactions: list, client
     return times, wall, used
 
 
+def stack_phase(base: str, phase: str, transactions: int, clients: int, bodies: list[dict],
+                meter: api_reads.CpuMeter) -> tuple[list[float], float, dict[str, float]]:
+    """The same transactions as HTTP requests to bench/bare_stack.py, one request each, ``clients``
+    clients at once with kept-alive connections, each request carrying a body of the phase's API
+    requests; with the CPU of the bare app and of PostgreSQL."""
+    shares = [list(range(index, transactions, clients)) for index in range(clients)]
+    times: list[float] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    start = threading.Barrier(clients + 1)
+
+    def client(share: list[int]) -> None:
+        session = requests.Session()
+        session.trust_env = False
+        mine = []
+        try:
+            start.wait()
+            for index in share:
+                started = time.perf_counter()
+                answer = session.post(f"{base}/write/{phase}/{index}", json=bodies[index % len(bodies)], timeout=60)
+                mine.append((time.perf_counter() - started) * 1000)
+                if answer.status_code != 201:
+                    raise RuntimeError(f"bare stack -> {answer.status_code}: {answer.text[:300]}")
+            with lock:
+                times.extend(mine)
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            errors.append(error)
+            start.abort()
+        finally:
+            session.close()
+
+    threads = [threading.Thread(target=client, args=(share,)) for share in shares]
+    for thread in threads:
+        thread.start()
+    before = meter.sample()
+    try:
+        start.wait()
+    except threading.BrokenBarrierError:
+        pass
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    used = api_reads.CpuMeter.used(before, meter.sample())
+    if errors:
+        raise errors[0]
+    return times, wall, used
+
+
+def save_for_bare_stack(folder: Path, phase: str, statements: dict[str, str], transactions: list) -> None:
+    """The phase's transactions as bench/bare_stack.py loads them (JSON values unwrapped to pickle)."""
+    plain = [[(table, tuple(value.obj if isinstance(value, Jsonb) else value for value in row))
+              for table, row in transaction] for transaction in transactions]
+    with open(folder / f"{phase}.pickle", "wb") as file:
+        pickle.dump({"statements": statements, "transactions": plain}, file)
+
+
+def start_bare_stack(port: int, env: dict, folder: Path, processes: list, workers: int) -> int:
+    """bench/bare_stack.py under gunicorn, configured as ``caredesk serve`` configures a component."""
+    log = open(folder / "bare-stack.log", "wb")
+    process = subprocess.Popen([
+        sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", "8",
+        "--worker-class", "gthread", "--graceful-timeout", "10", "--chdir", str(ROOT / "bench"), "bare_stack:app",
+    ], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    processes.append(process)
+    return wait_until_healthy("bare stack", port, process, folder)
+
+
+def wait_until_healthy(name: str, port: int, process: subprocess.Popen, folder: Path) -> int:
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).ok:
+                return process.pid
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name} did not start; see its log in {folder}")
+        time.sleep(0.3)
+
+
 def front_office_token(gateway: str) -> str:
     """A token of a company-level agent with a department (notes need one) who may edit customers."""
     def call(method, path, token=None, **kwargs):
@@ -283,28 +373,20 @@ def front_office_token(gateway: str) -> str:
     return call("POST", "/auth/login", json={"username": "bench.agent", "password": ADMIN_PASSWORD})["access_token"]
 
 
-def start_server(name: str, port: int, env: dict, folder: Path, processes: list) -> int:
+def start_server(name: str, port: int, env: dict, folder: Path, processes: list, workers: int = 1) -> int:
     log = open(folder / f"{name}.log", "wb")
-    process = subprocess.Popen([sys.executable, "-m", "caredesk.cli", "serve", name, "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "caredesk.cli", "serve", name, "--port", str(port),
+                                "--workers", str(workers)],
                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
     processes.append(process)
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).ok:
-                return process.pid
-        except requests.RequestException:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{name} did not start; see its log in {folder}")
-        time.sleep(0.3)
+    return wait_until_healthy(name, port, process, folder)
 
 
 def one_run(args, admin_url: str) -> dict[str, dict]:
-    ports = api_reads.free_ports(2)
+    ports = api_reads.free_ports(3)
     prefix = os.environ.get("CAREDESK_BENCH_DB_PREFIX", "caredesk_bench")
     run = uuid.uuid4().hex[:6]
-    names = {name: f"{prefix}_w{run}_{name}" for name in ("gateway", "customers", "floor")}
+    names = {name: f"{prefix}_w{run}_{name}" for name in ("gateway", "customers", "floor", "stack")}
     figures: dict[str, dict] = {}
     with ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="caredesk-bench-writes-")))
@@ -318,10 +400,11 @@ def one_run(args, admin_url: str) -> dict[str, dict]:
         # every component is migrated; those not named here keep SQLite files in the throwaway folder
         subprocess.run([sys.executable, "-m", "caredesk.cli", "init"], cwd=ROOT, env=env, check=True,
                        capture_output=True)
-        with closing(psycopg.connect(admin_url, autocommit=True)) as admin:
-            admin.execute(f'CREATE DATABASE "{names["floor"]}" TEMPLATE "{names["customers"]}"')
-        stack.callback(lambda: psycopg.connect(admin_url, autocommit=True).execute(
-            f'DROP DATABASE IF EXISTS "{names["floor"]}" WITH (FORCE)'))
+        for copy in ("floor", "stack"):
+            with closing(psycopg.connect(admin_url, autocommit=True)) as admin:
+                admin.execute(f'CREATE DATABASE "{names[copy]}" TEMPLATE "{names["customers"]}"')
+            stack.callback(lambda copy=copy: psycopg.connect(admin_url, autocommit=True).execute(
+                f'DROP DATABASE IF EXISTS "{names[copy]}" WITH (FORCE)'))
         floor_url = take_next._with_path(admin_url, names["floor"])
         processes: list = []
 
@@ -333,7 +416,11 @@ def one_run(args, admin_url: str) -> dict[str, dict]:
 
         stack.callback(stop_all)
         start_server("gateway", ports[0], env, folder, processes)
-        customers_pid = start_server("customers", ports[1], env, folder, processes)
+        customers_pid = start_server("customers", ports[1], env, folder, processes, args.workers)
+        bare_pid = start_bare_stack(ports[2], dict(env, BARE_STACK_ROWS_DIR=str(folder),
+                                                   BARE_STACK_DATABASE_URL=take_next._with_path(admin_url, names["stack"])),
+                                    folder, processes, args.workers)
+        bare = f"http://127.0.0.1:{ports[2]}"
         token = front_office_token(f"http://127.0.0.1:{ports[0]}/api/v1")
         base = f"http://127.0.0.1:{ports[1]}/api/v1"
         if args.profile:
@@ -343,6 +430,7 @@ def one_run(args, admin_url: str) -> dict[str, dict]:
         statements = upsert_sql(tables)
         meter = api_reads.CpuMeter(admin_url, [names["customers"]], {"customers": customers_pid})
         floor_meter = api_reads.CpuMeter(admin_url, [names["floor"]], {})
+        stack_meter = api_reads.CpuMeter(admin_url, [names["stack"]], {"bare": bare_pid})
         numbers = iter(range(random.randrange(1_000_000), 10_000_000))
         per_client = [[Customer(next(numbers)) for _ in range(args.operations // args.clients)]
                       for _ in range(args.clients)]
@@ -357,6 +445,9 @@ def one_run(args, admin_url: str) -> dict[str, dict]:
             until = current_xid(urls["customers"])
             transactions = rows_written(urls["customers"], tables, since, until)
             floor, floor_wall, floor_cpu = floor_phase(floor_url, statements, transactions, args.clients, floor_meter)
+            save_for_bare_stack(folder, phase, statements, transactions)
+            bodies = [body_for(phase, customer, run)[2] for customers in per_client for customer in customers]
+            bare_times, bare_wall, bare_cpu = stack_phase(bare, phase, len(transactions), args.clients, bodies, stack_meter)
             count = len(ours)
             figures[phase] = {
                 "ours_rate": count / ours_wall, "ours_p50": statistics.median(ours),
@@ -365,10 +456,16 @@ def one_run(args, admin_url: str) -> dict[str, dict]:
                 "service_cpu": ours_cpu.get("customers", 0.0) * 1000 / count,
                 "postgres_cpu": ours_cpu.get("postgres", 0.0) * 1000 / count,
                 "floor_postgres_cpu": floor_cpu.get("postgres", 0.0) * 1000 / max(1, len(floor)),
+                "stack_rate": len(bare_times) / bare_wall, "stack_p50": statistics.median(bare_times),
+                "stack_p95": api_reads.percentile(bare_times, 95),
+                "stack_cpu": bare_cpu.get("bare", 0.0) * 1000 / max(1, len(bare_times)),
+                "stack_postgres_cpu": bare_cpu.get("postgres", 0.0) * 1000 / max(1, len(bare_times)),
                 "rows": sum(len(transaction) for transaction in transactions) / max(1, len(transactions)),
                 "transactions": len(transactions) / count,
             }
             figures[phase]["ratio"] = figures[phase]["ours_rate"] / figures[phase]["floor_rate"]
+            figures[phase]["stack_ratio"] = figures[phase]["stack_rate"] / figures[phase]["floor_rate"]
+            figures[phase]["ours_to_stack"] = figures[phase]["ours_rate"] / figures[phase]["stack_rate"]
     return figures
 
 
@@ -411,6 +508,12 @@ def print_figures(title: str, figures: dict[str, dict]) -> None:
         print(f"{phase:12} {f['ours_rate']:7.0f} {f['ours_p50']:6.1f} {f['ours_p95']:6.1f} | {f['floor_rate']:7.0f} "
               f"{f['floor_p50']:6.1f} {f['floor_p95']:6.1f} | {f['ratio']:5.2f} | {'':10} {f['service_cpu']:7.2f} "
               f"{f['postgres_cpu']:5.2f} {f['floor_postgres_cpu']:8.2f} | {f['rows']:.1f}")
+    print(f"{'the bare stack (bench/bare_stack.py: the same gunicorn and Flask, the same rows over psycopg)'}")
+    print(f"{'phase':12} {'stack/s':>7} {'p50':>6} {'p95':>6} | {'stack/floor':>11} {'ours/stack':>10} | "
+          f"CPU ms/op: {'bare app':>8} {'pg':>5}")
+    for phase, f in figures.items():
+        print(f"{phase:12} {f['stack_rate']:7.0f} {f['stack_p50']:6.1f} {f['stack_p95']:6.1f} | {f['stack_ratio']:11.2f} "
+              f"{f['ours_to_stack']:10.2f} | {'':10} {f['stack_cpu']:8.2f} {f['stack_postgres_cpu']:5.2f}")
 
 
 def main() -> int:
@@ -418,6 +521,8 @@ def main() -> int:
     parser.add_argument("--operations", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="gunicorn worker processes of the customers service and of the bare stack (8 threads each)")
     parser.add_argument("--profile", action="store_true",
                         help="instead of measuring: cProfile of --operations requests of each phase in this process")
     args = parser.parse_args()

@@ -1,0 +1,63 @@
+"""The web stack with none of Caredesk in it, for bench/api_writes.py's "stack" path.
+
+A Flask app that gunicorn serves exactly as ``caredesk serve`` serves a component (gthread, the same
+workers and threads). Each ``POST /write/<phase>/<index>`` parses its JSON body as the API would, writes the
+rows of one recorded API transaction over psycopg (the floor's upserts, one transaction) and answers
+the body back as JSON. What api_writes measures through it is what HTTP, gunicorn, Flask and psycopg
+cost on their own for the same rows: the most any Flask service of ours could reach.
+
+``<phase>`` names the transactions that api_writes pickled into ``BARE_STACK_ROWS_DIR``; each worker
+process reads them at its first request of the phase (a few milliseconds in a phase of seconds).
+``BARE_STACK_DATABASE_URL`` is the database written to.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import threading
+from pathlib import Path
+
+import psycopg
+from flask import Flask, jsonify, request
+from psycopg.types.json import Jsonb
+
+app = Flask(__name__)
+_phases: dict[str, dict] = {}
+_loading = threading.Lock()
+_local = threading.local()
+
+
+def _connection() -> psycopg.Connection:
+    if getattr(_local, "connection", None) is None:
+        _local.connection = psycopg.connect(os.environ["BARE_STACK_DATABASE_URL"])
+    return _local.connection
+
+
+def _recorded(phase: str) -> dict:
+    """The phase's statements and transactions, as api_writes recorded them."""
+    with _loading:
+        if phase not in _phases:
+            with open(Path(os.environ["BARE_STACK_ROWS_DIR"]) / f"{phase}.pickle", "rb") as file:
+                recorded = pickle.load(file)
+            _phases[phase] = {"statements": recorded["statements"], "transactions": [
+                [(table, tuple(Jsonb(value) if isinstance(value, (dict, list)) else value for value in row))
+                 for table, row in transaction]
+                for transaction in recorded["transactions"]]}
+        return _phases[phase]
+
+
+@app.post("/write/<phase>/<int:index>")
+def write(phase: str, index: int):
+    body = request.get_json()
+    recorded = _recorded(phase)
+    connection = _connection()
+    with connection.cursor() as cursor:
+        for table, row in recorded["transactions"][index]:
+            cursor.execute(recorded["statements"][table], row)
+    connection.commit()
+    return jsonify(body), 201
+
+
+@app.get("/healthz")
+def healthz():
+    return jsonify(status="ok")
