@@ -1,10 +1,16 @@
-"""The web stack with none of Caredesk in it, for bench/api_writes.py's "stack" path.
+"""The web stack with none of Caredesk in it: the "bare stack" of bench/api_writes.py and of
+bench/take_next.py's http mode.
 
 A Flask app that gunicorn serves exactly as ``caredesk serve`` serves a component (gthread, the same
-workers and threads). Each ``POST /write/<phase>/<index>`` parses its JSON body as the API would, writes the
-rows of one recorded API transaction over psycopg (the floor's upserts, one transaction) and answers
-the body back as JSON. What api_writes measures through it is what HTTP, gunicorn, Flask and psycopg
-cost on their own for the same rows: the most any Flask service of ours could reach.
+workers and threads), with one psycopg connection per thread. What a benchmark measures through it
+is what HTTP, gunicorn, Flask and psycopg cost on their own for the same SQL: the most any Flask
+service of ours could reach on this machine.
+
+- ``POST /write/<phase>/<index>`` parses its JSON body as the API would, writes the rows of one
+  recorded API transaction (the floor's upserts, one transaction) and answers the body back.
+- ``POST /take-next`` with ``{"agent": id, "queues": [ids]}`` runs take_next.py's raw claim with
+  its timeline line and outbox event (:func:`take_next.claim_with_writes`) and answers the claimed
+  case's id, or 204 once the queues are empty.
 
 ``<phase>`` names the transactions that api_writes pickled into ``BARE_STACK_ROWS_DIR``; each worker
 process reads them at its first request of the phase (a few milliseconds in a phase of seconds).
@@ -15,11 +21,14 @@ from __future__ import annotations
 import os
 import pickle
 import threading
+import uuid
 from pathlib import Path
 
 import psycopg
 from flask import Flask, jsonify, request
 from psycopg.types.json import Jsonb
+
+from take_next import claim_with_writes  # bench/ is gunicorn's working directory (its --chdir)
 
 app = Flask(__name__)
 _phases: dict[str, dict] = {}
@@ -56,6 +65,15 @@ def write(phase: str, index: int):
             cursor.execute(recorded["statements"][table], row)
     connection.commit()
     return jsonify(body), 201
+
+
+@app.post("/take-next")
+def take_next():
+    body = request.get_json()
+    row = claim_with_writes(_connection(), uuid.UUID(body["agent"]), [uuid.UUID(queue) for queue in body["queues"]])
+    if row is None:
+        return "", 204
+    return jsonify(id=str(row[0]), number=row[1], subject=row[2], priority=row[3])
 
 
 @app.get("/healthz")

@@ -25,6 +25,10 @@ One run:
                write in the same transaction: its timeline line and its case.assigned.v1 outbox
                row. The gap between 3 and 4 is the cost of those writes; between 4 and ours, of the
                ORM, the domain model and the unit of work.
+  5. bare stack - (http mode, for the analysis) the floor+writes transaction behind HTTP: the same
+               agents post to bench/bare_stack.py, a Flask app with nothing of Caredesk, served by
+               gunicorn as the cases API is (``--workers`` x ``--threads``). Its rate is the most a
+               Flask service could reach here; between it and ours lies the cost of our code.
 Printed: claims/s of each phase, the ratio ours/floor (goal >= 0.5), take-next latency p50/p95/p99,
 the CPU per claim of the agent processes, of PostgreSQL (the phase's backends, /proc) and, in http
 mode, of the cases API (gunicorn and its workers), the load average before and after, and the
@@ -35,6 +39,7 @@ otherwise). On a shared machine the CPU per claim is the steadier figure. ``--po
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import signal
@@ -209,9 +214,26 @@ def agent_floor(url: str, queue_ids: dict[str, uuid.UUID], go: threading.Event, 
     return None, run
 
 
-def agent_floor_writes(url: str, queue_ids: dict[str, uuid.UUID], go: threading.Event, opened: list):
-    import json
+def claim_with_writes(conn: psycopg.Connection, agent_id: uuid.UUID, queue_ids: list[uuid.UUID]):
+    """The raw claim with our two writes (timeline line, outbox event) and the commit: the
+    floor+writes phase's transaction, also what bench/bare_stack.py's take-next runs. The claimed
+    row (id, number, subject, priority, queue_id, initiator_id), or None once the queues are empty."""
+    row = conn.execute(FLOOR_WRITES_CLAIM, {"agent": agent_id, "queues": queue_ids}).fetchone()
+    if row is not None:
+        case_id, number, subject, priority, queue_id, initiator = row
+        conn.execute(FLOOR_WRITES_TIMELINE, (uuid.uuid4(), case_id, agent_id, queue_id,
+                                             json.dumps({"assignee_id": str(agent_id)})))
+        envelope = {"id": str(uuid.uuid4()), "type": "case.assigned", "version": 1, "producer": "cases",
+                    "occurred_at": datetime.now(timezone.utc).isoformat(), "actor": str(agent_id),
+                    "data": {"id": str(case_id), "number": number, "subject": subject, "priority": priority,
+                             "queue": {"id": str(queue_id)}, "initiator_id": str(initiator),
+                             "owner_id": str(agent_id), "assignee_id": str(agent_id)}}
+        conn.execute(FLOOR_WRITES_OUTBOX, (envelope["id"], json.dumps(envelope)))
+    conn.commit()
+    return row
 
+
+def agent_floor_writes(url: str, queue_ids: dict[str, uuid.UUID], go: threading.Event, opened: list):
     def run(agent: Principal) -> tuple[list[str], list[float], float]:
         ids = [queue_ids[code] for code in agent.queues]
         claimed, latencies = [], []
@@ -220,22 +242,32 @@ def agent_floor_writes(url: str, queue_ids: dict[str, uuid.UUID], go: threading.
         go.wait()
         while True:
             started = time.monotonic()
-            row = conn.execute(FLOOR_WRITES_CLAIM, {"agent": agent.user_id, "queues": ids}).fetchone()
-            if row is not None:
-                case_id, number, subject, priority, queue_id, initiator = row
-                conn.execute(FLOOR_WRITES_TIMELINE, (uuid.uuid4(), case_id, agent.user_id, queue_id,
-                                                     json.dumps({"assignee_id": str(agent.user_id)})))
-                envelope = {"id": str(uuid.uuid4()), "type": "case.assigned", "version": 1, "producer": "cases",
-                            "occurred_at": datetime.now(timezone.utc).isoformat(), "actor": str(agent.user_id),
-                            "data": {"id": str(case_id), "number": number, "subject": subject, "priority": priority,
-                                     "queue": {"id": str(queue_id)}, "initiator_id": str(initiator),
-                                     "owner_id": str(agent.user_id), "assignee_id": str(agent.user_id)}}
-                conn.execute(FLOOR_WRITES_OUTBOX, (envelope["id"], json.dumps(envelope)))
-            conn.commit()
+            row = claim_with_writes(conn, agent.user_id, ids)
             latencies.append(time.monotonic() - started)
             if row is None:
                 return claimed, latencies[:-1], time.monotonic()
             claimed.append(str(row[0]))
+
+    return None, run
+
+
+def agent_bare(base_url: str, queue_ids: dict[str, uuid.UUID], go: threading.Event):
+    import requests
+
+    def run(agent: Principal) -> tuple[list[str], list[float], float]:
+        session = requests.Session()
+        body = {"agent": str(agent.user_id), "queues": [str(queue_ids[code]) for code in agent.queues]}
+        claimed, latencies = [], []
+        go.wait()
+        while True:
+            started = time.monotonic()
+            response = session.post(base_url + "/take-next", json=body, timeout=60)
+            latencies.append(time.monotonic() - started)
+            if response.status_code == 204:
+                return claimed, latencies[:-1], time.monotonic()
+            if response.status_code != 200:
+                raise RuntimeError(f"the bare stack answered {response.status_code}: {response.text[:300]}")
+            claimed.append(response.json()["id"])
 
     return None, run
 
@@ -273,6 +305,8 @@ def worker_process(mode: str, options: dict, agents: list[Principal], ready, go,
         setup, run = agent_floor(options["url"], options["queue_ids"], local_go, opened)
     elif mode == "floor_writes":
         setup, run = agent_floor_writes(options["url"], options["queue_ids"], local_go, opened)
+    elif mode == "bare":
+        setup, run = agent_bare(options["base_url"], options["queue_ids"], local_go)
     else:
         setup, run = agent_http(options["base_url"], options["tokens"], local_go)
     if setup:
@@ -414,21 +448,13 @@ def _free_port() -> int:
 
 
 @contextmanager
-def cases_api(url: str, workdir: Path, *, workers: int, threads: int, port: int):
-    from gateway.auth.keys import ensure_key_pair
+def _served(what: str, command: list[str], env: dict, port: int, log_path: Path):
+    """A gunicorn server started with ``command`` and answering /healthz on ``port``: its pid."""
+    import requests
 
-    private, public = workdir / "gateway.pem", workdir / "gateway.pub"
-    ensure_key_pair(private, public)
-    port = port or _free_port()
-    env = dict(os.environ, CAREDESK_CASES_DATABASE_URL=url, CAREDESK_JWT_PUBLIC_KEY_FILE=str(public),
-               CAREDESK_DATA_DIR=str(workdir), CAREDESK_BROKER_URL="memory://", CAREDESK_LOG_LEVEL="WARNING")
-    log = open(workdir / "gunicorn.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "caredesk.cli", "serve", "cases", "--port", str(port),
-                             "--workers", str(workers), "--threads", str(threads)],
-                            cwd=str(ROOT), env=env, stdout=log, stderr=subprocess.STDOUT)
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(command, cwd=str(ROOT), env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        import requests
-
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -437,9 +463,9 @@ def cases_api(url: str, workdir: Path, *, workers: int, threads: int, port: int)
             except requests.RequestException:
                 pass
             if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError(f"the cases API did not start: {(workdir / 'gunicorn.log').read_text()[-2000:]}")
+                raise RuntimeError(f"{what} did not start: {log_path.read_text()[-2000:]}")
             time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}", private, proc.pid
+        yield proc.pid
     finally:
         proc.terminate()
         try:
@@ -448,6 +474,34 @@ def cases_api(url: str, workdir: Path, *, workers: int, threads: int, port: int)
             proc.kill()
             proc.wait(timeout=10)
         log.close()
+
+
+@contextmanager
+def cases_api(url: str, workdir: Path, *, workers: int, threads: int, port: int):
+    from gateway.auth.keys import ensure_key_pair
+
+    private, public = workdir / "gateway.pem", workdir / "gateway.pub"
+    ensure_key_pair(private, public)
+    port = port or _free_port()
+    env = dict(os.environ, CAREDESK_CASES_DATABASE_URL=url, CAREDESK_JWT_PUBLIC_KEY_FILE=str(public),
+               CAREDESK_DATA_DIR=str(workdir), CAREDESK_BROKER_URL="memory://", CAREDESK_LOG_LEVEL="WARNING")
+    command = [sys.executable, "-m", "caredesk.cli", "serve", "cases", "--port", str(port),
+               "--workers", str(workers), "--threads", str(threads)]
+    with _served("the cases API", command, env, port, workdir / "gunicorn.log") as pid:
+        yield f"http://127.0.0.1:{port}", private, pid
+
+
+@contextmanager
+def bare_stack(url: str, workdir: Path, *, workers: int, threads: int):
+    """bench/bare_stack.py (Flask with nothing of Caredesk) under gunicorn as the cases API is served:
+    its take-next runs :func:`claim_with_writes`."""
+    port = _free_port()
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+               "--threads", str(threads), "--worker-class", "gthread", "--graceful-timeout", "10",
+               "--chdir", str(ROOT / "bench"), "bare_stack:app"]
+    env = dict(os.environ, BARE_STACK_DATABASE_URL=url)
+    with _served("the bare stack", command, env, port, workdir / "bare-stack.log") as pid:
+        yield f"http://127.0.0.1:{port}", pid
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -506,8 +560,16 @@ def main(argv: list[str] | None = None) -> None:
         writes = run_phase("floor_writes", {"url": url, "queue_ids": queue_ids, **measured}, agents, args.processes)
         writes_check = verify(url, writes["claims"], check_timeline=False)
         print(f"floor with the same writes: {len(writes['claims'])} claims in {writes['seconds']:.1f} s", flush=True)
+        phases = {"ours": (ours, ours_check), "floor": (floor, floor_check), "floor+writes": (writes, writes_check)}
 
-    phases = {"ours": (ours, ours_check), "floor": (floor, floor_check), "floor+writes": (writes, writes_check)}
+        if args.mode == "http":
+            reset(url)
+            with bare_stack(url, Path(workdir), workers=args.workers, threads=args.threads) as (base, server_pid):
+                bare = run_phase("bare", {"base_url": base, "queue_ids": queue_ids, "server_pid": server_pid,
+                                          **measured}, agents, args.processes)
+            phases["bare stack"] = (bare, verify(url, bare["claims"], check_timeline=False))
+            print(f"bare stack: {len(bare['claims'])} claims in {bare['seconds']:.1f} s", flush=True)
+
     rate = {key: len(phase["claims"]) / phase["seconds"] for key, (phase, _) in phases.items()}
     ratio = rate["ours"] / rate["floor"]
     busiest, idlest = max(ours["per_agent"].values()), min(ours["per_agent"].values())
@@ -524,20 +586,24 @@ def main(argv: list[str] | None = None) -> None:
     row("agent-process CPU per claim (ms)",
         [f"{phase['client_cpu'] / len(phase['claims']) * 1000:.2f}" for phase, _ in phases.values()])
     if ours["api_cpu"] is not None:
-        row("cases API CPU per claim (ms)", [f"{ours['api_cpu'] / len(ours['claims']) * 1000:.2f}", "-", "-"])
+        row("API process CPU per claim (ms)", [f"{phase['api_cpu'] / len(phase['claims']) * 1000:.2f}"
+                                               if phase["api_cpu"] is not None else "-" for phase, _ in phases.values()])
     row("PostgreSQL CPU per claim (ms)",
         [f"{phase['postgres_cpu'] / len(phase['claims']) * 1000:.2f}" for phase, _ in phases.values()])
     row("double assignments", [check["double"] for _, check in phases.values()])
     row("lost cases", [check["lost"] for _, check in phases.values()])
-    row("case.assigned.v1 events", [ours_check["events"], "-", "-"])
-    row("claims per agent (min-max)", [f"{idlest}-{busiest}", "", ""])
+    row("case.assigned.v1 events", [check["events"] if check["events"] is not None else "-"
+                                    for _, check in phases.values()])
+    row("claims per agent (min-max)", [f"{idlest}-{busiest}"])
+    bare_figures = (f"bare stack/floor = {rate['bare stack'] / rate['floor']:.2f}, ours/bare stack = "
+                    f"{rate['ours'] / rate['bare stack']:.2f}; " if "bare stack" in rate else "")
     print(f"\nratio ours/floor = {ratio:.2f} ({'meets' if ratio >= GOAL else 'below'} the {GOAL} goal); "
-          f"ours/floor+writes = {rate['ours'] / rate['floor+writes']:.2f}; "
+          f"ours/floor+writes = {rate['ours'] / rate['floor+writes']:.2f}; {bare_figures}"
           f"p95 take-next {percentile(ours['latencies'], 0.95) * 1000:.1f} ms; "
           f"{time.monotonic() - began:.0f} s in all, database {name} dropped; "
           f"load average {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after")
     failed = any(check["double"] or check["lost"] for _, check in phases.values()) \
-        or ours_check["events"] != args.cases
+        or any(check["events"] not in (None, args.cases) for _, check in phases.values())
     if failed:
         print("FAIL: a case was given twice, lost, or not announced (see the rows above).")
     sys.exit(1 if failed else 0)
