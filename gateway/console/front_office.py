@@ -30,8 +30,10 @@ def _or_404(answer):
 
 @blp.get("/desk")
 def desk():
+    start_unread_count()
+    started_statistics = g.api.every_soon("queues/statistics")
     folder = g.api.get("cases/folder", per_page=5, sort="priority")
-    statistics = g.api.every("queues/statistics")
+    statistics = started_statistics.result()
     return render_template("desk.html", folder=folder.body if folder.ok else None,
                            queues=statistics.body if statistics.ok else [])
 
