@@ -89,10 +89,7 @@ class DatabaseStorage(Storage):
         return SQLAlchemyError
 
     def _connection(self):
-        connection = self.database.engine.connect()
-        if self.database.is_postgresql:  # one statement: no BEGIN/COMMIT round trips
-            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-        return connection
+        return self.database.single_statement_connection()  # on PostgreSQL no BEGIN/COMMIT round trips
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = time.time()

@@ -119,11 +119,7 @@ def search_customers(args):
     # The front office's hottest call: one read-only statement, on PostgreSQL on an autocommit
     # connection (no BEGIN/ROLLBACK round trips; SQLite keeps the kit's own transaction handling),
     # answered as built: SearchPageSchema documents the same shape.
-    database = service_context().database
-    connection = database.engine.connect()
-    if database.is_postgresql:
-        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-    with connection:
+    with service_context().database.single_statement_connection() as connection:
         found = queries.search_customers(connection, principal=current_principal(), regions=_regions(), **args)
     return jsonify(found | {"links": page_links(page=found["page"], per_page=found["per_page"], total=found["total"])})
 
