@@ -8,7 +8,8 @@ from typing import Any, Callable
 
 import psycopg
 from psycopg import Column as DescribedColumn
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, MetaData, String, Table, Uuid, create_engine, event
+from sqlalchemy import (JSON, BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Uuid, create_engine,
+                        event, text)
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,15 +43,19 @@ def new_metadata() -> MetaData:
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     # BigInteger on PostgreSQL, but SQLite only auto-increments an INTEGER PRIMARY KEY.
     position_type = BigInteger().with_variant(Integer(), "sqlite")
-    Table(
+    outbox = Table(
         "outbox", metadata,
         Column("position", position_type, primary_key=True, autoincrement=True),
         Column("event_id", Uuid, nullable=False, unique=True),
         Column("routing_key", String(200), nullable=False),
         Column("envelope", JSON, nullable=False),
         Column("created_at", UtcDateTime(), nullable=False),
-        Column("sent_at", UtcDateTime(), nullable=True, index=True),
+        Column("sent_at", UtcDateTime(), nullable=True),
     )
+    # The relay's next batch: the unsent rows in position order. Only unsent rows are in it, so taking
+    # a batch reads that batch, not every row sent before it (which the primary key's order would).
+    Index("ix_outbox_unsent", outbox.c.position, postgresql_where=text("sent_at IS NULL"),
+          sqlite_where=text("sent_at IS NULL"))
     Table(
         "inbox", metadata,
         Column("event_id", Uuid, primary_key=True),
