@@ -1,15 +1,29 @@
 """Publishing a batch of messages and knowing the broker has them.
 
 On RabbitMQ the channel is in confirm mode and a batch waits once for all its confirms; the
-embedded transport writes each message to disk before ``publish`` returns. A ``mandatory`` publish
-that no queue takes comes back (``returned``) instead of being confirmed and dropped.
+embedded transport writes the batch to disk in one transaction before ``publish`` returns. A
+``mandatory`` publish that no queue takes comes back (``returned``) instead of being confirmed and
+dropped.
+
+A batch is sent with the channel's own ``prepare_message`` and publish, not kombu's ``Producer.publish``
+per message (the body is encoded once here; a pre-encoded body, such as an outbox row's JSON, is sent
+as it is). On RabbitMQ the batch's frames go to the socket in a few large writes, and each publish is
+the ``basic.publish`` method alone: py-amqp's ``basic_publish`` also polls the socket for a
+``connection.blocked`` notice before every message, which nothing here acts on (a blocked broker shows
+as confirms that do not come, as before). Together these cost about a third of the CPU per message.
 """
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
-from kombu import Connection, Exchange, Producer
+from amqp import spec
+from kombu import Connection, Exchange
+from kombu.serialization import dumps
+
+# A batch's frames are written to the socket whenever this much is buffered (and at its end).
+WRITE_BUFFER_BYTES = 1 << 20
 
 
 class PublishNotConfirmed(Exception):
@@ -19,11 +33,12 @@ class PublishNotConfirmed(Exception):
 @dataclass
 class OutgoingMessage:
     routing_key: str
-    body: dict
+    body: dict | bytes | str
     message_id: str
     correlation_id: str | None = None
     headers: dict = field(default_factory=dict)
-    # set for a body already encoded (a dead letter keeps the bytes it arrived with)
+    # set for a body already encoded (a dead letter keeps the bytes it arrived with; the relay sends
+    # the outbox row's JSON text)
     content_type: str | None = None
     content_encoding: str | None = None
 
@@ -43,7 +58,9 @@ class BatchPublisher:
             self.channel.confirm_select()
             self.channel.events["basic_ack"].add(self._on_ack)
             self.channel.events["basic_nack"].add(self._on_nack)
-        self.producer = Producer(self.channel, exchange=exchange, serializer="json", auto_declare=True)
+        self.exchange = exchange
+        if exchange.name:
+            exchange(self.channel).declare()
 
     def _settle(self, delivery_tag: int, multiple: bool) -> None:
         if multiple:
@@ -75,19 +92,33 @@ class BatchPublisher:
         ``mandatory``, those no queue took are in ``returned`` by then: RabbitMQ returns before it confirms)."""
         self._nacked = False
         self.returned = []
-        for message in messages:
-            encoding = ({"content_type": message.content_type, "content_encoding": message.content_encoding}
-                        if message.content_type else {"serializer": "json"})
-            self.producer.publish(
-                message.body, routing_key=message.routing_key, exchange=exchange or self.producer.exchange,
-                delivery_mode=2, message_id=message.message_id, correlation_id=message.correlation_id,
-                headers=message.headers, retry=False, mandatory=mandatory, **encoding,
-            )
-            if self.confirming:
-                self._outstanding.add(self._next_tag)
-                self._next_tag += 1
+        channel = self.channel
+        exchange_name = (exchange or self.exchange).name
+        with self._batched_writes():
+            for message in messages:
+                content_type, content_encoding, body = _encoded(message)
+                properties = {"delivery_mode": 2, "message_id": message.message_id}
+                if message.correlation_id is not None:
+                    properties["correlation_id"] = message.correlation_id
+                prepared = channel.prepare_message(body, 0, content_type, content_encoding, message.headers,
+                                                   properties)
+                if self.confirming:
+                    channel.send_method(spec.Basic.Publish, "Bssbb",
+                                        (0, exchange_name, message.routing_key, mandatory, False), prepared)
+                    self._outstanding.add(self._next_tag)
+                    self._next_tag += 1
+                else:
+                    channel.basic_publish(prepared, exchange=exchange_name, routing_key=message.routing_key,
+                                          mandatory=mandatory)
         if self.confirming:
             self._wait_for_confirms()
+
+    def _batched_writes(self):
+        """RabbitMQ: the frames buffered and written in large pieces; embedded: one transaction."""
+        if self.confirming:
+            return _coalesced_writes(self.connection.connection.transport)
+        batch = getattr(self.channel, "publishing_batch", None)
+        return batch() if batch is not None else nullcontext()
 
     def _wait_for_confirms(self) -> None:
         deadline = time.monotonic() + self.confirm_timeout
@@ -107,3 +138,37 @@ class BatchPublisher:
             self.channel.close()
         except Exception:  # noqa: BLE001 - closing a channel of a dead connection
             pass
+
+
+def _encoded(message: OutgoingMessage) -> tuple[str, str, bytes]:
+    """(content type, content encoding, bytes) of a message: a dict as JSON, an encoded body as it is."""
+    if not message.content_type:
+        return dumps(message.body, serializer="json")
+    body = message.body
+    if isinstance(body, str):
+        encoding = message.content_encoding or "utf-8"
+        return message.content_type, encoding, body.encode(encoding)
+    return message.content_type, message.content_encoding or "binary", body
+
+
+@contextmanager
+def _coalesced_writes(transport):
+    """py-amqp's frame writer writes each message with a ``sendall`` of its own; inside this block its
+    writes are gathered and sent every ``WRITE_BUFFER_BYTES`` and at the end (nothing is sent when the
+    block fails: the batch is then not published, and its rows not marked sent)."""
+    send = transport._write
+    pending = bytearray()
+
+    def gather(data) -> None:
+        pending.extend(data)  # a copy: the frame writer reuses its buffer for the next frame
+        if len(pending) >= WRITE_BUFFER_BYTES:
+            send(bytes(pending))
+            pending.clear()
+
+    transport._write = gather
+    try:
+        yield
+    finally:
+        transport._write = send
+    if pending:
+        send(bytes(pending))

@@ -13,7 +13,7 @@ import threading
 from dataclasses import replace
 
 from kombu import Exchange
-from sqlalchemy import select, update
+from sqlalchemy import Text, cast, select, update
 
 from services.kit.db import Database, utcnow
 from services.kit.messaging.publisher import BatchPublisher, OutgoingMessage
@@ -66,7 +66,11 @@ class OutboxRelay:
     def relay_once(self) -> int:
         """Publish one batch of unsent outbox rows; return how many were published."""
         outbox = self.database.outbox
-        query = (select(outbox.c.position, outbox.c.event_id, outbox.c.routing_key, outbox.c.envelope)
+        # The envelope as the JSON text it was stored as, sent as it is (no decoding and encoding
+        # again here); its correlation id read by the database.
+        query = (select(outbox.c.position, outbox.c.event_id, outbox.c.routing_key,
+                        cast(outbox.c.envelope, Text).label("body"),
+                        outbox.c.envelope["correlation_id"].as_string().label("correlation_id"))
                  .where(outbox.c.sent_at.is_(None))
                  .order_by(outbox.c.position)
                  .limit(self.settings.relay_batch_size))
@@ -78,8 +82,9 @@ class OutboxRelay:
                 return 0
             publisher = self._ensure_publisher()
             publisher.publish([
-                OutgoingMessage(routing_key=row.routing_key, body=row.envelope, message_id=str(row.event_id),
-                                correlation_id=row.envelope.get("correlation_id"))
+                OutgoingMessage(routing_key=row.routing_key, body=row.body.encode(), message_id=str(row.event_id),
+                                correlation_id=row.correlation_id, content_type="application/json",
+                                content_encoding="utf-8")
                 for row in rows
             ], mandatory=True)
             if publisher.returned:
