@@ -6,6 +6,7 @@ handed to the consumer (the ack lives in process memory), so a consumer killed b
 loses it. Here:
 
 * a publish is one SQLite transaction: a message is in all its queues or in none, never half-written;
+  a batch of publishes (``Channel.publishing_batch``, the relay's) is one transaction for all of them;
 * taking a message marks it with the taker's token instead of removing it; the ack deletes it, a
   requeue or a clean close gives it back;
 * each taker holds an exclusive ``flock`` on ``<broker>.takers/<token>.lock`` for as long as it
@@ -49,6 +50,15 @@ CREATE INDEX IF NOT EXISTS ix_messages_ready ON messages (queue, taken_by, id);
 ORPHAN_CHECK_SECONDS = 0.5  # how often a taker looks for messages held by dead takers
 
 
+class _Batch:
+    """What a batch of publishes has looked up (see :meth:`Store.batch`)."""
+
+    def __init__(self) -> None:
+        self.bindings: dict[str, list[tuple[str, str, str]]] = {}
+        self.queues: dict[str, tuple] = {}
+        self.trim: dict[str, int] = {}  # queue -> its maximum length
+
+
 class Store:
     """The SQLite file: one connection per kombu connection, each statement its own transaction."""
 
@@ -65,6 +75,7 @@ class Store:
         self.token: str | None = None
         self._token_fd: int | None = None
         self._orphans_checked = 0.0
+        self._batch: _Batch | None = None
         self.closed = False
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -109,8 +120,11 @@ class Store:
 
     def bindings(self, exchange: str) -> list[tuple[str, str, str]]:
         with self._lock:
-            return [tuple(row) for row in self.db.execute(
-                "SELECT routing_key, pattern, queue FROM bindings WHERE exchange = ?", (exchange,))]
+            known = self._batch.bindings if self._batch is not None else {}
+            if exchange not in known:
+                known[exchange] = [tuple(row) for row in self.db.execute(
+                    "SELECT routing_key, pattern, queue FROM bindings WHERE exchange = ?", (exchange,))]
+            return known[exchange]
 
     def declare_queue(self, name: str, arguments: dict | None = None) -> None:
         arguments = arguments or {}
@@ -132,22 +146,45 @@ class Store:
                 db.execute(statement, (name,))
 
     # -- messages -------------------------------------------------------------------------------
+    @contextmanager
+    def batch(self):
+        """Every ``put`` inside the block is part of one transaction, committed when it ends: the whole
+        batch is on disk when the block returns, or (on any failure) none of it. It holds the file's
+        writer lock meanwhile, so the bindings and queues it looks up cannot change under it and are
+        read once; queues with a maximum length are trimmed once, at the end."""
+        with self._lock:
+            if self._batch is not None:  # inside a batch already: part of it
+                yield
+                return
+            with self._transaction() as db:
+                self._batch = _Batch()
+                try:
+                    yield
+                    for queue, max_length in self._batch.trim.items():
+                        db.execute("DELETE FROM messages WHERE queue = ? AND taken_by IS NULL AND id <= "
+                                   "(SELECT id FROM messages WHERE queue = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                                   (queue, queue, max_length))
+                finally:
+                    self._batch = None
+
     def put(self, queues: list[str], payload: dict) -> None:
-        """One transaction: the message is in every queue, or (on any failure) in none."""
-        body, queues = json.dumps(payload), list(queues)
-        with self._transaction() as db:
-            rows = []
+        """One transaction (or part of the open ``batch``): the message is in every queue, or (on any
+        failure) in none."""
+        body = json.dumps(payload)
+        with self.batch():
+            batch, rows = self._batch, []
             for queue in queues:
-                delay = db.execute("SELECT ttl_ms, dead_letter_queue FROM queues WHERE name = ? "
-                                   "AND dead_letter_queue IS NOT NULL", (queue,)).fetchone()
-                rows.append((delay[1], body, time.time() + delay[0] / 1000) if delay else (queue, body, 0))
-            db.executemany("INSERT INTO messages (queue, payload, not_before) VALUES (?, ?, ?)", rows)
-            for queue, max_length in db.execute(
-                    f"SELECT name, max_length FROM queues WHERE max_length IS NOT NULL "
-                    f"AND name IN ({', '.join('?' * len(queues))})", queues).fetchall():
-                db.execute("DELETE FROM messages WHERE queue = ? AND taken_by IS NULL AND id <= "
-                           "(SELECT id FROM messages WHERE queue = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
-                           (queue, queue, max_length))
+                info = batch.queues.get(queue)
+                if info is None:
+                    info = batch.queues[queue] = self.db.execute(
+                        "SELECT ttl_ms, dead_letter_queue, max_length FROM queues WHERE name = ?",
+                        (queue,)).fetchone() or (None, None, None)
+                ttl_ms, dead_letter_queue, max_length = info
+                rows.append((dead_letter_queue, body, time.time() + ttl_ms / 1000) if dead_letter_queue
+                             else (queue, body, 0))
+                if max_length is not None:
+                    batch.trim[queue] = max_length
+            self.db.executemany("INSERT INTO messages (queue, payload, not_before) VALUES (?, ?, ?)", rows)
 
     def take(self, queue: str) -> dict:
         """The oldest ready message of ``queue``, now held by this taker until ack or release."""
@@ -283,6 +320,10 @@ class Channel(virtual.Channel):
 
     def _queue_bind(self, exchange, routing_key, pattern, queue):
         self.store.bind(exchange, routing_key, pattern, queue)
+
+    def publishing_batch(self):
+        """Publishes inside this block are written in one transaction when it ends (BatchPublisher)."""
+        return self.store.batch()
 
     def basic_publish(self, message, exchange, routing_key, **kwargs):
         """Route, then write to every bound queue in one transaction."""
