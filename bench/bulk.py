@@ -27,7 +27,8 @@ What one round does:
             receivables and one outbox-shaped row each COPYed into copies of those tables.
 Printed: each job's figure, its floor, and the ratio floor time / our time; the CPU time of this
 process per row (``process_time``: the job, plus the few GETs of the reading thread), steadier than
-the rates on a shared machine, and the load average at the start.
+the rates on a shared machine, the relay process's CPU per event (from the job's start until its
+events are sent), and the load average at the start.
 """
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ from events import throwaway_vhost  # noqa: E402
 from gateway.auth.keys import ensure_key_pair  # noqa: E402
 from gateway.auth.tokens import TokenIssuer  # noqa: E402
 from search import serve, throwaway_database  # noqa: E402
+from take_next import cpu_seconds  # noqa: E402
 from services.customers import MIGRATIONS  # noqa: E402
 from services.customers.finance.csv_import import stream_rows  # noqa: E402
 from services.customers.finance.use_cases import import_billing  # noqa: E402
@@ -383,18 +385,22 @@ def round_(args, admin_url: str, amqp_url: str, number: int) -> dict:
 
         out["reads_idle"] = baseline_reads(port, token, ids, args.idle_seconds)
         # 1. the bulk agent change
-        position = outbox_counts(url)[0]
+        position, relay_cpu = outbox_counts(url)[0], cpu_seconds(relay.pid)
         with reading(port, token, ids) as reads:
             out["agent"] = agent_change_ours(database, principal, args.customers)
         out["agent"]["reads"] = reads
         out["agent"]["outbox"] = drain(url, position)
+        out["agent"]["outbox"]["relay_cpu_ms"] = (1000 * (cpu_seconds(relay.pid) - relay_cpu)
+                                                  / max(out["agent"]["outbox"]["events"], 1))
         out["agent_floor"] = agent_change_floor(url, principal, args.customers, mean_envelope_size(url, position))
         # 2. the billing import
-        position = outbox_counts(url)[0]
+        position, relay_cpu = outbox_counts(url)[0], cpu_seconds(relay.pid)
         with reading(port, token, ids) as reads:
             out["import"] = import_ours(database, principal, csv_path, args.invoices)
         out["import"]["reads"] = reads
         out["import"]["outbox"] = drain(url, position)
+        out["import"]["outbox"]["relay_cpu_ms"] = (1000 * (cpu_seconds(relay.pid) - relay_cpu)
+                                                   / max(out["import"]["outbox"]["events"], 1))
         out["import_floor"] = import_floor(url, csv_path, args.invoices, mean_envelope_size(url, position))
         if relay.poll() is not None:
             raise RuntimeError(f"the relay exited: {(tmp / 'relay.log').read_text()[-2000:]}")
@@ -414,7 +420,8 @@ def print_round(number: int, out: dict) -> None:
               f"CPU {ours['cpu_seconds'] / ours['rows'] * 1000:.3f} ms/row; "
               f"peak RSS {ours['rss_10']:.0f} MB at 10%, {ours['rss_100']:.0f} MB at 100%")
         print(f"[{number}] {job:<6} outbox {box['events']:,} events, backlog at the end {box['backlog_at_end']:,}, "
-              f"drained {box['drain_after_end_s']:.1f} s later, relay {box['relay_rate']:,.0f} events/s; "
+              f"drained {box['drain_after_end_s']:.1f} s later, relay {box['relay_rate']:,.0f} events/s "
+              f"({box['relay_cpu_ms']:.3f} CPU ms/event); "
               f"GET during the job n={reads['n']} p50 {reads['p50']:.1f} ms p95 {reads['p95']:.1f} ms "
               f"(errors {reads['errors']})")
 
@@ -447,7 +454,8 @@ def main() -> int:
               f"{med(lambda r: r[job + '_floor']['rows'] / r[job + '_floor']['seconds']):,.0f} rows/s, ratio "
               f"{med(lambda r: r[job + '_floor']['seconds'] / r[job]['seconds']):.2f}; peak RSS "
               f"{med(lambda r: r[job]['rss_10']):.0f} MB at 10%, {med(lambda r: r[job]['rss_100']):.0f} MB at 100%; "
-              f"relay {med(lambda r: r[job]['outbox']['relay_rate']):,.0f} events/s, drained "
+              f"relay {med(lambda r: r[job]['outbox']['relay_rate']):,.0f} events/s "
+              f"({med(lambda r: r[job]['outbox']['relay_cpu_ms']):.3f} CPU ms/event), drained "
               f"{med(lambda r: r[job]['outbox']['drain_after_end_s']):.1f} s after the job; GET p95 during "
               f"{med(lambda r: r[job]['reads']['p95']):.1f} ms")
     return 0
