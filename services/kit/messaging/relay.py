@@ -13,7 +13,8 @@ import threading
 from dataclasses import replace
 
 from kombu import Exchange
-from sqlalchemy import Text, cast, select, update
+from sqlalchemy import BigInteger, Text, any_, bindparam, cast, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from services.kit.db import Database, utcnow
 from services.kit.messaging.publisher import BatchPublisher, OutgoingMessage
@@ -31,6 +32,22 @@ class OutboxRelay:
         self._publisher: BatchPublisher | None = None
         self._unroutable = unroutable_queue(settings)
         self._unroutable_seen: set[str] = set()
+        outbox = database.outbox
+        # The envelope as the JSON text it was stored as, sent as it is (no decoding and encoding
+        # again here); its correlation id read by the database.
+        self._take = (select(outbox.c.position, outbox.c.event_id, outbox.c.routing_key,
+                             cast(outbox.c.envelope, Text).label("body"),
+                             outbox.c.envelope["correlation_id"].as_string().label("correlation_id"))
+                      .where(outbox.c.sent_at.is_(None))
+                      .order_by(outbox.c.position)
+                      .limit(settings.relay_batch_size))
+        if database.is_postgresql:
+            self._take = self._take.with_for_update(skip_locked=True)
+            # one array parameter rather than a placeholder per row, each parsed again every batch
+            taken = outbox.c.position == any_(bindparam("positions", type_=ARRAY(BigInteger)))
+        else:
+            taken = outbox.c.position.in_(bindparam("positions", expanding=True))
+        self._mark_sent = update(outbox).where(taken)
 
     def _ensure_publisher(self) -> BatchPublisher:
         if self._publisher is None:
@@ -65,19 +82,8 @@ class OutboxRelay:
 
     def relay_once(self) -> int:
         """Publish one batch of unsent outbox rows; return how many were published."""
-        outbox = self.database.outbox
-        # The envelope as the JSON text it was stored as, sent as it is (no decoding and encoding
-        # again here); its correlation id read by the database.
-        query = (select(outbox.c.position, outbox.c.event_id, outbox.c.routing_key,
-                        cast(outbox.c.envelope, Text).label("body"),
-                        outbox.c.envelope["correlation_id"].as_string().label("correlation_id"))
-                 .where(outbox.c.sent_at.is_(None))
-                 .order_by(outbox.c.position)
-                 .limit(self.settings.relay_batch_size))
-        if self.database.is_postgresql:
-            query = query.with_for_update(skip_locked=True)
         with self.database.engine.connect() as conn, conn.begin():
-            rows = conn.execute(query).all()
+            rows = conn.execute(self._take).all()
             if not rows:
                 return 0
             publisher = self._ensure_publisher()
@@ -89,8 +95,7 @@ class OutboxRelay:
             ], mandatory=True)
             if publisher.returned:
                 self._park_unroutable(publisher)
-            conn.execute(update(outbox).where(outbox.c.position.in_([row.position for row in rows]))
-                         .values(sent_at=utcnow()))
+            conn.execute(self._mark_sent, {"positions": [row.position for row in rows], "sent_at": utcnow()})
         log.debug("relayed %d events", len(rows))
         return len(rows)
 
