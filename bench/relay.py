@@ -96,9 +96,12 @@ def write_backlog(database: Database, count: int) -> None:
             write_outbox(session, database.outbox, items[start:start + 5000])
 
 
+EMBEDDED = "--embedded" in sys.argv
+
+
 def broker_cpu() -> float:
-    """CPU seconds of the RabbitMQ server so far (0 in the embedded mode: the broker is the relay)."""
-    return sum(cpu_seconds(pid) for pid in rabbitmq_server_pids())
+    """CPU seconds of the RabbitMQ server so far (none in the embedded mode: the broker is the relay)."""
+    return 0.0 if EMBEDDED else sum(cpu_seconds(pid) for pid in rabbitmq_server_pids())
 
 
 def unsent(database: Database) -> int:
@@ -303,7 +306,9 @@ def round_(args, number: int, admin_url: str, amqp_url: str) -> dict:
                     conn.exec_driver_sql("DROP TABLE IF EXISTS outbox_floor")
                     conn.exec_driver_sql("CREATE TABLE outbox_floor AS SELECT * FROM outbox")
                     conn.exec_driver_sql("UPDATE outbox_floor SET sent_at = NULL")
-                    conn.exec_driver_sql("CREATE INDEX ix_outbox_floor_sent_at ON outbox_floor (sent_at)")
+                    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_outbox_floor_position ON outbox_floor (position)")
+                    conn.exec_driver_sql("CREATE INDEX ix_outbox_floor_unsent ON outbox_floor (position) "
+                                         "WHERE sent_at IS NULL")
                 out["floor"] = run_floor_embedded(tmp / "customers.sqlite3", settings.broker_file, batch,
                                                   args.events + 200)
             else:
