@@ -154,8 +154,9 @@ def _encoded(message: OutgoingMessage) -> tuple[str, str, bytes]:
 @contextmanager
 def _coalesced_writes(transport):
     """py-amqp's frame writer writes each message with a ``sendall`` of its own; inside this block its
-    writes are gathered and sent every ``WRITE_BUFFER_BYTES`` and at the end (nothing is sent when the
-    block fails: the batch is then not published, and its rows not marked sent)."""
+    writes are gathered and sent every ``WRITE_BUFFER_BYTES`` and at the end. What was gathered is sent
+    even when the block fails (between two messages): every message counted as awaiting its confirm has
+    then gone out, so the channel's delivery tags stay in step; the failed batch is not marked sent."""
     send = transport._write
     pending = bytearray()
 
@@ -170,5 +171,5 @@ def _coalesced_writes(transport):
         yield
     finally:
         transport._write = send
-    if pending:
-        send(bytes(pending))
+        if pending:
+            send(bytes(pending))
