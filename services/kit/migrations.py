@@ -83,3 +83,21 @@ def drop_inbox_deliveries_and_attempts() -> None:
     op.drop_table("consumer_attempts")
     with op.batch_alter_table("inbox") as batch_op:
         batch_op.drop_column("deliveries")
+
+
+def index_unsent_outbox() -> None:
+    """Every service's migration to the kit's ``ix_outbox_unsent``: the relay takes its next batch
+    from an index of the unsent rows in position order; ``ix_outbox_sent_at``, used by no query, goes."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    unsent = sa.text("sent_at IS NULL")
+    op.create_index("ix_outbox_unsent", "outbox", ["position"], postgresql_where=unsent, sqlite_where=unsent)
+    op.drop_index("ix_outbox_sent_at", table_name="outbox")
+
+
+def unindex_unsent_outbox() -> None:
+    from alembic import op
+
+    op.create_index("ix_outbox_sent_at", "outbox", ["sent_at"])
+    op.drop_index("ix_outbox_unsent", table_name="outbox")

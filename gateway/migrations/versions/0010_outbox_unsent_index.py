@@ -8,8 +8,8 @@ Revises: 0009
 """
 from typing import Sequence, Union
 
-from alembic import op
-import sqlalchemy as sa
+from services.kit.migrations import index_unsent_outbox, unindex_unsent_outbox
+
 
 # revision identifiers, used by Alembic.
 revision: str = '0010'
@@ -19,11 +19,8 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    unsent = sa.text("sent_at IS NULL")
-    op.create_index('ix_outbox_unsent', 'outbox', ['position'], postgresql_where=unsent, sqlite_where=unsent)
-    op.drop_index('ix_outbox_sent_at', table_name='outbox')
+    index_unsent_outbox()
 
 
 def downgrade() -> None:
-    op.create_index('ix_outbox_sent_at', 'outbox', ['sent_at'])
-    op.drop_index('ix_outbox_unsent', table_name='outbox')
+    unindex_unsent_outbox()
