@@ -331,30 +331,6 @@ def save_for_bare_stack(folder: Path, phase: str, statements: dict[str, str], tr
         pickle.dump({"statements": statements, "transactions": plain}, file)
 
 
-def start_bare_stack(port: int, env: dict, folder: Path, processes: list, workers: int) -> int:
-    """bench/bare_stack.py under gunicorn, configured as ``caredesk serve`` configures a component."""
-    log = open(folder / "bare-stack.log", "wb")
-    process = subprocess.Popen([
-        sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", "8",
-        "--worker-class", "gthread", "--graceful-timeout", "10", "--chdir", str(ROOT / "bench"), "bare_stack:app",
-    ], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
-    processes.append(process)
-    return wait_until_healthy("bare stack", port, process, folder)
-
-
-def wait_until_healthy(name: str, port: int, process: subprocess.Popen, folder: Path) -> int:
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).ok:
-                return process.pid
-        except requests.RequestException:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{name} did not start; see its log in {folder}")
-        time.sleep(0.3)
-
-
 def front_office_token(gateway: str) -> str:
     """A token of a company-level agent with a department (notes need one) who may edit customers."""
     def call(method, path, token=None, **kwargs):
@@ -379,11 +355,20 @@ def start_server(name: str, port: int, env: dict, folder: Path, processes: list,
                                 "--workers", str(workers)],
                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
     processes.append(process)
-    return wait_until_healthy(name, port, process, folder)
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).ok:
+                return process.pid
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name} did not start; see its log in {folder}")
+        time.sleep(0.3)
 
 
 def one_run(args, admin_url: str) -> dict[str, dict]:
-    ports = api_reads.free_ports(3)
+    ports = api_reads.free_ports(2)
     prefix = os.environ.get("CAREDESK_BENCH_DB_PREFIX", "caredesk_bench")
     run = uuid.uuid4().hex[:6]
     names = {name: f"{prefix}_w{run}_{name}" for name in ("gateway", "customers", "floor", "stack")}
@@ -417,10 +402,9 @@ def one_run(args, admin_url: str) -> dict[str, dict]:
         stack.callback(stop_all)
         start_server("gateway", ports[0], env, folder, processes)
         customers_pid = start_server("customers", ports[1], env, folder, processes, args.workers)
-        bare_pid = start_bare_stack(ports[2], dict(env, BARE_STACK_ROWS_DIR=str(folder),
-                                                   BARE_STACK_DATABASE_URL=take_next._with_path(admin_url, names["stack"])),
-                                    folder, processes, args.workers)
-        bare = f"http://127.0.0.1:{ports[2]}"
+        bare, bare_pid = stack.enter_context(take_next.bare_stack(
+            take_next._with_path(admin_url, names["stack"]), folder, workers=args.workers, threads=8,
+            env={"BARE_STACK_ROWS_DIR": str(folder)}))
         token = front_office_token(f"http://127.0.0.1:{ports[0]}/api/v1")
         base = f"http://127.0.0.1:{ports[1]}/api/v1"
         if args.profile:

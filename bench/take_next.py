@@ -492,14 +492,14 @@ def cases_api(url: str, workdir: Path, *, workers: int, threads: int, port: int)
 
 
 @contextmanager
-def bare_stack(url: str, workdir: Path, *, workers: int, threads: int):
-    """bench/bare_stack.py (Flask with nothing of Caredesk) under gunicorn as the cases API is served:
-    its take-next runs :func:`claim_with_writes`."""
+def bare_stack(url: str, workdir: Path, *, workers: int, threads: int, env: dict | None = None):
+    """bench/bare_stack.py (Flask with nothing of Caredesk) under gunicorn as a component is served,
+    writing to ``url`` (its take-next runs :func:`claim_with_writes`): its base URL and pid."""
     port = _free_port()
     command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
                "--threads", str(threads), "--worker-class", "gthread", "--graceful-timeout", "10",
                "--chdir", str(ROOT / "bench"), "bare_stack:app"]
-    env = dict(os.environ, BARE_STACK_DATABASE_URL=url)
+    env = dict(os.environ, **(env or {}), BARE_STACK_DATABASE_URL=url)
     with _served("the bare stack", command, env, port, workdir / "bare-stack.log") as pid:
         yield f"http://127.0.0.1:{port}", pid
 
