@@ -16,7 +16,7 @@ from gateway.directory import api as directory_api
 from gateway.limits import install_rate_limits, is_rate_limited
 from gateway.models import Base, RevokedToken, User
 from gateway.routing import proxy
-from gateway.routing.upstream import new_http_session
+from gateway.routing.upstream import Forwarder, new_http_session
 from gateway.settings import GatewaySettings, load_gateway_settings
 from services.kit.app import ServiceContext, create_service_app
 from services.kit.auth import TokenVerifier
@@ -52,6 +52,7 @@ def create_app(settings: GatewaySettings | None = None):
     app.extensions["caredesk.route_policies"] = settings.route_policies
     app.config["MAX_CONTENT_LENGTH"] = settings.route_policies.max_body_bytes.default
     app.extensions["caredesk.http"] = new_http_session()
+    app.extensions["caredesk.forwarder"] = Forwarder()
     install_cards(app)
     install_console(app, private_key_pem=settings.private_key_file.read_bytes())
 

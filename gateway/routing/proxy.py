@@ -6,13 +6,15 @@ import logging
 import re
 from pathlib import Path
 
-import requests
+from urllib.parse import urlencode
+
+import urllib3
 from flask import Blueprint, Flask, Response, current_app, g, request, stream_with_context
 from werkzeug.exceptions import MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 
 from gateway.routing.policies import RoutePolicies
-from gateway.routing.upstream import UpstreamFailure, send_prepared
+from gateway.routing.upstream import Forwarder, UpstreamFailure
 from services.kit.problems import DomainError, NotFound
 
 log = logging.getLogger("caredesk.gateway.proxy")
@@ -131,27 +133,22 @@ def forward(resource: str, rest: str = ""):
     url = f"{base}/api/v1/{below}"
     policies: RoutePolicies = current_app.extensions["caredesk.route_policies"]
     refuse_large_body(policies.max_body_bytes.lookup(below))
-    session: requests.Session = current_app.extensions["caredesk.http"]
-    headers = dict(session.headers)
-    sent = request.headers
-    headers.update((name, sent[name]) for name in FORWARDED_REQUEST_HEADERS if name in sent)
+    headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
     headers["X-Correlation-ID"] = g.correlation_id
+    if request.args:  # every value of a repeated query parameter (?status=a&status=b) goes along
+        url = f"{url}?{urlencode(list(request.args.items(multi=True)))}"
     timeouts = policies.timeouts.lookup(below)
-    # prepared here and sent as is: the session has no cookies, hooks or environment to merge
-    prepared = requests.PreparedRequest()
-    # every value of a repeated query parameter (?status=a&status=b) goes along
-    prepared.prepare(method=request.method, url=url, headers=headers, data=request.get_data(),
-                     params=list(request.args.items(multi=True)))
+    forwarder: Forwarder = current_app.extensions["caredesk.forwarder"]
     try:
-        upstream = send_prepared(session, prepared, stream=True, timeout=timeouts.as_requests(),
-                                 allow_redirects=False)
-    except requests.RequestException as error:
+        upstream = forwarder.send(request.method, url, headers=headers, body=request.get_data() or None,
+                                  timeouts=timeouts)
+    except urllib3.exceptions.HTTPError as error:
         failure = UpstreamFailure.of(owner, error, timeouts)
         log.warning("%s service %s: %s", owner, failure.reason, error)
         return failure.response(policies.retry_after_seconds)
-    response_headers = [(k, v) for k, v in upstream.raw.headers.items() if k.lower() not in HOP_BY_HOP]
-    return Response(stream_with_context(upstream.iter_content(chunk_size=64 * 1024)),
-                    status=upstream.status_code, headers=response_headers)
+    response_headers = [(k, v) for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP]
+    return Response(stream_with_context(upstream.stream(64 * 1024, decode_content=True)),
+                    status=upstream.status, headers=response_headers)
 
 
 # Read without login by what the URL carries (the owning service checks it): calendar feeds with

@@ -7,8 +7,9 @@ import logging
 from dataclasses import dataclass
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ProtocolError
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from gateway.routing.policies import Timeouts
 from services.kit.problems import problem_response
@@ -28,9 +29,11 @@ class UpstreamFailure:
     timeouts: Timeouts
 
     @classmethod
-    def of(cls, service: str, error: requests.RequestException, timeouts: Timeouts) -> "UpstreamFailure":
+    def of(cls, service: str, error: requests.RequestException | urllib3.exceptions.HTTPError,
+           timeouts: Timeouts) -> "UpstreamFailure":
         # ConnectTimeout is both a ConnectionError and a Timeout: nothing reached the service
-        read_timeout = isinstance(error, requests.Timeout) and not isinstance(error, requests.ConnectTimeout)
+        read_timeout = isinstance(error, ReadTimeoutError) or (
+            isinstance(error, requests.Timeout) and not isinstance(error, requests.ConnectTimeout))
         return cls(service, TIMED_OUT if read_timeout else UNREACHABLE, timeouts)
 
     @property
@@ -70,12 +73,6 @@ def send(session: requests.Session, method: str, url: str, **kwargs) -> requests
     return _again_if_dropped(method, url, lambda: session.request(method, url, **kwargs))
 
 
-def send_prepared(session: requests.Session, prepared: requests.PreparedRequest, **kwargs) -> requests.Response:
-    """``session.send`` of a request the caller prepared (no cookies, hooks or environment to merge:
-    the gateway's forwarding), once more on a fresh connection like :func:`send`."""
-    return _again_if_dropped(prepared.method, prepared.url, lambda: session.send(prepared, **kwargs))
-
-
 def _again_if_dropped(method: str, url: str, attempt) -> requests.Response:
     try:
         return attempt()
@@ -86,8 +83,37 @@ def _again_if_dropped(method: str, url: str, attempt) -> requests.Response:
         return attempt()
 
 
+class Forwarder:
+    """The relay of the API's requests to the services, on urllib3's keep-alive pools.
+
+    Not through a requests session: its cookies, hooks, proxies, redirects and URL re-encoding are
+    nothing a relay needs, and they cost about a sixth of the gateway's CPU per forwarded request.
+    A read whose connection broke under it is sent once more, as :func:`send` does."""
+
+    def __init__(self, pool_size: int = 32) -> None:
+        self.pools = urllib3.PoolManager(num_pools=8, maxsize=pool_size)
+
+    def send(self, method: str, url: str, *, headers: dict[str, str], body: bytes | None,
+             timeouts: Timeouts) -> urllib3.BaseHTTPResponse:
+        """The service's answer, its body not read yet (``stream`` it; the connection goes back to
+        the pool at its end). Raises urllib3's ``HTTPError`` when no answer came."""
+        timeout = urllib3.Timeout(connect=timeouts.connect, read=timeouts.read)
+
+        def attempt() -> urllib3.BaseHTTPResponse:
+            return self.pools.urlopen(method, url, body=body, headers=headers, timeout=timeout, retries=False,
+                                      redirect=False, preload_content=False)
+        try:
+            return attempt()
+        except ProtocolError as error:
+            if method.upper() not in IDEMPOTENT:
+                raise
+            log.info("%s %s: the connection broke (%s); sending it again", method, url, error)
+            return attempt()
+
+
 def new_http_session(pool_size: int = 32) -> requests.Session:
-    """One keep-alive pool per gateway process, large enough for the card's parallel calls."""
+    """One keep-alive pool per gateway process for its own calls to the services (the card's parts,
+    the console), large enough for the card's parallel calls."""
     session = requests.Session()
     adapter = HTTPAdapter(pool_connections=8, pool_maxsize=pool_size)
     session.mount("http://", adapter)
