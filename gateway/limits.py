@@ -24,9 +24,10 @@ import itertools
 import logging
 import math
 import time
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
-
-from typing import Callable
+from typing import Callable, ContextManager
 
 from flask import Flask, g, request
 from limits import RateLimitItem, parse_many
@@ -73,6 +74,7 @@ class DatabaseStorage(Storage):
         self.table = RateLimitCounter.__table__
         self._insert = pg_insert if database.is_postgresql else sqlite_insert
         self._increments = itertools.count(1)
+        self._held: ContextVar = ContextVar(f"rate-limit-connection-{id(self)}", default=None)
         # Built once: each increment only binds its values (building and keying the statement cost
         # more than running it).
         table = self.table
@@ -88,7 +90,21 @@ class DatabaseStorage(Storage):
     def base_exceptions(self):
         return SQLAlchemyError
 
+    @contextmanager
+    def one_connection(self):
+        """The storage's statements inside use one pooled connection: a request's windows (its
+        token's and its user's) cost one checkout, not one each."""
+        with self.database.single_statement_connection() as connection:
+            held = self._held.set(connection)
+            try:
+                yield
+            finally:
+                self._held.reset(held)
+
     def _connection(self):
+        held = self._held.get()
+        if held is not None:
+            return nullcontext(held)
         return self.database.single_statement_connection()  # on PostgreSQL no BEGIN/COMMIT round trips
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
@@ -181,23 +197,28 @@ def install_rate_limits(app: Flask, limits: RateLimits, *, database: Database) -
         return
     storage = _storage(limits, database)
     windows = FixedWindowRateLimiter(storage)
+    one_connection: Callable[[], ContextManager] = getattr(storage, "one_connection", nullcontext)
 
     @app.before_request
     def _count():
         if not _counted():
             return None
-        for check in checks:
-            key = check.key_of()
-            for item in check.items:
-                try:
-                    if windows.hit(item, KEY_PREFIX, key):
-                        continue
-                    reset_at = windows.get_window_stats(item, KEY_PREFIX, key).reset_time
-                except storage.base_exceptions:
-                    log.warning("rate-limit storage failed; the request goes through", exc_info=True)
-                    return None
-                return _too_many(item, check.scope, reset_at)
-        return None
+        try:
+            with one_connection():
+                return _first_refusal(windows, checks)
+        except storage.base_exceptions:
+            log.warning("rate-limit storage failed; the request goes through", exc_info=True)
+            return None
+
+
+def _first_refusal(windows: FixedWindowRateLimiter, checks: list[_Check]):
+    """Hit every window in turn; the 429 of the first one past its limit (the later ones are not hit)."""
+    for check in checks:
+        key = check.key_of()
+        for item in check.items:
+            if not windows.hit(item, KEY_PREFIX, key):
+                return _too_many(item, check.scope, windows.get_window_stats(item, KEY_PREFIX, key).reset_time)
+    return None
 
 
 def _too_many(item: RateLimitItem, scope: str, reset_at: float):
