@@ -57,7 +57,8 @@ def machine(tmp_path):
 
         def run_tests(self, *args: str, **env: str) -> subprocess.CompletedProcess:
             environment = {key: value for key, value in os.environ.items()
-                           if key not in ("CI", "CAREDESK_TEST_POSTGRES_URL", "CAREDESK_TEST_RABBITMQ_URL")}
+                           if key not in ("CI", "CAREDESK_TEST_POSTGRES_URL", "CAREDESK_TEST_RABBITMQ_URL",
+                                          "CAREDESK_TEST_WORKERS")}
             environment |= {"PATH": str(self.bin), "CAREDESK_SKIP_INSTALL": "1", "CAREDESK_PYTEST": "fake-pytest",
                             "CAREDESK_POSTGRES_ETC": str(self.etc), "CAREDESK_SERVER_WAIT": "2"} | env
             return subprocess.run(["/bin/bash", str(ROOT / "scripts" / "test"), *args], env=environment,
