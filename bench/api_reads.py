@@ -5,7 +5,8 @@ Run: ``.venv/bin/python bench/api_reads.py`` (real PostgreSQL; ``CAREDESK_TEST_P
 another server). Options: ``--cases N`` (default 20,000), ``--requests N`` per client and path
 (default 150), ``--clients 4,16``, ``--rounds N`` (each path's requests are split over N alternating
 rounds, so a change in the machine's load hits both paths alike; default 4), ``--profile`` (instead of
-measuring: cProfile of 2,000 reads by id through each app in this process, then the top functions).
+measuring: cProfile of 2,000 reads by id through each app in this process, then the top functions),
+``--rate-limits off`` (the gateway counts no rate limits: what the counting costs).
 Each run makes three throwaway databases (gateway, customers, cases) and drops them at the end; ``CAREDESK_BENCH_PORT_BASE``
 chooses the 100 ports it may listen on (default 22000-22099).
 
@@ -228,6 +229,9 @@ def main() -> int:
     parser.add_argument("--clients", default="4,16")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--rate-limits", default="1000000/minute",
+                        help="the gateway's per-user and per-token limits (default: counted, never refusing; "
+                             "'off': not counted, to see what counting costs)")
     args = parser.parse_args()
     client_counts = [int(value) for value in args.clients.split(",")]
     admin_url = os.environ.get("CAREDESK_TEST_POSTGRES_URL", DEFAULT_ADMIN_URL)
@@ -243,8 +247,8 @@ def main() -> int:
         env = dict(os.environ, CAREDESK_DATA_DIR=str(folder), CAREDESK_ADMIN_PASSWORD=ADMIN_PASSWORD,
                    CAREDESK_CUSTOMERS_DATABASE_URL=urls["customers"], CAREDESK_CASES_DATABASE_URL=urls["cases"],
                    CAREDESK_GATEWAY_DATABASE_URL=urls["gateway"], CAREDESK_LOG_LEVEL="INFO",
-                   CAREDESK_GATEWAY_RATE_LIMIT_PER_USER="1000000/minute",
-                   CAREDESK_GATEWAY_RATE_LIMIT_PER_TOKEN="1000000/minute",
+                   CAREDESK_GATEWAY_RATE_LIMIT_PER_USER=args.rate_limits,
+                   CAREDESK_GATEWAY_RATE_LIMIT_PER_TOKEN=args.rate_limits,
                    CAREDESK_GATEWAY_CASES_URL=f"http://127.0.0.1:{ports['cases']}")
         subprocess.run([sys.executable, "-m", "caredesk.cli", "init"], cwd=ROOT, env=env, check=True,
                        capture_output=True)
