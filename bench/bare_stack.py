@@ -11,6 +11,9 @@ service of ours could reach on this machine.
 - ``POST /take-next`` with ``{"agent": id, "queues": [ids]}`` runs take_next.py's raw claim with
   its timeline line and outbox event (:func:`take_next.claim_with_writes`) and answers the claimed
   case's id, or 204 once the queues are empty.
+- ``GET /relay/<path>`` relays the GET to ``BARE_STACK_RELAY_TO``/<path> with the caller's
+  Authorization on urllib3's keep-alive pool and streams the answer back: a hop with nothing of the
+  gateway in it (no token check, no rate limits, no log line), the bare hop of bench/api_reads.py.
 
 ``<phase>`` names the transactions that api_writes pickled into ``BARE_STACK_ROWS_DIR``; each worker
 process reads them at its first request of the phase (a few milliseconds in a phase of seconds).
@@ -25,7 +28,8 @@ import uuid
 from pathlib import Path
 
 import psycopg
-from flask import Flask, jsonify, request
+import urllib3
+from flask import Flask, Response, jsonify, request
 from psycopg.types.json import Jsonb
 
 from take_next import claim_with_writes  # bench/ is gunicorn's working directory (its --chdir)
@@ -34,6 +38,7 @@ app = Flask(__name__)
 _phases: dict[str, dict] = {}
 _loading = threading.Lock()
 _local = threading.local()
+_relay = urllib3.PoolManager(maxsize=32)
 
 
 def _connection() -> psycopg.Connection:
@@ -74,6 +79,15 @@ def take_next():
     if row is None:
         return "", 204
     return jsonify(id=str(row[0]), number=row[1], subject=row[2], priority=row[3])
+
+
+@app.get("/relay/<path:rest>")
+def relay(rest: str):
+    upstream = _relay.request("GET", f"{os.environ['BARE_STACK_RELAY_TO']}/{rest}", retries=False,
+                              headers={"Authorization": request.headers.get("Authorization", "")},
+                              preload_content=False)
+    return Response(upstream.stream(64 * 1024), status=upstream.status,
+                    content_type=upstream.headers.get("Content-Type"))
 
 
 @app.get("/healthz")
