@@ -19,6 +19,8 @@ What one run does:
   3. measure  for each client count, in alternating rounds:
               - floor: ``SELECT * FROM cases WHERE id = %s`` over psycopg, one connection per client;
               - direct: ``GET /api/v1/cases/{random id}`` straight to the cases service;
+              - bare read: the case's row by id from bench/bare_stack.py (gunicorn, Flask and psycopg
+                with nothing of Caredesk): the most any read by id of this stack can reach;
               - bare hop: the same through bench/bare_stack.py's relay (gunicorn, Flask and urllib3
                 as the gateway runs them, with nothing of the gateway's own work): what any hop of
                 this stack adds;
@@ -30,7 +32,7 @@ What one run does:
 Printed, per client count: p50/p95 in ms of each path; the ratio gateway/direct at p50 and p95
 (goal: the gateway adds at most 30%, ratio <= 1.3), bare hop/direct (the most any hop of this stack
 can reach) and direct/floor; CPU ms per request of each process for each path (goal: the cases
-service spends at most 1.5 ms per read by id).
+service spends at most 1.5 ms per read by id), and the service's CPU per read against the bare read's.
 """
 from __future__ import annotations
 
@@ -299,7 +301,8 @@ def main() -> int:
             urls["cases"], folder, workers=1, threads=8, env={"BARE_STACK_RELAY_TO": f"http://127.0.0.1:{ports['cases']}"}))
         meter = CpuMeter(admin_url, list(names.values()), {name: servers[name] for name in ("gateway", "cases", "bare")})
         paths = {"floor": SqlRead(urls["cases"], ids), "direct": HttpRead(direct, token, ids),
-                 "bare hop": HttpRead(f"{bare_url}/relay/api/v1", token, ids), "gateway": HttpRead(gateway, token, ids)}
+                 "bare read": HttpRead(bare_url, token, ids), "bare hop": HttpRead(f"{bare_url}/relay/api/v1", token, ids),
+                 "gateway": HttpRead(gateway, token, ids)}
         load_before = os.getloadavg()
         for clients in client_counts:
             per_round = max(1, args.requests // args.rounds)
@@ -321,24 +324,26 @@ def main() -> int:
     for clients, (times, cpu) in results.items():
         print(f"\n{clients} clients at once")
         groups = ("cases", "gateway", "bare", "postgres")
-        print(f"{'path':8} {'p50':>7} {'p95':>7}   CPU ms per request: " + " ".join(f"{group:>8}" for group in groups))
+        print(f"{'path':9} {'p50':>7} {'p95':>7}   CPU ms per request: " + " ".join(f"{group:>8}" for group in groups))
         for name in paths:
             n = len(times[name])
             if name == "floor":  # its own connections come and go with the round: not in the CPU samples
                 cpu_columns = " ".join(f"{'-':>8}" for _group in groups)
             else:
                 cpu_columns = " ".join(f"{cpu[name].get(group, 0) * 1000 / n:8.2f}" for group in groups)
-            print(f"{name:8} {statistics.median(times[name]):7.2f} {percentile(times[name], 95):7.2f}   "
+            print(f"{name:9} {statistics.median(times[name]):7.2f} {percentile(times[name], 95):7.2f}   "
                   f"{'':20}{cpu_columns}")
         g50, g95 = statistics.median(times["gateway"]), percentile(times["gateway"], 95)
         d50, d95 = statistics.median(times["direct"]), percentile(times["direct"], 95)
         b50, b95 = statistics.median(times["bare hop"]), percentile(times["bare hop"], 95)
         f50, f95 = statistics.median(times["floor"]), percentile(times["floor"], 95)
         service_cpu = cpu["direct"].get("cases", 0) * 1000 / len(times["direct"])
+        bare_cpu = cpu["bare read"].get("bare", 0) * 1000 / len(times["bare read"])
         print(f"ratio gateway/direct: p50 {g50 / d50:.2f}, p95 {g95 / d95:.2f} (goal <= {GOAL_HOP}); "
               f"bare hop/direct: p50 {b50 / d50:.2f}, p95 {b95 / d95:.2f}; "
               f"direct/floor (SQL): p50 {d50 / f50:.1f}, p95 {d95 / f95:.1f}; "
-              f"cases service CPU per read {service_cpu:.2f} ms (goal <= {GOAL_SERVICE_CPU_MS})")
+              f"cases service CPU per read {service_cpu:.2f} ms (goal <= {GOAL_SERVICE_CPU_MS}), "
+              f"{service_cpu / bare_cpu:.2f}x the bare read's {bare_cpu:.2f} ms")
         met &= g95 / d95 <= GOAL_HOP and service_cpu <= GOAL_SERVICE_CPU_MS
     print(f"\nrequests sent again after a kept-alive connection was closed under them: {len(RETRIED)}")
     print(f"goals (gateway p95 <= {GOAL_HOP}x direct; <= {GOAL_SERVICE_CPU_MS} ms of service CPU per read): "

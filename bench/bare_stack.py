@@ -11,6 +11,9 @@ service of ours could reach on this machine.
 - ``POST /take-next`` with ``{"agent": id, "queues": [ids]}`` runs take_next.py's raw claim with
   its timeline line and outbox event (:func:`take_next.claim_with_writes`) and answers the claimed
   case's id, or 204 once the queues are empty.
+- ``GET /cases/<id>`` reads the case's row (``SELECT * FROM cases WHERE id = %s``, in autocommit) and
+  answers it as JSON: the bare read of bench/api_reads.py, everything a read by id needs of the
+  stack, with nothing of Caredesk (no token, no scope, no ORM, no schema, no log line).
 - ``GET /relay/<path>`` relays the GET to ``BARE_STACK_RELAY_TO``/<path> with the caller's
   Authorization on urllib3's keep-alive pool and streams the answer back: a hop with nothing of the
   gateway in it (no token check, no rate limits, no log line), the bare hop of bench/api_reads.py.
@@ -28,6 +31,7 @@ import uuid
 from pathlib import Path
 
 import psycopg
+import psycopg.rows
 import urllib3
 from flask import Flask, Response, jsonify, request
 from psycopg.types.json import Jsonb
@@ -45,6 +49,13 @@ def _connection() -> psycopg.Connection:
     if getattr(_local, "connection", None) is None:
         _local.connection = psycopg.connect(os.environ["BARE_STACK_DATABASE_URL"])
     return _local.connection
+
+
+def _reading_connection() -> psycopg.Connection:
+    if getattr(_local, "reading", None) is None:
+        _local.reading = psycopg.connect(os.environ["BARE_STACK_DATABASE_URL"], autocommit=True,
+                                         row_factory=psycopg.rows.dict_row)
+    return _local.reading
 
 
 def _recorded(phase: str) -> dict:
@@ -79,6 +90,14 @@ def take_next():
     if row is None:
         return "", 204
     return jsonify(id=str(row[0]), number=row[1], subject=row[2], priority=row[3])
+
+
+@app.get("/cases/<uuid:case_id>")
+def read_case(case_id: uuid.UUID):
+    row = _reading_connection().execute("SELECT * FROM cases WHERE id = %s", (case_id,)).fetchone()
+    if row is None:
+        return jsonify(status=404), 404
+    return jsonify(row)
 
 
 @app.get("/relay/<path:rest>")
