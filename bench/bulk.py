@@ -10,7 +10,10 @@ What one round does:
             agent A (INSERT … SELECT generate_series, with their code search keys), agents A and B
             in the directory replica, ANALYZE.
   2. serve  ``caredesk serve customers`` (gunicorn, as deployed) and ``caredesk relay customers``
-            against a throwaway RabbitMQ vhost, both running through the whole round.
+            against a throwaway RabbitMQ vhost, both running through the whole round. A queue on
+            that vhost is bound to every event, as the services' queues are in production, so
+            the relay's publishes are routed (``--unroutable``: no queue, every event returned
+            and parked, the costlier path the bench measured before).
   3. reads  GET /api/v1/customers/{random id} from one client, back to back: p50/p95 with no job
             running (baseline), then again while each job runs.
   4. agent  ``propose_sales_agent_change`` + ``confirm_sales_agent_change`` (the use cases behind
@@ -57,6 +60,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from events import throwaway_vhost  # noqa: E402
+from kombu import Connection, Queue  # noqa: E402
 from gateway.auth.keys import ensure_key_pair  # noqa: E402
 from gateway.auth.tokens import TokenIssuer  # noqa: E402
 from search import serve, throwaway_database  # noqa: E402
@@ -69,6 +73,8 @@ from services.customers.sales_agents import use_cases as agents  # noqa: E402
 from services.kit import migrations  # noqa: E402
 from services.kit.auth import Principal  # noqa: E402
 from services.kit.db import Database  # noqa: E402
+from services.kit.messaging.topology import events_exchange  # noqa: E402
+from services.kit.settings import load_settings  # noqa: E402
 from services.kit.uow import UnitOfWork  # noqa: E402
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -340,6 +346,13 @@ def mean_envelope_size(url: str, after: int) -> int:
                               (after,)).fetchone()[0])
 
 
+def bind_every_event(broker_url: str) -> None:
+    """A durable queue bound to every event of the customers' exchange: the relay's publishes are routed."""
+    exchange = events_exchange(load_settings("customers", broker_url=broker_url))
+    with Connection(broker_url) as connection:
+        Queue("bench.bulk.every-event", exchange, routing_key="#", durable=True)(connection.default_channel).declare()
+
+
 # -- one round ------------------------------------------------------------------------------------
 def round_(args, admin_url: str, amqp_url: str, number: int) -> dict:
     port = int(os.environ.get("CAREDESK_BENCH_PORT_BASE", "45000")) + 10 + (os.getpid() + number) % 90
@@ -350,6 +363,8 @@ def round_(args, admin_url: str, amqp_url: str, number: int) -> dict:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-bulk-")))
         url = stack.enter_context(throwaway_database(admin_url, keep=False, prefix=args.prefix))
         vhost = stack.enter_context(throwaway_vhost(amqp_url, f"{args.prefix}_{uuid.uuid4().hex[:8]}"))
+        if not args.unroutable:
+            bind_every_event(vhost)
         migrations.upgrade(MIGRATIONS, url)
         print(f"[{number}] loaded {args.customers:,} customers in {load(url, args.customers):.1f} s", flush=True)
         with closing(psycopg.connect(url, autocommit=True)) as db:
@@ -434,6 +449,7 @@ def main() -> int:
     parser.add_argument("--idle-seconds", type=float, default=10.0)
     parser.add_argument("--prefix", default=os.environ.get("CAREDESK_BENCH_DB_PREFIX", "caredesk_bench"))
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--unroutable", action="store_true", help="bind no queue: every event is returned and parked")
     args = parser.parse_args()
     admin_url = os.environ.get("CAREDESK_TEST_POSTGRES_URL") or DEFAULT_ADMIN_URL
     amqp_url = os.environ.get("CAREDESK_TEST_RABBITMQ_URL") or DEFAULT_AMQP_URL
