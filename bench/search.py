@@ -3,7 +3,10 @@
 Run: ``.venv/bin/python bench/search.py`` (about 5-8 minutes on 2 cores; needs the real PostgreSQL,
 ``CAREDESK_TEST_POSTGRES_URL`` chooses another server). Options: ``--customers N`` (default
 1,000,000), ``--requests N`` per search kind and access level (default 300), ``--keep`` (leave the
-database for another run), ``--reuse URL`` (search an already loaded database, skip the load).
+database for another run), ``--reuse URL`` (search an already loaded database, skip the load),
+``--profile`` (instead of measuring: the exact lookups called in this process through the service's
+WSGI app, no sockets, at each access level: CPU ms per lookup without and then under cProfile, and
+the top functions; best with ``--reuse``).
 
 What one run does:
   1. load     a throwaway database (``caredesk_bench_<hex>``), migrated with the service's own
@@ -29,9 +32,12 @@ are measured in turns (5 rounds), so a change of the machine's load cannot make 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import http.client
+import io
 import json
 import os
+import pstats
 import random
 import re
 import statistics
@@ -464,6 +470,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the database at the end")
     parser.add_argument("--reuse", help="URL of a database a previous --keep run loaded (skips the load)")
     parser.add_argument("--port", type=int, default=18401)
+    parser.add_argument("--profile", action="store_true",
+                        help="profile the exact lookups in this process (cProfile, CPU time) instead of measuring")
     args = parser.parse_args()
     admin_url = os.environ.get("CAREDESK_TEST_POSTGRES_URL") or DEFAULT_ADMIN_URL
 
@@ -485,6 +493,9 @@ def main() -> int:
                 print(f"loaded {stats.customers:,} customers and {stats.terms:,} search keys in "
                       f"{timings['total']:.1f} s  (" + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()
                                                                  if k != "total") + ")")
+            if args.profile:
+                profile_in_process(url, folder, public, stats, issuer, args.requests)
+                return 0
             with serve(url, folder, public, args.port):
                 report(args, url, stats, issuer)
     return 0
@@ -493,6 +504,61 @@ def main() -> int:
 @contextmanager
 def _reused(url: str):
     yield url
+
+
+def profile_in_process(url: str, folder: Path, public_key: Path, stats: Generated, issuer: TokenIssuer,
+                       count: int) -> None:
+    """The exact lookups (phone, code, tax number) through the customers app in this process (Flask's
+    test client: WSGI, no sockets, so the figures include the client's share): per access level, CPU
+    ms per lookup with no profiler (``time.process_time``), then ``count`` lookups of each kind under
+    cProfile (CPU clock, not the waits) and the functions that cost most."""
+    os.environ.update(CAREDESK_CUSTOMERS_DATABASE_URL=url, CAREDESK_BROKER_URL="memory://",
+                      CAREDESK_DATA_DIR=str(folder), CAREDESK_JWT_PUBLIC_KEY_FILE=str(public_key))
+    import logging
+
+    import services.customers as customers_app
+
+    app = customers_app.create_app()
+    for handler in logging.getLogger().handlers:  # the JSON log lines are written (their cost counts), unseen
+        handler.setStream(open(os.devnull, "w"))
+    client = app.test_client()
+    kinds = {"phone": "phone", "code": "code", "tax number": "tax_number"}
+    for level in (1, 2):
+        principal = Principal(user_id=uuid.uuid4(), username=f"bench.level{level}", level=level,
+                              branch_id=BRANCHES[0], department_id=DEPARTMENTS[0])
+        headers = {"Authorization": f"Bearer {issuer.issue(principal)[0]}"}
+        queries = {kind: [q for branch, q in stats.samples[key] if level == 1 or branch == BRANCHES[0]]
+                   for kind, key in kinds.items()}
+
+        def lookups(kind: str, n: int) -> None:
+            pool = queries[kind]
+            for index in range(n):
+                answer = client.get("/api/v1/customers/search", query_string={"q": pool[index % len(pool)]},
+                                    headers=headers)
+                assert answer.status_code == 200 and answer.json["total"] >= 1, answer.data[:300]
+                answer.close()
+
+        for kind in kinds:
+            lookups(kind, 50)  # warm: connections, statement caches, phonenumbers' metadata
+        plain = {}
+        for kind in kinds:
+            started = time.process_time()
+            lookups(kind, count)
+            plain[kind] = (time.process_time() - started) / count * 1000
+        profiler = cProfile.Profile(time.process_time)
+        started = time.process_time()
+        profiler.enable()
+        for kind in kinds:
+            lookups(kind, count)
+        profiler.disable()
+        profiled = (time.process_time() - started) / (count * len(kinds)) * 1000
+        print(f"===== level {level}: CPU ms per lookup in process (test client included), no profiler: "
+              + ", ".join(f"{kind} {ms:.2f}" for kind, ms in plain.items())
+              + f"; under cProfile {profiled:.2f} (all kinds) =====")
+        for order, lines in (("cumulative", 60), ("tottime", 35)):
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(order).print_stats(lines)
+            print(out.getvalue())
 
 
 def report(args, url: str, stats: Generated, issuer: TokenIssuer) -> None:
