@@ -30,7 +30,7 @@ from services.customers.models import (
 from services.customers.normalisation import (
     DEFAULT_PHONE_REGIONS, code_key, email_key, fold, looks_like_phone, phone_candidates, tax_key,
 )
-from services.customers.repository import visible_customers
+from services.customers.repository import bound_reach, reach_params, reach_shape, visible_customers
 from services.kit.auth import Principal
 from services.kit.db import utcnow
 
@@ -69,8 +69,8 @@ def search_keys(q: str, *, by: str = "any",
 
 def _reads_as_name(q: str) -> bool:
     """A name has letters, more letters than digits, and no @ (codes such as "C-1001" do not)."""
-    letters = sum(ch.isalpha() for ch in q)
-    digits = sum(ch.isdigit() for ch in q)
+    letters = sum(map(str.isalpha, q))
+    digits = sum(map(str.isdigit, q))
     return "@" not in q and letters >= 2 and letters > digits
 
 
@@ -83,10 +83,9 @@ def search_query(principal: Principal, *, q: str, by: str = "any", page: int = 1
     if not keys and not words:
         return None
     kinds = tuple(kinds) if kinds is not None else (tuple(by_kinds) if by_kinds is not None else None)
-    scope = Principal(user_id=principal.user_id, username="", level=principal.level, branch_id=principal.branch_id,
-                      department_id=principal.department_id)
-    statement = _search_template(scope, bool(keys), kinds, len(words))
-    params = {"keys": keys, "limit": per_page, "offset": (page - 1) * per_page}
+    statement = _search_template(reach_shape(principal), len(keys), kinds, len(words))
+    params = reach_params(principal) | {f"key{n}": key for n, key in enumerate(keys)} | {
+        "limit": per_page, "offset": (page - 1) * per_page}
     if words:
         whole = " ".join(words)
         params |= {"name_whole": f" {whole} ", "name_prefix": f" {whole}%"}
@@ -104,16 +103,20 @@ def search_statement(principal: Principal, **kwargs) -> Select | None:
 
 
 @lru_cache(maxsize=2048)
-def _search_template(scope: Principal, with_keys: bool, kinds: tuple[str, ...] | None, words: int) -> Select:
-    """Built once per caller's scope and shape of input: building the statement costs more than
-    running it for an identifier, so searches only bind new parameters."""
+def _search_template(reach: tuple[int, bool, bool], keys: int, kinds: tuple[str, ...] | None, words: int) -> Select:
+    """Built once per shape of caller (its level, which of its ids it has: their values are bound),
+    number of identifier keys and name words: building the statement costs more than running it for
+    an identifier, so searches only bind new parameters. The keys are that many parameters, not one
+    expanding IN, which SQLAlchemy would render into the SQL text again on every execution."""
     parts = []
-    if with_keys:
+    if keys:
         terms = select(SearchTerm.customer_id.label("customer_id"),
                        case(RANKS, value=SearchTerm.kind, else_=len(RANKS)).label("rank")
-                       ).where(SearchTerm.term.in_(bindparam("keys", expanding=True)))
-        if kinds is not None:
-            terms = terms.where(SearchTerm.kind.in_(kinds))
+                       ).where(SearchTerm.term.in_([bindparam(f"key{n}", type_=SearchTerm.term.type)
+                                                    for n in range(keys)]))
+        if kinds is not None:  # bound with their values, like the keys (a list would expand per execution)
+            terms = terms.where(SearchTerm.kind.in_([bindparam(f"kind{n}", kind, type_=SearchTerm.kind.type)
+                                                     for n, kind in enumerate(kinds)]))
         parts.append(terms)
     if words:
         parts.append(_name_hits(words))
@@ -125,7 +128,7 @@ def _search_template(scope: Principal, with_keys: bool, kinds: tuple[str, ...] |
                       ).group_by(united.c.customer_id).subquery("best")
     return (select(*RESULT_COLUMNS, hits.c.rank, func.count().over().label("total"))
             .join(hits, hits.c.customer_id == Customer.id)
-            .where(visible_customers(scope))
+            .where(visible_customers(bound_reach(reach)))
             .order_by(hits.c.rank, func.length(Customer.search_name), Customer.search_name, Customer.id)
             .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)))
 

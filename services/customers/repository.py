@@ -42,8 +42,23 @@ class _BoundReach:
     department_id: object
 
 
-def _reach_shape(principal: Principal) -> tuple[int, bool, bool]:
+def reach_shape(principal: Principal) -> tuple[int, bool, bool]:
     return principal.level, principal.branch_id is not None, principal.department_id is not None
+
+
+def bound_reach(shape: tuple[int, bool, bool]) -> _BoundReach:
+    """The reach of every principal of this shape, as bind parameters (``reach_params`` fills them):
+    ``visible_customers(bound_reach(shape))`` is the same filter as ``visible_customers(principal)``."""
+    level, has_branch, has_department = shape
+    return _BoundReach(level=level, user_id=bindparam("reach_user", type_=Uuid()),
+                       branch_id=bindparam("reach_branch", type_=Uuid()) if has_branch else None,
+                       department_id=bindparam("reach_department", type_=Uuid()) if has_department else None)
+
+
+def reach_params(principal: Principal) -> dict:
+    """The values of :func:`bound_reach`'s parameters for this principal."""
+    return {"reach_user": principal.user_id, "reach_branch": principal.branch_id,
+            "reach_department": principal.department_id}
 
 
 @lru_cache(maxsize=64)
@@ -51,11 +66,8 @@ def _customer_statement(shape: tuple[int, bool, bool], card: bool, for_update: b
     """Built once per shape of principal and kind of load: the statement keeps its cache key and
     compiled form, where one built per request is built and keyed again (the card's loader options
     and the reach filter: a measurable part of every customer write)."""
-    level, has_branch, has_department = shape
-    reach = _BoundReach(level=level, user_id=bindparam("reach_user", type_=Uuid()),
-                        branch_id=bindparam("reach_branch", type_=Uuid()) if has_branch else None,
-                        department_id=bindparam("reach_department", type_=Uuid()) if has_department else None)
-    query = select(Customer).where(Customer.id == bindparam("customer_id", type_=Uuid()), visible_customers(reach))
+    query = select(Customer).where(Customer.id == bindparam("customer_id", type_=Uuid()),
+                                   visible_customers(bound_reach(shape)))
     if card:
         query = query.options(*CARD_OPTIONS)
     if for_update:
@@ -69,9 +81,8 @@ def get_customer(session: Session, *, principal: Principal, customer_id: uuid.UU
     """The whole card of a customer the caller reaches; CustomerNotFound otherwise. ``card=False``:
     the customer's row alone (one statement; its phones, contacts and lines load when touched), for
     a caller that only needs the reach check or the master data."""
-    customer = session.scalar(_customer_statement(_reach_shape(principal), card, for_update), {
-        "customer_id": customer_id, "reach_user": principal.user_id, "reach_branch": principal.branch_id,
-        "reach_department": principal.department_id})
+    customer = session.scalar(_customer_statement(reach_shape(principal), card, for_update),
+                              {"customer_id": customer_id} | reach_params(principal))
     if customer is None:
         raise CustomerNotFound(f"No customer {customer_id}.")
     return customer

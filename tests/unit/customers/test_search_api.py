@@ -4,8 +4,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy.dialects import sqlite
 
 from services.customers.models import directory_users
+from services.customers.queries import search_query
 from services.customers.schemas import SearchPageSchema
 
 from tests.conftest import make_principal
@@ -114,6 +116,30 @@ def test_search_respects_access_levels(client, bearer, make_customer, register_u
     for name, (principal, codes) in levels.items():
         assert {code for code, _ in found(client, bearer(principal), "tran van")} == codes, name
         assert {code for code, _ in found(client, bearer(principal), "b-1")} == codes & {"B-1"}, name
+
+
+def test_callers_of_one_shape_share_one_statement_each_within_their_own_reach(client, bearer, make_customer):
+    """The statement is built once per shape of caller (level, which ids it has) and number of keys,
+    the caller's ids bound as parameters: two branches' users run the same statement and each still
+    finds only their own branch's customers. Its keys are plain parameters (nothing is rendered into
+    the SQL on each execution: no expanding IN)."""
+    in_a, in_b = make_principal(level=2, branch_id=BRANCH_A), make_principal(level=2, branch_id=BRANCH_B)
+    make_customer(headers=bearer(make_principal(level=1, branch_id=BRANCH_A, permissions=EDITOR)),
+                  code="SA-1", name="Phạm Văn Hùng", tax_number="111222333")
+    make_customer(headers=bearer(make_principal(level=1, branch_id=BRANCH_B, permissions=EDITOR)),
+                  code="SB-1", name="Phạm Văn Hưng", tax_number="111222334")
+    for q in ("sa-1", "sb-1", "111222333", "111222334"):
+        statement_a, params_a = search_query(in_a, q=q)
+        statement_b, params_b = search_query(in_b, q=q)
+        assert statement_a is statement_b and params_a["reach_branch"] != params_b["reach_branch"]
+        compiled = statement_a.compile(dialect=sqlite.dialect())
+        assert not compiled.post_compile_params and not compiled.literal_execute_params
+    assert found(client, bearer(in_a), "sa-1") == [("SA-1", "code")] and found(client, bearer(in_b), "sa-1") == []
+    assert found(client, bearer(in_b), "sb-1") == [("SB-1", "code")] and found(client, bearer(in_a), "sb-1") == []
+    assert found(client, bearer(in_a), "111222333") == [("SA-1", "tax_number")]
+    assert found(client, bearer(in_b), "111222333") == []
+    statement, _params = search_query(in_a, q="0912 345 678", by="phone", kinds=("line", "phone", "contact"))
+    assert not statement.compile(dialect=sqlite.dialect()).post_compile_params
 
 
 @pytest.mark.parametrize("params,field", [
