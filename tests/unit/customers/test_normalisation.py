@@ -1,11 +1,13 @@
 """Phones to E.164 with the customer's country, accent folding, tax keys and ICCID checksums."""
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 
+from services.customers import normalisation
 from services.customers.normalisation import (
     PhoneError, fold, iccid_error, luhn_valid, name_tokens, normalise_phone, phone_candidates, phone_terms,
-    search_name, tax_key,
+    read_phone, search_name, tax_key,
 )
 
 LOCAL_AND_INTERNATIONAL = [
@@ -80,6 +82,24 @@ def test_letters_two_numbers_and_impossible_numbers_are_refused(typed, country, 
 ])
 def test_a_phone_typed_in_any_format_meets_the_stored_number(typed, stored):
     assert set(phone_candidates(typed)) & set(phone_terms(stored))
+
+
+@pytest.mark.parametrize("country,typed,_e164", LOCAL_AND_INTERNATIONAL + [
+    ("RU", "810 57 300 123 4567", None), ("MX", "045 (55) 1234-5678", None), ("CO", "(+57) 300.123.4567", None),
+    ("VN", " 0912-345-678 ", None), ("CR", "(2222) 3333", None), ("CO", "0057-300-123-4567", None),
+    ("RU", "8 (012) 345-67-89", None), ("CO", "999 999 9999", None), ("MX", "1(2", None)])
+def test_a_phone_is_read_from_its_digits_as_from_the_whole_text(country, typed, _e164):
+    """The search reads one text in each region from its digits alone (cheaper): the same number,
+    or none, as reading the text as typed (the separators are phonenumbers' to drop), in every region."""
+    text = typed.strip()
+    digits = "".join(ch for ch in text if ch.isdigit())
+    for region in (country, "CO", "MX", "CR", "VN", "RU"):
+        if "+" in text or digits.startswith("00"):
+            expected = normalisation._parse("+" + (digits if "+" in text else digits[2:]), None)
+        else:
+            expected = normalisation._parse(text, region)
+        expected = expected if expected is not None and phonenumbers.is_valid_number(expected) else None
+        assert read_phone(typed, region) == expected, region
 
 
 def test_text_that_is_not_a_phone_gives_no_phone_keys():
