@@ -469,7 +469,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--keep", action="store_true", help="keep the database at the end")
     parser.add_argument("--reuse", help="URL of a database a previous --keep run loaded (skips the load)")
-    parser.add_argument("--port", type=int, default=18401)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("CAREDESK_BENCH_PORT_BASE", "18401")),
+                        help="the customers API's port (default: CAREDESK_BENCH_PORT_BASE, else 18401)")
     parser.add_argument("--profile", action="store_true",
                         help="profile the exact lookups in this process (cProfile, CPU time) instead of measuring")
     args = parser.parse_args()
