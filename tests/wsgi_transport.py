@@ -6,12 +6,12 @@ from __future__ import annotations
 import io
 from urllib.parse import urlsplit
 
-from gateway.routing.upstream import Forwarder
-
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
 from urllib3 import HTTPResponse
 from urllib3._collections import HTTPHeaderDict
+
+from gateway.routing.upstream import Forwarder
 
 
 def _answer_of(client, method: str, url: str, headers: dict, body: bytes | None) -> HTTPResponse:

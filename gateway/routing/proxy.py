@@ -5,7 +5,6 @@ import json
 import logging
 import re
 from pathlib import Path
-
 from urllib.parse import urlencode
 
 import urllib3
