@@ -114,11 +114,13 @@ def test_replay_of_more_letters_than_a_connection_has_channels(cases):
 
     # Replaying reads, republishes and settles each letter: a few times the cost of publishing them
     # once, measured in this run so that a loaded machine slows both alike (a channel or connection
-    # per letter would cost far more, and past 2,047 channels fail outright).
+    # per letter would cost far more, and past 2,047 channels fail outright). Publishing goes out in
+    # batched frames (1.5 s here) while replaying settles letter by letter, so the floor of the bound
+    # is what a loaded two-core machine needs (33 s seen in a CI run of 32 minutes).
     started = time.monotonic()
     assert dead_letters.replay_dead_letters(cases.settings, queue) == count
     replaying = time.monotonic() - started
-    assert replaying < max(30, 20 * publishing), f"replay took {replaying:.1f} s, publishing {publishing:.1f} s"
+    assert replaying < max(60, 20 * publishing), f"replay took {replaying:.1f} s, publishing {publishing:.1f} s"
     assert ready_messages(cases.settings, queue + ".dead") == 0
     assert ready_messages(cases.settings, queue) == count
 
