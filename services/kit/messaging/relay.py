@@ -13,7 +13,7 @@ import threading
 from dataclasses import replace
 
 from kombu import Exchange
-from sqlalchemy import BigInteger, Text, any_, bindparam, cast, select, update
+from sqlalchemy import BigInteger, Text, any_, bindparam, cast, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from services.kit.db import Database, utcnow
@@ -22,6 +22,15 @@ from services.kit.messaging.topology import connect, events_exchange, unroutable
 from services.kit.settings import ServiceSettings
 
 log = logging.getLogger("caredesk.relay")
+
+# The outbox is a queue: its rows change far faster than its statistics, so the planner's guesses
+# about it are stale (this transaction's plans may also be kept: psycopg prepares a statement on the
+# server after a few executions, and PostgreSQL keeps a generic plan until the table is analyzed
+# again). A relay that started on an empty outbox planned for an empty table, a scan and a sort of
+# every row, and kept doing that while a bulk job filled the outbox with a million events: seconds a
+# batch. Each of the relay's statements has one right plan at every size (the unsent rows' index
+# in position order; the primary key for the rows it took), so its transactions rule out the others.
+INDEXED_PLANS_ONLY = text("SELECT set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true)")
 
 
 class OutboxRelay:
@@ -83,6 +92,8 @@ class OutboxRelay:
     def relay_once(self) -> int:
         """Publish one batch of unsent outbox rows; return how many were published."""
         with self.database.engine.connect() as conn, conn.begin():
+            if self.database.is_postgresql:
+                conn.execute(INDEXED_PLANS_ONLY)
             rows = conn.execute(self._take).all()
             if not rows:
                 return 0
