@@ -205,7 +205,10 @@ def drain(url: str, after: int, timeout: float = 1800) -> dict:
     with closing(psycopg.connect(url, autocommit=True)) as db:
         backlog_at_end = db.execute("SELECT count(*) FROM outbox WHERE position > %s AND sent_at IS NULL",
                                     (after,)).fetchone()[0]
-        while db.execute("SELECT count(*) FROM outbox WHERE position > %s AND sent_at IS NULL",
+        # whether one unsent row is left, from the unsent rows' index: counting them all every half
+        # second took half a core while a million waited
+        db.execute("SET enable_seqscan = off")
+        while db.execute("SELECT EXISTS (SELECT FROM outbox WHERE position > %s AND sent_at IS NULL)",
                          (after,)).fetchone()[0]:
             if time.perf_counter() - started > timeout:
                 raise RuntimeError("the relay did not drain the outbox in time")
