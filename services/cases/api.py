@@ -20,7 +20,9 @@ from services.cases.schemas import (
     TimelineEntryPageSchema,
 )
 from services.cases.surveys import survey_answer
-from services.kit.app import current_principal, new_uow, service_context
+from services.kit.app import (
+    current_principal, new_uow, service_context, single_statement_read, single_statement_session,
+)
 from services.kit.http import expected_version, install_id_converter, optional_expected_version, with_etag
 from services.kit.input import Blueprint
 from services.kit.schemas import PageQuerySchema
@@ -102,10 +104,11 @@ def take_next(data):
 
 @cases.get("/<id:case_id>")
 @cases.response(200, CaseSchema)
+@single_statement_read
 def get_case(case_id: uuid.UUID):
     """One case within your reach with its form, state, queue, owner, SLA and allowed actions; the ETag is its
     version."""
-    with service_context().database.single_statement_session() as session:
+    with single_statement_session() as session:  # one round trip with the token check
         case, survey = read_case(session, principal=current_principal(), case_id=case_id)
     case.survey = survey_answer(survey)
     return _present(case)

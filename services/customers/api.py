@@ -27,7 +27,9 @@ from services.customers.schemas import (
 )
 from services.customers.settings import CustomersSettings
 from services.customers.surveys import card_satisfaction
-from services.kit.app import current_principal, new_uow, read_back, service_context
+from services.kit.app import (
+    current_principal, new_uow, read_back, service_context, single_statement_connection, single_statement_read,
+)
 from services.kit.http import expected_version, install_id_converter, no_content, with_etag
 from services.kit.input import Blueprint
 from services.kit.schemas import page_links
@@ -113,13 +115,15 @@ def list_customers(args):
 @blp.get("/search")
 @blp.arguments(SearchQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, SearchPageSchema)
+@single_statement_read
 def search_customers(args):
     """Find customers by code, line number, tax number, any phone (any format), e-mail or name
     (case, accents and partial words ignored), ranked and paged, within your access level."""
     # The front office's hottest call: one read-only statement, on PostgreSQL on an autocommit
-    # connection (no BEGIN/ROLLBACK round trips; SQLite keeps the kit's own transaction handling),
-    # answered as built: SearchPageSchema documents the same shape.
-    with service_context().database.single_statement_connection() as connection:
+    # connection (no BEGIN/ROLLBACK round trips; SQLite keeps the kit's own transaction handling)
+    # sharing its round trip with the token check, answered as built: SearchPageSchema documents
+    # the same shape.
+    with single_statement_connection() as connection:
         found = queries.search_customers(connection, principal=current_principal(), regions=_regions(), **args)
     return jsonify(found | {"links": page_links(page=found["page"], per_page=found["per_page"], total=found["total"])})
 

@@ -5,20 +5,24 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
 from flask import Flask, Response, current_app, g, jsonify, request
 from flask_smorest import Api
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session
 from webargs.flaskparser import is_json_request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, UnsupportedMediaType
 from werkzeug.http import unquote_etag
 
 from services.kit.auth import Principal, TokenVerifier, bearer_token
 from services.kit.db import Database
-from services.kit.directory_replica import replica_token_guard
+from services.kit.directory_replica import TokenGuard, replica_token_guard
 from services.kit.logging import configure_logging, set_correlation_id
 from services.kit.messaging.topology import connect
 from services.kit.metrics import install_metrics, request_seconds
@@ -49,7 +53,7 @@ class ServiceContext:
     database: Database
     verifier: TokenVerifier | None
     # refuses a validly signed token that was revoked or whose user's access changed since
-    token_guard: Callable[[Principal], None] | None = None
+    token_guard: TokenGuard | Callable[[Principal], None] | None = None
 
 
 def service_context() -> ServiceContext:
@@ -58,6 +62,85 @@ def service_context() -> ServiceContext:
 
 def current_principal() -> Principal:
     return g.principal
+
+
+def single_statement_read(view: Callable) -> Callable:
+    """Marks a GET view whose answer is read in one statement on :func:`single_statement_session`
+    or :func:`single_statement_connection` (more are allowed, each its own round trip). The request's
+    token check is then sent ahead on that same connection: on PostgreSQL the check and the view's
+    statement go in one round trip (psycopg's pipeline mode), and the check refuses before the
+    view's result is handed on; on SQLite the two run in turn. Whatever the view does, the check is
+    settled before an answer is made (:class:`ServiceApp`). Never for a view that writes: a write
+    must follow its token check, so other methods on the route are checked first as usual."""
+    view.single_statement_read = True
+    return view
+
+
+@contextmanager
+def single_statement_connection() -> Iterator[Connection]:
+    """The connection for this request's single-statement read (``Database.single_statement_connection``):
+    in a :func:`single_statement_read` view, the one its token check was sent on, kept open by the kit."""
+    ahead = g.get("token_check_ahead")
+    if ahead is None:
+        with service_context().database.single_statement_connection() as connection:
+            yield connection
+    else:
+        yield ahead.connection
+
+
+@contextmanager
+def single_statement_session() -> Iterator[Session]:
+    """A session for this request's single-statement read (``Database.single_statement_session``),
+    in a :func:`single_statement_read` view on the connection its token check was sent on."""
+    ahead = g.get("token_check_ahead")
+    database = service_context().database
+    with (database.single_statement_session() if ahead is None
+          else database.single_statement_session(bind=ahead.connection)) as session:
+        yield session
+
+
+class TokenCheckAhead:
+    """A request's token check sent ahead on the connection its single-statement read will use."""
+
+    def __init__(self, guard: TokenGuard, database: Database, principal: Principal) -> None:
+        self.connection = database.single_statement_connection()
+        try:
+            self._row = guard.send_ahead(self.connection, principal)
+        except BaseException:
+            self.connection.close()
+            raise
+
+    def settle(self) -> None:
+        """Raise the check's refusal (or failure) if any, and give the connection back."""
+        try:
+            self._row.settle()
+        finally:
+            self.connection.close()
+
+
+def settle_token_check() -> None:
+    ahead = g.pop("token_check_ahead", None)
+    if ahead is not None:
+        ahead.settle()
+
+
+class ServiceApp(Flask):
+    """Flask that settles a token check sent ahead (:func:`single_statement_read`) before it makes
+    any answer: after the view returns, and before any error (the view's, a 404, a 422, a failed
+    scope check) is turned into one. A refused token gets the 401 alone, never the view's data,
+    status or errors."""
+
+    def dispatch_request(self):
+        answer = super().dispatch_request()
+        settle_token_check()
+        return answer
+
+    def handle_user_exception(self, e: Exception):
+        try:
+            settle_token_check()
+        except Exception as refusal:  # noqa: BLE001 - the refusal (or the check's failure) answers instead
+            e = refusal
+        return super().handle_user_exception(e)
 
 
 def new_uow() -> UnitOfWork:
@@ -181,7 +264,7 @@ def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
     settings = context.settings
     resource_of = resource_of or (lambda: settings.service)
     configure_logging(settings.service, settings.log_level)
-    app = Flask(settings.service)
+    app = ServiceApp(settings.service)
     app.config.update(
         API_TITLE=title, API_VERSION="v1", OPENAPI_VERSION="3.1.0",
         OPENAPI_URL_PREFIX="/", OPENAPI_JSON_PATH="openapi.json",
@@ -212,13 +295,26 @@ def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
         if request.endpoint in allowed_anonymous or request.endpoint is None or request.blueprint in public_blueprints:
             return None
         principal = context.verifier.verify(bearer_token(request.headers.get("Authorization")))
-        if context.token_guard is not None:
-            context.token_guard(principal)
+        guard = context.token_guard
+        if isinstance(guard, TokenGuard) and request.method in ("GET", "HEAD") \
+                and getattr(app.view_functions.get(request.endpoint), "single_statement_read", False):
+            g.token_check_ahead = TokenCheckAhead(guard, context.database, principal)
+        elif guard is not None:
+            guard(principal)
         g.principal = principal
         principal.check_scope(resource_of(), request.method)
         return None
 
     app.before_request(refuse_unknown_body_types)
+
+    @app.teardown_request
+    def _settle_unsettled(_error):
+        # an answer that left without dispatch or error handling (a BaseException): the connection
+        # still goes back with its pipeline ended
+        try:
+            settle_token_check()
+        except Exception:  # noqa: BLE001 - no answer to give any more
+            pass
     app.after_request(not_modified)
     app.after_request(locate_created)
 

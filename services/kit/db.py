@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+import weakref
 from datetime import datetime, timezone
 from collections.abc import Sequence
 from typing import Any, Callable
@@ -10,6 +11,7 @@ import psycopg
 from psycopg import Column as DescribedColumn
 from sqlalchemy import (JSON, BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Uuid, create_engine,
                         event, text)
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -159,9 +161,124 @@ class DescribingOnDemandCursor(psycopg.Cursor):
     @property
     def description(self):
         result = self.pgresult
+        if result is None and _PIPELINES_ENDING:
+            # SQLAlchemy asks right after executing: the first result read on a connection whose
+            # statements wait in a pipeline ends it, one round trip for all of them (RowAhead)
+            ending = _PIPELINES_ENDING.pop(self.connection, None)
+            if ending is not None:
+                ending()
+                result = self.pgresult
         if result is None or not result.nfields:
             return super().description  # None, or no columns ("SELECT ;")
         return _DescriptionOnDemand(self)
+
+
+# psycopg connections whose pipeline ends when the next result is read on them: what ends it
+_PIPELINES_ENDING: weakref.WeakKeyDictionary[psycopg.Connection, Callable[[], None]] = weakref.WeakKeyDictionary()
+
+
+class RowAhead:
+    """A one-row statement sent ahead of the next statement on the same connection; its row goes to
+    ``then`` (which refuses by raising) once, before anything of the next statement is handed on.
+
+    On PostgreSQL the connection enters psycopg's pipeline mode and the statement is queued on a
+    cursor of its own, unread. The pipeline ends (one Sync: the server answers every queued
+    statement in the same round trip) when a result is first needed on the connection: when
+    SQLAlchemy, right after executing the next statement, asks for its columns, or at
+    :meth:`settle`. Then ``then`` runs with the row sent ahead, and only after it the next
+    statement's result (or error) goes to SQLAlchemy. What ``then`` raised, or the failure of the
+    statement sent ahead, is kept and raised again by every later :meth:`settle`. On SQLite (or a
+    libpq without pipelines) the statement runs at once and ``then`` with it: the two statements
+    run in turn. Never for writes: the statement sent ahead must decide before a write."""
+
+    def __init__(self, connection: Connection, statement, params: dict, *, then: Callable[[Any], None]) -> None:
+        self._then = then
+        self._failure: BaseException | None = None
+        self._settled = False
+        self._pipeline = None
+        self._pipeline_error: psycopg.Error | None = None
+        if connection.dialect.name != "postgresql" or not psycopg.Pipeline.is_supported():
+            row = connection.execute(statement, params).one()
+            connection.rollback()  # SQLite: the next statement begins its own transaction, as before
+            self._settled = True
+            self._settle_with(row)
+            return
+        self._connection = connection
+        self._sql, self._params = _psycopg_sql(statement, connection.dialect), params
+        driver = connection.connection.driver_connection
+        try:
+            self._pipeline = driver.pipeline()
+            self._pipeline.__enter__()
+            self._cursor = driver.cursor()
+            self._cursor.execute(self._sql, params)
+        except psycopg.Error as error:
+            self._settled = True
+            self._failure = self._wrapped(error)
+            self._end_pipeline()
+            raise self._failure from None
+        _PIPELINES_ENDING[driver] = self._next_result_wanted
+
+    def settle(self) -> None:
+        """End the pipeline if it is still open, hand the row to ``then`` (once), and raise what
+        ``then`` or the statement raised, every time."""
+        if not self._settled:
+            self._settled = True
+            _PIPELINES_ENDING.pop(self._connection.connection.driver_connection, None)
+            self._end_pipeline()
+            try:
+                row = self._cursor.fetchone()
+            except psycopg.Error as error:
+                # no row: the statement sent ahead failed (its error ended the pipeline first)
+                self._failure = self._wrapped(self._pipeline_error or error)
+            else:
+                if row is None:
+                    self._failure = self._wrapped(psycopg.ProgrammingError("the statement sent ahead returned no row"))
+                else:
+                    self._settle_with(row)
+            finally:
+                self._cursor.close()
+        if self._failure is not None:
+            raise self._failure
+
+    def _settle_with(self, row) -> None:
+        try:
+            self._then(row)
+        except BaseException as failure:
+            self._failure = failure
+            raise
+
+    def _next_result_wanted(self) -> None:
+        """The next statement's result is asked for: both come back; ``then`` decides first."""
+        self._end_pipeline()
+        self.settle()
+        if self._pipeline_error is not None:
+            raise self._pipeline_error  # the next statement's own error: SQLAlchemy wraps it
+
+    def _end_pipeline(self) -> None:
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            try:
+                pipeline.__exit__(None, None, None)
+            except psycopg.Error as error:
+                self._pipeline_error = error
+
+    def _wrapped(self, error: psycopg.Error) -> DBAPIError:
+        """As SQLAlchemy raises a driver's error (a lost connection: OperationalError, a 503)."""
+        if self._connection.connection.driver_connection.broken:
+            self._connection.invalidate()
+        return DBAPIError.instance(self._sql, self._params, error, psycopg.Error)
+
+
+_PSYCOPG_SQL: dict = {}
+
+
+def _psycopg_sql(statement, dialect) -> str:
+    """``statement`` rendered once for psycopg (named ``%(name)s`` parameters, values that psycopg
+    adapts itself: UUIDs, strings, numbers)."""
+    sql = _PSYCOPG_SQL.get(statement)
+    if sql is None:
+        sql = _PSYCOPG_SQL[statement] = str(statement.compile(dialect=dialect))
+    return sql
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
