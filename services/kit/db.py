@@ -173,6 +173,7 @@ class DescribingOnDemandCursor(psycopg.Cursor):
         return _DescriptionOnDemand(self)
 
 
+_PIPELINES_SUPPORTED = psycopg.Pipeline.is_supported()  # a libpq of PostgreSQL 14 or later
 # psycopg connections whose pipeline ends when the next result is read on them: what ends it
 _PIPELINES_ENDING: weakref.WeakKeyDictionary[psycopg.Connection, Callable[[], None]] = weakref.WeakKeyDictionary()
 
@@ -197,7 +198,7 @@ class RowAhead:
         self._settled = False
         self._pipeline = None
         self._pipeline_error: psycopg.Error | None = None
-        if connection.dialect.name != "postgresql" or not psycopg.Pipeline.is_supported():
+        if connection.dialect.name != "postgresql" or not _PIPELINES_SUPPORTED:
             row = connection.execute(statement, params).one()
             connection.rollback()  # SQLite: the next statement begins its own transaction, as before
             self._settled = True
