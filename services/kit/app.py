@@ -315,6 +315,7 @@ def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
             settle_token_check()
         except Exception:  # noqa: BLE001 - no answer to give any more
             pass
+
     app.after_request(not_modified)
     app.after_request(locate_created)
 

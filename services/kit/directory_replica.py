@@ -75,13 +75,14 @@ class TokenGuard:
         """Raises Unauthorized when the token was revoked, its user disabled, or its access changed."""
         with self.database.single_statement_connection() as connection:
             row = connection.execute(self.statement, self._params(principal)).one()
-        refuse(principal, row)
+        refuse_token(principal, row)
 
     def send_ahead(self, connection: Connection, principal: Principal) -> RowAhead:
         """The same check sent on ``connection`` ahead of the read's own statement (one round trip
         for both on PostgreSQL): Unauthorized is raised when its row comes back, before the read's
         result is handed on, and by every ``settle()`` of what this returns."""
-        return RowAhead(connection, self.statement, self._params(principal), then=lambda row: refuse(principal, row))
+        return RowAhead(connection, self.statement, self._params(principal),
+                        then=lambda row: refuse_token(principal, row))
 
     @staticmethod
     def _params(principal: Principal) -> dict:
@@ -92,7 +93,8 @@ def token_guard(database, *, users: Table, revoked: Table) -> TokenGuard:
     return TokenGuard(database, users=users, revoked=revoked)
 
 
-def refuse(principal: Principal, row) -> None:
+def refuse_token(principal: Principal, row) -> None:
+    """Unauthorized when the check's row (revoked, active, token version) refuses the token."""
     reason = refusal_reason(principal, *row)
     if reason:
         raise Unauthorized(reason)
