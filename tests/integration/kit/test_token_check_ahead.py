@@ -182,10 +182,9 @@ def test_an_accepted_token_reads_through_the_check_sent_ahead(backend, token_iss
         assert database._single_statements.pool.checkedout() == 0
 
 
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # SQLite runs the two in turn
 def test_on_postgresql_the_check_and_the_read_share_one_round_trip(backend, token_issuer):
     app, database, principal = backend
-    if not database.is_postgresql:
-        pytest.skip("SQLite runs the two in turn")
     assert _get(app, token_issuer, principal, "/notes/shared-transaction").get_json() == {"shared": True}
     with database.single_statement_connection() as connection:  # a statement alone is its own transaction
         assert connection.execute(text("SELECT transaction_timestamp() <> statement_timestamp()")).scalar() is False
