@@ -6,7 +6,9 @@ another server). Options: ``--cases N`` (default 20,000), ``--requests N`` per c
 (default 150), ``--clients 4,16``, ``--rounds N`` (each path's requests are split over N alternating
 rounds, so a change in the machine's load hits both paths alike; default 4), ``--profile`` (instead of
 measuring: cProfile of 2,000 reads by id through each app in this process, then the top functions),
-``--rate-limits off`` (the gateway counts no rate limits: what the counting costs).
+``--rate-limits off`` (the gateway counts no rate limits: what the counting costs), ``--reader agent``
+(read as a level-4 agent who is a member of two of the four queues, the cases of those queues only,
+instead of as the administrator: the scope filter with the caller's queues).
 Each run makes three throwaway databases (gateway, customers, cases) and drops them at the end; ``CAREDESK_BENCH_PORT_BASE``
 chooses the 100 ports it may listen on (default 22000-22099).
 
@@ -195,6 +197,21 @@ class SqlRead:
         return elapsed
 
 
+AGENT_QUEUES = ("q0", "q1")
+
+
+def agent_token(private_key: Path) -> str:
+    """A level-4 agent's access token (no permissions, member of AGENT_QUEUES), signed with the
+    gateway's key: it reaches the dispatched cases of its queues through the scope filter alone. The
+    agent is not in the directory, which the token guard reads as neither disabled nor changed."""
+    from gateway.auth.tokens import TokenIssuer
+    from services.kit.auth import Principal
+
+    agent = Principal(user_id=uuid.uuid4(), username="bench.agent", level=4, branch_id=uuid.uuid4(),
+                      department_id=uuid.uuid4(), queues=frozenset(AGENT_QUEUES), token_id=uuid.uuid4().hex)
+    return TokenIssuer.from_file(private_key, lifetime_seconds=3600).issue(agent, token_id=agent.token_id)[0]
+
+
 def profile_in_process(env: dict, token: str, ids: list[str], gateway_port: int, count: int = 2000) -> None:
     """cProfile of ``count`` reads through each app, called in this process (WSGI, no sockets):
     the cases service, then the gateway forwarding to the cases service it started."""
@@ -238,6 +255,8 @@ def main() -> int:
     parser.add_argument("--rate-limits", default="1000000/minute",
                         help="the gateway's per-user and per-token limits (default: counted, never refusing; "
                              "'off': not counted, to see what counting costs)")
+    parser.add_argument("--reader", choices=("admin", "agent"), default="admin",
+                        help="who reads: the administrator (level 1), or a level-4 agent of queues q0 and q1")
     args = parser.parse_args()
     client_counts = [int(value) for value in args.clients.split(",")]
     admin_url = os.environ.get("CAREDESK_TEST_POSTGRES_URL", DEFAULT_ADMIN_URL)
@@ -259,8 +278,11 @@ def main() -> int:
         subprocess.run([sys.executable, "-m", "caredesk.cli", "init"], cwd=ROOT, env=env, check=True,
                        capture_output=True)
         cases_bench.seed(urls["cases"], cases=args.cases, queues=4)
+        reader_queues = AGENT_QUEUES if args.reader == "agent" else ("q0", "q1", "q2", "q3")
         with closing(psycopg.connect(urls["cases"])) as conn:
-            ids = [str(row[0]) for row in conn.execute("SELECT id FROM cases")]
+            ids = [str(row[0]) for row in conn.execute(
+                "SELECT cases.id FROM cases JOIN queues ON queues.id = cases.queue_id WHERE queues.code = ANY(%s)",
+                (list(reader_queues),))]
         servers = {}
         processes = []
 
@@ -294,6 +316,8 @@ def main() -> int:
                               timeout=60)
         login.raise_for_status()
         token = login.json()["access_token"]
+        if args.reader == "agent":
+            token = agent_token(folder / "keys" / "gateway.pem")
         if args.profile:
             profile_in_process(env, token, ids, ports["cases"])
             return 0
@@ -317,6 +341,7 @@ def main() -> int:
                         cpu[name][group] = cpu[name].get(group, 0.0) + seconds
             results[clients] = (times, cpu)
         load_after = os.getloadavg()
+    print(f"reader: {args.reader}")
     print(f"{len(ids):,} cases; reads by random id; {args.requests} requests per client and path in {args.rounds} "
           f"alternating rounds; times in ms")
     print(f"machine: {os.cpu_count()} cores, load average {load_before[0]:.1f} at the start, {load_after[0]:.1f} at the end")
