@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import Integer, Uuid, and_, bindparam, false, literal_column, or_, select, true
+from sqlalchemy import Integer, String, Uuid, and_, bindparam, false, literal_column, or_, select, true
 from sqlalchemy.orm import Session, lazyload, selectinload
 
 from services.cases.errors import (
@@ -57,51 +57,72 @@ def visible_cases(principal: Principal, *, queue_codes=None):
     )
 
 
-def get_case(session: Session, *, principal: Principal, case_id: uuid.UUID, for_update: bool = False) -> Case:
-    query = select(Case).where(Case.id == case_id, visible_cases(principal))
-    if for_update:
-        query = query.with_for_update(of=Case)
-    case = session.scalar(query)
-    if case is None:
-        raise CaseNotFound(f"No case {case_id}.")
-    return case
-
-
 @dataclass(frozen=True)
 class _BoundReach:
-    """A principal's shape (its level, which of its ids it has, whether it has queues) with bind
+    """A principal's shape (its level, which of its ids it has, how many queues it has) with bind
     parameters in place of its values: a statement built from it serves every principal of that shape."""
 
     level: int
     user_id: object
     branch_id: object
     department_id: object
-    queues: frozenset[str]  # a stand-in: non-empty when the principal has queues
+    queues: frozenset[str]  # stand-ins, as many as the principal's queues
 
 
-def _reach_shape(principal: Principal) -> tuple:
+def _reach_shape(principal: Principal) -> tuple[int, bool, bool, int]:
     return (principal.level, principal.branch_id is not None, principal.department_id is not None,
-            bool(principal.queues))
+            len(principal.queues))
+
+
+def _queue_code_params(prefix: str, count: int) -> list:
+    """One bind parameter per queue code: an expanding IN would be written into the SQL text again
+    on every execution, where a fixed list keeps the statement's compiled form (a caller's queues
+    are few, so the shapes are few)."""
+    return [bindparam(f"{prefix}_{index}", type_=String()) for index in range(count)]
+
+
+def _queue_code_values(prefix: str, codes) -> dict:
+    return {f"{prefix}_{index}": code for index, code in enumerate(sorted(codes))}
 
 
 def _reach_values(principal: Principal) -> dict:
-    values = {"reach_user": principal.user_id, "reach_branch": principal.branch_id,
-              "reach_department": principal.department_id}
-    if principal.queues:
-        values["reach_queues"] = sorted(principal.queues)
-    return values
+    """The values of the bound reach's parameters for this principal."""
+    return {"reach_user": principal.user_id, "reach_branch": principal.branch_id,
+            "reach_department": principal.department_id, **_queue_code_values("reach_queue", principal.queues)}
 
 
-@lru_cache(maxsize=64)
-def _read_case_statement(shape: tuple):
-    level, has_branch, has_department, has_queues = shape
+def _visible_to_shape(shape: tuple[int, bool, bool, int]):
+    """``visible_cases`` of every principal of this shape, in bind parameters (``_reach_values``)."""
+    level, has_branch, has_department, queue_count = shape
     reach = _BoundReach(level=level, user_id=bindparam("reach_user", type_=Uuid()),
                         branch_id=bindparam("reach_branch", type_=Uuid()) if has_branch else None,
                         department_id=bindparam("reach_department", type_=Uuid()) if has_department else None,
-                        queues=frozenset({"*"}) if has_queues else frozenset())
+                        queues=frozenset(f"reach_queue_{index}" for index in range(queue_count)))
+    return visible_cases(reach, queue_codes=_queue_code_params("reach_queue", queue_count))
+
+
+@lru_cache(maxsize=256)
+def _case_statement(shape: tuple[int, bool, bool, int], for_update: bool):
+    query = select(Case).where(Case.id == bindparam("case_id", type_=Uuid()), _visible_to_shape(shape))
+    if for_update:
+        query = query.with_for_update(of=Case)
+    return query
+
+
+def get_case(session: Session, *, principal: Principal, case_id: uuid.UUID, for_update: bool = False) -> Case:
+    """A case within the caller's reach (its queue and type joined); CaseNotFound otherwise. The
+    statement is built once for every principal of the same shape."""
+    case = session.scalar(_case_statement(_reach_shape(principal), for_update),
+                          {"case_id": case_id, **_reach_values(principal)})
+    if case is None:
+        raise CaseNotFound(f"No case {case_id}.")
+    return case
+
+
+@lru_cache(maxsize=256)
+def _read_case_statement(shape: tuple[int, bool, bool, int]):
     return (select(Case, CaseSurvey).outerjoin(CaseSurvey, CaseSurvey.case_id == Case.id)
-            .where(Case.id == bindparam("case_id", type_=Uuid()),
-                   visible_cases(reach, queue_codes=bindparam("reach_queues", expanding=True))))
+            .where(Case.id == bindparam("case_id", type_=Uuid()), _visible_to_shape(shape)))
 
 
 def read_case(session: Session, *, principal: Principal, case_id: uuid.UUID) -> tuple[Case, CaseSurvey | None]:
@@ -114,18 +135,20 @@ def read_case(session: Session, *, principal: Principal, case_id: uuid.UUID) -> 
     return row[0], row[1]
 
 
-# Built once: a statement object keeps its compiled form and cache key, and take-next is the
-# hottest query of the service. LIMIT 1 is written in the statement, not bound: psycopg prepares a
-# statement it runs often, and with a bound ``LIMIT $n`` PostgreSQL spent about three times the
-# CPU on each claim (bench/README.md, take_next.py). The case type's own queue (joined by default)
-# is not read by the rule, the event or the answer.
-_NEXT_WAITING = (select(Case)
-                 .where(waiting_condition(),
-                        Case.queue_id.in_(select(Queue.id).where(Queue.code.in_(bindparam("codes", expanding=True)))))
-                 .order_by(Case.priority_rank, Case.dispatched_at, Case.id)
-                 .limit(literal_column("1", Integer))
-                 .with_for_update(of=Case, skip_locked=True)
-                 .options(lazyload(Case.case_type, CaseType.queue)))
+# Built once per number of queues: a statement object keeps its compiled form and cache key, and
+# take-next is the hottest query of the service. LIMIT 1 is written in the statement, not bound:
+# psycopg prepares a statement it runs often, and with a bound ``LIMIT $n`` PostgreSQL spent about
+# three times the CPU on each claim (bench/README.md, take_next.py). The case type's own queue
+# (joined by default) is not read by the rule, the event or the answer.
+@lru_cache(maxsize=64)
+def _next_waiting_statement(queue_count: int):
+    return (select(Case)
+            .where(waiting_condition(),
+                   Case.queue_id.in_(select(Queue.id).where(Queue.code.in_(_queue_code_params("code", queue_count)))))
+            .order_by(Case.priority_rank, Case.dispatched_at, Case.id)
+            .limit(literal_column("1", Integer))
+            .with_for_update(of=Case, skip_locked=True)
+            .options(lazyload(Case.case_type, CaseType.queue)))
 
 
 def lock_next_waiting_case(session: Session, *, queue_codes: frozenset[str] | set[str]) -> Case | None:
@@ -138,7 +161,7 @@ def lock_next_waiting_case(session: Session, *, queue_codes: frozenset[str] | se
     """
     if not queue_codes:
         return None
-    return session.scalar(_NEXT_WAITING, {"codes": sorted(queue_codes)})
+    return session.scalar(_next_waiting_statement(len(queue_codes)), _queue_code_values("code", queue_codes))
 
 
 def get_queue(session: Session, queue_id: uuid.UUID) -> Queue:
