@@ -121,13 +121,17 @@ def get_case(session: Session, *, principal: Principal, case_id: uuid.UUID, for_
 
 @lru_cache(maxsize=256)
 def _read_case_statement(shape: tuple[int, bool, bool, int]):
+    # The case type's own queue (joined by default) is not in the answer: one entity fewer to join
+    # and to load (about a tenth of the ORM's work per read).
     return (select(Case, CaseSurvey).outerjoin(CaseSurvey, CaseSurvey.case_id == Case.id)
-            .where(Case.id == bindparam("case_id", type_=Uuid()), _visible_to_shape(shape)))
+            .where(Case.id == bindparam("case_id", type_=Uuid()), _visible_to_shape(shape))
+            .options(lazyload(Case.case_type, CaseType.queue)))
 
 
 def read_case(session: Session, *, principal: Principal, case_id: uuid.UUID) -> tuple[Case, CaseSurvey | None]:
-    """A case within reach and its survey answer, in one statement (its queue and type joined),
-    built once for every principal of the same shape."""
+    """A case within reach and its survey answer, in one statement (its queue and type joined, not
+    the type's queue), built once for every principal of the same shape: for a view that shows the
+    case after its session has closed."""
     row = session.execute(_read_case_statement(_reach_shape(principal)),
                           {"case_id": case_id, **_reach_values(principal)}).first()
     if row is None:
