@@ -22,7 +22,7 @@ from services.notifications.reminders.models import (
     DEFAULT_AFTER, DEFAULT_BEFORE, CustomerAddresses, Receivable, ReminderSent, ReminderSettings,
 )
 from services.notifications.runtime import build_runtime
-from services.notifications.deliveries.use_cases import send_delivery
+from services.notifications.deliveries.use_cases import LOST_TASK_SECONDS, send_delivery
 from tests.catchers import MailCatcher
 from tests.integration.conftest import wait_until
 
@@ -91,6 +91,7 @@ def test_two_runs_at_once_claim_and_send_each_reminder_once(make_service, tmp_pa
     assert received == Counter(f"k{n}@example.test" for n in range(1000))
 
 
+@pytest.mark.timeout(LOST_TASK_SECONDS + 300)
 def test_the_job_in_a_worker_killed_mid_batch_then_run_again_sends_each_reminder_exactly_once(
         make_service, make_processes):
     notifications = make_service("notifications")
@@ -119,7 +120,8 @@ def test_the_job_in_a_worker_killed_mid_batch_then_run_again_sends_each_reminder
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
         processes.caredesk("tasks", "tasks", "notifications", "--concurrency", "4")
-        wait_until(lambda: sent() == 1000, timeout=240, what="every reminder sent")
+        # a send the killed workers had taken may wait for the lost-task sweep to hand it out again
+        wait_until(lambda: sent() == 1000, timeout=LOST_TASK_SECONDS + 60, what="every reminder sent")
         ids = smtp.message_ids()
         to = Counter(message["To"] for message in smtp.messages)
     with notifications.database.session() as session:
