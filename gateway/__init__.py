@@ -21,7 +21,7 @@ from gateway.settings import GatewaySettings, load_gateway_settings
 from services.kit.app import ServiceContext, create_service_app
 from services.kit.auth import TokenVerifier
 from services.kit.db import Database
-from services.kit.directory_replica import token_guard
+from services.kit.directory_replica import TokenGuard
 
 PUBLIC = {"auth.login", "auth.refresh"} | proxy.PUBLIC_ENDPOINTS
 log = logging.getLogger("caredesk.gateway")
@@ -33,7 +33,7 @@ def create_app(settings: GatewaySettings | None = None):
     context = ServiceContext(settings=settings.service, database=database,
                              verifier=TokenVerifier.from_file(settings.service.public_key_file),
                              # its own tables: a change refuses tokens the moment it commits
-                             token_guard=token_guard(database, users=User.__table__, revoked=RevokedToken.__table__))
+                             token_guard=TokenGuard(database, users=User.__table__, revoked=RevokedToken.__table__))
     # The console's pages authenticate with their session cookie, not a bearer token.
     app = create_service_app(context, title="Caredesk gateway", public_endpoints=PUBLIC,
                              public_blueprints={"console", "api_docs"},

@@ -53,7 +53,7 @@ class ServiceContext:
     database: Database
     verifier: TokenVerifier | None
     # refuses a validly signed token that was revoked or whose user's access changed since
-    token_guard: TokenGuard | Callable[[Principal], None] | None = None
+    token_guard: TokenGuard | None = None
 
 
 def service_context() -> ServiceContext:
@@ -296,7 +296,7 @@ def create_service_app(context: ServiceContext, *, title: str, blueprints: list,
             return None
         principal = context.verifier.verify(bearer_token(request.headers.get("Authorization")))
         guard = context.token_guard
-        if isinstance(guard, TokenGuard) and request.method in ("GET", "HEAD") \
+        if guard is not None and request.method in ("GET", "HEAD") \
                 and getattr(app.view_functions.get(request.endpoint), "single_statement_read", False):
             g.token_check_ahead = TokenCheckAhead(guard, context.database, principal)
         elif guard is not None:

@@ -1,6 +1,7 @@
 """Database plumbing: engines for PostgreSQL and SQLite, the metadata convention, the unit of work."""
 from __future__ import annotations
 
+import functools
 import uuid
 import weakref
 from datetime import datetime, timezone
@@ -270,16 +271,11 @@ class RowAhead:
         return DBAPIError.instance(self._sql, self._params, error, psycopg.Error)
 
 
-_PSYCOPG_SQL: dict = {}
-
-
+@functools.lru_cache(maxsize=64)
 def _psycopg_sql(statement, dialect) -> str:
-    """``statement`` rendered once for psycopg (named ``%(name)s`` parameters, values that psycopg
-    adapts itself: UUIDs, strings, numbers)."""
-    sql = _PSYCOPG_SQL.get(statement)
-    if sql is None:
-        sql = _PSYCOPG_SQL[statement] = str(statement.compile(dialect=dialect))
-    return sql
+    """``statement`` (built once by its caller) rendered once for psycopg (named ``%(name)s``
+    parameters, values that psycopg adapts itself: UUIDs, strings, numbers)."""
+    return str(statement.compile(dialect=dialect))
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

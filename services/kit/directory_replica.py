@@ -89,10 +89,6 @@ class TokenGuard:
         return {"user_id": principal.user_id, "token_id": principal.token_id or ""}
 
 
-def token_guard(database, *, users: Table, revoked: Table) -> TokenGuard:
-    return TokenGuard(database, users=users, revoked=revoked)
-
-
 def refuse_token(principal: Principal, row) -> None:
     """Unauthorized when the check's row (revoked, active, token version) refuses the token."""
     reason = refusal_reason(principal, *row)
@@ -102,7 +98,7 @@ def refuse_token(principal: Principal, row) -> None:
 
 def replica_token_guard(database) -> TokenGuard:
     tables = database.metadata.tables
-    return token_guard(database, users=tables["directory_users"], revoked=tables["revoked_tokens"])
+    return TokenGuard(database, users=tables["directory_users"], revoked=tables["revoked_tokens"])
 
 
 def token_refusal_statement(*, users: Table, revoked: Table):

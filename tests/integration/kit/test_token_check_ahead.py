@@ -16,7 +16,7 @@ from services.kit.app import (
 )
 from services.kit.auth import TokenVerifier
 from services.kit.db import Database, new_metadata
-from services.kit.directory_replica import define_revoked_tokens, define_users_replica, token_guard
+from services.kit.directory_replica import define_revoked_tokens, define_users_replica, TokenGuard
 from services.kit.input import Blueprint
 from services.kit.problems import DomainError, Unauthorized
 from services.kit.settings import load_settings
@@ -129,7 +129,7 @@ def backend(request, tmp_path, key_pair):
     settings = load_settings("customers", data_dir=tmp_path, database_url=url, broker_url="memory://",
                              public_key_file=key_pair[1])
     context = ServiceContext(settings=settings, database=database, verifier=TokenVerifier.from_file(key_pair[1]),
-                             token_guard=token_guard(database, users=users, revoked=revoked))
+                             token_guard=TokenGuard(database, users=users, revoked=revoked))
     app = create_service_app(context, title="notes", blueprints=[blp])
     principal = make_principal(username="ana.front")
     with database.engine.begin() as connection:
