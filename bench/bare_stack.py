@@ -15,8 +15,9 @@ service of ours could reach on this machine.
   answers it as JSON: the bare read of bench/api_reads.py, everything a read by id needs of the
   stack, with nothing of Caredesk (no token, no scope, no ORM, no schema, no log line).
 - ``GET /relay/<path>`` relays the GET to ``BARE_STACK_RELAY_TO``/<path> with the caller's
-  Authorization on urllib3's keep-alive pool and streams the answer back: a hop with nothing of the
-  gateway in it (no token check, no rate limits, no log line), the bare hop of bench/api_reads.py.
+  Authorization on urllib3's keep-alive pool (sent once more when a kept-alive connection broke
+  under it, as the gateway does) and streams the answer back: a hop with nothing of the gateway in
+  it (no token check, no rate limits, no log line), the bare hop of bench/api_reads.py.
 
 ``<phase>`` names the transactions that api_writes pickled into ``BARE_STACK_ROWS_DIR``; each worker
 process reads them at its first request of the phase (a few milliseconds in a phase of seconds).
@@ -102,9 +103,14 @@ def read_case(case_id: uuid.UUID):
 
 @app.get("/relay/<path:rest>")
 def relay(rest: str):
-    upstream = _relay.request("GET", f"{os.environ['BARE_STACK_RELAY_TO']}/{rest}", retries=False,
+    def attempt() -> urllib3.BaseHTTPResponse:
+        return _relay.request("GET", f"{os.environ['BARE_STACK_RELAY_TO']}/{rest}", retries=False,
                               headers={"Authorization": request.headers.get("Authorization", "")},
                               preload_content=False)
+    try:
+        upstream = attempt()
+    except urllib3.exceptions.ProtocolError:  # a kept-alive connection the service had closed
+        upstream = attempt()
     return Response(upstream.stream(64 * 1024), status=upstream.status,
                     content_type=upstream.headers.get("Content-Type"))
 
