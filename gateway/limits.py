@@ -7,8 +7,9 @@ does not start a new count); anonymous requests (login, which has its own lockou
 console's pages) are not counted here. Fixed windows.
 
 Storage: by default the gateway's own database (table ``rate_limit_counters``: one upsert per
-limit per request), so every replica counts into the same window, on PostgreSQL in production and
-on the SQLite file in the embedded mode, with no server to add. Any storage URI of the ``limits``
+window, a request's windows in one statement on PostgreSQL), so every replica counts into the same
+window, on PostgreSQL in production and on the SQLite file in the embedded mode, with no server to
+add. Any storage URI of the ``limits``
 library may be given instead, for example ``redis://127.0.0.1:6379/0`` (install ``redis``) or
 ``memory://`` (one process only: each replica and each gunicorn worker would count on its own).
 If the storage fails, requests go through (logged): a limit never takes the API down.
@@ -20,21 +21,19 @@ joined by ``;`` (``600/minute;10000/hour``), ``off`` for none; ``CAREDESK_GATEWA
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import math
 import time
-from contextlib import contextmanager, nullcontext
-from contextvars import ContextVar
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Callable, ContextManager
+from typing import Callable
 
 from flask import Flask, g, request
 from limits import RateLimitItem, parse_many
 from limits.storage import Storage, storage_from_string
-from limits.strategies import FixedWindowRateLimiter
-from sqlalchemy import Float, Integer, String, bindparam, case, delete, literal, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Float, Integer, String, TextClause, bindparam, case, delete, literal, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -64,90 +63,120 @@ class RateLimits:
                    storage=env("CAREDESK_GATEWAY_RATE_LIMIT_STORAGE") or cls.storage)
 
 
-class DatabaseStorage(Storage):
-    """The ``limits`` storage of fixed windows in the gateway's database: ``incr`` is one upsert
-    that starts a new window when the old one has ended (atomic on PostgreSQL and SQLite alike)."""
+@dataclass(frozen=True)
+class Window:
+    """One fixed window a request counts into: the ``limits`` library's key for it, its length in
+    seconds and how many hits it allows."""
+    key: str
+    seconds: int
+    limit: int
 
-    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, *, database: Database, **options) -> None:
-        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+
+class DatabaseWindows:
+    """Fixed windows counted in the gateway's database (table ``rate_limit_counters``), so that
+    every replica counts into the same window. Each window's hit is one upsert that starts a new
+    window when the old one has ended.
+
+    A request's windows are hit in order and the first one past its limit stops the rest. On
+    PostgreSQL that is one statement (each upsert a data-modifying WITH step that runs only when the
+    one before it is within its limit), one round trip; on SQLite, whose WITH takes no upsert, one
+    upsert after the other in one transaction."""
+
+    def __init__(self, database: Database) -> None:
         self.database = database
         self.table = RateLimitCounter.__table__
-        self._insert = pg_insert if database.is_postgresql else sqlite_insert
         self._increments = itertools.count(1)
-        self._held: ContextVar = ContextVar(f"rate-limit-connection-{id(self)}", default=None)
-        # Built once: each increment only binds its values (building and keying the statement cost
-        # more than running it).
         table = self.table
-        amount, new_expiry = bindparam("amount", type_=Integer), bindparam("new_expiry", type_=Float)
-        insert = self._insert(table).values(key=bindparam("key", type_=String), hits=amount, expires_at=new_expiry)
+        amount = literal(1, Integer)
+        new_expiry = bindparam("new_expiry", type_=Float)
+        insert = sqlite_insert(table).values(key=bindparam("key", type_=String), hits=amount, expires_at=new_expiry)
         ended = table.c.expires_at <= bindparam("now", type_=Float)
         self._increment = insert.on_conflict_do_update(index_elements=[table.c.key], set_={
             "hits": case((ended, amount), else_=table.c.hits + amount),
             "expires_at": case((ended, new_expiry), else_=table.c.expires_at),
-        }).returning(table.c.hits)
+        }).returning(table.c.hits, table.c.expires_at)
 
     @property
     def base_exceptions(self):
         return SQLAlchemyError
 
-    @contextmanager
-    def one_connection(self):
-        """The storage's statements inside use one pooled connection: a request's windows (its
-        token's and its user's) cost one checkout, not one each."""
-        with self.database.single_statement_connection() as connection:
-            held = self._held.set(connection)
-            try:
-                yield
-            finally:
-                self._held.reset(held)
-
-    def _connection(self):
-        held = self._held.get()
-        if held is not None:
-            return nullcontext(held)
-        return self.database.single_statement_connection()  # on PostgreSQL no BEGIN/COMMIT round trips
-
-    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+    def hit_in_order(self, windows: Sequence[Window]) -> tuple[int, float] | None:
+        """One hit in each of ``windows`` in turn until one is past its limit: that window's index
+        and when it ends (epoch seconds), or None when every window allowed the request."""
         now = time.time()
-        with self._connection() as connection:
-            hits = connection.execute(self._increment, {"key": key, "amount": amount, "now": now,
-                                                        "new_expiry": now + expiry}).scalar_one()
+        with self.database.single_statement_connection() as connection:  # PostgreSQL: no BEGIN/COMMIT
+            if self.database.is_postgresql:
+                row = connection.execute(_in_order_statement(self.table.name, len(windows)),
+                                         _in_order_params(windows, now)).one()
+                counted = [(row[2 * index], row[2 * index + 1]) for index in range(len(windows))]
+            else:
+                counted = []
+                for window in windows:
+                    counted.append(tuple(connection.execute(self._increment, {
+                        "key": window.key, "now": now, "new_expiry": now + window.seconds}).one()))
+                    if counted[-1][0] > window.limit:
+                        break
             if next(self._increments) % PRUNE_EVERY == 0:
                 self._prune(connection, now)
             if not self.database.is_postgresql:
                 connection.commit()
-        return hits
+        return next(((index, expires_at) for index, ((hits, expires_at), window) in enumerate(zip(counted, windows))
+                     if hits > window.limit), None)
 
     def _prune(self, connection, now: float) -> None:
         ended = select(self.table.c.key).where(self.table.c.expires_at < now).limit(PRUNE_BATCH)
         connection.execute(delete(self.table).where(self.table.c.key.in_(ended)))
 
-    def get(self, key: str) -> int:
-        with self._connection() as connection:
-            hits = connection.execute(select(self.table.c.hits).where(
-                self.table.c.key == key, self.table.c.expires_at > time.time())).scalar()
-        return hits or 0
 
-    def get_expiry(self, key: str) -> float:
-        with self._connection() as connection:
-            expires_at = connection.execute(select(self.table.c.expires_at).where(self.table.c.key == key)).scalar()
-        return expires_at if expires_at is not None and expires_at > time.time() else time.time()
+@functools.lru_cache(maxsize=8)
+def _in_order_statement(table: str, count: int) -> TextClause:
+    """PostgreSQL's statement for ``count`` windows: step ``w<n>`` upserts window n's hit when step
+    ``w<n-1>`` came back within its limit (a step that did not run returns no row: NULL, not within);
+    the answer is each step's hits and window end, NULL for the steps that did not run."""
+    steps, answers = [], []
+    for index in range(count):
+        within_so_far = f"(SELECT hits FROM w{index - 1}) <= :limit_{index - 1}" if index else "TRUE"
+        steps.append(
+            f"w{index} AS (INSERT INTO {table} AS counter (key, hits, expires_at)"
+            f" SELECT :key_{index}, 1, :new_expiry_{index} WHERE {within_so_far}"
+            f" ON CONFLICT (key) DO UPDATE SET"
+            f" hits = CASE WHEN counter.expires_at <= :now THEN 1 ELSE counter.hits + 1 END,"
+            f" expires_at = CASE WHEN counter.expires_at <= :now THEN excluded.expires_at ELSE counter.expires_at END"
+            f" RETURNING hits, expires_at)")
+        answers += [f"(SELECT hits FROM w{index})", f"(SELECT expires_at FROM w{index})"]
+    return text(f"WITH {', '.join(steps)} SELECT {', '.join(answers)}").bindparams(
+        *(bindparam(f"key_{index}", type_=String) for index in range(count)),
+        *(bindparam(f"new_expiry_{index}", type_=Float) for index in range(count)),
+        *(bindparam(f"limit_{index}", type_=Integer) for index in range(count - 1)),
+        bindparam("now", type_=Float))
 
-    def check(self) -> bool:
-        try:
-            with self._connection() as connection:
-                connection.execute(select(literal(1)))
-            return True
-        except SQLAlchemyError:
-            return False
 
-    def reset(self) -> int | None:
-        with self.database.engine.begin() as connection:
-            return connection.execute(delete(self.table)).rowcount
+def _in_order_params(windows: Sequence[Window], now: float) -> dict:
+    params: dict = {"now": now}
+    for index, window in enumerate(windows):
+        params.update({f"key_{index}": window.key, f"new_expiry_{index}": now + window.seconds,
+                       f"limit_{index}": window.limit})
+    if windows:
+        del params[f"limit_{len(windows) - 1}"]  # the last window's limit gates no later step
+    return params
 
-    def clear(self, key: str) -> None:
-        with self.database.engine.begin() as connection:
-            connection.execute(delete(self.table).where(self.table.c.key == key))
+
+class LibraryWindows:
+    """Windows in any other storage of the ``limits`` library (``redis://``, ``memory://``): hit one
+    after the other, exactly as its fixed-window limiter hits them."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    @property
+    def base_exceptions(self):
+        return self.storage.base_exceptions
+
+    def hit_in_order(self, windows: Sequence[Window]) -> tuple[int, float] | None:
+        for index, window in enumerate(windows):
+            if self.storage.incr(window.key, window.seconds) > window.limit:
+                return index, self.storage.get_expiry(window.key)
+        return None
 
 
 def _counted() -> bool:
@@ -175,50 +204,47 @@ def is_rate_limited(limits: RateLimits) -> bool:
     return any(value.strip().lower() != OFF for value in (limits.per_token, limits.per_user))
 
 
-def _storage(limits: RateLimits, database: Database) -> Storage:
+def _windows(limits: RateLimits, database: Database) -> DatabaseWindows | LibraryWindows:
     if limits.storage == DATABASE:
-        return DatabaseStorage(database=database)
-    return storage_from_string(limits.storage)
+        return DatabaseWindows(database)
+    return LibraryWindows(storage_from_string(limits.storage))
 
 
 def install_rate_limits(app: Flask, limits: RateLimits, *, database: Database) -> None:
     """Per-user and per-token limits on every authenticated API request of ``app``. Call after the
     app's authentication is installed: the limits read the principal it leaves in ``g``.
 
-    The ``limits`` library's fixed windows are hit straight from one ``before_request`` hook: the
-    per-request cost is the storage's increments and nothing else."""
+    One ``before_request`` hook hits the request's windows, the token's first: a request its token
+    refuses does not use up its user's other tokens' share. The per-request cost is the storage's
+    increments (one statement on PostgreSQL) and nothing else."""
     checks = [
         _Check(scope, tuple(parse_many(value)), key_of)
-        # the token first: a request its token refuses does not use up its user's other tokens' share
         for scope, value, key_of in (("token", limits.per_token, _token_key), ("user", limits.per_user, _user_key))
         if value.strip().lower() != OFF
     ]
     if not checks:
         return
-    storage = _storage(limits, database)
-    windows = FixedWindowRateLimiter(storage)
-    one_connection: Callable[[], ContextManager] = getattr(storage, "one_connection", nullcontext)
+    storage = _windows(limits, database)
 
     @app.before_request
     def _count():
         if not _counted():
             return None
+        scopes, windows = [], []
+        for check in checks:
+            key = check.key_of()
+            for item in check.items:
+                scopes.append((check.scope, item))
+                windows.append(Window(item.key_for(KEY_PREFIX, key), item.get_expiry(), item.amount))
         try:
-            with one_connection():
-                return _first_refusal(windows, checks)
+            refusal = storage.hit_in_order(windows)
         except storage.base_exceptions:
             log.warning("rate-limit storage failed; the request goes through", exc_info=True)
             return None
-
-
-def _first_refusal(windows: FixedWindowRateLimiter, checks: list[_Check]):
-    """Hit every window in turn; the 429 of the first one past its limit (the later ones are not hit)."""
-    for check in checks:
-        key = check.key_of()
-        for item in check.items:
-            if not windows.hit(item, KEY_PREFIX, key):
-                return _too_many(item, check.scope, windows.get_window_stats(item, KEY_PREFIX, key).reset_time)
-    return None
+        if refusal is None:
+            return None
+        index, reset_at = refusal
+        return _too_many(scopes[index][1], scopes[index][0], reset_at)
 
 
 def _too_many(item: RateLimitItem, scope: str, reset_at: float):

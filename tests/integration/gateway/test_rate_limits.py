@@ -9,11 +9,13 @@ import uuid
 
 import pytest
 import requests
+from sqlalchemy import select
 
 from caredesk.components import COMPONENTS
 from gateway import create_app as create_gateway
+from gateway import limits as limits_module
 from gateway.directory.bootstrap import ensure_first_admin
-from gateway.limits import RateLimits
+from gateway.limits import DatabaseWindows, RateLimits, Window
 from gateway.settings import load_gateway_settings
 from services.kit.db import Database
 from services.kit.settings import load_settings
@@ -54,8 +56,13 @@ def _statuses(client, path: str, headers: dict, times: int) -> list[int]:
     return [client.get(path, headers=headers).status_code for _ in range(times)]
 
 
-def test_past_the_token_limit_a_429_with_retry_after(gateway_database, tmp_path, key_pair, token_issuer):
-    gateway = _gateway(gateway_database, tmp_path, key_pair, RateLimits(per_user="5/minute", per_token="3/minute"))
+@pytest.mark.parametrize(("gateway_database", "storage"), [
+    ("sqlite", "database"), ("postgresql", "database"), ("sqlite", "memory://"),
+], indirect=["gateway_database"])
+def test_past_the_token_limit_a_429_with_retry_after(gateway_database, storage, tmp_path, key_pair, token_issuer):
+    """The token's window first: a request it refuses is not counted against the user."""
+    limits = RateLimits(per_user="5/minute", per_token="3/minute", storage=storage)
+    gateway = _gateway(gateway_database, tmp_path, key_pair, limits)
     client = gateway.test_client()
     ana = make_principal(username="ana", level=2, token_id=uuid.uuid4().hex)
     first = bearer(token_issuer, ana)
@@ -78,6 +85,7 @@ def test_past_the_token_limit_a_429_with_retry_after(gateway_database, tmp_path,
     assert client.get("/healthz").status_code == 200
 
 
+@pytest.mark.parametrize("gateway_database", ["postgresql", "sqlite"], indirect=True)
 def test_limits_are_configurable_and_can_be_off(gateway_database, tmp_path, key_pair, token_issuer):
     env = {"CAREDESK_GATEWAY_RATE_LIMIT_PER_USER": "off", "CAREDESK_GATEWAY_RATE_LIMIT_PER_TOKEN": "2/minute;50/hour"}
     limits = RateLimits.from_env(env.get)
@@ -109,3 +117,27 @@ def test_two_gateway_processes_share_one_count(gateway_database, tmp_path, key_p
         for replica in replicas:
             replica.stop()
     assert statuses == [200] * 10 + [429] * 4, statuses
+
+
+@pytest.mark.parametrize("gateway_database", ["postgresql", "sqlite"], indirect=True)
+def test_windows_are_hit_in_order_up_to_the_first_refusal_and_start_again_when_ended(gateway_database, monkeypatch):
+    database = Database(gateway_database, COMPONENTS["gateway"].metadata)
+    windows = DatabaseWindows(database)
+    first, second, third = Window("a", 60, 2), Window("b", 60, 1), Window("c", 3600, 5)
+    started = 1_800_000_000.0
+    monkeypatch.setattr(limits_module.time, "time", lambda: started)
+    assert windows.hit_in_order([first, second, third]) is None
+    assert windows.hit_in_order([first, second, third]) == (1, started + 60)  # b is past its limit: c not hit
+    assert windows.hit_in_order([first, second, third]) == (0, started + 60)  # a is past its limit: b, c not hit
+    assert _counters(database) == {"a": (3, started + 60), "b": (2, started + 60), "c": (1, started + 3600)}
+    monkeypatch.setattr(limits_module.time, "time", lambda: started + 60)  # a's and b's windows have ended
+    assert windows.hit_in_order([first, second, third]) is None
+    assert _counters(database) == {"a": (1, started + 120), "b": (1, started + 120), "c": (2, started + 3600)}
+    database.dispose()
+
+
+def _counters(database: Database) -> dict:
+    table = COMPONENTS["gateway"].metadata.tables["rate_limit_counters"]
+    with database.engine.connect() as connection:
+        return {key: (hits, expires_at) for key, hits, expires_at in connection.execute(
+            select(table.c.key, table.c.hits, table.c.expires_at))}
