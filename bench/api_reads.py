@@ -8,7 +8,10 @@ rounds, so a change in the machine's load hits both paths alike; default 4), ``-
 measuring: cProfile of 2,000 reads by id through each app in this process, then the top functions),
 ``--rate-limits off`` (the gateway counts no rate limits: what the counting costs), ``--reader agent``
 (read as a level-4 agent who is a member of two of the four queues, the cases of those queues only,
-instead of as the administrator: the scope filter with the caller's queues).
+instead of as the administrator: the scope filter with the caller's queues), ``--sample SECONDS``
+(instead of measuring: each HTTP path alone for SECONDS with 4 clients while py-spy samples the
+workers it passes through, bench/sampling.py; prints the sampled ms per request under each frame of
+the cases service's read beside the bare read's, and of the gateway's hop beside the bare hop's).
 Each run makes three throwaway databases (gateway, customers, cases) and drops them at the end; ``CAREDESK_BENCH_PORT_BASE``
 chooses the 100 ports it may listen on (default 22000-22099).
 
@@ -63,6 +66,7 @@ sys.path.insert(0, str(ROOT))  # before bench/, whose gateway.py would hide the 
 if str(ROOT / "bench") not in sys.path:
     sys.path.append(str(ROOT / "bench"))
 
+import sampling  # noqa: E402
 import take_next as cases_bench  # noqa: E402
 
 GOAL_HOP = 1.3
@@ -245,6 +249,31 @@ def profile_in_process(env: dict, token: str, ids: list[str], gateway_port: int,
         print(out.getvalue())
 
 
+def sample_paths(paths: dict, workers: dict[str, int], folder: Path, seconds: int, clients: int = 4) -> None:
+    """Each HTTP path alone for ``seconds`` with ``clients`` at once while py-spy samples the workers it
+    passes through; then the cases service's frames per read beside the bare read's, and the gateway's
+    per hop beside the bare hop's."""
+    through = {"direct": ("cases",), "bare read": ("bare",), "bare hop": ("bare", "cases"),
+               "gateway": ("gateway", "cases")}
+    columns: dict[tuple[str, str], tuple[Path, int]] = {}
+    for path, processes in through.items():
+        run_clients(clients, 25, paths[path])  # warm: pools, caches, the gateway's map of documented paths
+        recordings = {process: sampling.Recording(workers[process], seconds, folder / f"{path}.{process}.txt")
+                      for process in processes}
+        answered = 0
+        while all(recording.running for recording in recordings.values()):
+            answered += len(run_clients(clients, 25, paths[path])) + clients * WARMUP
+        for process, recording in recordings.items():
+            columns[(path, process)] = (recording.finish(), answered)
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; {clients} clients at once, "
+          f"each path alone for {seconds} s: " + ", ".join(f"{path} {columns[(path, processes[0])][1]:,} reads"
+                                                          for path, processes in through.items()))
+    print("\nthe read: the cases service (direct) beside bench/bare_stack.py's bare read")
+    sampling.print_table({"service": columns[("direct", "cases")], "bare read": columns[("bare read", "bare")]})
+    print("\nthe hop: the gateway beside bench/bare_stack.py's bare relay, each in front of the cases service")
+    sampling.print_table({"gateway": columns[("gateway", "gateway")], "bare hop": columns[("bare hop", "bare")]})
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=20_000)
@@ -257,6 +286,8 @@ def main() -> int:
                              "'off': not counted, to see what counting costs)")
     parser.add_argument("--reader", choices=("admin", "agent"), default="admin",
                         help="who reads: the administrator (level 1), or a level-4 agent of queues q0 and q1")
+    parser.add_argument("--sample", type=int, metavar="SECONDS",
+                        help="sample the workers with py-spy, each HTTP path alone for SECONDS, instead of measuring")
     args = parser.parse_args()
     client_counts = [int(value) for value in args.clients.split(",")]
     admin_url = os.environ.get("CAREDESK_TEST_POSTGRES_URL", DEFAULT_ADMIN_URL)
@@ -327,6 +358,10 @@ def main() -> int:
         paths = {"floor": SqlRead(urls["cases"], ids), "direct": HttpRead(direct, token, ids),
                  "bare read": HttpRead(bare_url, token, ids), "bare hop": HttpRead(f"{bare_url}/relay/api/v1", token, ids),
                  "gateway": HttpRead(gateway, token, ids)}
+        if args.sample:
+            sample_paths(paths, {name: sampling.worker_of(servers[name]) for name in ("cases", "gateway", "bare")},
+                         folder, args.sample)
+            return 0
         load_before = os.getloadavg()
         for clients in client_counts:
             per_round = max(1, args.requests // args.rounds)

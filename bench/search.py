@@ -6,7 +6,10 @@ Run: ``.venv/bin/python bench/search.py`` (about 5-8 minutes on 2 cores; needs t
 database for another run), ``--reuse URL`` (search an already loaded database, skip the load),
 ``--profile`` (instead of measuring: the exact lookups called in this process through the service's
 WSGI app, no sockets, at each access level: CPU ms per lookup without and then under cProfile, and
-the top functions; best with ``--reuse``).
+the top functions; best with ``--reuse``), ``--sample SECONDS`` (instead of measuring: the exact
+lookups of a level 2 user alone for SECONDS, then the no-op request alone as long, through the server
+under gunicorn while py-spy samples its worker (bench/sampling.py); prints the sampled ms per request
+under each frame of both, and what the lookup has beyond the no-op; best with ``--reuse``).
 
 What one run does:
   1. load     a throwaway database (``caredesk_bench_<hex>``), migrated with the service's own
@@ -65,6 +68,8 @@ from services.customers.normalisation import code_key, email_key, fold, search_n
 from services.customers.queries import search_query  # noqa: E402
 from services.kit import migrations  # noqa: E402
 from services.kit.auth import Principal  # noqa: E402
+
+import sampling  # noqa: E402  (bench/sampling.py, beside this file)
 
 GOAL = 2.0
 GOAL_EXACT = 1.5  # exact lookups (phone, code, tax number): against their SQL + a no-op request
@@ -473,6 +478,8 @@ def main() -> int:
                         help="the customers API's port (default: CAREDESK_BENCH_PORT_BASE, else 18401)")
     parser.add_argument("--profile", action="store_true",
                         help="profile the exact lookups in this process (cProfile, CPU time) instead of measuring")
+    parser.add_argument("--sample", type=int, metavar="SECONDS",
+                        help="sample the server's worker with py-spy: exact lookups, then no-op requests, SECONDS each")
     args = parser.parse_args()
     admin_url = os.environ.get("CAREDESK_TEST_POSTGRES_URL") or DEFAULT_ADMIN_URL
 
@@ -497,8 +504,11 @@ def main() -> int:
             if args.profile:
                 profile_in_process(url, folder, public, stats, issuer, args.requests)
                 return 0
-            with serve(url, folder, public, args.port):
-                report(args, url, stats, issuer)
+            with serve(url, folder, public, args.port) as server:
+                if args.sample:
+                    sample_lookups(args.port, sampling.worker_of(server.pid), folder, stats, issuer, args.sample)
+                else:
+                    report(args, url, stats, issuer)
     return 0
 
 
@@ -560,6 +570,32 @@ def profile_in_process(url: str, folder: Path, public_key: Path, stats: Generate
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(order).print_stats(lines)
             print(out.getvalue())
+
+
+def sample_lookups(port: int, worker: int, folder: Path, stats: Generated, issuer: TokenIssuer,
+                   seconds: int) -> None:
+    """A level 2 user's exact lookups (phones, codes and tax numbers of the branch, in turn) one at a
+    time for ``seconds``, then the no-op request as long, while py-spy samples the worker."""
+    principal = Principal(user_id=uuid.uuid4(), username="bench.branch", level=2, branch_id=BRANCHES[0],
+                          department_id=DEPARTMENTS[0])
+    api = Api(port, issuer.issue(principal)[0])
+    lookups = [q for key in ("phone", "code", "tax_number") for branch, q in stats.samples[key] if branch == BRANCHES[0]]
+    random.Random(5).shuffle(lookups)
+    for q in lookups[:200]:  # warm: connections, statement caches, phonenumbers' metadata
+        api.search(q)
+        api.healthz()
+    columns = {}
+    for label, one_request in (("lookup", lambda n: api.search(lookups[n % len(lookups)])), ("no-op", lambda n: api.healthz())):
+        recording, answered = sampling.Recording(worker, seconds, folder / f"{label}.txt"), 0
+        while recording.running:
+            one_request(answered)
+            answered += 1
+        columns[label] = (recording.finish(), answered)
+    api.connection.close()
+    print(f"\nmachine load average (1/5/15 min): {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    print(f"one client, keep-alive; {columns['lookup'][1]:,} exact lookups and {columns['no-op'][1]:,} no-op requests "
+          f"in {seconds} s each; the worker sampled by py-spy")
+    sampling.print_table(columns)
 
 
 def report(args, url: str, stats: Generated, issuer: TokenIssuer) -> None:
