@@ -13,7 +13,7 @@ from gateway.cards import api as cards_api
 from gateway.cards import install_cards
 from gateway.console import install_console
 from gateway.directory import api as directory_api
-from gateway.limits import install_rate_limits, is_rate_limited
+from gateway.limits import RateLimiter, is_rate_limited
 from gateway.models import Base, RevokedToken, User
 from gateway.routing import proxy
 from gateway.routing.upstream import Forwarder, new_http_session
@@ -21,7 +21,6 @@ from gateway.settings import GatewaySettings, load_gateway_settings
 from services.kit.app import ServiceContext, create_service_app
 from services.kit.auth import TokenVerifier
 from services.kit.db import Database
-from services.kit.directory_replica import TokenGuard
 
 PUBLIC = {"auth.login", "auth.refresh"} | proxy.PUBLIC_ENDPOINTS
 log = logging.getLogger("caredesk.gateway")
@@ -30,10 +29,11 @@ log = logging.getLogger("caredesk.gateway")
 def create_app(settings: GatewaySettings | None = None):
     settings = settings or load_gateway_settings()
     database = Database(settings.service.database_url, Base.metadata)
+    rate_limiter = RateLimiter(settings.rate_limits, database)
     context = ServiceContext(settings=settings.service, database=database,
                              verifier=TokenVerifier.from_file(settings.service.public_key_file),
                              # its own tables: a change refuses tokens the moment it commits
-                             token_guard=TokenGuard(database, users=User.__table__, revoked=RevokedToken.__table__))
+                             token_guard=rate_limiter.token_guard(users=User.__table__, revoked=RevokedToken.__table__))
     # The console's pages authenticate with their session cookie, not a bearer token.
     app = create_service_app(context, title="Caredesk gateway", public_endpoints=PUBLIC,
                              public_blueprints={"console", "api_docs"},
@@ -43,7 +43,7 @@ def create_app(settings: GatewaySettings | None = None):
     app.register_blueprint(proxy.blp)
     proxy.install_method_guard(app)
     install_api_docs(app)
-    install_rate_limits(app, settings.rate_limits, database=database)
+    rate_limiter.install(app)
     app.extensions["caredesk.token_issuer"] = TokenIssuer.from_file(
         settings.private_key_file, lifetime_seconds=settings.access_token_seconds,
         refresh_lifetime_seconds=settings.refresh_token_seconds)

@@ -13,7 +13,8 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import (
-    JSON, Boolean, Column, ColumnElement, Integer, MetaData, String, Table, Uuid, and_, bindparam, delete, select,
+    JSON, Boolean, Column, ColumnElement, Integer, MetaData, Select, String, Table, Uuid, and_, bindparam, case, delete,
+    literal_column, null, select,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -74,26 +75,35 @@ class TokenGuard:
     def __call__(self, principal: Principal) -> None:
         """Raises Unauthorized when the token was revoked, its user disabled, or its access changed."""
         with self.database.single_statement_connection() as connection:
-            row = connection.execute(self.statement, self._params(principal)).one()
-        refuse_token(principal, row)
+            row = connection.execute(self.statement, self.params(principal)).one()
+        refuse_token(row[0])
 
     def send_ahead(self, connection: Connection, principal: Principal) -> RowAhead:
         """The same check sent on ``connection`` ahead of the read's own statement (one round trip
         for both on PostgreSQL): Unauthorized is raised when its row comes back, before the read's
         result is handed on, and by every ``settle()`` of what this returns."""
-        return RowAhead(connection, self.statement, self._params(principal),
-                        then=lambda row: refuse_token(principal, row))
+        return RowAhead(connection, self.statement, self.params(principal), then=lambda row: refuse_token(row[0]))
 
     @staticmethod
-    def _params(principal: Principal) -> dict:
-        return {"user_id": principal.user_id, "token_id": principal.token_id or ""}
+    def params(principal: Principal) -> dict:
+        """The statement's parameters for this principal's token."""
+        return {"user_id": principal.user_id, "token_id": principal.token_id or "",
+                "token_version": principal.token_version}
 
 
-def refuse_token(principal: Principal, row) -> None:
-    """Unauthorized when the check's row (revoked, active, token version) refuses the token."""
-    reason = refusal_reason(principal, *row)
-    if reason:
-        raise Unauthorized(reason)
+# Why a token is refused, as the check's statement names it (its column ``refusal``), and what the
+# caller is told.
+REFUSALS = {
+    "revoked": "This token was revoked; log in again.",
+    "disabled": "This account is disabled.",
+    "changed": "Your password or access changed since this token was issued; log in again.",
+}
+
+
+def refuse_token(refusal: str | None) -> None:
+    """Unauthorized when the check's ``refusal`` names a reason (None: the token may be used)."""
+    if refusal is not None:
+        raise Unauthorized(REFUSALS[refusal])
 
 
 def replica_token_guard(database) -> TokenGuard:
@@ -101,32 +111,33 @@ def replica_token_guard(database) -> TokenGuard:
     return TokenGuard(database, users=tables["directory_users"], revoked=tables["revoked_tokens"])
 
 
-def token_refusal_statement(*, users: Table, revoked: Table):
-    """Whether the token (``:token_id``) is revoked, and its user's (``:user_id``) active flag and
-    token version, in one round trip."""
+def token_refusal_statement(*, users: Table, revoked: Table) -> Select:
+    """One row, one column ``refusal``: why the token ``:token_id``, issued at ``:token_version`` to
+    the user ``:user_id``, may no longer be used ('revoked', 'disabled': the user is, 'changed': the
+    user's password or access changed since), or NULL when it may. The rule is decided here, in
+    SQL, once, so that a statement can also act only for an accepted token (the gateway's rate
+    limits count no refused token's request). A user missing from the table refuses nothing: the
+    token's signature vouches for them until their first event arrives."""
     user = select(users.c.is_active, users.c.token_version).where(
         users.c.id == bindparam("user_id", type_=users.c.id.type)).subquery()
-    return select(
-        select(revoked.c.token_id).where(revoked.c.token_id == bindparam("token_id", type_=revoked.c.token_id.type)).exists(),
-        select(user.c.is_active).scalar_subquery(), select(user.c.token_version).scalar_subquery())
+    is_revoked = select(revoked.c.token_id).where(
+        revoked.c.token_id == bindparam("token_id", type_=revoked.c.token_id.type)).exists()
+    # the reasons are written into the text (no parameters of their own): the statement is also sent
+    # ahead over psycopg with the three parameters above only (services.kit.db.RowAhead)
+    return select(case(
+        (is_revoked, literal_column("'revoked'", String)),
+        (select(user.c.is_active).scalar_subquery().is_(False), literal_column("'disabled'", String)),
+        (select(user.c.token_version).scalar_subquery() > bindparam("token_version", type_=Integer),
+         literal_column("'changed'", String)),
+        else_=null()).label("refusal"))
 
 
 def token_refusal(session, *, users: Table, revoked: Table, principal: Principal) -> str | None:
     """Why this token may no longer be used (None: it may), in one round trip: revoked, user
     disabled, or issued before the user's access or password last changed."""
-    row = session.execute(token_refusal_statement(users=users, revoked=revoked),
-                          {"user_id": principal.user_id, "token_id": principal.token_id or ""}).one()
-    return refusal_reason(principal, *row)
-
-
-def refusal_reason(principal: Principal, is_revoked, is_active, token_version) -> str | None:
-    if is_revoked:
-        return "This token was revoked; log in again."
-    if is_active is False:
-        return "This account is disabled."
-    if token_version is not None and principal.token_version < token_version:
-        return "Your password or access changed since this token was issued; log in again."
-    return None
+    refusal = session.execute(token_refusal_statement(users=users, revoked=revoked),
+                              TokenGuard.params(principal)).scalar_one()
+    return REFUSALS[refusal] if refusal is not None else None
 
 
 # Kept past its expiry by this margin (clock skew between hosts), then forgotten: the token's own

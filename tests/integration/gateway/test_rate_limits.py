@@ -6,18 +6,21 @@ from __future__ import annotations
 import dataclasses
 import os
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select, update
 
 from caredesk.components import COMPONENTS
 from gateway import create_app as create_gateway
 from gateway import limits as limits_module
 from gateway.directory.bootstrap import ensure_first_admin
 from gateway.limits import DatabaseWindows, RateLimits, Window
+from gateway.models import RevokedToken, User
 from gateway.settings import load_gateway_settings
 from services.kit.db import Database
+from services.kit.directory_replica import TokenGuard
 from services.kit.settings import load_settings
 from tests.conftest import make_principal
 from tests.integration.gateway.conftest import Served, bearer
@@ -141,3 +144,66 @@ def _counters(database: Database) -> dict:
     with database.engine.connect() as connection:
         return {key: (hits, expires_at) for key, hits, expires_at in connection.execute(
             select(table.c.key, table.c.hits, table.c.expires_at))}
+
+
+REFUSED_TOKENS = {
+    "revoked": ("This token was revoked", lambda connection, admin: connection.execute(insert(RevokedToken.__table__).values(
+        token_id="tok-refused", expires_at=datetime.now(timezone.utc) + timedelta(hours=1)))),
+    "disabled": ("disabled", lambda connection, admin: connection.execute(
+        update(User.__table__).where(User.__table__.c.id == admin.user_id).values(is_active=False))),
+    "changed": ("changed since this token was issued", lambda connection, admin: connection.execute(
+        update(User.__table__).where(User.__table__.c.id == admin.user_id).values(token_version=admin.token_version + 1))),
+}
+
+
+@pytest.mark.parametrize("refusal", sorted(REFUSED_TOKENS))
+@pytest.mark.parametrize(("gateway_database", "storage"), [
+    ("postgresql", "database"), ("sqlite", "database"), ("sqlite", "memory://"),
+], indirect=["gateway_database"])
+def test_a_refused_tokens_requests_count_against_no_window(gateway_database, storage, refusal, tmp_path, key_pair,
+                                                           token_issuer):
+    """The token check decides before any window is hit (on PostgreSQL in the windows' own statement):
+    a revoked or outdated token, or a disabled user's, cannot use up the user's share."""
+    limits = RateLimits(per_user="3/minute", per_token="3/minute", storage=storage)
+    gateway = _gateway(gateway_database, tmp_path, key_pair, limits)
+    client = gateway.test_client()
+    database = Database(gateway_database, COMPONENTS["gateway"].metadata)
+    with database.engine.connect() as connection:
+        admin_id = connection.execute(select(User.__table__.c.id).where(User.__table__.c.username == "admin")).scalar_one()
+    admin = make_principal(user_id=admin_id, username="admin", level=1, token_id="tok-refused")
+    detail, refuse = REFUSED_TOKENS[refusal]
+    with database.engine.begin() as connection:
+        refuse(connection, admin)
+    token = {"Authorization": f"Bearer {token_issuer.issue(admin, token_id=admin.token_id)[0]}"}
+    refused = [client.get("/api/v1/auth/me", headers=token) for _ in range(5)]
+    assert {answer.status_code for answer in refused} == {401}
+    assert all(detail in answer.get_json()["detail"] for answer in refused)
+    if storage == "database":
+        assert _counters(database) == {}
+    with database.engine.begin() as connection:  # the user's access comes back: the share is whole
+        connection.execute(delete(RevokedToken.__table__))
+        connection.execute(update(User.__table__).where(User.__table__.c.id == admin_id)
+                           .values(is_active=True, token_version=admin.token_version))
+    fresh = bearer(token_issuer, admin)  # a new sign-in: a token id of its own
+    statuses = _statuses(client, "/api/v1/auth/me", fresh, 4)
+    assert 429 not in statuses[:3] and statuses[3] == 429, statuses
+    database.dispose()
+
+
+@pytest.mark.parametrize("gateway_database", ["postgresql", "sqlite"], indirect=True)
+def test_the_token_check_and_the_windows_in_one_call(gateway_database, monkeypatch):
+    database = Database(gateway_database, COMPONENTS["gateway"].metadata)
+    windows = DatabaseWindows(database)
+    guard = TokenGuard(database, users=User.__table__, revoked=RevokedToken.__table__)
+    principal = make_principal(token_id="tok-1")  # not in the users table: refused by nothing but a revocation
+    started = 1_800_000_000.0
+    monkeypatch.setattr(limits_module.time, "time", lambda: started)
+    pair = [Window("token:tok-1", 60, 1), Window(f"user:{principal.user_id}", 60, 5)]
+    assert windows.check_token_and_hit(guard.statement, guard.params(principal), pair) == (None, None)
+    assert windows.check_token_and_hit(guard.statement, guard.params(principal), pair) == (None, (0, started + 60))
+    with database.engine.begin() as connection:
+        connection.execute(insert(RevokedToken.__table__).values(
+            token_id="tok-1", expires_at=datetime.now(timezone.utc) + timedelta(hours=1)))
+    assert windows.check_token_and_hit(guard.statement, guard.params(principal), pair) == ("revoked", None)
+    assert _counters(database) == {"token:tok-1": (2, started + 60), f"user:{principal.user_id}": (1, started + 60)}
+    database.dispose()
