@@ -19,6 +19,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from take_next import process_children  # bench/take_next.py, beside this file
+
 RATE = 1000  # samples per second asked of py-spy
 _LINE = re.compile(r":\d+\)$")
 
@@ -30,26 +32,12 @@ def py_spy() -> str:
     return found
 
 
-def children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (FileNotFoundError, ProcessLookupError, IndexError):
-                continue
-            if parent == pid:
-                found.append(int(entry.name))
-    return found
-
-
 def worker_of(server_pid: int) -> int:
     """The one gunicorn worker below ``server_pid`` (``caredesk serve`` execs gunicorn's master, whose
     child is the worker; a master started as a child of ``server_pid`` is followed down)."""
-    pid = server_pid
+    children, pid = process_children(), server_pid
     while True:
-        below = children(pid)
+        below = children.get(pid, [])
         if not below:
             if pid == server_pid:
                 raise RuntimeError(f"process {server_pid} has no gunicorn worker")

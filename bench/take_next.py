@@ -347,8 +347,8 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def descendants(pid: int) -> list[int]:
-    """``pid`` and every process below it (gunicorn's master and its workers)."""
+def process_children() -> dict[int, list[int]]:
+    """Each running process's children, read from /proc."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -357,6 +357,12 @@ def descendants(pid: int) -> list[int]:
             except (FileNotFoundError, ProcessLookupError, IndexError):
                 continue
             children.setdefault(parent, []).append(int(entry.name))
+    return children
+
+
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it (gunicorn's master and its workers)."""
+    children = process_children()
     found, todo = [], [pid]
     while todo:
         current = todo.pop()
