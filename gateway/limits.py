@@ -8,10 +8,10 @@ console's pages) are not counted here. Fixed windows.
 
 Storage: by default the gateway's own database (table ``rate_limit_counters``: one upsert per
 window; a request's token check and windows in one statement on PostgreSQL), so every replica counts
-into the same window, on PostgreSQL in production and on the SQLite file in the embedded mode, with no server to
-add. Any storage URI of the ``limits``
-library may be given instead, for example ``redis://127.0.0.1:6379/0`` (install ``redis``) or
-``memory://`` (one process only: each replica and each gunicorn worker would count on its own).
+into the same window, on PostgreSQL in production and on the SQLite file in the embedded mode, with
+no server to add. Any storage URI of the ``limits`` library may be given instead, for example
+``redis://127.0.0.1:6379/0`` (install ``redis``) or ``memory://`` (one process only: each replica
+and each gunicorn worker would count on its own).
 If the storage fails, requests go through (logged): a limit never takes the API down.
 
 Settings: ``CAREDESK_GATEWAY_RATE_LIMIT_PER_USER`` (default ``1200/minute``),
@@ -33,14 +33,15 @@ from typing import Callable
 from flask import Flask, g, request
 from limits import RateLimitItem, parse_many
 from limits.storage import Storage, storage_from_string
-from sqlalchemy import Float, Integer, Select, String, Table, bindparam, case, delete, literal, select, true
+from sqlalchemy import (Float, Integer, Select, String, Table, bindparam, case, delete, literal, literal_column, select,
+                        true)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.models import RateLimitCounter
 from services.kit.auth import Principal
-from services.kit.db import Database
+from services.kit.db import Database, execute_rendered
 from services.kit.directory_replica import TokenGuard, refuse_token
 from services.kit.problems import problem_response
 
@@ -121,8 +122,8 @@ class DatabaseWindows:
         refusal, counted = None, []
         with self.database.single_statement_connection() as connection:  # PostgreSQL: no BEGIN/COMMIT
             if self.database.is_postgresql:
-                row = connection.execute(_in_order_statement(self.table, len(windows), token_check),
-                                         params | _in_order_params(windows, now)).one()
+                row = execute_rendered(connection, _in_order_statement(self.table, len(windows), token_check),
+                                       params | _in_order_params(windows, now)).one()
                 refusal, answers = (row[0], row[1:]) if token_check is not None else (None, row)
                 counted = [(answers[2 * index], answers[2 * index + 1]) for index in range(len(windows))]
             else:
@@ -151,8 +152,11 @@ def _in_order_statement(table: Table, count: int, token_check: Select | None) ->
     """PostgreSQL's statement for ``count`` windows: step ``w<n>`` upserts window n's hit when step
     ``w<n-1>`` came back within its limit (a step that did not run returns no row: NULL, not within),
     and ``w0`` when the token check (if any, the first column) refused nothing. The answer: the
-    check's refusal, then each step's hits and window end, NULL for the steps that did not run."""
+    check's refusal, then each step's hits and window end, NULL for the steps that did not run. Its
+    only parameters are those of :func:`_in_order_params` and the check's (it is rendered once,
+    ``execute_rendered``)."""
     now = bindparam("now", type_=Float)
+    one = literal_column("1", Integer)
     ended = table.c.expires_at <= now
     answers: list = []
     go_on = true()
@@ -161,11 +165,11 @@ def _in_order_statement(table: Table, count: int, token_check: Select | None) ->
         answers.append(refusal)
         go_on = refusal.is_(None)
     for index in range(count):
-        hit = select(bindparam(f"key_{index}", type_=String), literal(1, Integer),
+        hit = select(bindparam(f"key_{index}", type_=String), one,
                      bindparam(f"new_expiry_{index}", type_=Float)).where(go_on)
         upsert = pg_insert(table).from_select(["key", "hits", "expires_at"], hit)
         step = upsert.on_conflict_do_update(index_elements=[table.c.key], set_={
-            "hits": case((ended, 1), else_=table.c.hits + 1),
+            "hits": case((ended, one), else_=table.c.hits + one),
             "expires_at": case((ended, upsert.excluded.expires_at), else_=table.c.expires_at),
         }).returning(table.c.hits, table.c.expires_at).cte(f"w{index}")
         hits = select(step.c.hits).scalar_subquery()
@@ -220,6 +224,9 @@ class _Check:
 def is_rate_limited(limits: RateLimits) -> bool:
     """Whether any per-user or per-token limit is on (then every authenticated route may answer 429)."""
     return any(value.strip().lower() != OFF for value in (limits.per_token, limits.per_user))
+
+
+WINDOWS_COUNTED = "rate_limit_windows_counted"  # in g: the window past its limit (or None), as the guard counted
 
 
 class RateLimiter:
@@ -282,9 +289,6 @@ class RateLimiter:
             index, reset_at = over
             scope, item = self.windows_of(g.principal)[0][index]
             return _too_many(item, scope, reset_at)
-
-
-WINDOWS_COUNTED = "rate_limit_windows_counted"  # in g: the window past its limit (or None), as the guard counted
 
 
 class _GuardCountingWindows(TokenGuard):

@@ -274,8 +274,20 @@ class RowAhead:
 @functools.lru_cache(maxsize=64)
 def _psycopg_sql(statement, dialect) -> str:
     """``statement`` (built once by its caller) rendered once for psycopg (named ``%(name)s``
-    parameters, values that psycopg adapts itself: UUIDs, strings, numbers)."""
+    parameters, values that psycopg adapts itself: UUIDs, strings, numbers). Its constants must be
+    written into its text (``literal_column``), not left as parameters of their own."""
     return str(statement.compile(dialect=dialect))
+
+
+def execute_rendered(connection: Connection, statement, params: dict):
+    """``statement`` (built once by its caller, as :func:`_psycopg_sql` asks) executed with
+    ``params``. On PostgreSQL its text, rendered once, goes to psycopg as it is: SQLAlchemy neither
+    walks the statement for its cache key nor processes its parameters on every execution, which
+    costs more than the round trip for the gateway's statement of many steps run on every request.
+    The rows hold the driver's values. On SQLite, SQLAlchemy executes the statement."""
+    if connection.dialect.name != "postgresql":
+        return connection.execute(statement, params)
+    return connection.exec_driver_sql(_psycopg_sql(statement, connection.dialect), params)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

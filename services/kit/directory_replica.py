@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from services.kit.auth import Principal, scope_filter
 from services.kit.contracts import Reads, fields
 from services.kit.problems import Unauthorized
-from services.kit.db import RowAhead, UtcDateTime, utcnow
+from services.kit.db import RowAhead, UtcDateTime, execute_rendered, utcnow
 from services.kit.messaging.consumer import EventHandler
 from services.kit.messaging.envelope import Envelope
 from services.kit.uow import UnitOfWork
@@ -75,7 +75,7 @@ class TokenGuard:
     def __call__(self, principal: Principal) -> None:
         """Raises Unauthorized when the token was revoked, its user disabled, or its access changed."""
         with self.database.single_statement_connection() as connection:
-            row = connection.execute(self.statement, self.params(principal)).one()
+            row = execute_rendered(connection, self.statement, self.params(principal)).one()
         refuse_token(row[0])
 
     def send_ahead(self, connection: Connection, principal: Principal) -> RowAhead:
@@ -122,8 +122,9 @@ def token_refusal_statement(*, users: Table, revoked: Table) -> Select:
         users.c.id == bindparam("user_id", type_=users.c.id.type)).subquery()
     is_revoked = select(revoked.c.token_id).where(
         revoked.c.token_id == bindparam("token_id", type_=revoked.c.token_id.type)).exists()
-    # the reasons are written into the text (no parameters of their own): the statement is also sent
-    # ahead over psycopg with the three parameters above only (services.kit.db.RowAhead)
+    # the reasons are written into the text (no parameters of their own): the statement is rendered
+    # once and run over psycopg with the three parameters above only (services.kit.db.RowAhead,
+    # execute_rendered)
     return select(case(
         (is_revoked, literal_column("'revoked'", String)),
         (select(user.c.is_active).scalar_subquery().is_(False), literal_column("'disabled'", String)),
