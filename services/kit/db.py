@@ -282,9 +282,10 @@ def _psycopg_sql(statement, dialect) -> str:
 def execute_rendered(connection: Connection, statement, params: dict):
     """``statement`` (built once by its caller, as :func:`_psycopg_sql` asks) executed with
     ``params``. On PostgreSQL its text, rendered once, goes to psycopg as it is: SQLAlchemy neither
-    walks the statement for its cache key nor processes its parameters on every execution, which
-    costs more than the round trip for the gateway's statement of many steps run on every request.
-    The rows hold the driver's values. On SQLite, SQLAlchemy executes the statement."""
+    walks the statement for its cache key nor processes its parameters on every execution (for the
+    gateway's statement of three WITH steps, run on every request, that was half of its execution:
+    bench/README.md, session 14). The rows hold the driver's values. On SQLite, SQLAlchemy executes
+    the statement."""
     if connection.dialect.name != "postgresql":
         return connection.execute(statement, params)
     return connection.exec_driver_sql(_psycopg_sql(statement, connection.dialect), params)
