@@ -32,7 +32,7 @@ from services.customers.normalisation import (
 )
 from services.customers.repository import bound_reach, reach_params, reach_shape, visible_customers
 from services.kit.auth import Principal
-from services.kit.db import utcnow
+from services.kit.db import execute_rendered, utcnow
 
 SEARCH_BY = ("any", "code", "line", "tax_number", "phone", "email", "name")
 RANKS = {kind: rank for rank, kind in enumerate(SEARCH_KINDS)}
@@ -155,7 +155,9 @@ def search_customers(connection: Session | Connection, *, principal: Principal, 
     if query is None:
         return {"items": [], "total": 0, "page": page, "per_page": per_page}
     statement, params = query
-    rows = connection.execute(statement, params).all()
+    if isinstance(connection, Session):
+        connection = connection.connection()
+    rows = execute_rendered(connection, statement, params).all()
     if rows:
         total = rows[0].total
     elif page == 1:

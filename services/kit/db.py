@@ -206,7 +206,8 @@ class RowAhead:
             self._settle_with(row)
             return
         self._connection = connection
-        self._sql, self._params = _psycopg_sql(statement, connection.dialect), params
+        self._sql, constants = _psycopg_rendered(statement, connection.dialect)
+        self._params = params = constants | params if constants else params
         driver = connection.connection.driver_connection
         try:
             self._pipeline = driver.pipeline()
@@ -271,24 +272,31 @@ class RowAhead:
         return DBAPIError.instance(self._sql, self._params, error, psycopg.Error)
 
 
-@functools.lru_cache(maxsize=64)
-def _psycopg_sql(statement, dialect) -> str:
+@functools.lru_cache(maxsize=256)
+def _psycopg_rendered(statement, dialect) -> tuple[str, dict]:
     """``statement`` (built once by its caller) rendered once for psycopg (named ``%(name)s``
-    parameters, values that psycopg adapts itself: UUIDs, strings, numbers). Its constants must be
-    written into its text (``literal_column``), not left as parameters of their own."""
-    return str(statement.compile(dialect=dialect))
+    parameters), and the values of the parameters it holds itself (constants such as ``1`` or a
+    ``case`` mapping's values), merged under each execution's parameters. Every value goes to
+    psycopg as it is, so a parameter whose type would process it (a date made UTC, JSON) is refused
+    here: such a statement is for SQLAlchemy's own execution."""
+    compiled = statement.compile(dialect=dialect)
+    for name, bind in compiled.binds.items():
+        if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
+            raise ValueError(f"parameter {name!r} of type {bind.type!r} needs SQLAlchemy's processing")
+    constants = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
+    return str(compiled), constants
 
 
 def execute_rendered(connection: Connection, statement, params: dict):
-    """``statement`` (built once by its caller, as :func:`_psycopg_sql` asks) executed with
-    ``params``. On PostgreSQL its text, rendered once, goes to psycopg as it is: SQLAlchemy neither
-    walks the statement for its cache key nor processes its parameters on every execution (for the
-    gateway's statement of three WITH steps, run on every request, that was half of its execution:
-    bench/README.md, session 14). The rows hold the driver's values. On SQLite, SQLAlchemy executes
-    the statement."""
+    """``statement`` (built once by its caller) executed with ``params``. On PostgreSQL its text,
+    rendered once, goes to psycopg as it is: SQLAlchemy neither walks the statement for its cache
+    key nor processes its parameters on every execution (for the gateway's statement of three WITH
+    steps, run on every request, that was half of its execution: bench/README.md, session 14). The
+    rows hold the driver's values. On SQLite, SQLAlchemy executes the statement."""
     if connection.dialect.name != "postgresql":
         return connection.execute(statement, params)
-    return connection.exec_driver_sql(_psycopg_sql(statement, connection.dialect), params)
+    sql, constants = _psycopg_rendered(statement, connection.dialect)
+    return connection.exec_driver_sql(sql, constants | params if constants else params)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
